@@ -1,0 +1,59 @@
+"""Shared fixtures: throwaway databases on SQLite and PostgreSQL, and the served demo web.
+
+PostgreSQL and Redis tests read NEWSDESK_TEST_POSTGRES_URL / NEWSDESK_TEST_REDIS_URL; CI sets both,
+so there they always run. Each PostgreSQL test gets a schema of its own, so reruns start clean.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'newsdesk.db'}"
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get("NEWSDESK_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("NEWSDESK_TEST_POSTGRES_URL is not set")
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    admin_url = _postgres_admin_url()
+    schema = f"newsdesk_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(admin_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request) -> str:
+    """Runs a test once on SQLite and once on PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return request.getfixturevalue(fixture)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("NEWSDESK_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("NEWSDESK_TEST_REDIS_URL is not set")
+    return url
