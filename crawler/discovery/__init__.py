@@ -1,0 +1,1 @@
+"""Finding article URLs: crawl scope, sitemaps, links. Pure where it can be."""

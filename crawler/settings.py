@@ -1,0 +1,57 @@
+"""Scrapy settings for newsdesk. Own settings carry the NEWSDESK_ prefix and are read once, in
+``from_crawler``, by the component that uses them."""
+
+BOT_NAME = "newsdesk"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Politeness -------------------------------------------------------------------------------
+# Contact address shown in the User-Agent, so a site owner can reach whoever runs the crawl.
+NEWSDESK_CONTACT = "https://github.com/newsdesk/newsdesk"
+USER_AGENT = f"newsdesk/0.1 (+{NEWSDESK_CONTACT})"
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+
+# --- Limits -----------------------------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+# Applies to the decompressed body too (Scrapy's HttpCompressionMiddleware honours it while
+# inflating), so a small gzip bomb cannot take gigabytes of memory.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+DEPTH_LIMIT = 6
+# Only http and https are fetched.
+DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
+
+# --- Storage ----------------------------------------------------------------------------------
+# Database URL; when unset, the env var NEWSDESK_DATABASE_URL, else sqlite:///newsdesk.db.
+NEWSDESK_DATABASE_URL = None
+# Stored articles are written in batches: flush after this many items or seconds, and on close.
+NEWSDESK_STORE_BATCH_SIZE = 50
+NEWSDESK_STORE_FLUSH_SECONDS = 5.0
+# Jaccard similarity above which two articles count as copies of one story.
+NEWSDESK_NEAR_DUPLICATE_THRESHOLD = None
+
+# --- Extraction -------------------------------------------------------------------------------
+# Worker processes for extraction; 0 means one per CPU core, 1 means inline in the crawl process.
+NEWSDESK_EXTRACT_WORKERS = 0
+# HTML beyond this many bytes is cut before extraction.
+NEWSDESK_MAX_HTML_BYTES = 5 * 1024 * 1024
+# A page whose extraction takes longer is recorded as an error and its worker replaced.
+NEWSDESK_EXTRACT_TIMEOUT = 10.0
+
+# --- Item pipelines, in the order data flows ----------------------------------------------------
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 100,
+    "crawler.pipelines.NormalisePipeline": 200,
+    "crawler.pipelines.StorePipeline": 300,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
