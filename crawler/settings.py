@@ -29,6 +29,16 @@ DEPTH_LIMIT = 6
 # Only http and https are fetched.
 DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 
+# --- Safety -----------------------------------------------------------------------------------
+# Refuse requests and redirects to loopback, private, link-local and metadata addresses, checked
+# on the literal host and on the resolved IP. Turn off to crawl a site on your own machine or LAN
+# (the demo and the tests do).
+NEWSDESK_BLOCK_PRIVATE_ADDRESSES = True
+DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.PrivateAddressGuard": 50,
+}
+
 # --- Storage ----------------------------------------------------------------------------------
 # Database URL; when unset, the env var NEWSDESK_DATABASE_URL, else sqlite:///newsdesk.db.
 NEWSDESK_DATABASE_URL = None

@@ -22,7 +22,9 @@ from twisted.python.failure import Failure
 
 from crawler.discovery.scope import CrawlScope
 from crawler.discovery.sitemaps import read_sitemap
+from crawler.discovery.feeds import FeedRefused, advertised_feeds, read_feed
 from crawler.items import FetchOutcome, PageItem
+from crawler.middlewares import RefusedAddress
 from crawler.normalize import canonical_url, site_key
 from crawler.pages import page_from_response
 
@@ -84,6 +86,16 @@ class NewsSpider(scrapy.Spider):
             else:
                 yield self.page_request(entry.url)
 
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request | FetchOutcome]:
+        try:
+            entries = read_feed(response.body, response.url)
+        except FeedRefused as exc:
+            yield self.outcome(response.url, "error", str(exc), response.status, len(response.body))
+            return
+        for entry in entries:
+            if entry.url in self.scope:
+                yield self.page_request(entry.url)
+
     def parse_page(self, response: Response) -> Iterator[scrapy.Request | PageItem | FetchOutcome]:
         page = page_from_response(response)
         if not page.is_html:
@@ -91,10 +103,15 @@ class NewsSpider(scrapy.Spider):
             return
         requested = (response.meta.get("redirect_urls") or [response.request.url])[0]
         yield PageItem(source=self.source_name, page=page, requested_url=requested)
-        if isinstance(response, TextResponse):
-            for link in self.link_extractor.extract_links(response):
-                if link.url in self.scope:
-                    yield self.page_request(link.url)
+        if not isinstance(response, TextResponse):
+            return
+        if response.meta.get("depth", 0) == 0:
+            for feed_url in advertised_feeds(response.text, response.url):
+                if feed_url in self.scope:
+                    yield scrapy.Request(feed_url, callback=self.parse_feed, errback=self.on_error)
+        for link in self.link_extractor.extract_links(response):
+            if link.url in self.scope:
+                yield self.page_request(link.url)
 
     # -- failures ----------------------------------------------------------------------------
 
@@ -103,7 +120,9 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> Iterator[FetchOutcome]:
         url = failure.request.url
-        if failure.check(HttpError):
+        if failure.check(RefusedAddress) or "refused private address" in failure.getErrorMessage():
+            yield self.outcome(url, "refused", failure.getErrorMessage())
+        elif failure.check(HttpError):
             response = failure.value.response
             yield self.outcome(url, "error", f"HTTP {response.status}", response.status, len(response.body))
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
