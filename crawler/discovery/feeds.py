@@ -31,10 +31,11 @@ class FeedRefused(ValueError):
 
 
 def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
-    parsed = entry.get("updated_parsed") or entry.get("published_parsed")
-    if not parsed:
-        return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    # Looked up by key only when present: feedparser warns when it falls back from one to the other.
+    for key in ("published_parsed", "updated_parsed"):
+        if dict.get(entry, key):
+            return datetime.fromtimestamp(calendar.timegm(dict.get(entry, key)), tz=UTC)
+    return None
 
 
 def read_feed(body: bytes, base_url: str) -> list[FeedEntry]:
