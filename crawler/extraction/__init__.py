@@ -1,0 +1,12 @@
+"""Article extraction: pure functions from HTML to an Article (or a Rejection saying why not).
+
+Nothing here imports Scrapy or the database; everything is picklable for a process pool.
+"""
+
+from __future__ import annotations
+
+from .article import extract_article
+from .charset import decode_html
+from .records import Article, Rejection
+
+__all__ = ["Article", "Rejection", "decode_html", "extract_article"]

@@ -1,0 +1,200 @@
+"""Extraction quality, side by side: newsdesk's extract_article vs plain trafilatura.extract.
+
+Usage: .venv/bin/python benchmarks/extraction.py [--limit N] [--jobs 2] [--data PATH]
+
+The dataset (see its README.md) holds real article pages with their true text.
+The metric is word-4-gram shingle precision/recall/F1, means over pages, plus
+empty predictions, "with"/"without" snippet hit rates, exact title match, date
+day match and milliseconds per page. Both extractors run on the same pages in
+the same run, so the comparison does not depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from multiprocessing import Pool
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "extraction-eval"
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(slots=True)
+class PageScore:
+    precision: float | None  # None when the prediction is empty
+    recall: float | None  # None when the truth is empty
+    empty: bool
+    with_hits: int
+    with_total: int
+    without_hits: int  # boilerplate snippets correctly absent
+    without_total: int
+    title_match: bool | None
+    date_match: bool | None
+    millis: float
+
+
+def shingle_counts(text: str) -> Counter:
+    tokens = _WORD.findall(text)
+    return Counter(tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3))
+
+
+def score_text(predicted: str, truth: str) -> tuple[float | None, float | None]:
+    pred, true = shingle_counts(predicted), shingle_counts(truth)
+    tp = sum((pred & true).values())
+    fp = sum(pred.values()) - tp
+    fn = sum(true.values()) - tp
+    if fp == 0 and fn == 0:
+        return (1.0 if predicted.strip() else None), (1.0 if truth.strip() else None)
+    precision = tp / (tp + fp) if predicted.strip() and (tp + fp) else None
+    recall = tp / (tp + fn) if truth.strip() and (tp + fn) else None
+    if not predicted.strip() and truth.strip():
+        recall = 0.0
+    return precision, recall
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def score_page(predicted: str, title: str | None, day: str | None, millis: float, truth: dict) -> PageScore:
+    precision, recall = score_text(predicted, truth.get("articleBody") or "")
+    flat = collapse(predicted)
+    with_snippets = truth.get("with") or []
+    without_snippets = truth.get("without") or []
+    true_title = truth.get("title")
+    true_date = truth.get("date")
+    return PageScore(
+        precision=precision,
+        recall=recall,
+        empty=not predicted.strip(),
+        with_hits=sum(collapse(s) in flat for s in with_snippets),
+        with_total=len(with_snippets),
+        without_hits=sum(collapse(s) not in flat for s in without_snippets),
+        without_total=len(without_snippets),
+        title_match=None if not true_title else collapse(title or "") == collapse(true_title),
+        date_match=None if not true_date else day == true_date,
+        millis=millis,
+    )
+
+
+def run_newsdesk(html: bytes, url: str) -> tuple[str, str | None, str | None]:
+    from crawler.extraction import extract_article
+
+    result = extract_article(html, url)
+    if not result:
+        return "", None, None
+    day = result.published_at.date().isoformat() if result.published_at else None
+    return result.text, result.title, day
+
+
+def run_trafilatura(html: bytes, url: str) -> tuple[str, str | None, str | None]:
+    import trafilatura
+
+    # Plain defaults, as a user would call it (it decodes bytes itself). Only
+    # extract() is timed: the metadata call exists to score titles and dates.
+    started = time.perf_counter()
+    text = trafilatura.extract(html, url=url) or ""
+    millis = (time.perf_counter() - started) * 1000
+    metadata = trafilatura.extract_metadata(html, default_url=url)
+    title = metadata.title if metadata is not None else None
+    day = metadata.date if metadata is not None else None
+    return text, title, day, millis
+
+
+def _timed(function, html: bytes, url: str):
+    started = time.perf_counter()
+    text, title, day, *millis = function(html, url)
+    return text, title, day, millis[0] if millis else (time.perf_counter() - started) * 1000
+
+
+def evaluate(job: tuple[str, str, dict]) -> tuple[str, PageScore, PageScore]:
+    page_id, path, truth = job
+    html = gzip.decompress(Path(path).read_bytes())
+    url = truth.get("url") or ""
+    newsdesk = score_page(*_timed(run_newsdesk, html, url), truth)
+    baseline = score_page(*_timed(run_trafilatura, html, url), truth)
+    return page_id, newsdesk, baseline
+
+
+def summarise(scores: list[PageScore]) -> dict[str, float]:
+    precisions = [s.precision for s in scores if s.precision is not None and not s.empty]
+    recalls = [s.recall for s in scores if s.recall is not None]
+    precision = sum(precisions) / len(precisions) if precisions else 0.0
+    recall = sum(recalls) / len(recalls) if recalls else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    titles = [s.title_match for s in scores if s.title_match is not None]
+    dates = [s.date_match for s in scores if s.date_match is not None]
+    return {
+        "precision": precision,
+        "recall": recall,
+        "F1": f1,
+        "empty predictions": sum(s.empty for s in scores),
+        "with hit rate": sum(s.with_hits for s in scores) / max(1, sum(s.with_total for s in scores)),
+        "without hit rate": sum(s.without_hits for s in scores) / max(1, sum(s.without_total for s in scores)),
+        "title exact match": sum(titles) / max(1, len(titles)),
+        "date day match": sum(dates) / max(1, len(dates)),
+        "ms per page": sum(s.millis for s in scores) / max(1, len(scores)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dataset directory (ground-truth.json, html/)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes")
+    parser.add_argument("--worst", type=int, default=0, help="also list the N pages where newsdesk's F1 is lowest")
+    args = parser.parse_args(argv)
+
+    truth = json.loads((args.data / "ground-truth.json").read_text(encoding="utf-8"))
+    jobs = [
+        (page_id, str(args.data / "html" / f"{page_id}.html.gz"), record)
+        for page_id, record in sorted(truth.items())
+        if (args.data / "html" / f"{page_id}.html.gz").exists()
+    ][: args.limit]
+
+    started = time.perf_counter()
+    with Pool(args.jobs) as pool:
+        results = pool.map(evaluate, jobs, chunksize=4)
+    elapsed = time.perf_counter() - started
+
+    newsdesk = summarise([r[1] for r in results])
+    baseline = summarise([r[2] for r in results])
+    print(f"extraction benchmark: {len(results)} pages from {args.data} in {elapsed:.0f}s ({args.jobs} jobs)")
+    print(f"{'metric':<20} {'newsdesk':>10} {'trafilatura':>12}")
+    for key in newsdesk:
+        left, right = newsdesk[key], baseline[key]
+        if key == "empty predictions":
+            print(f"{key:<20} {int(left):>10d} {int(right):>12d}")
+        elif key == "ms per page":
+            print(f"{key:<20} {left:>10.1f} {right:>12.1f}")
+        else:
+            print(f"{key:<20} {left:>10.3f} {right:>12.3f}")
+
+    if args.worst:
+        def page_f1(score: PageScore) -> float:
+            p, r = score.precision or 0.0, score.recall or 0.0
+            return 2 * p * r / (p + r) if p + r else 0.0
+
+        print("\nworst pages for newsdesk (id, newsdesk P/R, trafilatura P/R):")
+        ranked = sorted(results, key=lambda r: page_f1(r[1]) - page_f1(r[2]))
+        for page_id, mine, theirs in ranked[: args.worst]:
+            print(
+                f"  {page_id}  {mine.precision or 0:.2f}/{mine.recall or 0:.2f}"
+                f"  {theirs.precision or 0:.2f}/{theirs.recall or 0:.2f}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,247 @@
+"""extract_article(): one page (bytes or text) -> Article, or Rejection with the reason."""
+
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import re
+from datetime import date
+from typing import TYPE_CHECKING
+
+import lxml.html
+from lxml import etree
+from trafilatura import bare_extraction
+from trafilatura.settings import Extractor, set_date_params
+
+from .body import clean_paragraphs, containment, normalise_paragraph, shingles, word_tokens
+from .charset import decode_html
+from .language import guess_language
+from .metadata import read_metadata
+from .records import Article, Rejection
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+    from trafilatura.settings import Document
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["extract_article", "MIN_WORDS"]
+
+# Fewer words than this in the body is a teaser, a stub or an error page, not an article.
+MIN_WORDS = 60
+# A page with a player and fewer words than this is a video page with a caption.
+VIDEO_MAX_WORDS = 120
+
+# Built once: trafilatura reads its options per call, and a per-call Extractor
+# would re-read the config each time. No dedup: its cache is process-global and
+# would make a page's result depend on the pages processed before it.
+_OPTIONS = Extractor(
+    output_format="python",
+    comments=False,
+    tables=True,
+    links=False,
+    images=False,
+    formatting=False,
+    with_metadata=True,
+    dedup=False,
+)
+
+# Like trafilatura's own parser, plus huge_tree: libxml2 otherwise stops at
+# ~255 nesting levels and trafilatura silently returns nothing.
+_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True
+)
+
+_BINARY_SIGNATURES = (
+    b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"OggS", b"ID3",
+    b"\x00\x00\x00\x18ftyp", b"\x00\x00\x00\x1cftyp", b"\x00\x00\x00 ftyp", b"BZh", b"7z\xbc\xaf", b"Rar!",
+    b"\xd0\xcf\x11\xe0", b"wOFF", b"wOF2", b"\x7fELF", b"MZ",
+)
+_VIDEO_IFRAME = re.compile(r"youtube|youtu\.be|vimeo|dailymotion|jwplayer|brightcove|player|video|twitch|wistia|kaltura", re.I)
+_TAG_LIKE = re.compile(rb"<\s*(?:!doctype|html|head|body|div|p|meta|title|article|span|a|script)\b", re.I)
+
+
+def extract_article(html: bytes | str, url: str, *, http_charset: str | None = None) -> Article | Rejection:
+    """Read one page. Never raises for bad input: a page that is not an article is a Rejection."""
+    if isinstance(html, bytes):
+        rejection = _reject_bytes(html)
+        if rejection is not None:
+            return rejection
+        text = decode_html(html, http_charset)
+    else:
+        text = html
+    if not text.strip():
+        return Rejection("empty", "no content")
+    if "\x00" in text:
+        if text.count("\x00") > len(text) // 100:
+            return Rejection("not-html", "NUL characters dominate")
+        text = text.replace("\x00", "")
+    if not _TAG_LIKE.search(text[:65536].encode("utf-8", "replace")):
+        return Rejection("not-html", "no HTML markup")
+
+    tree = _parse(text)
+    if tree is None:
+        return Rejection("parse-failed", "lxml produced no tree")
+
+    try:
+        document = _run_trafilatura(tree)
+    except Exception as error:  # trafilatura bugs must not kill the crawl
+        logger.warning("trafilatura failed on %s: %r", url, error)
+        document = None
+
+    metadata = read_metadata(tree, url, document)
+    paragraphs = _paragraphs(document)
+    paragraphs = _prefer_json_ld_body(paragraphs, metadata.json_ld_body)
+    paragraphs = _drop_title_echo(paragraphs, metadata.title)
+    body = "\n\n".join(paragraphs)
+    word_count = len(body.split())
+
+    page = _page_signals(tree)
+    if word_count < MIN_WORDS:
+        if page.has_player or metadata.is_video_typed:
+            return Rejection("video-only", f"player with {word_count} words of text")
+        if page.teaser_links >= 8 and not metadata.is_article_typed:
+            return Rejection("listing-page", f"{page.teaser_links} teaser links, {word_count} words")
+        if word_count == 0:
+            return Rejection("too-little-text", "no body text found")
+        return Rejection("too-little-text", f"{word_count} words")
+    if word_count < VIDEO_MAX_WORDS and metadata.is_video_typed and not metadata.is_article_typed:
+        return Rejection("video-only", f"video page with {word_count} words of text")
+    if not metadata.is_article_typed and _mostly_teasers(paragraphs, page.teaser_texts):
+        return Rejection("listing-page", f"body is mostly link teasers ({page.teaser_links} links)")
+
+    language = metadata.language or guess_language(body)
+    return Article(
+        url=url,
+        title=metadata.title,
+        text=body,
+        authors=metadata.authors,
+        published_at=metadata.published_at,
+        modified_at=metadata.modified_at,
+        language=language,
+        description=metadata.description,
+        section=metadata.section,
+        tags=metadata.tags,
+        image_url=metadata.image_url,
+        canonical_url=metadata.canonical_url,
+        word_count=word_count,
+    )
+
+
+def _reject_bytes(body: bytes) -> Rejection | None:
+    if not body.strip():
+        return Rejection("empty", "no bytes")
+    head = body[:16].lstrip()
+    for signature in _BINARY_SIGNATURES:
+        if head.startswith(signature):
+            return Rejection("not-html", f"binary signature {signature[:8]!r}")
+    sample = body[:4096]
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 with a BOM: NULs are expected
+    if sample.count(0) > len(sample) // 10:
+        return Rejection("not-html", "NUL bytes dominate")
+    return None
+
+
+def _parse(text: str) -> HtmlElement | None:
+    data = text.encode("utf-8", "replace")
+    try:
+        return lxml.html.document_fromstring(data, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        pass
+    try:
+        return lxml.html.fromstring(data, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _run_trafilatura(tree: HtmlElement) -> Document | None:
+    _refresh_date_params()
+    return bare_extraction(tree, options=_OPTIONS)
+
+
+_date_params_day: list[date] = []
+
+
+def _refresh_date_params() -> None:
+    """htmldate's max_date is frozen into the options object: move it on in long-lived workers."""
+    today = date.today()
+    if not _date_params_day or _date_params_day[0] != today:
+        _OPTIONS.date_params = set_date_params(True)
+        _date_params_day[:] = [today]
+
+
+def _paragraphs(document: Document | None) -> list[str]:
+    if document is None or not document.text:
+        return []
+    return clean_paragraphs(document.text.split("\n"))
+
+
+def _prefer_json_ld_body(paragraphs: list[str], json_ld_body: str | None) -> list[str]:
+    """Use JSON-LD articleBody when it holds what trafilatura found and more.
+
+    Publishers often fill articleBody from their CMS: clean and complete when
+    it agrees with the page, truncated (paywalls) or stale when it does not.
+    """
+    if not json_ld_body:
+        return paragraphs
+    text = json_ld_body
+    if "<" in text and ">" in text:
+        try:
+            text = lxml.html.fromstring(f"<div>{text}</div>").text_content()
+        except (etree.ParserError, ValueError):
+            return paragraphs
+    text = html_lib.unescape(text)
+    candidate = clean_paragraphs(re.split(r"\n+|\r+", text))
+    candidate_tokens = word_tokens(" ".join(candidate))
+    current_tokens = word_tokens(" ".join(paragraphs))
+    if len(candidate_tokens) < MIN_WORDS:
+        return paragraphs
+    if len(current_tokens) < MIN_WORDS:
+        return candidate
+    candidate_shingles = shingles(candidate_tokens)
+    current_shingles = shingles(current_tokens)
+    if len(candidate_tokens) >= 1.1 * len(current_tokens) and containment(current_shingles, candidate_shingles) >= 0.6:
+        return candidate
+    return paragraphs
+
+
+def _drop_title_echo(paragraphs: list[str], title: str | None) -> list[str]:
+    """trafilatura sometimes keeps the headline as the first line; the title field holds it."""
+    if paragraphs and title and normalise_paragraph(paragraphs[0]).casefold() == title.casefold():
+        return paragraphs[1:]
+    return paragraphs
+
+
+class _PageSignals:
+    __slots__ = ("has_player", "teaser_links", "teaser_texts")
+
+    def __init__(self, has_player: bool, teaser_texts: set[str]) -> None:
+        self.has_player = has_player
+        self.teaser_texts = teaser_texts
+        self.teaser_links = len(teaser_texts)
+
+
+def _page_signals(tree: HtmlElement) -> _PageSignals:
+    has_player = tree.find(".//video") is not None
+    if not has_player:
+        for frame in tree.iterfind(".//iframe"):
+            if _VIDEO_IFRAME.search(frame.get("src") or frame.get("data-src") or ""):
+                has_player = True
+                break
+    teasers: set[str] = set()
+    for anchor in tree.iterfind(".//a"):
+        if not anchor.get("href"):
+            continue
+        label = " ".join(anchor.text_content().split())
+        if len(label.split()) >= 4:
+            teasers.add(label.casefold())
+    return _PageSignals(has_player, teasers)
+
+
+def _mostly_teasers(paragraphs: list[str], teaser_texts: set[str]) -> bool:
+    """A listing page's "body" is its link labels and their standfirsts."""
+    if len(paragraphs) < 5 or not teaser_texts:
+        return False
+    linked = sum(1 for p in paragraphs if p.casefold() in teaser_texts)
+    return linked >= 5 and linked >= 0.4 * len(paragraphs)

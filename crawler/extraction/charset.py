@@ -1,0 +1,104 @@
+"""Bytes -> text the way a browser would, but sceptical of a wrong HTTP charset.
+
+Order: BOM, then the HTTP header charset, then ``<meta charset>``, then a cheap
+detection. A declared charset is only believed when the bytes agree with it:
+a header claiming UTF-8 on bytes that are not UTF-8 is ignored, and a header
+naming a single-byte Western charset (every byte sequence is "valid" there) is
+overruled by bytes that are valid non-ASCII UTF-8 or by a ``<meta>`` naming
+another charset.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+    to_unicode,
+)
+
+__all__ = ["decode_html"]
+
+# Charsets in which any byte string decodes, so a label naming one says little.
+_PERMISSIVE = frozenset({"cp1252", "iso8859-1", "ascii", "iso8859-15", "latin-1"})
+
+# Cyrillic letters: cp1251 puts lowercase (the bulk of running text) at 0xE0-0xFF,
+# KOI8-R puts it at 0xC0-0xDF.
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def decode_html(body: bytes, http_charset: str | None) -> str:
+    """Decode an HTML body; ``http_charset`` is the header's charset (or the whole header)."""
+    if isinstance(body, str):
+        return body
+    bom_encoding, bom = read_bom(body)
+    if bom_encoding is not None and bom is not None:
+        return to_unicode(body[len(bom):], bom_encoding)
+
+    header = _header_encoding(http_charset)
+    declared = html_body_declared_encoding(body)
+    if declared in ("utf-16-le", "utf-16-be", "utf-16", "utf-32"):
+        # A <meta> readable as ASCII cannot be in UTF-16: the declaration is wrong.
+        declared = "utf-8"
+    is_utf8 = _valid_utf8(body)
+
+    for candidate in _candidates(header, declared):
+        if candidate == "utf-8":
+            if is_utf8:
+                return body.decode("utf-8")
+            continue
+        if candidate in _PERMISSIVE and is_utf8 and not body.isascii():
+            # Valid multi-byte UTF-8 almost never happens by chance in Latin text.
+            return body.decode("utf-8")
+        return to_unicode(body, candidate)
+
+    if is_utf8:
+        return body.decode("utf-8")
+    return to_unicode(body, _guess_single_byte(body))
+
+
+def _candidates(header: str | None, declared: str | None) -> list[str]:
+    order: list[str] = []
+    if header and header in _PERMISSIVE and declared and declared != header:
+        # "ISO-8859-1" is the HTTP/1.1 default servers send without thinking;
+        # the page author's own <meta> is the better witness.
+        order = [declared, header]
+    else:
+        order = [c for c in (header, declared) if c]
+    return list(dict.fromkeys(order))
+
+
+def _header_encoding(http_charset: str | None) -> str | None:
+    if not http_charset:
+        return None
+    value = http_charset.strip()
+    if "=" in value or ";" in value or "/" in value:
+        return http_content_type_encoding(value)
+    return resolve_encoding(value.strip("\"' "))
+
+
+def _valid_utf8(body: bytes) -> bool:
+    try:
+        codecs.decode(body, "utf-8")
+    except UnicodeDecodeError as error:
+        # A page cut off mid-character (truncated download) is still UTF-8.
+        return error.start >= len(body) - 3 and error.reason == "unexpected end of data"
+    return True
+
+
+def _guess_single_byte(body: bytes) -> str:
+    """Tell cp1251 / KOI8-R (Cyrillic) from cp1252 by where the high bytes fall."""
+    high = len(body) - len(body.translate(None, _HIGH_BYTES))
+    if high == 0:
+        return "cp1252"
+    letters = len(body) - len(body.translate(None, _ASCII_LETTERS))
+    if high < 0.3 * (letters + high):
+        # Sparse accented letters in Latin text.
+        return "cp1252"
+    upper_block = len(body) - len(body.translate(None, bytes(range(0xE0, 0x100))))
+    lower_block = len(body) - len(body.translate(None, bytes(range(0xC0, 0xE0))))
+    return "cp1251" if upper_block >= lower_block else "koi8-r"

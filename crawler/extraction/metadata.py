@@ -1,0 +1,557 @@
+"""Article metadata from a parsed page: JSON-LD first, then meta tags, then trafilatura's guesses.
+
+Every function here is pure over an lxml tree (plus the page URL); nothing is site-specific.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from lxml.html import HtmlElement
+    from trafilatura.settings import Document
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PageMetadata", "read_metadata", "parse_date", "split_authors", "clean_title"]
+
+ARTICLE_TYPES = frozenset(
+    {
+        "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
+        "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "askpublicnewsarticle",
+        "liveblogposting", "scholarlyarticle", "techarticle", "report", "posting",
+        "socialmediaposting", "discussionforumposting", "medicalwebpage", "review",
+    }
+)
+_VIDEO_TYPES = frozenset({"videoobject", "clip", "episode", "movie", "tvepisode"})
+
+# " | Site", " - Site", " — Site", ": Site" ... between a headline and a site name.
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—·•»«:~/]|::)\s+")
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
+_BYLINE_PREFIX = re.compile(r"^\s*(?:written\s+|posted\s+|reported\s+|words\s+|story\s+)?by\s*:?\s+", re.I)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\|)\s*", re.I)
+_AUTHOR_NOISE = re.compile(
+    r"(?:\b(?:updated|published|posted|am|pm|gmt|utc|edt|est|bst|cet|min read|minutes? ago|hours? ago)\b"
+    r"|\d|@|https?:|www\.|\.com\b)",
+    re.I,
+)
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_TRAILING_DATE = re.compile(rf"\s*(?:[,|–—-]\s*)?(?:on\s+)?(?:{_MONTHS}\s+\d|\d{{1,4}}[./-]\d).*$", re.I)
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+@dataclass(slots=True)
+class PageMetadata:
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    language: str | None = None
+    description: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    image_url: str | None = None
+    canonical_url: str | None = None
+    site_name: str | None = None
+    is_article_typed: bool = False
+    is_video_typed: bool = False
+    json_ld_body: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def clean_text(value: Any) -> str | None:
+    """One line of metadata text: NFC, no zero-width characters, single spaces."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    if "&" in value and ";" in value:
+        import html
+
+        value = html.unescape(value)
+    value = unicodedata.normalize("NFC", value).translate(_ZERO_WIDTH)
+    value = " ".join(value.split())
+    return value or None
+
+
+# --------------------------------------------------------------------------- JSON-LD
+
+
+def _json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
+    objects: list[dict[str, Any]] = []
+    for script in tree.iterfind(".//script"):
+        if "ld+json" not in (script.get("type") or "").lower():
+            continue
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        data = _loads_lenient(raw)
+        if data is not None:
+            objects.extend(_flatten_json_ld(data))
+    return objects
+
+
+def _loads_lenient(raw: str) -> Any:
+    if raw.startswith("<!--"):
+        raw = raw.removeprefix("<!--").removesuffix("-->").strip()
+    try:
+        return json.loads(raw, strict=False)
+    except ValueError:
+        pass
+    # Trailing commas and a stray ";" are the usual hand-written mistakes.
+    repaired = re.sub(r",\s*([}\]])", r"\1", raw.rstrip(";").strip())
+    try:
+        return json.loads(repaired, strict=False)
+    except ValueError:
+        logger.debug("unparseable JSON-LD block of %d chars", len(raw))
+        return None
+
+
+def _flatten_json_ld(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 6:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _flatten_json_ld(item, depth + 1)
+    elif isinstance(data, dict):
+        yield data
+        graph = data.get("@graph")
+        if graph is not None:
+            yield from _flatten_json_ld(graph, depth + 1)
+        main = data.get("mainEntity")
+        if isinstance(main, (dict, list)):
+            yield from _flatten_json_ld(main, depth + 1)
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    value = obj.get("@type")
+    if isinstance(value, str):
+        return {value.lower()}
+    if isinstance(value, list):
+        return {v.lower() for v in value if isinstance(v, str)}
+    return set()
+
+
+def _names(value: Any) -> list[str]:
+    """Names of JSON-LD persons/organisations given as a string, dict, or list of them."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item)]
+    if isinstance(value, dict):
+        name = value.get("name")
+        if isinstance(name, str):
+            return [name]
+        if isinstance(name, list):
+            return [n for n in name if isinstance(n, str)]
+        given, family = value.get("givenName"), value.get("familyName")
+        if isinstance(given, str) and isinstance(family, str):
+            return [f"{given} {family}"]
+    return []
+
+
+def _first_url(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        for item in value:
+            url = _first_url(item)
+            if url:
+                return url
+    if isinstance(value, dict):
+        return _first_url(value.get("url") or value.get("contentUrl") or value.get("@id"))
+    return None
+
+
+def _first_str(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, str) and item.strip():
+                return item
+    return None
+
+
+# --------------------------------------------------------------------------- meta tags
+
+
+def _meta_map(tree: HtmlElement) -> dict[str, list[str]]:
+    """All <meta> values keyed by lowercased property/name/itemprop/http-equiv."""
+    found: dict[str, list[str]] = {}
+    for meta in tree.iterfind(".//meta"):
+        content = meta.get("content")
+        if content is None:
+            continue
+        content = content.strip()
+        if not content:
+            continue
+        for attribute in ("property", "name", "itemprop", "http-equiv"):
+            key = meta.get(attribute)
+            if key:
+                found.setdefault(key.strip().lower(), []).append(content)
+    return found
+
+
+def _meta(meta: dict[str, list[str]], *keys: str) -> str | None:
+    for key in keys:
+        values = meta.get(key)
+        if values:
+            return values[0]
+    return None
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def parse_date(value: Any, *, now: datetime | None = None) -> datetime | None:
+    """An aware UTC datetime from ISO 8601 / RFC 2822 text; None when unparseable or in the future."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    parsed = _parse_iso(text)
+    if parsed is None:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed.astimezone(timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    if parsed > now + timedelta(days=1) or parsed.year < 1990:
+        return None
+    return parsed
+
+
+_ISO_LOOSE = re.compile(
+    r"^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?)?"
+)
+
+
+def _parse_iso(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        pass
+    match = _ISO_LOOSE.match(text)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, zone = match.groups()
+    try:
+        parsed = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+    except ValueError:
+        return None
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        return parsed.replace(tzinfo=timezone(sign * offset))
+    return parsed.replace(tzinfo=timezone.utc)
+
+
+def date_from_url(url: str) -> datetime | None:
+    match = _URL_DATE.search(urlsplit(url).path)
+    if not match:
+        return None
+    return parse_date("-".join(match.groups()))
+
+
+# --------------------------------------------------------------------------- authors
+
+
+def split_authors(values: Iterable[str], *, exclude: Iterable[str | None] = ()) -> tuple[str, ...]:
+    """Clean person names: no "By", no dates or handles, "A and B" split, site names dropped."""
+    excluded = {_key(x) for x in exclude if x}
+    names: dict[str, str] = {}
+    for value in values:
+        value = clean_text(value)
+        if not value:
+            continue
+        value = _BYLINE_PREFIX.sub("", value)
+        value = _TRAILING_DATE.sub("", value) if not value[:1].isdigit() else ""
+        for part in _AUTHOR_SPLIT.split(value):
+            name = _clean_author(part)
+            if not name:
+                continue
+            key = _key(name)
+            if key in excluded or key in names:
+                continue
+            names[key] = name
+    return tuple(names.values())
+
+
+def _clean_author(part: str) -> str | None:
+    name = _BYLINE_PREFIX.sub("", part).strip(" \t-–—|:,.;·•")
+    if not name or _AUTHOR_NOISE.search(name):
+        return None
+    words = name.split()
+    if len(words) > 5 or len(name) > 60 or not any(ch.isalpha() for ch in name):
+        return None
+    if name.lower() in {"staff", "admin", "editor", "editors", "unknown", "author", "by", "and"}:
+        return None
+    if name.isupper() or name.islower():
+        name = name.title() if len(words) > 1 or len(name) > 3 else name
+    return name
+
+
+def _key(value: str) -> str:
+    return re.sub(r"\W+", "", value.casefold())
+
+
+# --------------------------------------------------------------------------- titles
+
+
+def clean_title(raw: str | None, *, site_names: Iterable[str | None], headlines: Iterable[str | None], host: str) -> str | None:
+    """Strip a site-name suffix (or prefix) from a <title>-like string.
+
+    A part is removed when it matches a known site name or the host, or when a
+    headline seen elsewhere on the page (h1, og:title, JSON-LD) is what remains.
+    """
+    title = clean_text(raw)
+    if not title:
+        return None
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    heads = [_key(h) for h in headlines if h]
+    if _key(title) in heads:
+        return title
+    for count in range(len(parts) - 1, 0, -1):
+        head = _join_parts(title, count)
+        if _key(head) in heads:
+            return head
+    sites = {_key(s) for s in site_names if s} | _host_keys(host)
+    sites.discard("")
+    # Suffix: "Headline | Section | Site".
+    kept = list(parts)
+    while len(kept) > 1 and _is_site(kept[-1], sites):
+        kept.pop()
+    if len(kept) < len(parts):
+        return _join_parts(title, len(kept))
+    # Prefix: "Site | Headline".
+    if _is_site(parts[0], sites):
+        return _tail_parts(title, len(parts) - 1)
+    return title
+
+
+def _join_parts(title: str, count: int) -> str:
+    """The first ``count`` separator-delimited parts of ``title``, original separators kept."""
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    return title[: separators[count - 1].start()].strip()
+
+
+def _tail_parts(title: str, count: int) -> str:
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    return title[separators[len(separators) - count].end():].strip()
+
+
+def _is_site(part: str, sites: set[str]) -> bool:
+    key = _key(part)
+    if not key:
+        return False
+    if key in sites:
+        return True
+    return any(len(site) >= 4 and (key.startswith(site) or site.startswith(key)) and len(key) < 40 for site in sites)
+
+
+def _host_keys(host: str) -> set[str]:
+    host = host.lower().split(":")[0]
+    if host.startswith("www."):
+        host = host[4:]
+    labels = [label for label in host.split(".") if label]
+    keys = {_key(host)}
+    if labels:
+        keys.add(_key(labels[0]))
+        if len(labels) >= 2:
+            keys.add(_key(labels[-2]))
+    return {k for k in keys if len(k) >= 3}
+
+
+# --------------------------------------------------------------------------- the whole record
+
+
+def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> PageMetadata:
+    """Gather metadata in trust order: JSON-LD > meta tags > trafilatura/htmldate > URL."""
+    meta = _meta_map(tree)
+    objects = _json_ld_objects(tree)
+    article = next((o for o in objects if _types(o) & ARTICLE_TYPES), None)
+    web_page = next((o for o in objects if _types(o) & {"webpage", "itempage"}), None)
+    ld = article or {}
+    result = PageMetadata()
+    result.is_article_typed = article is not None or (_meta(meta, "og:type") or "").lower() == "article"
+    result.is_video_typed = any(_types(o) & _VIDEO_TYPES for o in objects) or (
+        (_meta(meta, "og:type") or "").lower().startswith("video")
+    )
+    base = url
+
+    # Site name: needed to clean titles and authors.
+    publisher_names = _names(ld.get("publisher"))
+    website = next((o for o in objects if "website" in _types(o) or "organization" in _types(o) or "newsmediaorganization" in _types(o)), None)
+    site_names = [
+        _meta(meta, "og:site_name"),
+        *publisher_names,
+        *(_names(website) if website else []),
+        _meta(meta, "application-name", "apple-mobile-web-app-title", "twitter:site"),
+        document.sitename if document is not None else None,
+    ]
+    site_names = [clean_text(s.lstrip("@")) for s in site_names if s]
+    result.site_name = next((s for s in site_names if s), None)
+    host = urlsplit(url).hostname or ""
+
+    # Title.
+    h1_texts = [clean_text(h.text_content()) for h in tree.iterfind(".//h1")][:3]
+    ld_headline = clean_text(_first_str(ld.get("headline")) or _first_str(ld.get("name")))
+    og_title = clean_text(_meta(meta, "og:title", "twitter:title"))
+    title_tag = tree.find(".//title")
+    html_title = clean_text(title_tag.text_content()) if title_tag is not None else None
+    headlines = [ld_headline, *h1_texts]
+    cleaning = {"site_names": site_names, "host": host}
+    candidates = [
+        clean_title(ld_headline, headlines=[og_title, html_title, *h1_texts], **cleaning),
+        clean_title(og_title, headlines=headlines, **cleaning),
+        clean_title(html_title, headlines=[og_title, *headlines], **cleaning),
+        clean_title(document.title if document is not None else None, headlines=headlines, **cleaning),
+    ]
+    result.title = _choose_title(candidates, h1_texts)
+
+    # Dates: JSON-LD > meta > htmldate (trafilatura) > URL.
+    now = datetime.now(timezone.utc)
+    published_values = [
+        ld.get("datePublished"), ld.get("dateCreated"),
+        _meta(meta, "article:published_time", "og:article:published_time", "article:published", "datepublished",
+              "published_time", "publishdate", "publish-date", "pubdate", "parsely-pub-date", "sailthru.date",
+              "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date", "date", "citation_publication_date",
+              "og:published_time", "article.published", "cxenseparse:recs:publishtime"),
+        (web_page or {}).get("datePublished"),
+    ]
+    result.published_at = next((d for d in (parse_date(v, now=now) for v in published_values) if d), None)
+    if result.published_at is None and document is not None and document.date:
+        result.published_at = parse_date(document.date, now=now)
+    if result.published_at is None:
+        result.published_at = date_from_url(url)
+    modified_values = [
+        ld.get("dateModified"),
+        _meta(meta, "article:modified_time", "og:updated_time", "article:modified", "datemodified", "modified_time",
+              "last-modified", "dcterms.modified", "dc.date.modified", "lastmod"),
+        (web_page or {}).get("dateModified"),
+    ]
+    result.modified_at = next((d for d in (parse_date(v, now=now) for v in modified_values) if d), None)
+    if result.modified_at and result.published_at and result.modified_at < result.published_at:
+        result.modified_at = None
+
+    # Authors.
+    raw_authors = _names(ld.get("author")) or _names(ld.get("creator"))
+    if not raw_authors:
+        raw_authors = [
+            v for key in ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl")
+            for v in meta.get(key, []) if not v.startswith("http")
+        ]
+    if not raw_authors and document is not None and document.author:
+        raw_authors = document.author.split(";")
+    result.authors = split_authors(raw_authors, exclude=[*site_names, *_host_keys(host)])
+
+    # Language.
+    result.language = _language(tree, meta, ld)
+
+    result.description = clean_text(
+        _meta(meta, "og:description", "description", "twitter:description", "dc.description")
+        or _first_str(ld.get("description"))
+        or (document.description if document is not None else None)
+    )
+    section = _first_str(ld.get("articleSection")) or _meta(meta, "article:section", "section", "parsely-section")
+    if not section and document is not None and document.categories:
+        section = document.categories[0]
+    result.section = clean_text(section)
+    result.tags = _tags(meta, ld, document)
+
+    image = _first_url(ld.get("image")) or _meta(meta, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
+    if not image and document is not None:
+        image = document.image
+    result.image_url = _absolute(base, image)
+
+    canonical = None
+    for link in tree.iterfind(".//link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            canonical = link.get("href")
+            break
+    result.canonical_url = _absolute(base, canonical or _meta(meta, "og:url"))
+
+    body = ld.get("articleBody")
+    if isinstance(body, str) and body.strip():
+        result.json_ld_body = body
+    return result
+
+
+def _choose_title(candidates: list[str | None], h1_texts: list[str | None]) -> str | None:
+    """The first trustworthy candidate; an h1 that matches one of them wins its spelling."""
+    present = [c for c in candidates if c]
+    if not present:
+        return next((h for h in h1_texts if h), None)
+    keys = {_key(c): c for c in present}
+    for h1 in h1_texts:
+        if h1 and _key(h1) in keys:
+            return h1
+    return present[0]
+
+
+def _language(tree: HtmlElement, meta: dict[str, list[str]], ld: dict[str, Any]) -> str | None:
+    values = [
+        tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang"), tree.get("xml:lang"),
+        _meta(meta, "content-language", "language", "dc.language", "og:locale"),
+        _first_str(ld.get("inLanguage")),
+    ]
+    for value in values:
+        if not value:
+            continue
+        code = re.split(r"[-_,;\s]", value.strip().lower(), maxsplit=1)[0]
+        if re.fullmatch(r"[a-z]{2,3}", code):
+            return code
+    return None
+
+
+def _tags(meta: dict[str, list[str]], ld: dict[str, Any], document: Document | None) -> tuple[str, ...]:
+    raw: list[str] = list(meta.get("article:tag", []))
+    keywords = ld.get("keywords")
+    if isinstance(keywords, str):
+        raw.extend(keywords.split(","))
+    elif isinstance(keywords, list):
+        raw.extend(k for k in keywords if isinstance(k, str))
+    if not raw:
+        for key in ("news_keywords", "keywords"):
+            for value in meta.get(key, []):
+                raw.extend(value.split(","))
+    if not raw and document is not None and document.tags:
+        raw.extend(document.tags)
+    tags: dict[str, str] = {}
+    for tag in raw:
+        cleaned = clean_text(tag)
+        if cleaned and len(cleaned) <= 80:
+            tags.setdefault(cleaned.casefold(), cleaned)
+    return tuple(tags.values())
+
+
+def _absolute(base: str, value: str | None) -> str | None:
+    value = clean_text(value)
+    if not value or value.startswith(("data:", "javascript:")):
+        return None
+    try:
+        return urljoin(base, value)
+    except ValueError:
+        return None

@@ -1,0 +1,41 @@
+"""The two values extraction returns: an Article, or a Rejection saying why not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = ["Article", "Rejection"]
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A news article as read from one page; dates are timezone-aware UTC."""
+
+    url: str
+    title: str | None
+    text: str
+    authors: tuple[str, ...]
+    published_at: datetime | None
+    modified_at: datetime | None
+    language: str | None
+    description: str | None
+    section: str | None
+    tags: tuple[str, ...]
+    image_url: str | None
+    canonical_url: str | None
+    word_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a page is not an article; falsy so callers can write ``if result:``.
+
+    ``reason`` is a short stable slug (counted in crawl stats), ``detail`` is for humans.
+    """
+
+    reason: str
+    detail: str = ""
+
+    def __bool__(self) -> bool:
+        return False
