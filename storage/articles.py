@@ -1,0 +1,288 @@
+"""The write path: store extracted articles with URL aliases, versions and near-duplicate clusters.
+
+Functions here take a ``Session`` and never commit: the caller owns the transaction
+(``with session.begin(): ...`` or :func:`storage.db.run_in_transaction`). Every write is an
+idempotent upsert, so re-running a failed batch is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from storage import dedup
+from storage.db import dialect_insert
+from storage.models import Article, ArticleUrl, ArticleVersion, Source
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = ["OUTCOMES", "ArticleIn", "StoreResult", "store_article", "store_articles"]
+
+logger = logging.getLogger(__name__)
+
+OUTCOMES = ("stored", "updated", "unchanged", "alias")
+
+# PostgreSQL: one transaction at a time assigns clusters, so two near-duplicates stored at the same
+# moment by different workers still see each other (READ COMMITTED would hide both from both).
+# SQLite gets the same effect from BEGIN IMMEDIATE.
+_STORE_LOCK_KEY = 0x6E657764  # "newd"
+
+
+@dataclass(frozen=True)
+class ArticleIn:
+    """An extracted, normalised article ready to store."""
+
+    source: str
+    url: str  # the URL fetched (a variant)
+    canonical_url: str  # already canonicalised by the crawler
+    title: str | None
+    text: str
+    authors: tuple[str, ...]
+    published_at: datetime | None
+    modified_at: datetime | None
+    language: str | None
+    description: str | None
+    section: str | None
+    tags: tuple[str, ...]
+    image_url: str | None
+    word_count: int
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    article_id: int
+    outcome: str  # one of OUTCOMES
+    version: int
+    cluster_id: int | None
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _lock_for_dedup(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_STORE_LOCK_KEY)))
+
+
+def _source_id(session: Session, name: str) -> int:
+    session.execute(
+        dialect_insert(session, Source.__table__).values(name=name).on_conflict_do_nothing()
+    )
+    return session.execute(sa.select(Source.id).where(Source.name == name)).scalar_one()
+
+
+def _record_urls(session: Session, article_id: int, urls: Sequence[str], seen_at: datetime) -> None:
+    rows = [{"url": url, "article_id": article_id, "first_seen_at": seen_at} for url in dict.fromkeys(urls)]
+    session.execute(
+        dialect_insert(session, ArticleUrl.__table__).on_conflict_do_nothing(
+            index_elements=["url"]
+        ),
+        rows,
+    )
+
+
+def _point_url_at(session: Session, url: str, article_id: int, seen_at: datetime) -> None:
+    stmt = dialect_insert(session, ArticleUrl.__table__).values(
+        url=url, article_id=article_id, first_seen_at=seen_at
+    )
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=["url"], set_={"article_id": article_id})
+    )
+
+
+def _touch(session: Session, article_id: int, item: ArticleIn, seen_at: datetime) -> None:
+    values: dict[str, object] = {
+        "last_seen_at": sa.case(
+            (Article.last_seen_at < seen_at, seen_at), else_=Article.last_seen_at
+        )
+    }
+    if item.etag is not None:
+        values["etag"] = item.etag
+    if item.last_modified is not None:
+        values["last_modified"] = item.last_modified
+    session.execute(sa.update(Article).where(Article.id == article_id).values(**values))
+
+
+def _cluster(
+    session: Session,
+    article_id: int,
+    current_cluster_id: int | None,
+    hash_: str,
+    signature,
+    *,
+    threshold: float,
+    now: datetime,
+) -> int:
+    keys = dedup.band_keys(signature) if signature is not None else []
+    dedup.replace_keys(session, article_id, keys)
+    matches = set()
+    if signature is not None:
+        matches.update(
+            dedup.find_near_duplicates(session, article_id, signature, keys, threshold=threshold)
+        )
+    # Identical bodies in other sources are the same story even when too short for MinHash.
+    matches.update(
+        session.execute(
+            sa.select(Article.id).where(Article.content_hash == hash_, Article.id != article_id)
+        ).scalars()
+    )
+    return dedup.assign_cluster(session, article_id, current_cluster_id, matches, now=now)
+
+
+def store_article(
+    session: Session,
+    item: ArticleIn,
+    *,
+    near_duplicate_threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+) -> StoreResult:
+    """Store one article; see :class:`StoreResult` outcomes. Never commits."""
+    seen_at = _utc(item.fetched_at)
+    normalised = dedup.normalise_text(item.text)
+    hash_ = dedup.content_hash(item.text)
+    _lock_for_dedup(session)
+    source_id = _source_id(session, item.source)
+    urls = [item.canonical_url, item.url]
+
+    existing = session.execute(
+        sa.select(Article.id, Article.content_hash, Article.version, Article.cluster_id).where(
+            Article.canonical_url == item.canonical_url
+        )
+    ).one_or_none()
+
+    if existing is None:
+        # The same body already stored under another canonical URL of this source: an alias.
+        same = session.execute(
+            sa.select(Article.id, Article.version, Article.cluster_id)
+            .where(Article.source_id == source_id, Article.content_hash == hash_)
+            .order_by(Article.id)
+            .limit(1)
+        ).one_or_none()
+        if same is not None:
+            _record_urls(session, same.id, urls, seen_at)
+            _touch(session, same.id, item, seen_at)
+            return StoreResult(same.id, "alias", same.version, same.cluster_id)
+
+        signature = dedup.minhash_signature(normalised)
+        inserted = session.execute(
+            dialect_insert(session, Article.__table__)
+            .values(
+                source_id=source_id,
+                canonical_url=item.canonical_url,
+                url=item.url,
+                title=item.title,
+                text=item.text,
+                authors=list(item.authors),
+                published_at=item.published_at,
+                modified_at=item.modified_at,
+                language=item.language,
+                description=item.description,
+                section=item.section,
+                tags=list(item.tags),
+                image_url=item.image_url,
+                word_count=item.word_count,
+                content_hash=hash_,
+                minhash=dedup.signature_to_bytes(signature) if signature is not None else None,
+                version=1,
+                first_seen_at=seen_at,
+                last_seen_at=seen_at,
+                etag=item.etag,
+                last_modified=item.last_modified,
+            )
+            .on_conflict_do_nothing(index_elements=["canonical_url"])
+            .returning(Article.id)
+        ).scalar_one_or_none()
+        if inserted is not None:
+            _add_version(session, inserted, 1, hash_, item, seen_at)
+            # The canonical URL may have been an alias of an article whose body has since
+            # diverged: it now names this article.
+            _point_url_at(session, item.canonical_url, inserted, seen_at)
+            _record_urls(session, inserted, urls, seen_at)
+            cluster_id = _cluster(
+                session, inserted, None, hash_, signature,
+                threshold=near_duplicate_threshold, now=seen_at,
+            )
+            return StoreResult(inserted, "stored", 1, cluster_id)
+        # Another transaction stored this canonical URL first: treat it as a re-fetch.
+        existing = session.execute(
+            sa.select(Article.id, Article.content_hash, Article.version, Article.cluster_id).where(
+                Article.canonical_url == item.canonical_url
+            )
+        ).one()
+
+    _record_urls(session, existing.id, urls, seen_at)
+    if existing.content_hash == hash_:
+        _touch(session, existing.id, item, seen_at)
+        return StoreResult(existing.id, "unchanged", existing.version, existing.cluster_id)
+
+    version = existing.version + 1
+    signature = dedup.minhash_signature(normalised)
+    _add_version(session, existing.id, version, hash_, item, seen_at)
+    session.execute(
+        sa.update(Article)
+        .where(Article.id == existing.id)
+        .values(
+            url=item.url,
+            title=item.title,
+            text=item.text,
+            authors=list(item.authors),
+            published_at=item.published_at,
+            modified_at=item.modified_at,
+            language=item.language,
+            description=item.description,
+            section=item.section,
+            tags=list(item.tags),
+            image_url=item.image_url,
+            word_count=item.word_count,
+            content_hash=hash_,
+            minhash=dedup.signature_to_bytes(signature) if signature is not None else None,
+            version=version,
+            last_seen_at=seen_at,
+            etag=item.etag,
+            last_modified=item.last_modified,
+        )
+    )
+    cluster_id = _cluster(
+        session, existing.id, existing.cluster_id, hash_, signature,
+        threshold=near_duplicate_threshold, now=seen_at,
+    )
+    return StoreResult(existing.id, "updated", version, cluster_id)
+
+
+def _add_version(
+    session: Session, article_id: int, version: int, hash_: str, item: ArticleIn, seen_at: datetime
+) -> None:
+    session.execute(
+        dialect_insert(session, ArticleVersion.__table__)
+        .values(
+            article_id=article_id,
+            version=version,
+            content_hash=hash_,
+            title=item.title,
+            text=item.text,
+            seen_at=seen_at,
+        )
+        .on_conflict_do_nothing(index_elements=["article_id", "version"])
+    )
+
+
+def store_articles(
+    session: Session,
+    items: Sequence[ArticleIn],
+    *,
+    near_duplicate_threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+) -> list[StoreResult]:
+    """Store a batch in the caller's transaction; results in input order."""
+    return [
+        store_article(session, item, near_duplicate_threshold=near_duplicate_threshold)
+        for item in items
+    ]

@@ -1,0 +1,268 @@
+"""Engines, sessions and migrations for the newsdesk database (SQLite or PostgreSQL).
+
+SQLite is tuned for several writer processes: WAL, a 30 s busy timeout, foreign keys on, and
+``BEGIN IMMEDIATE`` for every transaction of a writable engine, so a writer takes the write lock up
+front instead of failing with "database is locked" when it upgrades a read lock later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DatabaseError",
+    "current_revision",
+    "dialect_insert",
+    "downgrade",
+    "head_revision",
+    "make_engine",
+    "open_database",
+    "resolve_database_url",
+    "run_in_transaction",
+    "upgrade",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite:///newsdesk.db"
+DATABASE_URL_ENV = "NEWSDESK_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+T = TypeVar("T")
+
+
+class DatabaseError(Exception):
+    """A database problem explained in one line, fit for a CLI error message."""
+
+
+def resolve_database_url(explicit: str | None = None) -> str:
+    """The URL to use: ``explicit``, else ``$NEWSDESK_DATABASE_URL``, else the local SQLite file."""
+    if explicit:
+        return explicit
+    return os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+def _parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise DatabaseError(f"not a database URL: {url!r}") from exc
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for ``url`` with newsdesk's connection settings (see the module docstring)."""
+    parsed = _parse_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _make_sqlite_engine(parsed, read_only=read_only)
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        raise DatabaseError(f"no driver for {parsed.drivername!r}: {exc}") from exc
+    if read_only and parsed.get_backend_name() == "postgresql":
+        engine = engine.execution_options(postgresql_readonly=True)
+    return engine
+
+
+def _make_sqlite_engine(url: URL, *, read_only: bool) -> Engine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:")
+    connect_args: dict[str, object] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    if read_only:
+        if in_memory:
+            raise DatabaseError("a read-only connection needs a database file, not :memory:")
+        if not Path(database).exists():
+            raise DatabaseError(f"database file not found: {database}")
+        # A URI filename: SQLite refuses every write on this connection.
+        url = url.set(database=f"file:{Path(database).absolute().as_posix()}?mode=ro")
+        url = url.update_query_dict({"uri": "true"})
+    elif not in_memory:
+        parent = Path(database).absolute().parent
+        if not parent.is_dir():
+            raise DatabaseError(f"directory does not exist for database file: {database}")
+    engine = sa.create_engine(url, connect_args=connect_args)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Take transaction control away from pysqlite so that we emit BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if not read_only and not in_memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    begin_sql = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        conn.exec_driver_sql(begin_sql)
+
+    return engine
+
+
+def dialect_insert(session_or_connection: Session | sa.Connection, table):
+    """``insert(table)`` of the bound dialect, which has ``on_conflict_do_nothing/do_update``."""
+    if isinstance(session_or_connection, sa.Connection):
+        dialect = session_or_connection.dialect
+    else:
+        dialect = session_or_connection.get_bind().dialect
+    if dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+# --- migrations -------------------------------------------------------------------------------
+
+
+def _migrations_dir() -> Path:
+    import migrations  # the package shipped in the wheel, not whatever is in the CWD
+
+    return Path(migrations.__file__).resolve().parent
+
+
+def _alembic_config(connection: sa.Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", _migrations_dir().as_posix())
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _run_with_connection(url_or_engine: str | Engine, fn: Callable[[sa.Connection], T]) -> T:
+    owned = isinstance(url_or_engine, str)
+    engine = make_engine(url_or_engine) if owned else url_or_engine
+    try:
+        with engine.begin() as connection:
+            return fn(connection)
+    except sa.exc.OperationalError as exc:
+        raise DatabaseError(describe_error(exc, engine.url)) from exc
+    except sa.exc.DatabaseError as exc:
+        raise DatabaseError(describe_error(exc, engine.url)) from exc
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
+    """Migrate the database up to ``revision`` (a fresh SQLite file is created)."""
+    _run_with_connection(
+        url_or_engine, lambda conn: command.upgrade(_alembic_config(conn), revision)
+    )
+
+
+def downgrade(url_or_engine: str | Engine, revision: str) -> None:
+    _run_with_connection(
+        url_or_engine, lambda conn: command.downgrade(_alembic_config(conn), revision)
+    )
+
+
+def current_revision(url_or_engine: str | Engine) -> str | None:
+    return _run_with_connection(
+        url_or_engine, lambda conn: MigrationContext.configure(conn).get_current_revision()
+    )
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships a revision
+        raise DatabaseError("no migrations found")
+    return head
+
+
+def open_database(url: str) -> sessionmaker[Session]:
+    """An engine for ``url`` migrated to head, as a ``sessionmaker(expire_on_commit=False)``."""
+    engine = make_engine(url)
+    upgrade(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def describe_error(exc: BaseException, url: URL | None = None) -> str:
+    """A one-line explanation of a database error for people, not a traceback."""
+    where = url.render_as_string(hide_password=True) if url is not None else "the database"
+    original = getattr(exc, "orig", None) or exc
+    message = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    lowered = message.lower()
+    if "file is not a database" in lowered:
+        return f"not a database file: {url.database if url is not None else where}"
+    if "unable to open database file" in lowered:
+        return f"cannot open database file: {url.database if url is not None else where}"
+    if "connection refused" in lowered or "could not connect" in lowered or "connection failed" in lowered:
+        return f"cannot connect to database server at {where}: {message}"
+    return f"database error ({where}): {message}"
+
+
+# --- transactions with retry ------------------------------------------------------------------
+
+# PostgreSQL SQLSTATEs after which re-running an idempotent transaction is the right move:
+# serialization failure, deadlock, unique violation (a concurrent insert won the race).
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+
+
+def _is_retryable(exc: sa.exc.DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    if isinstance(exc, sa.exc.OperationalError):
+        # Lost connections on PostgreSQL; "database is locked" on SQLite past the busy timeout.
+        return True
+    return False
+
+
+def run_in_transaction(
+    session_factory: sessionmaker[Session],
+    fn: Callable[[Session], T],
+    *,
+    retries: int = 5,
+    backoff: float = 0.05,
+) -> T:
+    """Run ``fn(session)`` in one transaction, re-running it on transient errors.
+
+    ``fn`` must be idempotent (every newsdesk write is an upsert), since a failed attempt is
+    rolled back and run again from the start, up to ``retries`` more times with jittered
+    exponential backoff.
+    """
+    attempt = 0
+    while True:
+        try:
+            with session_factory() as session, session.begin():
+                return fn(session)
+        except sa.exc.DBAPIError as exc:
+            if attempt >= retries or not _is_retryable(exc):
+                raise
+            delay = backoff * (2**attempt) * (0.5 + random.random())
+            logger.warning(
+                "transaction failed (%s), retry %d/%d in %.2fs",
+                type(exc.orig).__name__,
+                attempt + 1,
+                retries,
+                delay,
+            )
+            time.sleep(delay)
+            attempt += 1

@@ -1,0 +1,279 @@
+"""Content fingerprints and near-duplicate clustering, persisted in the database.
+
+Three layers, all deterministic (the same inputs give the same result on every run):
+
+1. URL — ``articles.canonical_url`` is unique; every fetched variant goes to ``article_urls``.
+2. Exact content — :func:`normalise_text` then SHA-256 gives ``content_hash``; the same hash under
+   another canonical URL of the same source is an *alias* (handled in ``storage.articles``).
+3. Near-duplicates — a MinHash over word shingles, split into LSH bands whose keys live in the
+   indexed ``dedup_keys`` table. Candidates sharing a band key are verified by their estimated
+   Jaccard similarity against a threshold.
+
+Clusters are the connected components of the "near-duplicate of" relation: when an article matches
+members of several clusters they are merged into the one with the lowest id. The relation is
+symmetric and LSH candidates do not depend on arrival order, so cluster *membership* is the same
+whatever order articles arrive in (cluster ids may differ). Every article has a cluster; an article
+with no near-duplicate is alone in its own. The representative is the earliest-published member,
+ties broken by canonical URL.
+
+When an article's text changes, its keys are replaced and it may join further clusters, but
+clusters are never split: once two articles were seen as the same story they stay together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import sqlalchemy as sa
+from datasketch import MinHash
+
+from storage.db import dialect_insert
+from storage.models import Article, Cluster, DedupKey
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = [
+    "DEFAULT_NEAR_DUPLICATE_THRESHOLD",
+    "NUM_BANDS",
+    "NUM_PERM",
+    "SHINGLE_SIZE",
+    "band_keys",
+    "content_hash",
+    "estimate_similarity",
+    "minhash_signature",
+    "normalise_text",
+]
+
+NUM_PERM = 128
+NUM_BANDS = 32
+ROWS_PER_BAND = NUM_PERM // NUM_BANDS
+SHINGLE_SIZE = 3
+MINHASH_SEED = 20240501
+# Estimated Jaccard of 3-word shingle sets at or above which two texts are the same story.
+# Syndicated copies with a paragraph added or a sentence reworded score 0.6-0.95; distinct stories
+# on the same topic stay below 0.1 (see tests/unit/test_storage_dedup.py).
+DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.5
+# Texts shorter than this many shingles are too short to compare reliably; they stay singletons.
+MIN_SHINGLES = 8
+
+# --- normalisation ----------------------------------------------------------------------------
+
+_TIMESTAMP_WORDS = frozenset(
+    """
+    updated update last published posted modified edited on at am pm a m p gmt utc bst cet cest est
+    edt pst pdt ist z today yesterday ago min mins minute minutes hour hours hr hrs day days
+    jan feb mar apr may jun jul aug sep sept oct nov dec
+    january february march april june july august september october november december
+    mon tue tues wed thu thur thurs fri sat sun
+    monday tuesday wednesday thursday friday saturday sunday
+    """.split()
+)
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_WHITESPACE_RE = re.compile(r"\s+")
+_MAX_TIMESTAMP_LINE = 80
+
+
+def _is_timestamp_line(line: str) -> bool:
+    """A line saying only when the page was updated ("Updated 14:05 GMT", "3 hours ago")."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > _MAX_TIMESTAMP_LINE or not any(c.isdigit() for c in stripped):
+        return False
+    return all(word in _TIMESTAMP_WORDS for word in _WORD_RE.findall(stripped.casefold()))
+
+
+def _strip_punctuation(text: str) -> str:
+    return "".join(" " if unicodedata.category(c).startswith("P") else c for c in text)
+
+
+def normalise_text(text: str) -> str:
+    """The body as compared for duplicates and versions.
+
+    NFC, timestamp-only lines dropped, casefolded, punctuation removed, whitespace collapsed: two
+    bodies that differ only in these ways have the same :func:`content_hash`.
+    """
+    text = unicodedata.normalize("NFC", text)
+    lines = [line for line in text.splitlines() if not _is_timestamp_line(line)]
+    text = _strip_punctuation("\n".join(lines).casefold())
+    return _WHITESPACE_RE.sub(" ", text).strip()
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 (hex) of :func:`normalise_text`."""
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+
+
+# --- MinHash and LSH --------------------------------------------------------------------------
+
+
+def _hash_shingle(shingle: bytes) -> int:
+    return struct.unpack("<I", hashlib.blake2b(shingle, digest_size=4).digest())[0]
+
+
+@lru_cache(maxsize=1)
+def _permutations():
+    # Generating permutations is costly; every signature shares one fixed-seed set.
+    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32").permutations
+
+
+def shingles(normalised: str, size: int = SHINGLE_SIZE) -> set[bytes]:
+    words = normalised.split()
+    if len(words) < size:
+        return {" ".join(words).encode("utf-8")} if words else set()
+    return {" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
+
+
+def minhash_signature(normalised: str) -> np.ndarray | None:
+    """The MinHash hash values (uint32[NUM_PERM]) of a normalised text, or None if too short."""
+    grams = shingles(normalised)
+    if len(grams) < MIN_SHINGLES:
+        return None
+    minhash = MinHash(
+        num_perm=NUM_PERM,
+        hashfunc=_hash_shingle,
+        permutations=_permutations(),
+        scheme="affine32",
+    )
+    minhash.update_batch(sorted(grams))
+    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+
+def signature_to_bytes(signature: np.ndarray) -> bytes:
+    return signature.astype("<u4").tobytes()
+
+
+def signature_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<u4")
+
+
+def estimate_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity: the share of MinHash slots that agree."""
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+def band_keys(signature: np.ndarray) -> list[tuple[int, int]]:
+    """(band, bucket) pairs: bucket is a signed 64-bit hash of the band's rows."""
+    raw = signature.astype("<u4")
+    keys = []
+    for band in range(NUM_BANDS):
+        chunk = raw[band * ROWS_PER_BAND : (band + 1) * ROWS_PER_BAND].tobytes()
+        digest = hashlib.blake2b(chunk, digest_size=8, person=b"newsdesk-lsh").digest()
+        keys.append((band, struct.unpack("<q", digest)[0]))
+    return keys
+
+
+# --- persistence ------------------------------------------------------------------------------
+
+
+def replace_keys(session: Session, article_id: int, keys: Sequence[tuple[int, int]]) -> None:
+    """Make ``keys`` the article's LSH keys (idempotent)."""
+    session.execute(sa.delete(DedupKey).where(DedupKey.article_id == article_id))
+    if keys:
+        table = DedupKey.__table__
+        session.execute(
+            dialect_insert(session, table).on_conflict_do_nothing(),
+            [{"band": band, "bucket": bucket, "article_id": article_id} for band, bucket in keys],
+        )
+
+
+def find_near_duplicates(
+    session: Session,
+    article_id: int,
+    signature: np.ndarray,
+    keys: Sequence[tuple[int, int]],
+    *,
+    threshold: float = DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+) -> list[int]:
+    """Ids of stored articles whose signature matches ``signature`` at ``threshold`` or above."""
+    if not keys:
+        return []
+    candidates = session.execute(
+        sa.select(DedupKey.article_id)
+        .where(sa.tuple_(DedupKey.band, DedupKey.bucket).in_(list(keys)))
+        .where(DedupKey.article_id != article_id)
+        .distinct()
+    ).scalars().all()
+    if not candidates:
+        return []
+    matches = []
+    rows = session.execute(
+        sa.select(Article.id, Article.minhash).where(Article.id.in_(candidates))
+    ).all()
+    for candidate_id, stored in rows:
+        if stored is None:
+            continue
+        if estimate_similarity(signature, signature_from_bytes(stored)) >= threshold:
+            matches.append(candidate_id)
+    return sorted(matches)
+
+
+def assign_cluster(
+    session: Session,
+    article_id: int,
+    current_cluster_id: int | None,
+    matches: Iterable[int],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Put the article in one cluster with all of ``matches``, merging clusters as needed.
+
+    Returns the surviving cluster id (the lowest id involved).
+    """
+    match_ids = sorted(set(matches))
+    cluster_ids: set[int] = set()
+    if match_ids:
+        cluster_ids.update(
+            cid
+            for cid in session.execute(
+                sa.select(Article.cluster_id).where(Article.id.in_(match_ids))
+            ).scalars()
+            if cid is not None
+        )
+    if current_cluster_id is not None:
+        cluster_ids.add(current_cluster_id)
+    if not cluster_ids:
+        created = session.execute(
+            sa.insert(Cluster).values(
+                representative_article_id=article_id, created_at=now or datetime.now(UTC)
+            ).returning(Cluster.id)
+        ).scalar_one()
+        cluster_ids.add(created)
+    survivor = min(cluster_ids)
+    merged = sorted(cluster_ids - {survivor})
+    session.execute(
+        sa.update(Article)
+        .where(sa.or_(Article.id.in_([article_id, *match_ids]), Article.cluster_id.in_(merged)))
+        .values(cluster_id=survivor)
+        .execution_options(synchronize_session=False)
+    )
+    if merged:
+        session.execute(sa.delete(Cluster).where(Cluster.id.in_(merged)))
+    refresh_representative(session, survivor)
+    return survivor
+
+
+def refresh_representative(session: Session, cluster_id: int) -> None:
+    """Representative = earliest published member (undated last), ties by canonical URL."""
+    representative = session.execute(
+        sa.select(Article.id)
+        .where(Article.cluster_id == cluster_id)
+        .order_by(
+            Article.published_at.is_(None),
+            Article.published_at,
+            Article.canonical_url,
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    session.execute(
+        sa.update(Cluster)
+        .where(Cluster.id == cluster_id)
+        .values(representative_article_id=representative)
+    )

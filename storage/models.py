@@ -1,0 +1,222 @@
+"""Typed SQLAlchemy models for the newsdesk corpus.
+
+The schema itself is owned by Alembic (``migrations/``); these models describe it for the ORM and
+for ``alembic check``. Never call ``Base.metadata.create_all()`` outside tests.
+
+Every datetime is stored and returned timezone-aware in UTC, on PostgreSQL (``timestamptz``) and on
+SQLite (which has no time zones: values are stored as naive UTC and get UTC attached on load).
+See ``docs/schema.md`` for what each table means.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "Article",
+    "ArticleUrl",
+    "ArticleVersion",
+    "Base",
+    "Cluster",
+    "CrawlRun",
+    "DeadLetter",
+    "DedupKey",
+    "FetchLog",
+    "Source",
+    "UTCDateTime",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A ``DateTime(timezone=True)`` that always hands back aware UTC datetimes.
+
+    Naive datetimes given to it are taken to be UTC already (the crawler normalises to UTC).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            # SQLite compares datetimes as strings: one fixed, offset-free format keeps order right.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSON on SQLite, JSONB on PostgreSQL (indexable and queryable with the jsonb operators).
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[str]: JSONType,
+        dict[str, int]: JSONType,
+    }
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+
+
+class Cluster(Base):
+    """A group of near-duplicate articles (one story, possibly syndicated across sources).
+
+    Every article belongs to exactly one cluster; an article with no near-duplicate is alone in its
+    own cluster. ``representative_article_id`` is the earliest-published member (ties broken by
+    canonical URL); it is kept consistent by ``storage.dedup`` rather than by a foreign key, because
+    clusters and articles refer to each other.
+    """
+
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    representative_article_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
+    created_at: Mapped[datetime]
+
+
+class Article(Base):
+    """One row per canonical article: its current text and metadata."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        sa.Index("ix_articles_source_id_published_at", "source_id", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id"))
+    canonical_url: Mapped[str] = mapped_column(sa.Text, unique=True)
+    url: Mapped[str] = mapped_column(sa.Text)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text)
+    authors: Mapped[list[str]]
+    published_at: Mapped[datetime | None]
+    modified_at: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(sa.String(35))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    section: Mapped[str | None] = mapped_column(sa.Text)
+    tags: Mapped[list[str]]
+    image_url: Mapped[str | None] = mapped_column(sa.Text)
+    word_count: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
+    minhash: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    version: Mapped[int] = mapped_column(default=1)
+    cluster_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clusters.id"), index=True)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    etag: Mapped[str | None] = mapped_column(sa.Text)
+    last_modified: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ArticleVersion(Base):
+    """Every distinct body an article has had; version 1 is the first one seen."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (sa.UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text)
+    seen_at: Mapped[datetime]
+
+
+class ArticleUrl(Base):
+    """Every URL (fetched variant or alias) known to lead to an article."""
+
+    __tablename__ = "article_urls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(sa.Text, unique=True)
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    first_seen_at: Mapped[datetime]
+
+
+class DedupKey(Base):
+    """MinHash LSH band keys: articles sharing a (band, bucket) are near-duplicate candidates."""
+
+    __tablename__ = "dedup_keys"
+
+    band: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    bucket: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str | None] = mapped_column(sa.String(200))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(sa.String(32), default="running")
+    counts: Mapped[dict[str, int]]
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class FetchLog(Base):
+    __tablename__ = "fetch_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[int | None]
+    bytes: Mapped[int | None]
+    outcome: Mapped[str] = mapped_column(sa.String(32))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    article_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="SET NULL")
+    )
+    fetched_at: Mapped[datetime]
+
+
+class DeadLetter(Base):
+    """Items that could not be stored, kept with their payload for replay."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(sa.Text)
+    source: Mapped[str | None] = mapped_column(sa.String(200))
+    payload: Mapped[dict[str, Any]]
+    error: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime]

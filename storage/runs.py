@@ -1,0 +1,222 @@
+"""The crawl log: one ``crawl_runs`` row per crawl, one ``fetch_log`` row per URL fetched.
+
+Like every storage function these take a ``Session`` and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from storage.models import CrawlRun, DeadLetter, FetchLog
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = [
+    "FETCH_OUTCOMES",
+    "RUN_STATUSES",
+    "FetchRow",
+    "RunRow",
+    "finish_run",
+    "get_run",
+    "list_runs",
+    "record_dead_letter",
+    "record_fetch",
+    "record_fetches",
+    "run_fetches",
+    "start_run",
+]
+
+FETCH_OUTCOMES = frozenset(
+    {
+        "stored",
+        "updated",
+        "unchanged",
+        "alias",  # StoreResult outcomes can be logged as they are
+        "duplicate",
+        "not-an-article",
+        "skipped-by-robots",
+        "skipped",
+        "error",
+    }
+)
+RUN_STATUSES = frozenset({"running", "finished", "failed", "interrupted"})
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    source: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    counts: dict[str, int]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class FetchRow:
+    id: int
+    run_id: int
+    url: str
+    status: int | None
+    bytes: int | None
+    outcome: str
+    reason: str | None
+    article_id: int | None
+    fetched_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def start_run(session: Session, source: str | None, *, started_at: datetime | None = None) -> int:
+    return session.execute(
+        sa.insert(CrawlRun)
+        .values(source=source, started_at=started_at or _now(), status="running", counts={})
+        .returning(CrawlRun.id)
+    ).scalar_one()
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    *,
+    status: str,
+    counts: Mapping[str, int],
+    error: str | None = None,
+    finished_at: datetime | None = None,
+) -> None:
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}; expected one of {sorted(RUN_STATUSES)}")
+    result = session.execute(
+        sa.update(CrawlRun)
+        .where(CrawlRun.id == run_id)
+        .values(
+            status=status,
+            counts={str(k): int(v) for k, v in counts.items()},
+            error=error,
+            finished_at=finished_at or _now(),
+        )
+    )
+    if result.rowcount == 0:
+        raise LookupError(f"no crawl run with id {run_id}")
+
+
+def _fetch_values(run_id: int, row: Mapping[str, Any]) -> dict[str, Any]:
+    outcome = row["outcome"]
+    if outcome not in FETCH_OUTCOMES:
+        raise ValueError(f"unknown fetch outcome {outcome!r}; expected one of {sorted(FETCH_OUTCOMES)}")
+    return {
+        "run_id": run_id,
+        "url": row["url"],
+        "status": row.get("status"),
+        "bytes": row.get("bytes"),
+        "outcome": outcome,
+        "reason": row.get("reason"),
+        "article_id": row.get("article_id"),
+        "fetched_at": row.get("fetched_at") or _now(),
+    }
+
+
+def record_fetch(
+    session: Session,
+    run_id: int,
+    *,
+    url: str,
+    status: int | None,
+    bytes: int | None,  # noqa: A002 - the column's name
+    outcome: str,
+    reason: str | None = None,
+    article_id: int | None = None,
+    fetched_at: datetime | None = None,
+) -> None:
+    record_fetches(
+        session,
+        run_id,
+        [
+            {
+                "url": url,
+                "status": status,
+                "bytes": bytes,
+                "outcome": outcome,
+                "reason": reason,
+                "article_id": article_id,
+                "fetched_at": fetched_at,
+            }
+        ],
+    )
+
+
+def record_fetches(session: Session, run_id: int, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Log many fetches at once (dicts with the keyword arguments of :func:`record_fetch`)."""
+    if not rows:
+        return
+    session.execute(sa.insert(FetchLog), [_fetch_values(run_id, row) for row in rows])
+
+
+def record_dead_letter(
+    session: Session,
+    *,
+    url: str,
+    source: str | None,
+    payload: Mapping[str, Any],
+    error: str,
+    created_at: datetime | None = None,
+) -> None:
+    """Keep an item that could not be stored, with its JSON payload, for a later replay."""
+    session.execute(
+        sa.insert(DeadLetter).values(
+            url=url, source=source, payload=dict(payload), error=error, created_at=created_at or _now()
+        )
+    )
+
+
+def run_row(run: CrawlRun) -> RunRow:
+    return RunRow(
+        id=run.id,
+        source=run.source,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        status=run.status,
+        counts=dict(run.counts or {}),
+        error=run.error,
+    )
+
+
+def list_runs(session: Session, limit: int = 20) -> list[RunRow]:
+    runs = session.execute(
+        sa.select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
+    ).scalars()
+    return [run_row(run) for run in runs]
+
+
+def get_run(session: Session, run_id: int) -> RunRow | None:
+    run = session.get(CrawlRun, run_id)
+    return run_row(run) if run is not None else None
+
+
+def run_fetches(session: Session, run_id: int, outcome: str | None = None) -> list[FetchRow]:
+    stmt = sa.select(FetchLog).where(FetchLog.run_id == run_id).order_by(FetchLog.id)
+    if outcome is not None:
+        stmt = stmt.where(FetchLog.outcome == outcome)
+    return [
+        FetchRow(
+            id=f.id,
+            run_id=f.run_id,
+            url=f.url,
+            status=f.status,
+            bytes=f.bytes,
+            outcome=f.outcome,
+            reason=f.reason,
+            article_id=f.article_id,
+            fetched_at=f.fetched_at,
+        )
+        for f in session.execute(stmt).scalars()
+    ]
