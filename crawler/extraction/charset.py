@@ -49,15 +49,15 @@ def decode_html(body: bytes, http_charset: str | None) -> str:
     for candidate in _candidates(header, declared):
         if candidate == "utf-8":
             if is_utf8:
-                return body.decode("utf-8")
+                return body.decode("utf-8", "replace")
             continue
         if candidate in _PERMISSIVE and is_utf8 and not body.isascii():
             # Valid multi-byte UTF-8 almost never happens by chance in Latin text.
-            return body.decode("utf-8")
+            return body.decode("utf-8", "replace")
         return to_unicode(body, candidate)
 
     if is_utf8:
-        return body.decode("utf-8")
+        return body.decode("utf-8", "replace")
     return to_unicode(body, _guess_single_byte(body))
 
 

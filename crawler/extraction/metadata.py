@@ -491,7 +491,11 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
         if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
             canonical = link.get("href")
             break
-    result.canonical_url = _absolute(base, canonical or _meta(meta, "og:url"))
+    main_entity = ld.get("mainEntityOfPage")
+    if isinstance(main_entity, dict):
+        main_entity = main_entity.get("@id") or main_entity.get("url")
+    ld_url = main_entity if isinstance(main_entity, str) and main_entity.startswith("http") else None
+    result.canonical_url = _absolute(base, canonical or _meta(meta, "og:url") or ld_url)
 
     body = ld.get("articleBody")
     if isinstance(body, str) and body.strip():

@@ -1,0 +1,194 @@
+"""extract_article on hand-written pages: body text, boilerplate, rejections, deep trees."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from crawler.extraction import Article, Rejection, extract_article
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
+
+
+def load(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def news_article() -> Article:
+    result = extract_article(load("raw_news_page.html"), "https://courier.example/news/2024/03/14/harbour-bridge-reopens")
+    assert isinstance(result, Article), result
+    return result
+
+
+@pytest.fixture(scope="module")
+def unlabelled_article() -> Article:
+    result = extract_article(load("unlabelled_boilerplate.html"), "https://valley.example/2024/05/02/night-trains")
+    assert isinstance(result, Article), result
+    return result
+
+
+NEWS_MUST_CONTAIN = [
+    "Traffic returned to the Harbour bridge on Thursday morning for the first time in two years",
+    "Every one of the original anchor points had to be rebuilt.",
+    "\"We found rust where the drawings told us there should be concrete,\"",
+    "the new protected lane on the southern side opens in April",
+]
+NEWS_MUST_NOT_CONTAIN = [
+    "icon bookmark-b", "icon camera", "Podcasts", "0:00", "13:56", "We use cookies", "Dear readers",
+    "comments policy", "Sign up for our daily newsletter", "Related stories", "Ferry timetable changes",
+    "Advertisement", "All rights reserved", "My commute just got twenty minutes shorter", "Home News Sport",
+]
+
+
+@pytest.mark.parametrize("snippet", NEWS_MUST_CONTAIN)
+def test_news_page_body_keeps_the_article(news_article: Article, snippet: str) -> None:
+    assert snippet in news_article.text
+
+
+@pytest.mark.parametrize("snippet", NEWS_MUST_NOT_CONTAIN)
+def test_news_page_body_has_no_boilerplate(news_article: Article, snippet: str) -> None:
+    assert snippet not in news_article.text
+
+
+def test_paragraphs_are_separated_by_a_blank_line(news_article: Article) -> None:
+    paragraphs = news_article.text.split("\n\n")
+    assert len(paragraphs) == 5
+    assert all(p == p.strip() and "\n" not in p and "  " not in p for p in paragraphs)
+    assert paragraphs[0].startswith("Traffic returned")
+    assert paragraphs[-1].startswith("Cyclists will have to wait")
+
+
+def test_word_count_counts_the_body(news_article: Article) -> None:
+    assert news_article.word_count == len(news_article.text.split())
+
+
+def test_headline_is_not_repeated_in_the_body(news_article: Article) -> None:
+    assert not news_article.text.startswith("Harbour bridge reopens")
+
+
+UNLABELLED_MUST_CONTAIN = [
+    "Sleeper trains will run on the northern line again from next month",
+    "tickets would go on sale on Monday",
+    "whose shops and guest houses had struggled",
+    "asked for more to be trained before the winter",
+]
+# Boilerplate in plain <p> elements, with no class names to give it away.
+UNLABELLED_MUST_NOT_CONTAIN = [
+    "icon bookmark-b", "icon check", "icon twitter-x", "Podcasts 0:00", "13:56", "Advertisement",
+    "READ MORE", "Ski resorts brace", "Dear readers", "comments policy", "Sign up for our newsletter",
+]
+
+
+@pytest.mark.parametrize("snippet", UNLABELLED_MUST_CONTAIN)
+def test_unlabelled_page_keeps_the_article(unlabelled_article: Article, snippet: str) -> None:
+    assert snippet in unlabelled_article.text
+
+
+@pytest.mark.parametrize("snippet", UNLABELLED_MUST_NOT_CONTAIN)
+def test_unlabelled_boilerplate_is_removed(unlabelled_article: Article, snippet: str) -> None:
+    assert snippet not in unlabelled_article.text
+
+
+def test_text_is_normalised() -> None:
+    words = " ".join(["Cafe\u0301 owners\u200b said the new square had brought more visitors than expected."] * 8)
+    html = f"<html><head><title>Square</title></head><body><article><p>{words}</p><p>  Second   paragraph\u00a0with\tspaces and more words to read here.</p></article></body></html>"
+    result = extract_article(html, "https://example.org/square")
+    assert isinstance(result, Article), result
+    assert "Café owners said" in result.text  # NFC: e + combining acute -> é
+    assert "\u200b" not in result.text and "\u0301" not in result.text
+    assert result.text.endswith("Second paragraph with spaces and more words to read here.")
+
+
+def test_str_input_is_accepted() -> None:
+    result = extract_article(load("raw_news_page.html").decode("utf-8"), "https://courier.example/x")
+    assert isinstance(result, Article)
+    assert "Harbour bridge" in result.text
+
+
+# --------------------------------------------------------------------------- not an article
+
+
+def test_listing_page_is_rejected() -> None:
+    result = extract_article(load("listing_page.html"), "https://harbour.example/business")
+    assert isinstance(result, Rejection)
+    assert result.reason == "listing-page"
+    assert not result
+
+
+def test_video_only_page_is_rejected() -> None:
+    result = extract_article(load("video_only.html"), "https://coast.example/video/storm-waves")
+    assert isinstance(result, Rejection)
+    assert result.reason == "video-only"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+        b"\x00\x01\x02\x03" * 500 + b"<html>",
+        b"just some plain text without any markup at all, certainly not a web page",
+    ],
+    ids=["pdf", "png", "nul-bytes", "plain-text"],
+)
+def test_non_html_bytes_are_rejected(body: bytes) -> None:
+    result = extract_article(body, "https://example.org/file")
+    assert isinstance(result, Rejection)
+    assert result.reason == "not-html"
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n\t ", ""], ids=["no-bytes", "whitespace", "empty-str"])
+def test_empty_input_is_rejected(body: bytes | str) -> None:
+    result = extract_article(body, "https://example.org/empty")
+    assert result == Rejection("empty", result.detail)
+    assert bool(result) is False
+
+
+def test_short_page_is_too_little_text() -> None:
+    html = "<html><head><title>Notice</title></head><body><article><p>The office is closed on Friday.</p></article></body></html>"
+    result = extract_article(html, "https://example.org/notice")
+    assert isinstance(result, Rejection)
+    assert result.reason == "too-little-text"
+
+
+def test_deep_page_extracts_its_text() -> None:
+    # libxml2 stops at ~255 levels by default and trafilatura then returns nothing.
+    paragraphs = (
+        "<p>The archive of the regional newspaper has been digitised, and more than a hundred years of "
+        "local history can now be searched online by anyone with a library card.</p>"
+        "<p>Volunteers scanned about two million pages over four years, working in shifts in the basement "
+        "of the old printing house where the paper was produced until the nineties.</p>"
+        "<p>The oldest issue in the collection dates from 1891 and reports on the opening of the railway "
+        "station, the first in the valley, which changed the town within a decade.</p>"
+    )
+    html = (
+        "<html><head><title>Archive goes online</title></head><body>" + "<div>" * 300
+        + "<article><h1>Archive goes online</h1>" + paragraphs + "</article>" + "</div>" * 300 + "</body></html>"
+    )
+    result = extract_article(html.encode(), "https://example.org/archive")
+    assert isinstance(result, Article), result
+    assert "more than a hundred years of local history" in result.text
+    assert result.title == "Archive goes online"
+
+
+def test_results_pickle_for_the_process_pool(news_article: Article) -> None:
+    assert pickle.loads(pickle.dumps(news_article)) == news_article
+    rejection = Rejection("too-little-text", "12 words")
+    assert pickle.loads(pickle.dumps(rejection)) == rejection
+    assert pickle.loads(pickle.dumps(extract_article)) is extract_article
+
+
+def test_extraction_does_not_depend_on_scrapy_or_storage() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, crawler.extraction as e; e.extract_article('<html><body><p>x</p></body></html>', 'http://a/');"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted', 'sqlalchemy', 'storage')];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    assert completed.returncode == 0, completed.stdout + completed.stderr

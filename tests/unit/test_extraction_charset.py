@@ -1,0 +1,96 @@
+"""decode_html and extract_article on real encoded bytes, including wrong HTTP charsets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.extraction import Article, decode_html, extract_article
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
+RUSSIAN = "Городская библиотека на набережной снова открылась после ремонта"
+RUSSIAN_TITLE = "Библиотека снова открыта"
+FRENCH = "La médiathèque du quartier a rouvert ses portes après dix-huit mois de travaux."
+FRENCH_TITLE = "La médiathèque rouvre après dix-huit mois de travaux"
+
+
+def load(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "http_charset"),
+    [
+        ("cp1251_meta.html", None),  # charset only in <meta http-equiv>
+        ("koi8r_meta.html", None),  # charset only in <meta charset>
+        ("cp1251_meta.html", "utf-8"),  # header claims utf-8, body is windows-1251
+        ("koi8r_meta.html", "text/html; charset=UTF-8"),  # whole header given, wrong again
+        ("cp1251_meta.html", "iso-8859-1"),  # HTTP default charset, meta knows better
+        ("cp1251_no_declaration.html", None),  # nothing declared: detection
+        ("cp1251_no_declaration.html", "utf-8"),  # wrong header and nothing declared
+    ],
+)
+def test_cyrillic_pages_decode(fixture: str, http_charset: str | None) -> None:
+    body = load(fixture)
+    text = decode_html(body, http_charset)
+    assert RUSSIAN in text
+    assert "\ufffd" not in text
+    result = extract_article(body, "https://library.example/news/1", http_charset=http_charset)
+    assert isinstance(result, Article), result
+    assert result.title == RUSSIAN_TITLE
+    assert RUSSIAN in result.text
+    assert result.language == "ru"  # no lang attribute: the stopword guess
+
+
+def test_koi8r_without_declaration_is_detected() -> None:
+    body = load("koi8r_meta.html").replace(b'<meta charset="koi8-r">', b"")
+    assert RUSSIAN in decode_html(body, None)
+
+
+def test_latin1_header_on_utf8_body() -> None:
+    body = load("utf8_french.html")
+    text = decode_html(body, "ISO-8859-1")
+    assert FRENCH in text
+    assert "Ã©" not in text
+    result = extract_article(body, "https://mediatheque.example/a", http_charset="text/html; charset=iso-8859-1")
+    assert isinstance(result, Article), result
+    assert result.title == FRENCH_TITLE
+    assert "« Nous avons voulu un lieu où l’on a envie de rester »" in result.text
+
+
+@pytest.mark.parametrize("http_charset", [None, "windows-1251", "utf-8"])
+def test_utf8_bom_wins(http_charset: str | None) -> None:
+    body = load("utf8_bom_no_meta.html")
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = decode_html(body, http_charset)
+    assert text.startswith("<!DOCTYPE html>")  # BOM consumed, not left as U+FEFF
+    assert FRENCH in text
+
+
+def test_correct_header_is_used() -> None:
+    body = "<html><body><p>Überraschung: Straße gesperrt</p></body></html>".encode("cp1252")
+    assert "Überraschung: Straße gesperrt" in decode_html(body, "windows-1252")
+    # No header, no meta, not UTF-8: Western single-byte guess.
+    assert "Überraschung: Straße gesperrt" in decode_html(body, None)
+
+
+def test_utf8_header_on_utf8_body() -> None:
+    body = load("utf8_french.html")
+    assert FRENCH in decode_html(body, "utf-8")
+
+
+def test_meta_utf8_is_not_trusted_on_cp1251_bytes() -> None:
+    body = load("cp1251_meta.html").replace(b"windows-1251", b"utf-8")
+    assert RUSSIAN in decode_html(body, None)
+
+
+def test_unknown_header_charset_is_ignored() -> None:
+    assert RUSSIAN in decode_html(load("cp1251_meta.html"), "x-no-such-charset")
+
+
+def test_truncated_utf8_is_still_utf8() -> None:
+    body = load("utf8_french.html").replace(b'<meta charset="utf-8">', b"")
+    cut = body[: body.index("médiathèque".encode()) + 2]  # ends inside "é"
+    text = decode_html(cut, None)
+    assert "La m" in text and "Ã" not in text  # not mistaken for cp1252
