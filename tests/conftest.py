@@ -57,3 +57,11 @@ def redis_url() -> str:
     if not url:
         pytest.skip("NEWSDESK_TEST_REDIS_URL is not set")
     return url
+
+
+@pytest.fixture
+def demo_web():
+    from crawler.demo import DemoWeb
+
+    with DemoWeb() as web:
+        yield web
