@@ -8,6 +8,7 @@ idempotent upsert, so re-running a failed batch is safe.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from storage.db import dialect_insert
 from storage.models import Article, ArticleUrl, ArticleVersion, Source
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, SessionTransaction
 
 __all__ = ["OUTCOMES", "ArticleIn", "StoreResult", "store_article", "store_articles"]
 
@@ -69,38 +70,47 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _lock_for_dedup(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_STORE_LOCK_KEY)))
+def _lock_for_dedup(conn: sa.Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_STORE_LOCK_KEY)))
 
 
-def _source_id(session: Session, name: str) -> int:
-    session.execute(
-        dialect_insert(session, Source.__table__).values(name=name).on_conflict_do_nothing()
-    )
-    return session.execute(sa.select(Source.id).where(Source.name == name)).scalar_one()
+# Source ids seen in a transaction, so a batch asks once per source; tied to the transaction so a
+# rollback cannot leave an id that was never committed.
+_source_ids: weakref.WeakKeyDictionary[SessionTransaction, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
-def _record_urls(session: Session, article_id: int, urls: Sequence[str], seen_at: datetime) -> None:
+def _source_id(session: Session, conn: sa.Connection, name: str) -> int:
+    transaction = session.get_transaction()
+    cache = _source_ids.setdefault(transaction, {}) if transaction is not None else {}
+    if name not in cache:
+        conn.execute(
+            dialect_insert(conn, Source.__table__).values(name=name).on_conflict_do_nothing()
+        )
+        cache[name] = conn.execute(sa.select(Source.id).where(Source.name == name)).scalar_one()
+    return cache[name]
+
+
+def _record_urls(conn: sa.Connection, article_id: int, urls: Sequence[str], seen_at: datetime) -> None:
     rows = [{"url": url, "article_id": article_id, "first_seen_at": seen_at} for url in dict.fromkeys(urls)]
-    session.execute(
-        dialect_insert(session, ArticleUrl.__table__).on_conflict_do_nothing(
+    conn.execute(
+        dialect_insert(conn, ArticleUrl.__table__).on_conflict_do_nothing(
             index_elements=["url"]
         ),
         rows,
     )
 
 
-def _point_url_at(session: Session, url: str, article_id: int, seen_at: datetime) -> None:
-    stmt = dialect_insert(session, ArticleUrl.__table__).values(
+def _point_url_at(conn: sa.Connection, url: str, article_id: int, seen_at: datetime) -> None:
+    stmt = dialect_insert(conn, ArticleUrl.__table__).values(
         url=url, article_id=article_id, first_seen_at=seen_at
     )
-    session.execute(
+    conn.execute(
         stmt.on_conflict_do_update(index_elements=["url"], set_={"article_id": article_id})
     )
 
 
-def _touch(session: Session, article_id: int, item: ArticleIn, seen_at: datetime) -> None:
+def _touch(conn: sa.Connection, article_id: int, item: ArticleIn, seen_at: datetime) -> None:
     values: dict[str, object] = {
         "last_seen_at": sa.case(
             (Article.last_seen_at < seen_at, seen_at), else_=Article.last_seen_at
@@ -110,11 +120,11 @@ def _touch(session: Session, article_id: int, item: ArticleIn, seen_at: datetime
         values["etag"] = item.etag
     if item.last_modified is not None:
         values["last_modified"] = item.last_modified
-    session.execute(sa.update(Article).where(Article.id == article_id).values(**values))
+    conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
 
 
 def _cluster(
-    session: Session,
+    conn: sa.Connection,
     article_id: int,
     current_cluster_id: int | None,
     hash_: str,
@@ -124,19 +134,19 @@ def _cluster(
     now: datetime,
 ) -> int:
     keys = dedup.band_keys(signature) if signature is not None else []
-    dedup.replace_keys(session, article_id, keys)
+    dedup.replace_keys(conn, article_id, keys)
     matches = set()
     if signature is not None:
         matches.update(
-            dedup.find_near_duplicates(session, article_id, signature, keys, threshold=threshold)
+            dedup.find_near_duplicates(conn, article_id, signature, keys, threshold=threshold)
         )
     # Identical bodies in other sources are the same story even when too short for MinHash.
     matches.update(
-        session.execute(
+        conn.execute(
             sa.select(Article.id).where(Article.content_hash == hash_, Article.id != article_id)
         ).scalars()
     )
-    return dedup.assign_cluster(session, article_id, current_cluster_id, matches, now=now)
+    return dedup.assign_cluster(conn, article_id, current_cluster_id, matches, now=now)
 
 
 def store_article(
@@ -148,12 +158,14 @@ def store_article(
     """Store one article; see :class:`StoreResult` outcomes. Never commits."""
     seen_at = _utc(item.fetched_at)
     normalised = dedup.normalise_text(item.text)
-    hash_ = dedup.content_hash(item.text)
-    _lock_for_dedup(session)
-    source_id = _source_id(session, item.source)
+    hash_ = dedup.hash_normalised(normalised)
+    # Core statements straight on the connection: the ORM layer adds nothing here but overhead.
+    conn = session.connection()
+    _lock_for_dedup(conn)
+    source_id = _source_id(session, conn, item.source)
     urls = [item.canonical_url, item.url]
 
-    existing = session.execute(
+    existing = conn.execute(
         sa.select(Article.id, Article.content_hash, Article.version, Article.cluster_id).where(
             Article.canonical_url == item.canonical_url
         )
@@ -161,20 +173,20 @@ def store_article(
 
     if existing is None:
         # The same body already stored under another canonical URL of this source: an alias.
-        same = session.execute(
+        same = conn.execute(
             sa.select(Article.id, Article.version, Article.cluster_id)
             .where(Article.source_id == source_id, Article.content_hash == hash_)
             .order_by(Article.id)
             .limit(1)
         ).one_or_none()
         if same is not None:
-            _record_urls(session, same.id, urls, seen_at)
-            _touch(session, same.id, item, seen_at)
+            _record_urls(conn, same.id, urls, seen_at)
+            _touch(conn, same.id, item, seen_at)
             return StoreResult(same.id, "alias", same.version, same.cluster_id)
 
         signature = dedup.minhash_signature(normalised)
-        inserted = session.execute(
-            dialect_insert(session, Article.__table__)
+        inserted = conn.execute(
+            dialect_insert(conn, Article.__table__)
             .values(
                 source_id=source_id,
                 canonical_url=item.canonical_url,
@@ -202,32 +214,31 @@ def store_article(
             .returning(Article.id)
         ).scalar_one_or_none()
         if inserted is not None:
-            _add_version(session, inserted, 1, hash_, item, seen_at)
+            _add_version(conn, inserted, 1, hash_, item, seen_at)
             # The canonical URL may have been an alias of an article whose body has since
             # diverged: it now names this article.
-            _point_url_at(session, item.canonical_url, inserted, seen_at)
-            _record_urls(session, inserted, urls, seen_at)
+            _point_url_at(conn, item.canonical_url, inserted, seen_at)
+            _record_urls(conn, inserted, urls, seen_at)
             cluster_id = _cluster(
-                session, inserted, None, hash_, signature,
-                threshold=near_duplicate_threshold, now=seen_at,
+                conn, inserted, None, hash_, signature, threshold=near_duplicate_threshold, now=seen_at
             )
             return StoreResult(inserted, "stored", 1, cluster_id)
         # Another transaction stored this canonical URL first: treat it as a re-fetch.
-        existing = session.execute(
+        existing = conn.execute(
             sa.select(Article.id, Article.content_hash, Article.version, Article.cluster_id).where(
                 Article.canonical_url == item.canonical_url
             )
         ).one()
 
-    _record_urls(session, existing.id, urls, seen_at)
+    _record_urls(conn, existing.id, urls, seen_at)
     if existing.content_hash == hash_:
-        _touch(session, existing.id, item, seen_at)
+        _touch(conn, existing.id, item, seen_at)
         return StoreResult(existing.id, "unchanged", existing.version, existing.cluster_id)
 
     version = existing.version + 1
     signature = dedup.minhash_signature(normalised)
-    _add_version(session, existing.id, version, hash_, item, seen_at)
-    session.execute(
+    _add_version(conn, existing.id, version, hash_, item, seen_at)
+    conn.execute(
         sa.update(Article)
         .where(Article.id == existing.id)
         .values(
@@ -252,17 +263,17 @@ def store_article(
         )
     )
     cluster_id = _cluster(
-        session, existing.id, existing.cluster_id, hash_, signature,
+        conn, existing.id, existing.cluster_id, hash_, signature,
         threshold=near_duplicate_threshold, now=seen_at,
     )
     return StoreResult(existing.id, "updated", version, cluster_id)
 
 
 def _add_version(
-    session: Session, article_id: int, version: int, hash_: str, item: ArticleIn, seen_at: datetime
+    conn: sa.Connection, article_id: int, version: int, hash_: str, item: ArticleIn, seen_at: datetime
 ) -> None:
-    session.execute(
-        dialect_insert(session, ArticleVersion.__table__)
+    conn.execute(
+        dialect_insert(conn, ArticleVersion.__table__)
         .values(
             article_id=article_id,
             version=version,

@@ -168,12 +168,15 @@ class ArticleUrl(Base):
 
 
 class DedupKey(Base):
-    """MinHash LSH band keys: articles sharing a (band, bucket) are near-duplicate candidates."""
+    """MinHash LSH band keys: articles sharing a (band, bucket) are near-duplicate candidates.
+
+    ``bucket`` hashes the band number too, so it leads the primary key and lookups use it alone.
+    """
 
     __tablename__ = "dedup_keys"
 
-    band: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     bucket: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    band: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(
         sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
     )

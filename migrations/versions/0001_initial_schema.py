@@ -117,11 +117,11 @@ def upgrade() -> None:
     sa.UniqueConstraint('article_id', 'version', name=op.f('uq_article_versions_article_id_version'))
     )
     op.create_table('dedup_keys',
-    sa.Column('band', sa.SmallInteger(), nullable=False),
     sa.Column('bucket', sa.BigInteger(), nullable=False),
+    sa.Column('band', sa.SmallInteger(), nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_dedup_keys_article_id_articles'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('band', 'bucket', 'article_id', name=op.f('pk_dedup_keys'))
+    sa.PrimaryKeyConstraint('bucket', 'band', 'article_id', name=op.f('pk_dedup_keys'))
     )
     with op.batch_alter_table('dedup_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dedup_keys_article_id'), ['article_id'], unique=False)

@@ -1,0 +1,173 @@
+"""Storage benchmark: insert + dedup throughput and near-duplicate lookup time.
+
+    .venv/bin/python benchmarks/storage.py [--sizes 1000,10000] [--postgres URL] [--batch 100]
+
+Generates articles of ~400 words drawn from a Zipf-like vocabulary (so unrelated texts share common
+words and phrases, as real news does); 20 % are syndicated near-copies of an earlier article from
+another source. Each size runs on a fresh database (SQLite in a temporary directory; PostgreSQL in
+a throwaway schema) migrated with Alembic, storing in batches of one transaction each. After
+loading, it times the near-duplicate lookup (band-key query + candidate verification) for a sample
+of articles, and prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from storage import dedup  # noqa: E402
+from storage.articles import ArticleIn, store_articles  # noqa: E402
+from storage.db import open_database, run_in_transaction  # noqa: E402
+from storage.models import Article  # noqa: E402
+
+WORDS_PER_ARTICLE = 400
+VOCABULARY_SIZE = 30_000
+NEAR_DUPLICATE_SHARE = 0.2
+LOOKUP_SAMPLE = 200
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _vocabulary(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    words = np.array(["".join(rng.choice(letters, size=rng.integers(2, 10))) for _ in range(VOCABULARY_SIZE)])
+    weights = 1.0 / np.arange(1, VOCABULARY_SIZE + 1) ** 1.05
+    return words, weights / weights.sum()
+
+
+def generate(count: int, seed: int = 7) -> list[ArticleIn]:
+    rng = np.random.default_rng(seed)
+    words, probabilities = _vocabulary(rng)
+    items: list[ArticleIn] = []
+    originals: list[str] = []
+    for n in range(count):
+        if originals and rng.random() < NEAR_DUPLICATE_SHARE:
+            original = originals[rng.integers(len(originals))].split()
+            # A syndicated copy: a new opening sentence, one sentence dropped, a few words changed.
+            cut = int(rng.integers(20, len(original) - 40))
+            body = list(rng.choice(words, size=15, p=probabilities)) + original[:cut] + original[cut + 15 :]
+            for position in rng.integers(0, len(body), size=5):
+                body[position] = str(rng.choice(words, p=probabilities))
+            text = " ".join(body)
+            source = f"copy{n % 5}"
+        else:
+            length = int(rng.normal(WORDS_PER_ARTICLE, 60))
+            text = " ".join(rng.choice(words, size=max(length, 100), p=probabilities))
+            originals.append(text)
+            source = f"site{n % 10}"
+        url = f"https://{source}.example/{n}"
+        items.append(
+            ArticleIn(
+                source=source, url=url, canonical_url=url, title=f"Title {n}", text=text,
+                authors=("Staff",), published_at=T0 + timedelta(minutes=n), modified_at=None,
+                language="en", description=None, section="news", tags=("bench",), image_url=None,
+                word_count=len(text.split()), fetched_at=T0 + timedelta(minutes=n),
+            )
+        )
+    return items
+
+
+@dataclass
+class Result:
+    backend: str
+    size: int
+    seconds: float
+    clusters: int
+    lookup_ms_median: float
+    lookup_ms_p95: float
+
+    @property
+    def rate(self) -> float:
+        return self.size / self.seconds
+
+
+def _fresh_postgres(url: str) -> tuple[str, sa.Engine, str]:
+    admin = sa.create_engine(url)
+    schema = f"newsdesk_bench_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return scoped.render_as_string(hide_password=False), admin, schema
+
+
+def run(backend: str, url: str, items: list[ArticleIn], batch: int) -> Result:
+    factory = open_database(url)
+    started = time.perf_counter()
+    for start in range(0, len(items), batch):
+        chunk = items[start : start + batch]
+        run_in_transaction(factory, lambda session, chunk=chunk: store_articles(session, chunk))
+    seconds = time.perf_counter() - started
+
+    timings = []
+    step = max(1, len(items) // LOOKUP_SAMPLE)
+    with factory() as session:
+        clusters = session.execute(sa.select(sa.func.count(sa.distinct(Article.cluster_id)))).scalar_one()
+        for item in items[::step][:LOOKUP_SAMPLE]:
+            signature = dedup.minhash_signature(dedup.normalise_text(item.text))
+            if signature is None:
+                continue
+            tick = time.perf_counter()
+            dedup.find_near_duplicates(session, -1, signature, dedup.band_keys(signature))
+            timings.append((time.perf_counter() - tick) * 1000)
+    factory.kw["bind"].dispose()
+    timings.sort()
+    return Result(
+        backend=backend,
+        size=len(items),
+        seconds=seconds,
+        clusters=clusters,
+        lookup_ms_median=statistics.median(timings),
+        lookup_ms_p95=timings[int(len(timings) * 0.95) - 1],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated article counts")
+    parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
+    parser.add_argument("--batch", type=int, default=100, help="articles per transaction")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+
+    results: list[Result] = []
+    for size in sizes:
+        print(f"generating {size} articles ...", file=sys.stderr, flush=True)
+        items = generate(size)
+        with tempfile.TemporaryDirectory() as directory:
+            print(f"sqlite {size} ...", file=sys.stderr, flush=True)
+            results.append(run("sqlite", f"sqlite:///{directory}/bench.db", items, args.batch))
+        if args.postgres:
+            print(f"postgresql {size} ...", file=sys.stderr, flush=True)
+            url, admin, schema = _fresh_postgres(args.postgres)
+            try:
+                results.append(run("postgresql", url, items, args.batch))
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                admin.dispose()
+
+    header = f"{'backend':<11} {'articles':>9} {'seconds':>9} {'articles/s':>11} {'clusters':>9} {'lookup ms p50':>14} {'lookup ms p95':>14}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r.backend:<11} {r.size:>9} {r.seconds:>9.1f} {r.rate:>11.0f} {r.clusters:>9} "
+            f"{r.lookup_ms_median:>14.2f} {r.lookup_ms_p95:>14.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
