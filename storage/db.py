@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "READ_ONLY_BEGIN",
     "DatabaseError",
     "current_revision",
     "dialect_insert",
@@ -46,6 +47,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_DATABASE_URL = "sqlite:///newsdesk.db"
 DATABASE_URL_ENV = "NEWSDESK_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option naming the statement that opens a SQLite transaction. Writable engines use
+# BEGIN IMMEDIATE; pass READ_ONLY_BEGIN for streaming reads that must not block writers:
+#     readers = sessionmaker(engine.execution_options(**READ_ONLY_BEGIN))
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+READ_ONLY_BEGIN = {SQLITE_BEGIN_OPTION: "BEGIN"}
 
 T = TypeVar("T")
 
@@ -114,11 +120,13 @@ def _make_sqlite_engine(url: URL, *, read_only: bool) -> Engine:
         finally:
             cursor.close()
 
-    begin_sql = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+    default_begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
-        conn.exec_driver_sql(begin_sql)
+        # A long read on a writable engine can opt out of taking the write lock:
+        # engine.execution_options(sqlite_begin="BEGIN") (see READ_ONLY_BEGIN).
+        conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN_OPTION, default_begin))
 
     return engine
 

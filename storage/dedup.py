@@ -259,12 +259,16 @@ def assign_cluster(
     if current_cluster_id is not None:
         cluster_ids.add(current_cluster_id)
     if not cluster_ids:
+        # A story of its own: a new singleton cluster that it represents.
         created = session.execute(
-            sa.insert(Cluster).values(
-                representative_article_id=article_id, created_at=now or datetime.now(UTC)
-            ).returning(Cluster.id)
+            sa.insert(Cluster)
+            .values(representative_article_id=article_id, created_at=now or datetime.now(UTC))
+            .returning(Cluster.id)
         ).scalar_one()
-        cluster_ids.add(created)
+        session.execute(
+            sa.update(Article).where(Article.id == article_id).values(cluster_id=created)
+        )
+        return created
     survivor = min(cluster_ids)
     merged = sorted(cluster_ids - {survivor})
     session.execute(

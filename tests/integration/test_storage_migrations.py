@@ -165,3 +165,21 @@ def test_unreachable_server_is_a_clear_error():
 def test_bad_url_is_a_clear_error():
     with pytest.raises(DatabaseError, match="not a database URL"):
         make_engine("definitely not a url")
+
+
+def test_sqlite_reader_can_opt_out_of_the_write_lock(sqlite_url):
+    from storage.db import READ_ONLY_BEGIN
+
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    other = make_engine(sqlite_url)
+    try:
+        with engine.execution_options(**READ_ONLY_BEGIN).connect() as reader:
+            reader.execute(sa.text("SELECT count(*) FROM sources")).scalar_one()
+            assert reader.in_transaction()
+            # A writer is not blocked by the open deferred read transaction.
+            with other.begin() as writer:
+                writer.execute(sa.text("INSERT INTO sources (name) VALUES ('x')"))
+    finally:
+        engine.dispose()
+        other.dispose()

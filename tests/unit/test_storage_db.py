@@ -1,0 +1,68 @@
+"""run_in_transaction: transient failures are retried, others are not (no database needed)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from storage.db import run_in_transaction
+
+
+class _Session:
+    def __init__(self, log):
+        self.log = log
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def begin(self):
+        return self
+
+
+class _PgError(Exception):
+    def __init__(self, sqlstate):
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def _factory(log):
+    return lambda: _Session(log)
+
+
+def _failing(errors):
+    calls = []
+
+    def fn(session):
+        calls.append(session)
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        return "done"
+
+    return fn, calls
+
+
+@pytest.mark.parametrize("sqlstate", ["40001", "40P01", "23505"])
+def test_retries_serialization_deadlock_and_unique_violation(sqlstate):
+    error = sa.exc.DBAPIError("INSERT", {}, _PgError(sqlstate))
+    fn, calls = _failing([error, error])
+    assert run_in_transaction(_factory([]), fn, retries=3, backoff=0) == "done"
+    assert len(calls) == 3
+
+
+def test_retries_operational_errors_then_gives_up():
+    error = sa.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+    fn, calls = _failing([error] * 10)
+    with pytest.raises(sa.exc.OperationalError):
+        run_in_transaction(_factory([]), fn, retries=2, backoff=0)
+    assert len(calls) == 3
+
+
+def test_does_not_retry_other_errors():
+    error = sa.exc.IntegrityError("INSERT", {}, _PgError("23503"))  # foreign key violation
+    fn, calls = _failing([error])
+    with pytest.raises(sa.exc.IntegrityError):
+        run_in_transaction(_factory([]), fn, retries=5, backoff=0)
+    assert len(calls) == 1
