@@ -302,3 +302,36 @@ def test_batch_is_idempotent(session_factory):
         outcomes = {r.outcome for r in store_articles(session, items)}
     assert outcomes <= {"unchanged", "alias"}
     assert (count(session_factory, Article), count(session_factory, ArticleUrl), count(session_factory, Cluster)) == before
+
+
+def test_an_update_that_becomes_a_copy_joins_the_cluster(session_factory):
+    wire = story(400)
+    original = store(session_factory, article("https://a.example/wire", wire))
+    placeholder = store(session_factory, article("https://b.example/live", story(401), source="beta"))
+    assert placeholder.cluster_id != original.cluster_id
+    # The live page is replaced by the wire copy: a new version, now in the wire story's cluster.
+    updated = store(
+        session_factory,
+        article("https://b.example/live", edited(wire, 1), source="beta", fetched_at=T0 + timedelta(hours=1)),
+    )
+    assert (updated.outcome, updated.version) == ("updated", 2)
+    assert updated.cluster_id == min(original.cluster_id, placeholder.cluster_id)
+    assert count(session_factory, Cluster) == 1
+    with session_factory() as session:
+        keys = set(
+            session.execute(
+                sa.select(DedupKey.bucket).where(DedupKey.article_id == updated.article_id)
+            ).scalars()
+        )
+        row = session.get(Article, updated.article_id)
+    from storage.dedup import band_keys, minhash_signature, normalise_text
+
+    assert keys == {bucket for _band, bucket in band_keys(minhash_signature(normalise_text(row.text)))}
+
+
+def test_timestamp_only_change_is_not_a_version(session_factory):
+    text = story(402)
+    store(session_factory, article("https://a.example/ts", "Updated 09:12 GMT\n" + text))
+    again = store(session_factory, article("https://a.example/ts", "Last updated 14:05 GMT\n" + text))
+    assert (again.outcome, again.version) == ("unchanged", 1)
+    assert count(session_factory, ArticleVersion) == 1
