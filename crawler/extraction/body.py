@@ -16,10 +16,7 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e
 _WORD = re.compile(r"\w+")
 
 # "icon bookmark-b icon camera icon check": sprite labels rendered as text.
-_ICON_PAIR = re.compile(r"\bicons?[-_]?[\w-]*(?:\s+(?!icon)[\w-]+)?", re.I)
 _ICON_RUN = re.compile(r"(?:\bicons?[-_]?[\w-]*(?:\s+(?!icons?\b)[a-z][\w-]*)?\s*){2,}", re.I)
-# "0:00 13:56", "Podcasts 00:00 / 45:12"
-_CLOCK = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
 
 _LABEL_ONLY = re.compile(
     r"^(?:advertisements?|advertisment|ads?|sponsored(?: content)?|paid content|promoted(?: content)?"
@@ -29,29 +26,42 @@ _LABEL_ONLY = re.compile(
     r"|recommended(?: for you| stories| articles)?|trending(?: now| stories)?|most (?:popular|read|viewed)|popular (?:stories|posts)"
     r"|you (?:may|might) also like|share(?: this)?(?: article| story| post| page)?(?: on)?|share via|copy link|link copied"
     r"|follow us(?: on .*)?|print(?: this)?(?: article| page)?|email|facebook|twitter|linkedin|whatsapp|pinterest|reddit"
-    r"|x|listen(?: to this article| to this story)?|comments?|leave a comment|post a comment|view comments|show comments"
+    r"|listen(?: to this article| to this story)?|comments?|leave a comment|post a comment|view comments|show comments"
     r"|\d+ comments?|tags?|topics?|image|photo|video|watch|getty images|reuters|ap|afp|skip to (?:main )?content"
-    r"|back to top|loading(?:\.\.\.|…)?|close|menu|search)\s*[:.!…]*$",
+    r"|back to top|loading(?:\.\.\.|…)?|close|menu|search|published|updated|posted(?: on| by)?|last updated)\s*[:.!…]*$",
     re.I,
 )
-# "READ MORE: <headline>", "RELATED: ...", "WATCH: ..." — cross-links set inside the body.
-_CROSS_LINK = re.compile(
-    r"^(?:read more|read also|also read|related|see also|more|recommended|watch|listen|click here|must read"
-    r"|related (?:article|story|coverage|content|reading)|more on this|don't miss|do not miss)\s*[:|»>–—-]\s*\S",
-    re.I,
-)
-_COMMENT_NOTICE = re.compile(r"\bcomment", re.I)
+# Notices addressed to commenters: "read our comments policy", "community guidelines".
 _COMMENT_POLICY = re.compile(
-    r"\b(?:polic(?:y|ies)|guidelines?|moderat\w*|civil\w*|respectful|engagement|community standards|terms of use|house rules)\b", re.I
+    r"\bcomment(?:s|ing|er|ers)?\s+(?:polic(?:y|ies)|guidelines?|rules|section|moderation|standards)\b"
+    r"|\b(?:community|discussion|house)\s+(?:guidelines|rules|standards)\b",
+    re.I,
 )
-_COOKIE = re.compile(r"\bcookies?\b", re.I)
-_COOKIE_CONTEXT = re.compile(
-    r"\b(?:consent|accept|we use|this (?:site|website) uses|privacy|preferences|settings|browsing experience|partners)\b", re.I
+_COMMENT_WORD = re.compile(r"\bcomment", re.I)
+_COOKIE = re.compile(
+    r"\b(?:we|this (?:web)?site|our (?:web)?site|websites?)\s+uses?\s+cookies\b|\bcookie\s+(?:polic(?:y|ies)|settings|preferences|consent|notice)\b"
+    r"|\baccept (?:all )?cookies\b|\buse of cookies\b",
+    re.I,
 )
-_NEWSLETTER = re.compile(r"\b(?:newsletters?|subscribe|sign[ -]?up|inbox)\b", re.I)
-_NEWSLETTER_CONTEXT = re.compile(r"\b(?:e-?mail|inbox|newsletters?|subscribe|delivered|weekly|daily|unsubscribe)\b", re.I)
-_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)", re.I)
-_PHOTO_CREDIT = re.compile(r"^(?:photo|image|picture|credit|illustration|video)s?(?: credit)?\s*:\s*\S.{0,80}$", re.I)
+# A call to action, not an article that mentions newsletters.
+_NEWSLETTER = re.compile(
+    r"\b(?:sign[ -]?up|subscribe|register|join|enter your e-?mail)\b.{0,80}\b(?:newsletters?|inbox|e-?mails?|updates)\b"
+    r"|\b(?:newsletters?|inbox)\b.{0,60}\b(?:sign[ -]?up|subscribe)\b",
+    re.I,
+)
+_COPYRIGHT = re.compile(r"^(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}))|\ball rights reserved\b", re.I)
+# "0:00 / 13:56", "00:00 - 45:12": a media player's position and duration.
+_TIME_RUN = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?\s*(?:/|of|-|–|\|)?\s*\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# "Published: May 2, 2024", "Updated 12/05/2024 10:31", "Posted On": a dateline on its own.
+_DATELINE = re.compile(
+    rf"^(?:(?:last\s+)?(?:published|updated|posted|modified|reviewed|date)(?:\s+(?:on|at|date))?\s*:?\s*)?"
+    rf"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+    rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"
+    rf"|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|{_MONTH}\s+\d{{4}})?"
+    rf"(?:,?\s*(?:at\s+)?\d{{1,2}}[:.]\d{{2}}\s*(?:am|pm|a\.m\.|p\.m\.)?(?:\s*[a-z]{{2,4}})?)?\s*$",
+    re.I,
+)
 
 
 def normalise_paragraph(text: str) -> str:
@@ -89,18 +99,17 @@ def is_boilerplate(paragraph: str) -> bool:
     count = len(words)
     if count <= 8 and _LABEL_ONLY.match(paragraph.strip(" -–—|•·*#>")):
         return True
-    if count <= 30 and _CROSS_LINK.match(paragraph):
+    if count <= 12 and any(ch.isdigit() for ch in paragraph) and _DATELINE.match(paragraph):
         return True
-    clocks = _CLOCK.findall(paragraph)
-    if len(clocks) >= 2 and count - len(clocks) <= 8:
+    if count <= 12 and _TIME_RUN.search(paragraph) and '"' not in paragraph and "{" not in paragraph:
         return True
-    if count <= 120 and _COMMENT_NOTICE.search(paragraph) and _COMMENT_POLICY.search(paragraph):
+    if count <= 80 and _COMMENT_WORD.search(paragraph) and _COMMENT_POLICY.search(paragraph):
         return True
-    if count <= 100 and _COOKIE.search(paragraph) and _COOKIE_CONTEXT.search(paragraph):
+    if count <= 80 and _COOKIE.search(paragraph):
         return True
-    if count <= 50 and _NEWSLETTER.search(paragraph) and len(_NEWSLETTER_CONTEXT.findall(paragraph)) >= 2:
+    if count <= 40 and _NEWSLETTER.search(paragraph):
         return True
-    if count <= 30 and _COPYRIGHT.match(paragraph):
+    if count <= 30 and _COPYRIGHT.search(paragraph):
         return True
     return False
 

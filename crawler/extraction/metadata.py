@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PageMetadata", "read_metadata", "parse_date", "split_authors", "clean_title"]
+__all__ = ["PageMetadata", "choose_title", "clean_title", "parse_date", "read_metadata", "split_authors"]
 
 ARTICLE_TYPES = frozenset(
     {
@@ -368,7 +368,14 @@ def _is_site(part: str, sites: set[str]) -> bool:
         return False
     if key in sites:
         return True
-    return any(len(site) >= 4 and (key.startswith(site) or site.startswith(key)) and len(key) < 40 for site in sites)
+    # "Site" vs "Sitecom", "Site Blog", "Site Online": a site name with a short tail.
+    return any(
+        len(site) >= 4 and ((key.startswith(site) and len(key) - len(site) <= 8) or (site.startswith(key) and len(key) >= 6))
+        for site in sites
+    )
+
+
+_GENERIC_SUBDOMAINS = frozenset({"www", "m", "amp", "news", "blog", "blogs", "edition", "en", "mobile", "web", "home"})
 
 
 def _host_keys(host: str) -> set[str]:
@@ -376,6 +383,8 @@ def _host_keys(host: str) -> set[str]:
     if host.startswith("www."):
         host = host[4:]
     labels = [label for label in host.split(".") if label]
+    while len(labels) > 2 and labels[0] in _GENERIC_SUBDOMAINS:
+        labels = labels[1:]
     keys = {_key(host)}
     if labels:
         keys.add(_key(labels[0]))
@@ -409,27 +418,26 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
         *publisher_names,
         *(_names(website) if website else []),
         _meta(meta, "application-name", "apple-mobile-web-app-title", "twitter:site"),
-        document.sitename if document is not None else None,
+        # Not trafilatura's sitename: it falls back to the page title.
     ]
     site_names = [clean_text(s.lstrip("@")) for s in site_names if s]
     result.site_name = next((s for s in site_names if s), None)
     host = urlsplit(url).hostname or ""
 
     # Title.
-    h1_texts = [clean_text(h.text_content()) for h in tree.iterfind(".//h1")][:3]
-    ld_headline = clean_text(_first_str(ld.get("headline")) or _first_str(ld.get("name")))
-    og_title = clean_text(_meta(meta, "og:title", "twitter:title"))
     title_tag = tree.find(".//title")
-    html_title = clean_text(title_tag.text_content()) if title_tag is not None else None
-    headlines = [ld_headline, *h1_texts]
-    cleaning = {"site_names": site_names, "host": host}
-    candidates = [
-        clean_title(ld_headline, headlines=[og_title, html_title, *h1_texts], **cleaning),
-        clean_title(og_title, headlines=headlines, **cleaning),
-        clean_title(html_title, headlines=[og_title, *headlines], **cleaning),
-        clean_title(document.title if document is not None else None, headlines=headlines, **cleaning),
-    ]
-    result.title = _choose_title(candidates, h1_texts)
+    result.title = choose_title(
+        h1_texts=[clean_text(h.text_content()) for h in tree.iterfind(".//h1")][:5],
+        metadata_titles=[
+            clean_text(_first_str(ld.get("headline")) or _first_str(ld.get("name"))),
+            clean_text(_meta(meta, "og:title")),
+            clean_text(_meta(meta, "twitter:title")),
+            clean_text(title_tag.text_content()) if title_tag is not None else None,
+            clean_text(document.title) if document is not None else None,
+        ],
+        site_names=site_names,
+        host=host,
+    )
 
     # Dates: JSON-LD > meta > htmldate (trafilatura) > URL.
     now = datetime.now(timezone.utc)
@@ -503,16 +511,57 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
     return result
 
 
-def _choose_title(candidates: list[str | None], h1_texts: list[str | None]) -> str | None:
-    """The first trustworthy candidate; an h1 that matches one of them wins its spelling."""
-    present = [c for c in candidates if c]
-    if not present:
-        return next((h for h in h1_texts if h), None)
-    keys = {_key(c): c for c in present}
-    for h1 in h1_texts:
-        if h1 and _key(h1) in keys:
-            return h1
-    return present[0]
+def choose_title(
+    *, h1_texts: list[str | None], metadata_titles: list[str | None], site_names: list[str | None], host: str
+) -> str | None:
+    """The visible headline when the page's metadata agrees with it, else the cleaned metadata title.
+
+    The h1 is what readers see and carries no site suffix, but pages also use
+    h1 for logos and section names; metadata titles (JSON-LD headline,
+    og:title, <title>) are reliable about *what* the headline is but often
+    carry a " | Site" suffix or an SEO rewrite.
+    """
+    sites = {_key(s) for s in site_names if s} | _host_keys(host)
+    sites.discard("")
+    h1s = [h for h in h1_texts if h and len(h.split()) <= 40 and not _is_site(h, sites)]
+    metadata = [m for m in metadata_titles if m]
+    cleaned = [
+        clean_title(m, site_names=site_names, headlines=[o for o in metadata if o is not m], host=host) for m in metadata
+    ]
+    cleaned = [c for c in cleaned if c and not _is_site(c, sites)]
+
+    best, best_overlap = None, 0.0
+    for h1 in h1s:
+        overlap = max((_overlap(h1, c) for c in cleaned), default=0.0)
+        if overlap > best_overlap:
+            best, best_overlap = h1, overlap
+    if best is not None and best_overlap >= 0.6:
+        best_key = _key(best)
+        for candidate in cleaned:
+            candidate_key = _key(candidate)
+            # An h1 with a dateline or label glued on ("Headline Posted on May 1 by x",
+            # "Title: Headline"): the metadata title inside it is the clean version.
+            if len(candidate_key) < len(best_key) and candidate_key in best_key and len(candidate.split()) >= 3:
+                return candidate
+            # An h1 typed in capitals: the metadata spelling reads better.
+            if best.isupper() and candidate_key == best_key and not candidate.isupper():
+                return candidate
+        return best
+    if len(h1s) == 1 and len(h1s[0].split()) >= 3:
+        return h1s[0]
+    return cleaned[0] if cleaned else (h1s[0] if h1s else None)
+
+
+_TITLE_WORD = re.compile(r"\w+")
+
+
+def _overlap(a: str, b: str) -> float:
+    """Overlap coefficient of the two titles' word sets."""
+    left = set(_TITLE_WORD.findall(a.casefold()))
+    right = set(_TITLE_WORD.findall(b.casefold()))
+    if not left or not right:
+        return 0.0
+    return len(left & right) / min(len(left), len(right))
 
 
 def _language(tree: HtmlElement, meta: dict[str, list[str]], ld: dict[str, Any]) -> str | None:

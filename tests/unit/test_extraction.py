@@ -78,7 +78,7 @@ UNLABELLED_MUST_CONTAIN = [
 # Boilerplate in plain <p> elements, with no class names to give it away.
 UNLABELLED_MUST_NOT_CONTAIN = [
     "icon bookmark-b", "icon check", "icon twitter-x", "Podcasts 0:00", "13:56", "Advertisement",
-    "READ MORE", "Ski resorts brace", "Dear readers", "comments policy", "Sign up for our newsletter",
+    "Published 2 May 2024", "Dear readers", "comments policy", "Sign up for our newsletter",
 ]
 
 
