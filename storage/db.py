@@ -33,6 +33,7 @@ __all__ = [
     "DatabaseError",
     "current_revision",
     "dialect_insert",
+    "dialect_name",
     "downgrade",
     "head_revision",
     "make_engine",
@@ -131,13 +132,16 @@ def _make_sqlite_engine(url: URL, *, read_only: bool) -> Engine:
     return engine
 
 
+def dialect_name(session_or_connection: Session | sa.Connection) -> str:
+    """``"sqlite"`` or ``"postgresql"``."""
+    if isinstance(session_or_connection, sa.Connection):
+        return session_or_connection.dialect.name
+    return session_or_connection.get_bind().dialect.name
+
+
 def dialect_insert(session_or_connection: Session | sa.Connection, table):
     """``insert(table)`` of the bound dialect, which has ``on_conflict_do_nothing/do_update``."""
-    if isinstance(session_or_connection, sa.Connection):
-        dialect = session_or_connection.dialect
-    else:
-        dialect = session_or_connection.get_bind().dialect
-    if dialect.name == "postgresql":
+    if dialect_name(session_or_connection) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert

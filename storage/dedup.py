@@ -36,7 +36,7 @@ import numpy as np
 import sqlalchemy as sa
 from datasketch import MinHash
 
-from storage.db import dialect_insert
+from storage.db import dialect_insert, dialect_name
 from storage.models import Article, Cluster, DedupKey
 
 if TYPE_CHECKING:
@@ -285,14 +285,15 @@ def assign_cluster(
 
 def refresh_representative(session: Session | sa.Connection, cluster_id: int) -> None:
     """Representative = earliest published member (undated last), ties by canonical URL."""
+    canonical_url = Article.canonical_url
+    if dialect_name(session) == "postgresql":
+        # Byte order, as on SQLite, whatever the database's locale: the same corpus picks the
+        # same representative on either backend.
+        canonical_url = canonical_url.collate("C")
     representative = session.execute(
         sa.select(Article.id)
         .where(Article.cluster_id == cluster_id)
-        .order_by(
-            Article.published_at.is_(None),
-            Article.published_at,
-            Article.canonical_url,
-        )
+        .order_by(Article.published_at.is_(None), Article.published_at, canonical_url)
         .limit(1)
     ).scalar_one_or_none()
     session.execute(

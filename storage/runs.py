@@ -220,3 +220,75 @@ def run_fetches(session: Session, run_id: int, outcome: str | None = None) -> li
         )
         for f in session.execute(stmt).scalars()
     ]
+
+
+# -- for the scheduler: runs it has to settle itself ------------------------------------------------
+
+#: Statuses the scheduler gives a run it ended: past its timeout, or stopped with the scheduler.
+SCHEDULER_STATUSES = frozenset({"timed-out", "killed"})
+
+
+def runs_since(session: Session, source: str, since: datetime) -> list[RunRow]:
+    """The runs of ``source`` started at or after ``since``, oldest first."""
+    runs = session.execute(
+        sa.select(CrawlRun)
+        .where(CrawlRun.source == source, CrawlRun.started_at >= since)
+        .order_by(CrawlRun.started_at, CrawlRun.id)
+    ).scalars()
+    return [run_row(run) for run in runs]
+
+
+def last_runs(session: Session, sources: Sequence[str]) -> dict[str, RunRow]:
+    """The latest run of each of ``sources`` that has one."""
+    latest = {}
+    for source in sources:
+        run = session.execute(
+            sa.select(CrawlRun)
+            .where(CrawlRun.source == source)
+            .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if run is not None:
+            latest[source] = run_row(run)
+    return latest
+
+
+def settle_run(
+    session: Session, run_id: int, *, status: str, error: str | None = None, finished_at: datetime | None = None
+) -> None:
+    """Give a run the status the scheduler decided, keeping the counts the crawl recorded."""
+    if status not in RUN_STATUSES | SCHEDULER_STATUSES:
+        raise ValueError(f"unknown run status {status!r}")
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise LookupError(f"no crawl run with id {run_id}")
+    run.status = status
+    run.error = error if error is not None else run.error
+    run.finished_at = run.finished_at or finished_at or _now()
+
+
+def record_run(
+    session: Session,
+    source: str,
+    *,
+    started_at: datetime,
+    status: str,
+    error: str | None = None,
+    counts: Mapping[str, int] | None = None,
+    finished_at: datetime | None = None,
+) -> int:
+    """Record a whole run at once: one the scheduler started that ended before it logged itself."""
+    if status not in RUN_STATUSES | SCHEDULER_STATUSES:
+        raise ValueError(f"unknown run status {status!r}")
+    return session.execute(
+        sa.insert(CrawlRun)
+        .values(
+            source=source,
+            started_at=started_at,
+            finished_at=finished_at or _now(),
+            status=status,
+            counts={str(k): int(v) for k, v in (counts or {}).items()},
+            error=error,
+        )
+        .returning(CrawlRun.id)
+    ).scalar_one()
