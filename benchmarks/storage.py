@@ -40,16 +40,26 @@ LOOKUP_SAMPLE = 200
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def _vocabulary(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
-    words = np.array(["".join(rng.choice(letters, size=rng.integers(2, 10))) for _ in range(VOCABULARY_SIZE)])
-    weights = 1.0 / np.arange(1, VOCABULARY_SIZE + 1) ** 1.05
-    return words, weights / weights.sum()
+class _Vocabulary:
+    """Made-up words with Zipf-like frequencies; sampling via a precomputed CDF (fast)."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+        self.words = np.array(
+            ["".join(rng.choice(letters, size=rng.integers(2, 10))) for _ in range(VOCABULARY_SIZE)]
+        )
+        weights = 1.0 / np.arange(1, VOCABULARY_SIZE + 1) ** 1.05
+        self.cdf = np.cumsum(weights / weights.sum())
+        self.rng = rng
+
+    def sample(self, size: int) -> list[str]:
+        indexes = np.searchsorted(self.cdf, self.rng.random(size) * self.cdf[-1])
+        return self.words[np.minimum(indexes, VOCABULARY_SIZE - 1)].tolist()
 
 
 def generate(count: int, seed: int = 7) -> list[ArticleIn]:
     rng = np.random.default_rng(seed)
-    words, probabilities = _vocabulary(rng)
+    vocabulary = _Vocabulary(rng)
     items: list[ArticleIn] = []
     originals: list[str] = []
     for n in range(count):
@@ -57,14 +67,14 @@ def generate(count: int, seed: int = 7) -> list[ArticleIn]:
             original = originals[rng.integers(len(originals))].split()
             # A syndicated copy: a new opening sentence, one sentence dropped, a few words changed.
             cut = int(rng.integers(20, len(original) - 40))
-            body = list(rng.choice(words, size=15, p=probabilities)) + original[:cut] + original[cut + 15 :]
-            for position in rng.integers(0, len(body), size=5):
-                body[position] = str(rng.choice(words, p=probabilities))
+            body = vocabulary.sample(15) + original[:cut] + original[cut + 15 :]
+            for position, word in zip(rng.integers(0, len(body), size=5), vocabulary.sample(5)):
+                body[position] = word
             text = " ".join(body)
             source = f"copy{n % 5}"
         else:
             length = int(rng.normal(WORDS_PER_ARTICLE, 60))
-            text = " ".join(rng.choice(words, size=max(length, 100), p=probabilities))
+            text = " ".join(vocabulary.sample(max(length, 100)))
             originals.append(text)
             source = f"site{n % 10}"
         url = f"https://{source}.example/{n}"

@@ -102,11 +102,10 @@ def _record_urls(conn: sa.Connection, article_id: int, urls: Sequence[str], seen
 
 
 def _point_url_at(conn: sa.Connection, url: str, article_id: int, seen_at: datetime) -> None:
-    stmt = dialect_insert(conn, ArticleUrl.__table__).values(
-        url=url, article_id=article_id, first_seen_at=seen_at
-    )
+    stmt = dialect_insert(conn, ArticleUrl.__table__)
     conn.execute(
-        stmt.on_conflict_do_update(index_elements=["url"], set_={"article_id": article_id})
+        stmt.on_conflict_do_update(index_elements=["url"], set_={"article_id": stmt.excluded.article_id}),
+        {"url": url, "article_id": article_id, "first_seen_at": seen_at},
     )
 
 
@@ -185,33 +184,20 @@ def store_article(
             return StoreResult(same.id, "alias", same.version, same.cluster_id)
 
         signature = dedup.minhash_signature(normalised)
+        # Values go in as execute() parameters, not .values(): the statement's cache key stays
+        # constant, which saves SQLAlchemy most of its per-call compile work.
         inserted = conn.execute(
             dialect_insert(conn, Article.__table__)
-            .values(
-                source_id=source_id,
-                canonical_url=item.canonical_url,
-                url=item.url,
-                title=item.title,
-                text=item.text,
-                authors=list(item.authors),
-                published_at=item.published_at,
-                modified_at=item.modified_at,
-                language=item.language,
-                description=item.description,
-                section=item.section,
-                tags=list(item.tags),
-                image_url=item.image_url,
-                word_count=item.word_count,
-                content_hash=hash_,
-                minhash=dedup.signature_to_bytes(signature) if signature is not None else None,
-                version=1,
-                first_seen_at=seen_at,
-                last_seen_at=seen_at,
-                etag=item.etag,
-                last_modified=item.last_modified,
-            )
             .on_conflict_do_nothing(index_elements=["canonical_url"])
-            .returning(Article.id)
+            .returning(Article.id),
+            {
+                **_content_values(item, hash_, signature),
+                "source_id": source_id,
+                "canonical_url": item.canonical_url,
+                "version": 1,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+            },
         ).scalar_one_or_none()
         if inserted is not None:
             _add_version(conn, inserted, 1, hash_, item, seen_at)
@@ -239,50 +225,63 @@ def store_article(
     signature = dedup.minhash_signature(normalised)
     _add_version(conn, existing.id, version, hash_, item, seen_at)
     conn.execute(
-        sa.update(Article)
-        .where(Article.id == existing.id)
-        .values(
-            url=item.url,
-            title=item.title,
-            text=item.text,
-            authors=list(item.authors),
-            published_at=item.published_at,
-            modified_at=item.modified_at,
-            language=item.language,
-            description=item.description,
-            section=item.section,
-            tags=list(item.tags),
-            image_url=item.image_url,
-            word_count=item.word_count,
-            content_hash=hash_,
-            minhash=dedup.signature_to_bytes(signature) if signature is not None else None,
-            version=version,
-            last_seen_at=seen_at,
-            etag=item.etag,
-            last_modified=item.last_modified,
-        )
+        sa.update(Article).where(Article.id == sa.bindparam("target_id")),
+        {
+            **_content_values(item, hash_, signature),
+            "target_id": existing.id,
+            "version": version,
+            "last_seen_at": seen_at,
+        },
     )
     cluster_id = _cluster(
-        conn, existing.id, existing.cluster_id, hash_, signature,
-        threshold=near_duplicate_threshold, now=seen_at,
+        conn,
+        existing.id,
+        existing.cluster_id,
+        hash_,
+        signature,
+        threshold=near_duplicate_threshold,
+        now=seen_at,
     )
     return StoreResult(existing.id, "updated", version, cluster_id)
+
+
+def _content_values(item: ArticleIn, hash_: str, signature) -> dict[str, object]:
+    """The columns a fetch sets, on insert and on a new version alike."""
+    return {
+        "url": item.url,
+        "title": item.title,
+        "text": item.text,
+        "authors": list(item.authors),
+        "published_at": item.published_at,
+        "modified_at": item.modified_at,
+        "language": item.language,
+        "description": item.description,
+        "section": item.section,
+        "tags": list(item.tags),
+        "image_url": item.image_url,
+        "word_count": item.word_count,
+        "content_hash": hash_,
+        "minhash": dedup.signature_to_bytes(signature) if signature is not None else None,
+        "etag": item.etag,
+        "last_modified": item.last_modified,
+    }
 
 
 def _add_version(
     conn: sa.Connection, article_id: int, version: int, hash_: str, item: ArticleIn, seen_at: datetime
 ) -> None:
     conn.execute(
-        dialect_insert(conn, ArticleVersion.__table__)
-        .values(
-            article_id=article_id,
-            version=version,
-            content_hash=hash_,
-            title=item.title,
-            text=item.text,
-            seen_at=seen_at,
-        )
-        .on_conflict_do_nothing(index_elements=["article_id", "version"])
+        dialect_insert(conn, ArticleVersion.__table__).on_conflict_do_nothing(
+            index_elements=["article_id", "version"]
+        ),
+        {
+            "article_id": article_id,
+            "version": version,
+            "content_hash": hash_,
+            "title": item.title,
+            "text": item.text,
+            "seen_at": seen_at,
+        },
     )
 
 

@@ -27,6 +27,7 @@ import re
 import struct
 import sys
 import unicodedata
+import zlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -130,7 +131,9 @@ def hash_normalised(normalised: str) -> str:
 
 
 def _hash_shingle(shingle: bytes) -> int:
-    return struct.unpack("<I", hashlib.blake2b(shingle, digest_size=4).digest())[0]
+    # CRC-32 is deterministic across processes and fast; datasketch's affine32 scheme mixes it
+    # with the MurmurHash3 finaliser before permuting, which evens out its distribution.
+    return zlib.crc32(shingle)
 
 
 @lru_cache(maxsize=1)
