@@ -81,7 +81,8 @@ _source_ids: weakref.WeakKeyDictionary[SessionTransaction, dict[str, int]] = wea
 
 
 def _source_id(session: Session, conn: sa.Connection, name: str) -> int:
-    transaction = session.get_transaction()
+    # The innermost transaction: a rolled-back savepoint takes its cached ids with it.
+    transaction = session.get_nested_transaction() or session.get_transaction()
     cache = _source_ids.setdefault(transaction, {}) if transaction is not None else {}
     if name not in cache:
         conn.execute(
@@ -129,6 +130,7 @@ def _cluster(
     hash_: str,
     signature,
     *,
+    hash_identifies: bool,
     threshold: float,
     now: datetime,
 ) -> int:
@@ -140,11 +142,12 @@ def _cluster(
             dedup.find_near_duplicates(conn, article_id, signature, keys, threshold=threshold)
         )
     # Identical bodies in other sources are the same story even when too short for MinHash.
-    matches.update(
-        conn.execute(
-            sa.select(Article.id).where(Article.content_hash == hash_, Article.id != article_id)
-        ).scalars()
-    )
+    if hash_identifies:
+        matches.update(
+            conn.execute(
+                sa.select(Article.id).where(Article.content_hash == hash_, Article.id != article_id)
+            ).scalars()
+        )
     return dedup.assign_cluster(conn, article_id, current_cluster_id, matches, now=now)
 
 
@@ -170,7 +173,11 @@ def store_article(
         )
     ).one_or_none()
 
-    if existing is None:
+    # A body too short to say much (a video page's caption, an empty extraction) is no evidence
+    # that two pages are the same article.
+    hash_identifies = dedup.identifies_article(normalised)
+
+    if existing is None and hash_identifies:
         # The same body already stored under another canonical URL of this source: an alias.
         same = conn.execute(
             sa.select(Article.id, Article.version, Article.cluster_id)
@@ -183,6 +190,7 @@ def store_article(
             _touch(conn, same.id, item, seen_at)
             return StoreResult(same.id, "alias", same.version, same.cluster_id)
 
+    if existing is None:
         signature = dedup.minhash_signature(normalised)
         # Values go in as execute() parameters, not .values(): the statement's cache key stays
         # constant, which saves SQLAlchemy most of its per-call compile work.
@@ -206,7 +214,14 @@ def store_article(
             _point_url_at(conn, item.canonical_url, inserted, seen_at)
             _record_urls(conn, inserted, urls, seen_at)
             cluster_id = _cluster(
-                conn, inserted, None, hash_, signature, threshold=near_duplicate_threshold, now=seen_at
+                conn,
+                inserted,
+                None,
+                hash_,
+                signature,
+                hash_identifies=hash_identifies,
+                threshold=near_duplicate_threshold,
+                now=seen_at,
             )
             return StoreResult(inserted, "stored", 1, cluster_id)
         # Another transaction stored this canonical URL first: treat it as a re-fetch.
@@ -239,6 +254,7 @@ def store_article(
         existing.cluster_id,
         hash_,
         signature,
+        hash_identifies=hash_identifies,
         threshold=near_duplicate_threshold,
         now=seen_at,
     )

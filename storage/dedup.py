@@ -66,6 +66,8 @@ MINHASH_SEED = 20240501
 DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.5
 # Texts shorter than this many shingles are too short to compare reliably; they stay singletons.
 MIN_SHINGLES = 8
+# Bodies shorter than this many words never make an alias or join a cluster by their hash alone.
+MIN_WORDS_FOR_HASH_MATCH = 8
 
 # --- normalisation ----------------------------------------------------------------------------
 
@@ -121,6 +123,11 @@ def normalise_text(text: str) -> str:
 def content_hash(text: str) -> str:
     """SHA-256 (hex) of :func:`normalise_text`."""
     return hash_normalised(normalise_text(text))
+
+
+def identifies_article(normalised: str) -> bool:
+    """Whether a normalised body is long enough for an identical hash to mean the same article."""
+    return normalised.count(" ") + 1 >= MIN_WORDS_FOR_HASH_MATCH if normalised else False
 
 
 def hash_normalised(normalised: str) -> str:

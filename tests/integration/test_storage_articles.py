@@ -191,9 +191,18 @@ def test_same_body_in_another_source_is_a_new_article_in_the_same_cluster(sessio
 
 
 def test_short_identical_bodies_cluster_by_hash(session_factory):
-    first = store(session_factory, article("https://a.example/short", "Storm closes bridge."))
-    other = store(session_factory, article("https://b.example/short", "Storm closes bridge!", source="beta"))
+    text = "Storm closes the old bridge over the river for repairs."
+    first = store(session_factory, article("https://a.example/short", text))
+    other = store(session_factory, article("https://b.example/short", text + "!", source="beta"))
     assert first.cluster_id == other.cluster_id
+
+
+def test_near_empty_bodies_are_not_evidence_of_identity(session_factory):
+    first = store(session_factory, article("https://a.example/video/1", "Watch the video."))
+    second = store(session_factory, article("https://a.example/video/2", "Watch the video."))
+    other = store(session_factory, article("https://b.example/video/1", "Watch the video.", source="beta"))
+    assert [r.outcome for r in (first, second, other)] == ["stored", "stored", "stored"]
+    assert len({first.cluster_id, second.cluster_id, other.cluster_id}) == 3
 
 
 def test_near_duplicates_across_sources_share_a_cluster(session_factory):
