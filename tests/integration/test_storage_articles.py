@@ -344,3 +344,13 @@ def test_timestamp_only_change_is_not_a_version(session_factory):
     again = store(session_factory, article("https://a.example/ts", "Last updated 14:05 GMT\n" + text))
     assert (again.outcome, again.version) == ("unchanged", 1)
     assert count(session_factory, ArticleVersion) == 1
+
+
+def test_a_rolled_back_savepoint_leaves_no_stale_source(session_factory):
+    with session_factory() as session, session.begin():
+        savepoint = session.begin_nested()
+        store_article(session, article("https://new.example/1", story(500), source="newcomer"))
+        savepoint.rollback()
+        result = store_article(session, article("https://new.example/2", story(501), source="newcomer"))
+    assert result.outcome == "stored"
+    assert count(session_factory, Article) == 1
