@@ -32,22 +32,28 @@ MIN_WORDS = 60
 # A page with a player and fewer words than this is a video page with a caption.
 VIDEO_MAX_WORDS = 120
 
-# Built once: trafilatura reads its options per call, and a per-call Extractor
-# would re-read the config each time. No dedup: its cache is process-global and
-# would make a page's result depend on the pages processed before it.
-_OPTIONS = Extractor(
-    output_format="python",
-    # Recall mode: on real news pages it loses less of the article and, after
-    # our own boilerplate filters, keeps no more noise than the balanced mode.
-    recall=True,
-    comments=False,
-    tables=True,
-    links=False,
-    images=False,
-    formatting=False,
-    with_metadata=True,
-    dedup=False,
-)
+# Built once each and reused: a per-call Extractor would re-read the config.
+# No dedup: its cache is process-global and would make a page's result depend
+# on the pages processed before it.
+_SHARED_OPTIONS = {
+    "output_format": "python",
+    "comments": False,
+    "tables": True,
+    "links": False,
+    "images": False,
+    "formatting": False,
+    "with_metadata": True,
+    "dedup": False,
+}
+# Recall mode first: on real news pages it loses less of the article and, after
+# our own boilerplate filters, keeps no more noise than the balanced mode.
+_OPTIONS = Extractor(recall=True, **_SHARED_OPTIONS)
+# Balanced mode second opinion: recall mode trusts its own long-enough result and
+# skips the readability/justext comparison, so it can settle on one block of a
+# page whose article is spread over several. Only run when it could matter.
+_BALANCED_OPTIONS = Extractor(**_SHARED_OPTIONS)
+# Take the balanced text when it is this many times longer than the recall text.
+_SECOND_OPINION_RATIO = 2
 
 # Like trafilatura's own parser, plus huge_tree: libxml2 otherwise stops at
 # ~255 nesting levels and trafilatura silently returns nothing.
@@ -86,14 +92,14 @@ def extract_article(html: bytes | str, url: str, *, http_charset: str | None = N
     if tree is None:
         return Rejection("parse-failed", "lxml produced no tree")
 
-    try:
-        document = _run_trafilatura(tree)
-    except Exception as error:  # trafilatura bugs must not kill the crawl
-        logger.warning("trafilatura failed on %s: %r", url, error)
-        document = None
-
+    document = _run_trafilatura(tree, _OPTIONS, url)
     metadata = read_metadata(tree, url, document)
     paragraphs = _paragraphs(document)
+    recall_words = sum(len(p.split()) for p in paragraphs)
+    if recall_words * _SECOND_OPINION_RATIO < _page_words(tree):
+        balanced = _paragraphs(_run_trafilatura(tree, _BALANCED_OPTIONS, url))
+        if sum(len(p.split()) for p in balanced) > _SECOND_OPINION_RATIO * recall_words:
+            paragraphs = balanced
     paragraphs = _prefer_json_ld_body(paragraphs, metadata.json_ld_body)
     paragraphs = _drop_title_echo(paragraphs, metadata.title)
     body = "\n\n".join(paragraphs)
@@ -158,9 +164,23 @@ def _parse(text: str) -> HtmlElement | None:
         return None
 
 
-def _run_trafilatura(tree: HtmlElement) -> Document | None:
+def _run_trafilatura(tree: HtmlElement, options: Extractor, url: str) -> Document | None:
     _refresh_date_params()
-    return bare_extraction(tree, options=_OPTIONS)
+    try:
+        return bare_extraction(tree, options=options)
+    except Exception as error:  # a trafilatura bug must not kill the crawl
+        logger.warning("trafilatura failed on %s: %r", url, error)
+        return None
+
+
+_VISIBLE_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+)
+
+
+def _page_words(tree: HtmlElement) -> int:
+    """Words a reader could see anywhere on the page: an upper bound for any extraction."""
+    return sum(len(text.split()) for text in _VISIBLE_TEXT(tree))
 
 
 _date_params_day: list[date] = []
@@ -170,7 +190,7 @@ def _refresh_date_params() -> None:
     """htmldate's max_date is frozen into the options object: move it on in long-lived workers."""
     today = date.today()
     if not _date_params_day or _date_params_day[0] != today:
-        _OPTIONS.date_params = set_date_params(True)
+        _OPTIONS.date_params = _BALANCED_OPTIONS.date_params = set_date_params(True)
         _date_params_day[:] = [today]
 
 
