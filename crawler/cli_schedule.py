@@ -36,6 +36,7 @@ class SpanType(click.ParamType):
 @click.option("--sources", "sources_file", default=None, help="Sources file (env NEWSDESK_SOURCES; default ./sources.toml).")
 @click.option("--once", is_flag=True, help="Start the crawls due now, wait for them, and exit (for cron).")
 @click.option("--list", "list_only", is_flag=True, help="Show each scheduled source's next run and last result.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting for every crawl.")
 @click.option("--timeout", type=SpanType(), default="2h", show_default=True, help="Stop a crawl running longer than this (a source's `timeout` wins).")
 @click.option("--grace", type=SpanType(), default="30s", show_default=True, help="Time a stopped crawl gets to close before SIGKILL.")
 @click.option("--lock-ttl", type=SpanType(), default="5m", show_default=True, help="How long a source's lock outlives a runner that crashed.")
@@ -48,6 +49,7 @@ def schedule_command(
     sources_file: str | None,
     once: bool,
     list_only: bool,
+    overrides: tuple[str, ...],
     timeout: timedelta,
     grace: timedelta,
     lock_ttl: timedelta,
@@ -69,6 +71,9 @@ def schedule_command(
         sources = load_sources(path)
     except SourcesError as exc:
         raise click.UsageError(str(exc)) from None
+    for override in overrides:
+        if not override.partition("=")[0].strip() or "=" not in override:
+            raise click.UsageError(f"setting {override!r} is not NAME=VALUE")
     if not any(source.schedule for source in sources.values()):
         raise click.UsageError(f"no source in {path} has a schedule")
     output = open(log_file, "a", buffering=1, encoding="utf-8") if log_file else None  # noqa: SIM115
@@ -79,6 +84,7 @@ def schedule_command(
                 sources,
                 database_url,
                 sources_path=path,
+                overrides=overrides,
                 timeout=timeout,
                 grace=grace,
                 lock_ttl=lock_ttl,

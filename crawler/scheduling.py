@@ -71,12 +71,21 @@ def is_due(expr: str, last_started: datetime | None, now: datetime) -> bool:
     return last_started is None or next_run(expr, last_started) <= now
 
 
-def crawl_command(database_url: str, sources_path: str | os.PathLike[str]) -> CommandFactory:
-    """The real crawl: ``newsdesk --db URL crawl NAME --sources PATH`` with this interpreter."""
+def crawl_command(
+    database_url: str, sources_path: str | os.PathLike[str], overrides: Sequence[str] = ()
+) -> CommandFactory:
+    """The real crawl: ``newsdesk --db URL crawl NAME --sources PATH [-s NAME=VALUE ...]``.
+
+    ``overrides`` are Scrapy settings for every crawl (``NAME=VALUE``), on top of the source's own.
+    """
     path = str(Path(sources_path).absolute())
+    settings = [arg for override in overrides for arg in ("-s", override)]
 
     def command(source: Source) -> list[str]:
-        return [sys.executable, "-m", "crawler.cli", "--db", database_url, "crawl", source.name, "--sources", path]
+        return [
+            sys.executable, "-m", "crawler.cli", "--db", database_url,
+            "crawl", source.name, "--sources", path, *settings,
+        ]  # fmt: skip
 
     return command
 
@@ -116,6 +125,7 @@ class Scheduler:
         *,
         sources_path: str | os.PathLike[str] | None = None,
         command: CommandFactory | None = None,
+        overrides: Sequence[str] = (),
         timeout: timedelta = DEFAULT_TIMEOUT,
         grace: timedelta = DEFAULT_GRACE,
         lock_ttl: timedelta = DEFAULT_LOCK_TTL,
@@ -128,7 +138,7 @@ class Scheduler:
             raise ValueError("a Scheduler needs the sources_path its crawls read, or a command")
         self.sources = {name: source for name, source in sources.items() if source.schedule}
         self.sessions = open_database(database_url)
-        self.command = command or crawl_command(database_url, sources_path)  # type: ignore[arg-type]
+        self.command = command or crawl_command(database_url, sources_path, overrides)  # type: ignore[arg-type]
         self.timeout = timeout
         self.grace = grace
         self.lock_ttl = lock_ttl
