@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from storage.db import READ_ONLY_BEGIN
 from storage.models import Article, ArticleUrl, ArticleVersion, Cluster, CrawlRun, FetchLog, Source
 from storage.runs import RunRow, run_row
 
@@ -190,8 +191,17 @@ def build_query(f: ArticleFilter) -> sa.Select:
     return stmt
 
 
+def _begin_read(session: Session) -> None:
+    # On SQLite, open the session's transaction as a deferred read, not BEGIN IMMEDIATE, so a
+    # long export never holds the write lock that crawlers need. No effect on PostgreSQL, nor
+    # when the caller has already begun a transaction.
+    if not session.in_transaction():
+        session.connection(execution_options=READ_ONLY_BEGIN)
+
+
 def iter_articles(session: Session, f: ArticleFilter) -> Iterator[ArticleRow]:
     """Matching articles, streamed in batches so memory stays flat on any corpus size."""
+    _begin_read(session)
     result = session.execute(build_query(f).execution_options(yield_per=STREAM_BATCH))
     for mapping in result.mappings():
         yield _row(mapping)
@@ -216,6 +226,7 @@ def _find_article_id(session: Session, id_or_url: str | int) -> int | None:
 
 def get_article(session: Session, id_or_url: str | int) -> ArticleDetail | None:
     """An article by id, canonical URL or any URL variant, with its URLs, versions and cluster."""
+    _begin_read(session)
     article_id = _find_article_id(session, id_or_url)
     if article_id is None:
         return None
@@ -287,6 +298,7 @@ class Stats:
 
 
 def corpus_stats(session: Session) -> Stats:
+    _begin_read(session)
     def count(stmt: sa.Select) -> int:
         return session.execute(stmt).scalar_one()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -194,3 +195,21 @@ def test_crawl_log(database_url):
         assert [f.outcome for f in run_fetches(session, first)] == ["stored", "skipped-by-robots"]
         assert [f.reason for f in run_fetches(session, first, outcome="skipped-by-robots")] == ["disallowed"]
     factory.kw["bind"].dispose()
+
+
+def test_streaming_export_does_not_block_writers_on_sqlite(sqlite_url):
+    factory = open_database(sqlite_url)
+    writer = open_database(sqlite_url)  # a second engine: another process, as far as SQLite knows
+    items = [_item("alpha", f"s{n}", title=f"t{n}", text=_body("x", n)) for n in range(1200)]
+    with factory() as session, session.begin():
+        store_articles(session, items)
+    with factory() as reader:
+        stream = iter_articles(reader, ArticleFilter(sort="id"))
+        first = next(stream)
+        started = time.monotonic()
+        with writer() as session, session.begin():  # BEGIN IMMEDIATE: would wait 30 s on a lock
+            store_articles(session, [_item("beta", "during", title="x", text=_body("y", 9999))])
+        assert time.monotonic() - started < 5
+        assert first.id == 1 and sum(1 for _ in stream) == 1199  # the reader's snapshot
+    factory.kw["bind"].dispose()
+    writer.kw["bind"].dispose()
