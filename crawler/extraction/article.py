@@ -14,7 +14,7 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Extractor, set_date_params
 
 from .body import clean_paragraphs, containment, normalise_paragraph, shingles, word_tokens
-from .charset import decode_html
+from .charset import decode_html, repair_mojibake
 from .language import guess_language
 from .metadata import read_metadata
 from .records import Article, Rejection
@@ -88,7 +88,7 @@ def extract_article(html: bytes | str, url: str, *, http_charset: str | None = N
     if not _TAG_LIKE.search(text[:65536].encode("utf-8", "replace")):
         return Rejection("not-html", "no HTML markup")
 
-    tree = _parse(text)
+    tree = _parse(repair_mojibake(text))
     if tree is None:
         return Rejection("parse-failed", "lxml produced no tree")
 

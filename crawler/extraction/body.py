@@ -28,6 +28,8 @@ _LABEL_ONLY = re.compile(
     r"|follow us(?: on .*)?|print(?: this)?(?: article| page)?|email|facebook|twitter|linkedin|whatsapp|pinterest|reddit"
     r"|listen(?: to this article| to this story)?|comments?|leave a comment|post a comment|view comments|show comments"
     r"|\d+ comments?|tags?|topics?|image|photo|video|watch|getty images|reuters|ap|afp|skip to (?:main )?content"
+    r"|table of contents|contents|in this article|on this page|jump to(?: section)?|skip to(?: main)? content"
+    r"|learn more|get started|shop now|buy now|see details|view details|see more|view more|show more|load more"
     r"|back to top|loading(?:\.\.\.|…)?|close|menu|search|published|updated|posted(?: on| by)?|last updated)\s*[:.!…]*$",
     re.I,
 )
@@ -49,6 +51,8 @@ _NEWSLETTER = re.compile(
     r"|\b(?:newsletters?|inbox)\b.{0,60}\b(?:sign[ -]?up|subscribe)\b",
     re.I,
 )
+_SUBSCRIBED = re.compile(r"\b(?:thanks?(?: you)? for (?:subscribing|signing up)|you(?:'|’)re (?:now )?subscribed|successfully subscribed)\b", re.I)
+_READING_TIME = re.compile(r"^(?:\d+|one|two|three|five|ten)[\s-]*(?:min(?:ute)?s?\.?)[\s-]*(?:read|reading|listen)\b", re.I)
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}))|\ball rights reserved\b", re.I)
 # "0:00 / 13:56", "00:00 - 45:12": a media player's position and duration.
 _TIME_RUN = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?\s*(?:/|of|-|–|\|)?\s*\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
@@ -85,6 +89,35 @@ def clean_paragraphs(paragraphs: list[str]) -> list[str]:
         if not paragraph or is_boilerplate(paragraph):
             continue
         kept.append(paragraph)
+    return _drop_menu_runs(kept)
+
+
+# A menu flattened into the text: many consecutive one-to-three-word labels.
+_MENU_RUN = 8
+_MENU_LABEL_WORDS = 3
+
+
+def _is_menu_label(paragraph: str) -> bool:
+    return (
+        len(paragraph.split()) <= _MENU_LABEL_WORDS
+        and not paragraph.startswith(("- ", "* ", "• "))
+        and paragraph[-1] not in ".:;!?,)\"”'"
+        and not any(ch.isdigit() for ch in paragraph)
+    )
+
+
+def _drop_menu_runs(paragraphs: list[str]) -> list[str]:
+    kept: list[str] = []
+    run: list[str] = []
+    for paragraph in [*paragraphs, ""]:
+        if paragraph and _is_menu_label(paragraph):
+            run.append(paragraph)
+            continue
+        if len(run) < _MENU_RUN:
+            kept.extend(run)
+        run = []
+        if paragraph:
+            kept.append(paragraph)
     return kept
 
 
@@ -107,7 +140,9 @@ def is_boilerplate(paragraph: str) -> bool:
         return True
     if count <= 80 and _COOKIE.search(paragraph):
         return True
-    if count <= 40 and _NEWSLETTER.search(paragraph):
+    if count <= 40 and (_NEWSLETTER.search(paragraph) or _SUBSCRIBED.search(paragraph)):
+        return True
+    if count <= 6 and _READING_TIME.match(paragraph):
         return True
     if count <= 30 and _COPYRIGHT.search(paragraph):
         return True

@@ -11,6 +11,7 @@ another charset.
 from __future__ import annotations
 
 import codecs
+import re
 
 from w3lib.encoding import (
     html_body_declared_encoding,
@@ -102,3 +103,42 @@ def _guess_single_byte(body: bytes) -> str:
     upper_block = len(body) - len(body.translate(None, bytes(range(0xE0, 0x100))))
     lower_block = len(body) - len(body.translate(None, bytes(range(0xC0, 0xE0))))
     return "cp1251" if upper_block >= lower_block else "koi8-r"
+
+
+# UTF-8 read as cp1252/latin-1 and re-encoded ("â€™" for "’", "Ã©" for "é"): a
+# lead byte's character followed by continuation bytes' characters.
+_CP1252_HIGH = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][\u0080-\u00bf{_CP1252_HIGH}]{{1,3}}")
+_MOJIBAKE_MIN_HITS = 3
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo double-encoded UTF-8 in a page that has several instances of it.
+
+    Each candidate sequence is re-encoded to bytes and kept only if those bytes
+    are exactly one valid UTF-8 character, so ordinary accented text is left alone.
+    """
+    if len(_MOJIBAKE.findall(text[:200000], 0)) < _MOJIBAKE_MIN_HITS:
+        return text
+    return _MOJIBAKE.sub(_repair_match, text)
+
+
+def _repair_match(match: re.Match[str]) -> str:
+    chars = match.group(0)
+    lead = ord(chars[0])
+    needed = 1 if lead < 0xE0 else 2 if lead < 0xF0 else 3
+    if len(chars) < needed + 1:
+        return chars
+    head, rest = chars[: needed + 1], chars[needed + 1 :]
+    try:
+        raw = b"".join(_byte_of(ch) for ch in head)
+        return raw.decode("utf-8") + rest
+    except (UnicodeError, ValueError):
+        return chars
+
+
+def _byte_of(char: str) -> bytes:
+    try:
+        return char.encode("cp1252")
+    except UnicodeEncodeError:
+        return char.encode("latin-1")

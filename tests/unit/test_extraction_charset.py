@@ -94,3 +94,20 @@ def test_truncated_utf8_is_still_utf8() -> None:
     cut = body[: body.index("médiathèque".encode()) + 2]  # ends inside "é"
     text = decode_html(cut, None)
     assert "La m" in text and "Ã" not in text  # not mistaken for cp1252
+
+
+def test_double_encoded_utf8_is_repaired() -> None:
+    # A CMS that stored UTF-8 bytes as cp1252 characters, then served the result as UTF-8.
+    body = load("utf8_french.html").decode("utf-8")
+    garbled = body.encode("utf-8").decode("cp1252", errors="replace")
+    result = extract_article(garbled.encode("utf-8"), "https://mediatheque.example/a", http_charset="utf-8")
+    assert isinstance(result, Article), result
+    assert result.title == FRENCH_TITLE
+    assert "« Nous avons voulu un lieu où l’on a envie de rester »" in result.text
+
+
+def test_accented_text_is_not_touched_by_the_repair() -> None:
+    from crawler.extraction.charset import repair_mojibake
+
+    text = "São Paulo: Ângela e Âmbar, àvida, Ãgua ÂÂÂ, £5 × 3"
+    assert repair_mojibake(text) == text
