@@ -66,3 +66,17 @@ def test_does_not_retry_other_errors():
     with pytest.raises(sa.exc.IntegrityError):
         run_in_transaction(_factory([]), fn, retries=5, backoff=0)
     assert len(calls) == 1
+
+
+def test_storage_never_imports_the_crawler_or_scrapy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, storage.db, storage.models, storage.articles, storage.dedup, storage.runs, "
+        "storage.queries, migrations; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('crawler', 'scrapy', 'twisted')); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
