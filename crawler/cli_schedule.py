@@ -41,7 +41,7 @@ class SpanType(click.ParamType):
 @click.option("--grace", type=SpanType(), default="30s", show_default=True, help="Time a stopped crawl gets to close before SIGKILL.")
 @click.option("--lock-ttl", type=SpanType(), default="5m", show_default=True, help="How long a source's lock outlives a runner that crashed.")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Append the log (and the crawls' output) here instead of stderr.")
-@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), default="INFO", show_default=True)
+@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), default="INFO", show_default=True, help="Level of the scheduler's own log lines.")
 @click.option("--poll", "poll_interval", type=float, default=1.0, hidden=True, help="Seconds between checks.")
 @click.pass_context
 def schedule_command(

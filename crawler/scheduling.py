@@ -33,11 +33,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+import sqlalchemy as sa
 from cronsim import CronSim
 
 from crawler.sources import Source
 from storage import locks, runs
-from storage.db import open_database, run_in_transaction
+from storage.db import DatabaseError, describe_error, open_database, run_in_transaction
 
 __all__ = [
     "DEFAULT_GRACE",
@@ -196,10 +197,17 @@ class Scheduler:
         started = False
         with self._signals_handled():
             while True:
-                if not self.stopping and not (once and started):
-                    self.start_due()
-                    started = True
-                self.supervise()
+                try:
+                    if not self.stopping and not (once and started):
+                        started = True
+                        self.start_due()
+                    self.supervise()
+                except (sa.exc.SQLAlchemyError, DatabaseError) as exc:
+                    if once and not self.running:
+                        raise
+                    # A service outlives a database restart; its crawls keep running meanwhile.
+                    logger.error("database unavailable, retrying: %s", describe_error(exc))
+                    time.sleep(max(self.poll_interval, 5.0))
                 if (once or self.stopping) and not self.running:
                     break
                 time.sleep(self.poll_interval)
@@ -271,8 +279,8 @@ class Scheduler:
         for name, crawl in list(self.running.items()):
             returncode = crawl.process.poll()
             if returncode is not None:
+                self._finish(crawl, returncode)  # if the database is down, tried again next time
                 del self.running[name]
-                self._finish(crawl, returncode)
                 continue
             if crawl.stop_status is None and now >= crawl.deadline:
                 logger.warning("%s timed out after %s; stopping it", name, _span(crawl.timeout))

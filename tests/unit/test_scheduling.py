@@ -70,7 +70,8 @@ def source(name: str, schedule: str | None = "0 * * * *", timeout: str | None = 
 
 def scheduler_for(url, sources, script, marker_dir: Path | None = None, **options) -> Scheduler:
     def command(src: Source) -> list[str]:
-        return [sys.executable, "-c", script, str((marker_dir or Path(os.devnull).parent) / src.name)]
+        marker = [str(marker_dir / src.name)] if marker_dir is not None else []
+        return [sys.executable, "-c", script, *marker]
 
     options.setdefault("poll_interval", 0.05)
     return Scheduler({s.name: s for s in sources}, url, command=command, **options)
@@ -193,3 +194,34 @@ def test_sigterm_to_the_scheduler_stops_its_crawls(sqlite_url):
     assert sorted((r.source, r.status) for r in results) == [("a", "killed"), ("b", "killed")]
     assert sorted(r.status for r in all_runs(sqlite_url)) == ["killed", "killed"]
     assert scheduler.stopping and not scheduler.running
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def test_schedule_command_reports_user_errors_in_one_line(sqlite_url, tmp_path):
+    from click.testing import CliRunner
+
+    from crawler.cli_schedule import schedule_command
+
+    runner = CliRunner()
+    missing = runner.invoke(schedule_command, ["--sources", str(tmp_path / "nope.toml"), "--once"], obj=sqlite_url)
+    assert missing.exit_code == 2 and "sources file not found" in missing.output
+    unscheduled = tmp_path / "manual.toml"
+    unscheduled.write_text('[[source]]\nname = "a"\nstart_urls = ["https://a.example/"]\n')
+    nothing = runner.invoke(schedule_command, ["--sources", str(unscheduled), "--once"], obj=sqlite_url)
+    assert nothing.exit_code == 2 and "no source in" in nothing.output
+    bad_span = runner.invoke(schedule_command, ["--sources", str(unscheduled), "--timeout", "soon"], obj=sqlite_url)
+    assert bad_span.exit_code == 2 and "not a duration" in bad_span.output
+    assert "Traceback" not in missing.output + nothing.output + bad_span.output
+    assert schedule_command.help and all(p.help for p in schedule_command.params if not p.hidden)
+
+
+def test_crawl_command_runs_newsdesk_crawl_with_this_interpreter(tmp_path):
+    from crawler.scheduling import crawl_command
+
+    command = crawl_command("sqlite:///x.db", tmp_path / "s.toml", ["LOG_LEVEL=WARNING"])
+    assert command(source("rt")) == [
+        sys.executable, "-m", "crawler.cli", "--db", "sqlite:///x.db",
+        "crawl", "rt", "--sources", str(tmp_path / "s.toml"), "-s", "LOG_LEVEL=WARNING",
+    ]  # fmt: skip
