@@ -183,3 +183,13 @@ def test_sqlite_reader_can_opt_out_of_the_write_lock(sqlite_url):
     finally:
         engine.dispose()
         other.dispose()
+
+
+def test_postgres_read_only_engine_refuses_writes(postgres_url):
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url, read_only=True)
+    try:
+        with pytest.raises(sa.exc.InternalError, match="read-only"), engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO sources (name) VALUES ('x')"))
+    finally:
+        engine.dispose()
