@@ -28,7 +28,9 @@ __all__ = [
     "DeadLetter",
     "DedupKey",
     "FetchLog",
+    "FrontierEntry",
     "Source",
+    "SourceLock",
     "UTCDateTime",
 ]
 
@@ -223,3 +225,46 @@ class DeadLetter(Base):
     payload: Mapped[dict[str, Any]]
     error: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime]
+
+
+class FrontierEntry(Base):
+    """One URL of a source's crawl frontier: pending -> leased -> done / failed (see storage.frontier)."""
+
+    __tablename__ = "frontier"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "url"),
+        sa.Index("ix_frontier_source_state_priority", "source", "state", "priority"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(200))
+    url: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    depth: Mapped[int]
+    priority: Mapped[int]
+    state: Mapped[str] = mapped_column(sa.String(16))
+    attempts: Mapped[int]
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(300))
+    lease_expires_at: Mapped[datetime | None]
+    discovered_at: Mapped[datetime]
+    lastmod: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    run_id: Mapped[int | None]
+    outcome: Mapped[str | None] = mapped_column(sa.String(32))
+    etag: Mapped[str | None] = mapped_column(sa.Text)
+    last_modified: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class SourceLock(Base):
+    """Who is crawling a source right now: one row per source while a scheduled crawl runs.
+
+    A row whose ``expires_at`` has passed is free to take: a runner that crashed without releasing
+    its lock blocks its source only until then. See ``storage.locks``.
+    """
+
+    __tablename__ = "source_locks"
+
+    name: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(sa.String(300))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -1,0 +1,142 @@
+"""A Scrapy scheduler over the database frontier (``storage.frontier``).
+
+Scrapy's own queue lives in memory (or in JOBDIR files that lost 600-800 of 1,000 pages after a
+kill -9). Here every discovered URL is written to the frontier table before it is fetched, leased
+in small batches, and marked done by the store pipeline in the same transaction as its result.
+A crawl started again after a crash continues where it stopped; a crawl started again after a
+clean finish fetches only what may have changed.
+
+Requests that must bypass de-duplication (Scrapy's retries, ``dont_filter``) wait in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from scrapy.core.scheduler import BaseScheduler
+
+from storage import frontier
+from storage import runs as run_log
+from storage.db import open_database, resolve_database_url, run_in_transaction
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FrontierScheduler", "parse_duration"]
+
+
+def parse_duration(text: str | None) -> timedelta | None:
+    """``90m``, ``6h``, ``2d``, ``1w`` (or seconds as a number); empty means never."""
+    if text in (None, "", "0"):
+        return None
+    value = str(text).strip().lower()
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    if value[-1:] in units and value[:-1].replace(".", "", 1).isdigit():
+        return timedelta(**{units[value[-1]]: float(value[:-1])})
+    if value.replace(".", "", 1).isdigit():
+        return timedelta(seconds=float(value))
+    raise ValueError(f"not a duration: {text!r} (use e.g. 90m, 6h, 2d)")
+
+
+class FrontierScheduler(BaseScheduler):
+    """Starts the crawl run, keeps the frontier, and hands the engine one request at a time."""
+
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.database_url = resolve_database_url(settings.get("NEWSDESK_DATABASE_URL"))
+        self.lease_seconds = settings.getfloat("NEWSDESK_FRONTIER_LEASE_SECONDS")
+        self.batch_size = settings.getint("NEWSDESK_FRONTIER_BATCH")
+        self.default_recrawl_after = parse_duration(settings.get("NEWSDESK_RECRAWL_AFTER"))
+        self.in_memory: deque[Request] = deque()
+        self.leased: deque[frontier.LeasedUrl] = deque()
+        self.known: set[str] = set()
+        self.sessions = None
+        self.spider = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FrontierScheduler:
+        return cls(crawler)
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        self.source = spider.source_name
+        self.recrawl_after = parse_duration(getattr(spider, "recrawl_after", None)) or self.default_recrawl_after
+        self.sessions = open_database(self.database_url)
+        with self.sessions.begin() as session:
+            self.run_id = run_log.start_run(session, self.source)
+            self.owner = frontier.lease_owner(self.run_id)
+            reclaimed = frontier.reclaim_orphaned(session, self.source)
+        spider.run_id = self.run_id
+        if reclaimed:
+            logger.info("resuming %s: %d URLs left leased by a stopped crawl are pending again", self.source, reclaimed)
+            self.stats.set_value("newsdesk/frontier/reclaimed", reclaimed)
+
+    def close(self, reason: str) -> None:
+        unfetched = [row.url for row in self.leased]
+        if unfetched and self.sessions is not None:
+            with self.sessions.begin() as session:
+                frontier.release(session, self.source, self.owner, unfetched)
+
+    def has_pending_requests(self) -> bool:
+        if self.in_memory or self.leased:
+            return True
+        with self.sessions() as session:
+            return frontier.has_pending(session, self.source)
+
+    def enqueue_request(self, request: Request) -> bool:
+        if request.dont_filter or "frontier_url" in request.meta:
+            # Retries and explicit re-requests: already in the frontier (or deliberately outside it).
+            self.in_memory.append(request)
+            return True
+        if request.url in self.known:
+            self.stats.inc_value("newsdesk/frontier/known")
+            return False
+        self.known.add(request.url)
+        item = frontier.FrontierUrl(
+            url=request.url,
+            kind=request.meta.get("kind", "page"),
+            depth=request.meta.get("depth", 0),
+            priority=request.priority,
+            lastmod=request.meta.get("lastmod"),
+        )
+        added = run_in_transaction(
+            self.sessions,
+            lambda session: frontier.add_urls(
+                session, self.source, [item], run_id=self.run_id, recrawl_after=self.recrawl_after
+            ),
+        )
+        self.stats.inc_value("newsdesk/frontier/added" if added else "newsdesk/frontier/already_done")
+        return bool(added)
+
+    def next_request(self) -> Request | None:
+        if self.in_memory:
+            return self.in_memory.popleft()
+        if not self.leased:
+            rows = run_in_transaction(
+                self.sessions,
+                lambda session: frontier.lease(
+                    session, self.source, owner=self.owner, limit=self.batch_size, lease_seconds=self.lease_seconds
+                ),
+            )
+            self.leased.extend(rows)
+        if not self.leased:
+            return None
+        row = self.leased.popleft()
+        self.stats.inc_value("scheduler/dequeued/frontier")
+        return self.spider.request_for(
+            row.url,
+            kind=row.kind,
+            depth=row.depth,
+            priority=row.priority,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            frontier=True,
+        )

@@ -1,0 +1,257 @@
+"""The crawl frontier: a URL queue in the database that survives crashes and can be shared.
+
+Each (source, URL) has one row moving pending -> leased -> done / failed. A worker leases a few
+rows at a time; a lease expires, so a crashed worker's URLs go back to pending, and leases held by
+a process that is gone are reclaimed at once. A URL is marked done only in the transaction that
+stores its result, so a kill -9 loses nothing and stores nothing twice.
+
+A later run re-opens what may have changed: hubs (sitemaps, feeds, robots, and pages that were
+not articles, such as home and section pages) every run; articles only when a sitemap or feed says
+they changed after we fetched them, or when the recrawl interval has passed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from storage.db import dialect_insert
+from storage.models import FrontierEntry
+
+__all__ = [
+    "FrontierUrl",
+    "LeasedUrl",
+    "add_urls",
+    "complete",
+    "frontier_counts",
+    "has_pending",
+    "lease",
+    "lease_owner",
+    "owner_is_alive",
+    "reclaim_orphaned",
+    "release",
+]
+
+PENDING, LEASED, DONE, FAILED = "pending", "leased", "done", "failed"
+
+#: Outcomes of an article page: once stored, it is not fetched again unless it may have changed.
+ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate"})
+#: How often a URL that failed is tried again in later runs.
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class FrontierUrl:
+    """A URL discovered by the crawl; ``lastmod`` is what a sitemap or feed says of it."""
+
+    url: str
+    kind: str = "page"
+    depth: int = 0
+    priority: int = 0
+    lastmod: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeasedUrl:
+    url: str
+    kind: str
+    depth: int
+    priority: int
+    etag: str | None
+    last_modified: str | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def lease_owner(run_id: int) -> str:
+    """Who holds a lease: host, process and run, so orphaned leases can be recognised."""
+    return f"{socket.gethostname()}:{os.getpid()}:{run_id}"
+
+
+def owner_is_alive(owner: str) -> bool:
+    """False when the owner ran on this host and its process is gone; other hosts wait for expiry."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _should_reopen(row: FrontierEntry, item: FrontierUrl, run_id: int, recrawl_after: timedelta | None, now: datetime) -> bool:
+    if row.state in (PENDING, LEASED) or row.run_id == run_id:
+        return False
+    if row.state == FAILED or row.outcome == "error":
+        return row.attempts < MAX_ATTEMPTS
+    if row.kind != "page" or row.outcome not in ARTICLE_OUTCOMES:
+        return True
+    done_at = row.done_at or row.discovered_at
+    if item.lastmod is not None and done_at is not None and item.lastmod > done_at:
+        return True
+    return recrawl_after is not None and done_at is not None and now - done_at >= recrawl_after
+
+
+def add_urls(
+    session: Session,
+    source: str,
+    items: Sequence[FrontierUrl],
+    *,
+    run_id: int,
+    recrawl_after: timedelta | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Adds URLs; returns those that became pending (new, or re-opened for this run)."""
+    now = now or _now()
+    if not items:
+        return []
+    insert = dialect_insert(session, FrontierEntry.__table__)
+    values = [
+        {
+            "source": source,
+            "url": item.url,
+            "kind": item.kind,
+            "depth": item.depth,
+            "priority": item.priority,
+            "state": PENDING,
+            "attempts": 0,
+            "discovered_at": now,
+            "lastmod": item.lastmod,
+        }
+        for item in items
+    ]
+    session.execute(insert.values(values).on_conflict_do_nothing(index_elements=["source", "url"]))
+    by_url = {item.url: item for item in items}
+    rows = session.scalars(
+        sa.select(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url.in_(list(by_url)))
+    ).all()
+    became_pending = []
+    for row in rows:
+        item = by_url[row.url]
+        if row.state == PENDING and row.discovered_at == now:
+            became_pending.append(row.url)
+        elif _should_reopen(row, item, run_id, recrawl_after, now):
+            # Conditional update: another worker may have re-opened it in the meantime.
+            reopened = session.execute(
+                sa.update(FrontierEntry)
+                .where(FrontierEntry.id == row.id, FrontierEntry.state.in_((DONE, FAILED)))
+                .values(state=PENDING, depth=min(row.depth, item.depth), lastmod=item.lastmod or row.lastmod)
+            )
+            if reopened.rowcount:
+                became_pending.append(row.url)
+    return became_pending
+
+
+def lease(
+    session: Session, source: str, *, owner: str, limit: int, lease_seconds: float, now: datetime | None = None
+) -> list[LeasedUrl]:
+    """Takes up to ``limit`` pending (or expired) URLs, highest priority first."""
+    now = now or _now()
+    candidates = (
+        sa.select(FrontierEntry.id)
+        .where(
+            FrontierEntry.source == source,
+            sa.or_(
+                FrontierEntry.state == PENDING,
+                sa.and_(FrontierEntry.state == LEASED, FrontierEntry.lease_expires_at < now),
+            ),
+        )
+        .order_by(FrontierEntry.priority.desc(), FrontierEntry.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    session.execute(
+        sa.update(FrontierEntry)
+        .where(FrontierEntry.id.in_(ids))
+        .values(state=LEASED, lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
+    )
+    rows = session.scalars(
+        sa.select(FrontierEntry).where(FrontierEntry.id.in_(ids)).order_by(FrontierEntry.priority.desc(), FrontierEntry.id)
+    )
+    return [LeasedUrl(r.url, r.kind, r.depth, r.priority, r.etag, r.last_modified) for r in rows]
+
+
+def complete(
+    session: Session,
+    source: str,
+    url: str,
+    *,
+    outcome: str,
+    run_id: int,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Marks a URL done (or failed, for outcome ``error``) with what its fetch led to."""
+    failed = outcome == "error"
+    values: dict = {
+        "state": FAILED if failed else DONE,
+        "outcome": outcome,
+        "run_id": run_id,
+        "done_at": now or _now(),
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "attempts": FrontierEntry.attempts + 1,
+    }
+    if etag is not None or last_modified is not None:
+        values.update(etag=etag, last_modified=last_modified)
+    session.execute(
+        sa.update(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url == url).values(**values)
+    )
+
+
+def release(session: Session, source: str, owner: str, urls: Iterable[str] | None = None) -> int:
+    """Gives leased URLs back (all of the owner's, or just ``urls``) so another worker can take them."""
+    condition = [FrontierEntry.source == source, FrontierEntry.state == LEASED, FrontierEntry.lease_owner == owner]
+    if urls is not None:
+        condition.append(FrontierEntry.url.in_(list(urls)))
+    result = session.execute(
+        sa.update(FrontierEntry).where(*condition).values(state=PENDING, lease_owner=None, lease_expires_at=None)
+    )
+    return result.rowcount or 0
+
+
+def reclaim_orphaned(session: Session, source: str, is_alive: Callable[[str], bool] = owner_is_alive) -> int:
+    """Returns to pending the leases of workers that no longer exist (a kill -9, a crash)."""
+    owners = session.scalars(
+        sa.select(FrontierEntry.lease_owner)
+        .where(FrontierEntry.source == source, FrontierEntry.state == LEASED)
+        .distinct()
+    ).all()
+    dead = [owner for owner in owners if owner and not is_alive(owner)]
+    return sum(release(session, source, owner) for owner in dead)
+
+
+def has_pending(session: Session, source: str, now: datetime | None = None) -> bool:
+    now = now or _now()
+    query = sa.select(FrontierEntry.id).where(
+        FrontierEntry.source == source,
+        sa.or_(
+            FrontierEntry.state == PENDING,
+            sa.and_(FrontierEntry.state == LEASED, FrontierEntry.lease_expires_at < now),
+        ),
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
+def frontier_counts(session: Session, source: str | None = None) -> dict[str, int]:
+    query = sa.select(FrontierEntry.state, sa.func.count()).group_by(FrontierEntry.state)
+    if source is not None:
+        query = query.where(FrontierEntry.source == source)
+    return {state: count for state, count in session.execute(query)}
