@@ -23,6 +23,7 @@ class PageItem:
 
     source: str
     page: Page
+    #: The URL as the frontier holds it (before redirects); marked done once the page is stored.
     requested_url: str
     extraction: Article | Rejection | None = None
     article: ArticleIn | None = None
@@ -38,3 +39,4 @@ class FetchOutcome:
     reason: str
     status: int | None = None
     size: int | None = None
+    requested_url: str | None = None

@@ -1,4 +1,4 @@
-"""Downloader components: the private-address guard.
+"""Crawl components: the private-address guard, and frontier completion of hub requests.
 
 With ``NEWSDESK_BLOCK_PRIVATE_ADDRESSES`` on, no request or redirect reaches loopback, private,
 link-local or cloud-metadata addresses. Literal IPs are refused before the request is sent
@@ -17,13 +17,16 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
+from storage import frontier
+from storage.db import open_database, resolve_database_url
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GuardedResolver", "PrivateAddressGuard", "RefusedAddress", "is_forbidden_address"]
+__all__ = ["FrontierHubMiddleware", "GuardedResolver", "PrivateAddressGuard", "RefusedAddress", "is_forbidden_address"]
 
 
 class RefusedAddress(IgnoreRequest):
@@ -88,3 +91,31 @@ class GuardedResolver(CachingThreadedResolver):
             logger.warning("refused %s: it resolves to the private address %s", name, address)
             raise DNSLookupError(f"refused private address {address} for {name}")
         return address
+
+
+class FrontierHubMiddleware:
+    """Marks robots.txt, sitemap and feed requests done once everything they listed is queued.
+
+    Pages are marked done by the store pipeline, with their result; hubs yield only requests,
+    so they are done when their callback's output has been consumed (the requests it yielded are
+    in the frontier by then).
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.sessions = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FrontierHubMiddleware:
+        return cls(crawler)
+
+    async def process_spider_output(self, response, result):
+        async for output in result:
+            yield output
+        meta = response.meta
+        if meta.get("kind", "page") != "page" and "frontier_url" in meta:
+            spider = self.crawler.spider
+            if self.sessions is None:
+                self.sessions = open_database(resolve_database_url(self.crawler.settings.get("NEWSDESK_DATABASE_URL")))
+            with self.sessions.begin() as session:
+                frontier.complete(session, spider.source_name, meta["frontier_url"], outcome="hub", run_id=spider.run_id)

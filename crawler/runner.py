@@ -19,7 +19,7 @@ __all__ = ["CrawlTarget", "project_settings", "run_crawls"]
 
 @dataclass(frozen=True)
 class CrawlTarget:
-    """One crawl: a source name and where it starts."""
+    """One crawl: a source name and where it starts (no start URLs: the sources file says)."""
 
     source: str
     start_urls: tuple[str, ...]
@@ -46,7 +46,8 @@ def run_crawls(
     for target in targets:
         crawler = process.create_crawler(NewsSpider)
         crawlers[target.source] = crawler
-        process.crawl(crawler, start_urls=list(target.start_urls), source=target.source, **target.spider_args)
+        urls = ",".join(target.start_urls) or None
+        process.crawl(crawler, start_urls=urls, source=target.source, **target.spider_args)
     process.start()
     logging.getLogger(__name__).debug("crawls finished: %s", ", ".join(crawlers))
     return {source: crawler.stats.get_stats() for source, crawler in crawlers.items()}

@@ -39,6 +39,19 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,
 }
 
+# --- Frontier (crash-safe, incremental crawling) -------------------------------------------------
+SCHEDULER = "crawler.frontier.FrontierScheduler"
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.FrontierHubMiddleware": 950,
+}
+# A leased URL not finished within this many seconds goes back to pending for any worker.
+NEWSDESK_FRONTIER_LEASE_SECONDS = 600
+# How many URLs a crawl process leases at a time.
+NEWSDESK_FRONTIER_BATCH = 16
+# Re-fetch stored articles older than this (e.g. 6h, 2d); empty: only when a sitemap or feed
+# says they changed.
+NEWSDESK_RECRAWL_AFTER = ""
+
 # --- Storage ----------------------------------------------------------------------------------
 # Database URL; when unset, the env var NEWSDESK_DATABASE_URL, else sqlite:///newsdesk.db.
 NEWSDESK_DATABASE_URL = None

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import scrapy
@@ -21,12 +22,16 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.discovery.scope import CrawlScope
-from crawler.discovery.sitemaps import read_sitemap
+from crawler.discovery.sitemaps import parse_w3c_datetime, read_sitemap
 from crawler.discovery.feeds import FeedRefused, advertised_feeds, read_feed
 from crawler.items import FetchOutcome, PageItem
 from crawler.middlewares import RefusedAddress
 from crawler.normalize import canonical_url, site_key
 from crawler.pages import page_from_response
+from crawler.sources import Source, SourcesError, load_sources, resolve_sources_path
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +44,64 @@ _IGNORED_EXTENSIONS = [
 ]  # fmt: skip
 
 
+#: Sitemaps and feeds are fetched before the pages they list.
+HUB_PRIORITY = 10
+
+
 class NewsSpider(scrapy.Spider):
     name = "news"
 
-    def __init__(self, start_urls: str | list[str] | None = None, source: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        start_urls: str | list[str] | None = None,
+        source: str | None = None,
+        sources: str | None = None,
+        recrawl_after: str | None = None,
+        **kwargs: Any,
+    ):
+        """``-a source=NAME`` crawls a source from the sources file (``-a sources=PATH``, env
+        ``NEWSDESK_SOURCES``, else ``./sources.toml``); ``-a start_urls=A,B`` crawls ad hoc, as
+        a source named ``source`` or after the first URL's host."""
         super().__init__(**kwargs)
         urls = start_urls.split(",") if isinstance(start_urls, str) else list(start_urls or [])
-        self.start_urls = [u.strip() for u in urls if u.strip()]
-        self.scope = CrawlScope.from_start_urls(self.start_urls)
-        self.source_name = source or site_key(self.start_urls[0])
+        urls = [u.strip() for u in urls if u.strip()]
+        self.definition: Source | None = None
+        if source and not urls:
+            self.definition = load_sources(resolve_sources_path(sources)).get(source)
+            if self.definition is None:
+                raise SourcesError(f"no source named {source!r} in {resolve_sources_path(sources)}")
+            urls = list(self.definition.start_urls)
+        if not urls:
+            raise ValueError("nothing to crawl: give -a start_urls=URL[,URL...] or -a source=NAME")
+        self.start_urls = urls
+        definition = self.definition
+        extra_sites = [f"https://{domain}/" for domain in definition.domains] if definition else []
+        self.scope = CrawlScope.from_start_urls([*urls, *extra_sites])
+        self.source_name = source or site_key(urls[0])
+        self.recrawl_after = recrawl_after or (definition.recrawl_after if definition else None)
+        self.since = definition.since if definition else None
+        self.article_allow = definition.article_url_allow if definition else ()
+        self.article_deny = definition.article_url_deny if definition else ()
         self.link_extractor = LinkExtractor(deny_extensions=_IGNORED_EXTENSIONS, unique=True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        definition = spider.definition
+        if definition is not None:
+            # Settings are still open here (Scrapy applies them after creating the spider).
+            crawler.settings.setdict(dict(definition.settings), priority="spider")
+            if definition.max_depth is not None:
+                crawler.settings.set("DEPTH_LIMIT", definition.max_depth, priority="spider")
+            if definition.max_pages is not None:
+                crawler.settings.set("CLOSESPIDER_PAGECOUNT", definition.max_pages, priority="spider")
+        return spider
+
+    def is_article_candidate(self, url: str) -> bool:
+        """The source's URL rules: a denied URL, or one no allow rule matches, is only a hub."""
+        if any(rule.search(url) for rule in self.article_deny):
+            return False
+        return not self.article_allow or any(rule.search(url) for rule in self.article_allow)
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -58,17 +111,64 @@ class NewsSpider(scrapy.Spider):
             robots_url = urljoin(url, "/robots.txt")
             if robots_url not in robots_seen:
                 robots_seen.add(robots_url)
-                yield scrapy.Request(robots_url, callback=self.parse_robots, errback=self.on_robots_error)
-            yield self.page_request(url)
+                yield self.request_for(robots_url, kind="robots", priority=HUB_PRIORITY)
+            yield self.request_for(canonical_url(url), kind="page")
+        if self.definition is not None:
+            for sitemap_url in self.definition.sitemaps:
+                yield self.request_for(sitemap_url, kind="sitemap", priority=HUB_PRIORITY)
+            for feed_url in self.definition.feeds:
+                yield self.request_for(feed_url, kind="feed", priority=HUB_PRIORITY)
 
-    def page_request(self, url: str, **meta: Any) -> scrapy.Request:
-        return scrapy.Request(canonical_url(url), callback=self.parse_page, errback=self.on_error, meta=meta)
+    def request_for(
+        self,
+        url: str,
+        *,
+        kind: str = "page",
+        depth: int | None = None,
+        priority: int = 0,
+        lastmod: datetime | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        frontier: bool = False,
+    ) -> scrapy.Request:
+        """The request for a URL of a given kind; the frontier scheduler rebuilds requests with it.
+
+        ``frontier=True`` marks a request that came out of the frontier (it is completed there once
+        its result is stored); conditional headers let an unchanged page answer 304.
+        """
+        meta: dict[str, Any] = {"kind": kind}
+        if depth is not None:
+            meta["depth"] = depth
+        if lastmod is not None:
+            meta["lastmod"] = lastmod
+        if frontier:
+            meta["frontier_url"] = url
+        headers = {}
+        if kind == "page" and etag:
+            headers["If-None-Match"] = etag
+        if kind == "page" and last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return scrapy.Request(
+            url,
+            callback=self._callbacks[kind],
+            errback=self.on_error,
+            meta=meta,
+            headers=headers or None,
+            priority=priority,
+        )
+
+    @property
+    def _callbacks(self) -> dict[str, Any]:
+        return {"page": self.parse_page, "sitemap": self.parse_sitemap, "feed": self.parse_feed, "robots": self.parse_robots}
+
+    def page_request(self, url: str, lastmod: datetime | None = None) -> scrapy.Request:
+        return self.request_for(canonical_url(url), kind="page", lastmod=lastmod)
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         robots = Protego.parse(response.text if isinstance(response, TextResponse) else "")
         for sitemap_url in robots.sitemaps:
             if sitemap_url in self.scope:
-                yield scrapy.Request(sitemap_url, callback=self.parse_sitemap, errback=self.on_error)
+                yield self.request_for(sitemap_url, kind="sitemap", priority=HUB_PRIORITY)
 
     def on_robots_error(self, failure: Failure) -> None:
         logger.info("no robots.txt sitemaps for %s: %s", failure.request.url, failure.getErrorMessage())
@@ -76,58 +176,82 @@ class NewsSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request | FetchOutcome]:
         sitemap = read_sitemap(response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
         if sitemap is None:
-            yield self.outcome(response.url, "error", "not a sitemap", response.status, len(response.body))
+            yield self.outcome(response.url, "error", "not a sitemap", response.status, len(response.body), response.meta)
             return
         for entry in sitemap.entries:
             if entry.url not in self.scope:
                 continue
             if sitemap.is_index:
-                yield scrapy.Request(entry.url, callback=self.parse_sitemap, errback=self.on_error)
-            else:
-                yield self.page_request(entry.url)
+                yield self.request_for(entry.url, kind="sitemap", priority=HUB_PRIORITY)
+                continue
+            published = parse_w3c_datetime(entry.news_publication_date)
+            if self.since and published and published < self.since:
+                # News sitemaps date their entries: old articles are skipped without a fetch.
+                yield self.outcome(entry.url, "skipped", f"published {published:%Y-%m-%d}, before since")
+                continue
+            yield self.page_request(entry.url, lastmod=parse_w3c_datetime(entry.lastmod) or published)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request | FetchOutcome]:
         try:
             entries = read_feed(response.body, response.url)
         except FeedRefused as exc:
-            yield self.outcome(response.url, "error", str(exc), response.status, len(response.body))
+            yield self.outcome(response.url, "error", str(exc), response.status, len(response.body), response.meta)
             return
         for entry in entries:
             if entry.url in self.scope:
-                yield self.page_request(entry.url)
+                yield self.page_request(entry.url, lastmod=entry.published_at)
 
     def parse_page(self, response: Response) -> Iterator[scrapy.Request | PageItem | FetchOutcome]:
         page = page_from_response(response)
         if not page.is_html:
-            yield self.outcome(page.url, "skipped", f"content type {page.content_type}", page.status, len(page.body))
+            yield self.outcome(
+                page.url, "skipped", f"content type {page.content_type}", page.status, len(page.body), response.meta
+            )
             return
-        requested = (response.meta.get("redirect_urls") or [response.request.url])[0]
-        yield PageItem(source=self.source_name, page=page, requested_url=requested)
-        if not isinstance(response, TextResponse):
+        # Links first: they are in the frontier before this page can be marked done.
+        if isinstance(response, TextResponse):
+            if response.meta.get("depth", 0) == 0:
+                for feed_url in advertised_feeds(response.text, response.url):
+                    if feed_url in self.scope:
+                        yield self.request_for(feed_url, kind="feed", priority=HUB_PRIORITY)
+            for link in self.link_extractor.extract_links(response):
+                if link.url in self.scope:
+                    yield self.page_request(link.url)
+        if not self.is_article_candidate(page.url):
+            yield self.outcome(page.url, "not-an-article", "URL matches no article rule", page.status, len(page.body), response.meta)
             return
-        if response.meta.get("depth", 0) == 0:
-            for feed_url in advertised_feeds(response.text, response.url):
-                if feed_url in self.scope:
-                    yield scrapy.Request(feed_url, callback=self.parse_feed, errback=self.on_error)
-        for link in self.link_extractor.extract_links(response):
-            if link.url in self.scope:
-                yield self.page_request(link.url)
+        yield PageItem(
+            source=self.source_name, page=page, requested_url=response.meta.get("frontier_url") or response.url
+        )
 
     # -- failures ----------------------------------------------------------------------------
 
-    def outcome(self, url: str, outcome: str, reason: str, status: int | None = None, size: int | None = None):
-        return FetchOutcome(source=self.source_name, url=url, outcome=outcome, reason=reason, status=status, size=size)
+    def outcome(
+        self, url: str, outcome: str, reason: str, status: int | None = None, size: int | None = None, meta=None
+    ) -> FetchOutcome:
+        return FetchOutcome(
+            source=self.source_name,
+            url=url,
+            outcome=outcome,
+            reason=reason,
+            status=status,
+            size=size,
+            requested_url=(meta or {}).get("frontier_url"),
+        )
 
     def on_error(self, failure: Failure) -> Iterator[FetchOutcome]:
         url = failure.request.url
-        if failure.check(RefusedAddress) or "refused private address" in failure.getErrorMessage():
-            yield self.outcome(url, "refused", failure.getErrorMessage())
+        meta = failure.request.meta
+        if failure.check(HttpError) and failure.value.response.status == 304:
+            yield self.outcome(url, "unchanged", "HTTP 304 not modified", 304, 0, meta)
+        elif failure.check(RefusedAddress) or "refused private address" in failure.getErrorMessage():
+            yield self.outcome(url, "refused", failure.getErrorMessage(), meta=meta)
         elif failure.check(HttpError):
             response = failure.value.response
-            yield self.outcome(url, "error", f"HTTP {response.status}", response.status, len(response.body))
+            yield self.outcome(url, "error", f"HTTP {response.status}", response.status, len(response.body), meta)
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
-            yield self.outcome(url, "skipped-by-robots", "forbidden by robots.txt")
+            yield self.outcome(url, "skipped-by-robots", "forbidden by robots.txt", meta=meta)
         elif failure.check(IgnoreRequest):
-            yield self.outcome(url, "skipped", failure.getErrorMessage() or "request ignored")
+            yield self.outcome(url, "skipped", failure.getErrorMessage() or "request ignored", meta=meta)
         else:
-            yield self.outcome(url, "error", f"{failure.type.__name__}: {failure.getErrorMessage()}")
+            yield self.outcome(url, "error", f"{failure.type.__name__}: {failure.getErrorMessage()}", meta=meta)

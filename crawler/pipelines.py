@@ -1,0 +1,296 @@
+"""Item pipelines: thin adapters from the crawl to extraction, normalisation and storage.
+
+Flow: ExtractPipeline (worker pool) -> NormalisePipeline (pure) -> StorePipeline (batched writes
+plus the crawl log). Drop reasons are DropItem subclasses, so Scrapy's stats count each one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import time
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pebble import ProcessPool
+from scrapy import signals
+from scrapy.exceptions import DropItem
+
+from crawler.extraction import Article, Rejection, extract_article
+from crawler.items import FetchOutcome, PageItem
+from crawler.normalize import choose_canonical_url
+from storage import articles as article_store
+from storage import frontier
+from storage import runs as run_log
+from storage.db import open_database, resolve_database_url, run_in_transaction
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ExtractPipeline", "NormalisePipeline", "NotAnArticle", "StorePipeline"]
+
+#: Rejection reasons that mean extraction broke, not that the page is no article.
+EXTRACTION_FAILURES = frozenset({"extraction-timeout", "extraction-crashed"})
+
+
+class NotAnArticle(DropItem):
+    """The page was fetched and read, and is not an article (its reason is in the crawl log)."""
+
+
+class FetchFailed(DropItem):
+    """The URL gave no page to read (HTTP error, non-HTML body, robots.txt); recorded in the log."""
+
+
+class ExtractionFailed(DropItem):
+    """Extraction timed out or crashed on the page; recorded as an error."""
+
+
+class ExtractPipeline:
+    """Runs :func:`crawler.extraction.extract_article` off the reactor, in worker processes.
+
+    Extraction is CPU-bound (about 9 ms a page): inline it would stall downloads, and a hostile
+    page could stall them for a minute. Each page gets a hard timeout; pebble replaces a worker
+    that overruns it.
+    """
+
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        workers = settings.getint("NEWSDESK_EXTRACT_WORKERS") or os.cpu_count() or 1
+        self.workers = max(1, workers)
+        self.max_html_bytes = settings.getint("NEWSDESK_MAX_HTML_BYTES")
+        self.timeout = settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT")
+        self.pool: ProcessPool | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        if self.workers > 1:
+            # forkserver: workers must not inherit the running reactor's threads and sockets.
+            context = multiprocessing.get_context("forkserver")
+            self.pool = ProcessPool(max_workers=self.workers, max_tasks=500, context=context)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageItem):
+            return item
+        page = item.page
+        html = page.body[: self.max_html_bytes]
+        if self.pool is None:
+            item.extraction = extract_article(html, page.url, http_charset=page.http_charset)
+            return item
+        future = self.pool.schedule(
+            extract_article, args=(html, page.url), kwargs={"http_charset": page.http_charset}, timeout=self.timeout
+        )
+        try:
+            item.extraction = await asyncio.wrap_future(future)
+        except FutureTimeout:
+            item.extraction = Rejection("extraction-timeout", f"over {self.timeout:g} s")
+        except Exception as exc:  # a worker that died (memory, segfault in lxml) surfaces here
+            item.extraction = Rejection("extraction-crashed", f"{type(exc).__name__}: {exc}")
+        return item
+
+
+class NormalisePipeline:
+    """Turns an extracted article into the storage record: canonical URL, source, fetch facts."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalisePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, PageItem) and isinstance(item.extraction, Article):
+            extracted = item.extraction
+            page = item.page
+            since = getattr(self.crawler.spider, "since", None)
+            if since and extracted.published_at and extracted.published_at < since:
+                item.extraction = Rejection("published-before-since", f"published {extracted.published_at:%Y-%m-%d}")
+                return item
+            item.article = article_store.ArticleIn(
+                source=item.source,
+                url=page.url,
+                canonical_url=choose_canonical_url(page.url, extracted.canonical_url),
+                title=extracted.title,
+                text=extracted.text,
+                authors=tuple(extracted.authors),
+                published_at=extracted.published_at,
+                modified_at=extracted.modified_at,
+                language=extracted.language,
+                description=extracted.description,
+                section=extracted.section,
+                tags=tuple(extracted.tags),
+                image_url=extracted.image_url,
+                word_count=extracted.word_count,
+                fetched_at=page.fetched_at,
+                etag=page.etag,
+                last_modified=page.last_modified,
+            )
+        return item
+
+
+@dataclass
+class _PendingFetch:
+    url: str
+    status: int | None
+    size: int | None
+    outcome: str
+    reason: str | None
+    #: The frontier's URL for this fetch: marked done in the transaction that stores the result.
+    frontier_url: str | None = None
+    article: article_store.ArticleIn | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class StorePipeline:
+    """Writes articles and the crawl log in batches, each batch in one transaction.
+
+    A batch is flushed after ``NEWSDESK_STORE_BATCH_SIZE`` items or ``NEWSDESK_STORE_FLUSH_SECONDS``,
+    and when the spider closes; a crash loses at most the unflushed batch. A batch that keeps
+    failing is written item by item, and an item that still fails goes to the dead-letter table.
+    """
+
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        self.database_url = resolve_database_url(settings.get("NEWSDESK_DATABASE_URL"))
+        self.batch_size = max(1, settings.getint("NEWSDESK_STORE_BATCH_SIZE"))
+        self.flush_seconds = settings.getfloat("NEWSDESK_STORE_FLUSH_SECONDS")
+        threshold = settings.get("NEWSDESK_NEAR_DUPLICATE_THRESHOLD")
+        self.store_options = {"threshold": float(threshold)} if threshold is not None else {}
+        self.stats = crawler.stats
+        self.crawler = crawler
+        self.pending: list[_PendingFetch] = []
+        self.last_flush = time.monotonic()
+        self.sessions = None
+        self.run_id: int | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.source = getattr(spider, "source_name", None)
+        self.sessions = open_database(self.database_url)
+        # The frontier scheduler starts the run; without it, the run starts here.
+        self.run_id = getattr(spider, "run_id", None)
+        if self.run_id is None:
+            with self.sessions.begin() as session:
+                self.run_id = run_log.start_run(session, self.source)
+        logger.info("crawl run %s writing to %s", self.run_id, self.database_url)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, FetchOutcome):
+            self._queue(_PendingFetch(item.url, item.status, item.size, item.outcome, item.reason, item.requested_url))
+            raise FetchFailed(f"{item.outcome}: {item.reason} <{item.url}>")
+        if not isinstance(item, PageItem):
+            return item
+        page = item.page
+        fetch = _PendingFetch(
+            page.url, page.status, len(page.body), "stored", None, item.requested_url, None, page.etag, page.last_modified
+        )
+        if item.article is not None:
+            fetch.article = item.article
+            self._queue(fetch)
+            return item
+        rejection = item.extraction
+        reason = f"{rejection.reason}: {rejection.detail}" if rejection and rejection.detail else getattr(rejection, "reason", "unknown")
+        fetch.reason = reason
+        if getattr(rejection, "reason", None) in EXTRACTION_FAILURES:
+            fetch.outcome = "error"
+            self._queue(fetch)
+            raise ExtractionFailed(f"{reason} <{page.url}>")
+        fetch.outcome = "skipped" if getattr(rejection, "reason", None) == "published-before-since" else "not-an-article"
+        self._queue(fetch)
+        raise NotAnArticle(f"{reason} <{page.url}>")
+
+    def _queue(self, fetch: _PendingFetch) -> None:
+        self.pending.append(fetch)
+        if len(self.pending) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        self.last_flush = time.monotonic()
+        if not batch:
+            return
+        try:
+            run_in_transaction(self.sessions, lambda session: self._write(session, batch))
+        except Exception:
+            logger.exception("batch of %d failed; writing its items one by one", len(batch))
+            for fetch in batch:
+                self._write_alone(fetch)
+
+    def _write(self, session, batch: list[_PendingFetch]) -> None:
+        rows = []
+        for fetch in batch:
+            article_id = None
+            outcome = fetch.outcome
+            if fetch.article is not None:
+                result = article_store.store_article(session, fetch.article, **self.store_options)
+                article_id = result.article_id
+                outcome = "duplicate" if result.outcome == "alias" else result.outcome
+            self.stats.inc_value(f"newsdesk/outcome/{outcome}")
+            if fetch.frontier_url is not None:
+                frontier.complete(
+                    session,
+                    self.source,
+                    fetch.frontier_url,
+                    outcome=outcome,
+                    run_id=self.run_id,
+                    etag=fetch.etag,
+                    last_modified=fetch.last_modified,
+                )
+            rows.append(
+                {
+                    "url": fetch.url,
+                    "status": fetch.status,
+                    "bytes": fetch.size,
+                    "outcome": outcome,
+                    "reason": fetch.reason,
+                    "article_id": article_id,
+                }
+            )
+        run_log.record_fetches(session, self.run_id, rows)
+
+    def _write_alone(self, fetch: _PendingFetch) -> None:
+        try:
+            run_in_transaction(self.sessions, lambda session: self._write(session, [fetch]))
+        except Exception as exc:
+            logger.error("dead-lettering %s: %s", fetch.url, exc)
+            payload = fetch.article.__dict__ if fetch.article is not None else {"outcome": fetch.outcome}
+            try:
+                with self.sessions.begin() as session:
+                    run_log.record_dead_letter(session, url=fetch.url, payload=payload, error=repr(exc))
+            except Exception:
+                logger.exception("could not dead-letter %s; it will be fetched again next run", fetch.url)
+
+    def close_spider(self) -> None:
+        self.flush()
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.sessions is None or self.run_id is None:
+            return
+        counts = {
+            key.removeprefix("newsdesk/outcome/"): value
+            for key, value in self.stats.get_stats().items()
+            if key.startswith("newsdesk/outcome/")
+        }
+        counts["requests"] = self.stats.get_value("downloader/request_count", 0)
+        status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
+        with self.sessions.begin() as session:
+            run_log.finish_run(session, self.run_id, status=status, counts=counts)
