@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
+import sqlalchemy as sa
 
 from crawler.sources import SourcesError, load_sources, parse_duration, resolve_sources_path
-from storage.db import DatabaseError
+from storage.db import DatabaseError, describe_error
 
 __all__ = ["schedule_command"]
 
@@ -97,6 +98,8 @@ def schedule_command(
             results = scheduler.run(once=once)
         except DatabaseError as exc:
             raise click.ClickException(str(exc)) from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise click.ClickException(describe_error(exc)) from None
     finally:
         if output is not None:
             output.close()

@@ -204,7 +204,7 @@ class Scheduler:
                     self.supervise()
                 except (sa.exc.SQLAlchemyError, DatabaseError) as exc:
                     if once and not self.running:
-                        raise
+                        raise DatabaseError(describe_error(exc)) from exc
                     # A service outlives a database restart; its crawls keep running meanwhile.
                     logger.error("database unavailable, retrying: %s", describe_error(exc))
                     time.sleep(max(self.poll_interval, 5.0))
