@@ -21,6 +21,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.discovery.pagetype import classify_page
 from crawler.discovery.scope import CrawlScope
 from crawler.discovery.sitemaps import parse_w3c_datetime, read_sitemap
 from crawler.discovery.feeds import FeedRefused, advertised_feeds, read_feed
@@ -218,7 +219,13 @@ class NewsSpider(scrapy.Spider):
                 if link.url in self.scope:
                     yield self.page_request(link.url)
         if not self.is_article_candidate(page.url):
-            yield self.outcome(page.url, "not-an-article", "URL matches no article rule", page.status, len(page.body), response.meta)
+            yield self.outcome(
+                page.url, "not-an-article", "URL matches no article rule", page.status, len(page.body), response.meta
+            )
+            return
+        verdict = classify_page(response.selector) if isinstance(response, TextResponse) else None
+        if verdict is not None and not verdict.is_candidate:
+            yield self.outcome(page.url, "not-an-article", verdict.reason, page.status, len(page.body), response.meta)
             return
         yield PageItem(
             source=self.source_name, page=page, requested_url=response.meta.get("frontier_url") or response.url
