@@ -5,7 +5,9 @@ Usage: .venv/bin/python benchmarks/extraction.py [--limit N] [--jobs 2] [--data 
 The dataset (see its README.md) holds real article pages with their true text.
 The metric is word-4-gram shingle precision/recall/F1, means over pages, plus
 empty predictions, "with"/"without" snippet hit rates, exact title match, date
-day match and milliseconds per page. Both extractors run on the same pages in
+day match and milliseconds per page. Two extra rows: titles compared with
+typographic quotes and dashes folded to ASCII (the ground truth mixes both
+spellings), and the author list joined with ", " against the true author. Both extractors run on the same pages in
 the same run, so the comparison does not depend on the machine.
 """
 
@@ -40,7 +42,9 @@ class PageScore:
     without_hits: int  # boilerplate snippets correctly absent
     without_total: int
     title_match: bool | None
+    title_match_folded: bool | None
     date_match: bool | None
+    author_match: bool | None
     millis: float
 
 
@@ -67,7 +71,17 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def score_page(predicted: str, title: str | None, day: str | None, millis: float, truth: dict) -> PageScore:
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+
+
+def fold(text: str | None) -> str:
+    """Whitespace collapsed, typographic quotes and dashes as ASCII, case kept."""
+    return collapse((text or "").translate(_QUOTES))
+
+
+def score_page(
+    predicted: str, title: str | None, day: str | None, authors: str | None, millis: float, truth: dict
+) -> PageScore:
     precision, recall = score_text(predicted, truth.get("articleBody") or "")
     flat = collapse(predicted)
     with_snippets = truth.get("with") or []
@@ -83,7 +97,9 @@ def score_page(predicted: str, title: str | None, day: str | None, millis: float
         without_hits=sum(collapse(s) not in flat for s in without_snippets),
         without_total=len(without_snippets),
         title_match=None if not true_title else collapse(title or "") == collapse(true_title),
+        title_match_folded=None if not true_title else fold(title) == fold(true_title),
         date_match=None if not true_date else day == true_date,
+        author_match=None if not truth.get("author") else fold(authors).casefold() == fold(truth["author"]).casefold(),
         millis=millis,
     )
 
@@ -93,9 +109,9 @@ def run_newsdesk(html: bytes, url: str) -> tuple[str, str | None, str | None]:
 
     result = extract_article(html, url)
     if not result:
-        return "", None, None
+        return "", None, None, None
     day = result.published_at.date().isoformat() if result.published_at else None
-    return result.text, result.title, day
+    return result.text, result.title, day, ", ".join(result.authors)
 
 
 def run_trafilatura(html: bytes, url: str) -> tuple[str, str | None, str | None]:
@@ -109,13 +125,14 @@ def run_trafilatura(html: bytes, url: str) -> tuple[str, str | None, str | None]
     metadata = trafilatura.extract_metadata(html, default_url=url)
     title = metadata.title if metadata is not None else None
     day = metadata.date if metadata is not None else None
-    return text, title, day, millis
+    authors = metadata.author.replace("; ", ", ") if metadata is not None and metadata.author else None
+    return text, title, day, authors, millis
 
 
 def _timed(function, html: bytes, url: str):
     started = time.perf_counter()
-    text, title, day, *millis = function(html, url)
-    return text, title, day, millis[0] if millis else (time.perf_counter() - started) * 1000
+    text, title, day, authors, *millis = function(html, url)
+    return text, title, day, authors, millis[0] if millis else (time.perf_counter() - started) * 1000
 
 
 def evaluate(job: tuple[str, str, dict]) -> tuple[str, PageScore, PageScore]:
@@ -134,7 +151,9 @@ def summarise(scores: list[PageScore]) -> dict[str, float]:
     recall = sum(recalls) / len(recalls) if recalls else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     titles = [s.title_match for s in scores if s.title_match is not None]
+    folded_titles = [s.title_match_folded for s in scores if s.title_match_folded is not None]
     dates = [s.date_match for s in scores if s.date_match is not None]
+    authors = [s.author_match for s in scores if s.author_match is not None]
     return {
         "precision": precision,
         "recall": recall,
@@ -143,7 +162,9 @@ def summarise(scores: list[PageScore]) -> dict[str, float]:
         "with hit rate": sum(s.with_hits for s in scores) / max(1, sum(s.with_total for s in scores)),
         "without hit rate": sum(s.without_hits for s in scores) / max(1, sum(s.without_total for s in scores)),
         "title exact match": sum(titles) / max(1, len(titles)),
+        "title, quotes folded": sum(folded_titles) / max(1, len(folded_titles)),
         "date day match": sum(dates) / max(1, len(dates)),
+        "author match": sum(authors) / max(1, len(authors)),
         "ms per page": sum(s.millis for s in scores) / max(1, len(scores)),
     }
 

@@ -38,7 +38,14 @@ _VIDEO_TYPES = frozenset({"videoobject", "clip", "episode", "movie", "tvepisode"
 # " | Site", " - Site", " — Site", ": Site" ... between a headline and a site name.
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—·•»«:~/]|::)\s+")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
-_BYLINE_PREFIX = re.compile(r"^\s*(?:written\s+|posted\s+|reported\s+|words\s+|story\s+)?by\s*:?\s+", re.I)
+_BYLINE_PREFIX = re.compile(
+    r"^\s*(?:(?:(?:written|posted|reported|words|story|text|reviewed|edited|compiled)\s+)?by\s*:?|author(?:ed by)?\s*:?|(?:\w+\s*)?:)\s+",
+    re.I,
+)
+# Degrees and credentials after a name: "Jane Roe, Ph.D.", "John Doe, MD, FACLM".
+_CREDENTIAL = re.compile(
+    r"(?:[A-Z]{2,6}|[A-Z](?:\.[A-Z])+\.?|Ph\.?\s?D\.?|M\.?D\.?|Jr\.?|Sr\.?|[A-Z]-[A-Z]{2,4}(?:\s\d+)?|M\.?S\.?|B\.?S\.?|R\.?N\.?)"
+)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\|)\s*", re.I)
 _AUTHOR_NOISE = re.compile(
     r"(?:\b(?:updated|published|posted|am|pm|gmt|utc|edt|est|bst|cet|min read|minutes? ago|hours? ago)\b"
@@ -299,16 +306,24 @@ def split_authors(values: Iterable[str], *, exclude: Iterable[str | None] = ()) 
 
 def _clean_author(part: str) -> str | None:
     name = _BYLINE_PREFIX.sub("", part).strip(" \t-–—|:,.;·•")
-    if not name or _AUTHOR_NOISE.search(name):
+    if not name or _AUTHOR_NOISE.search(name) or _is_credential(name):
         return None
     words = name.split()
     if len(words) > 5 or len(name) > 60 or not any(ch.isalpha() for ch in name):
         return None
-    if name.lower() in {"staff", "admin", "editor", "editors", "unknown", "author", "by", "and"}:
+    if name.lower() in {"staff", "admin", "editor", "editors", "unknown", "author", "the author", "by", "and", "guest"}:
         return None
     if name.isupper() or name.islower():
         name = name.title() if len(words) > 1 or len(name) > 3 else name
     return name
+
+
+def _is_credential(part: str) -> bool:
+    """ "MD", "Ph.D.", "M.D. FACLM" — but not a name in capitals like "ANNA BERG"."""
+    words = part.split()
+    if len(words) == 1:
+        return bool(_CREDENTIAL.fullmatch(part))
+    return all(_CREDENTIAL.fullmatch(word) for word in words) and any("." in word or "-" in word for word in words)
 
 
 def _key(value: str) -> str:
@@ -465,7 +480,9 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
         result.modified_at = None
 
     # Authors.
-    raw_authors = _names(ld.get("author")) or _names(ld.get("creator"))
+    ld_authors = ld.get("author") or ld.get("creator")
+    persons = [a for a in (ld_authors if isinstance(ld_authors, list) else [ld_authors]) if isinstance(a, dict) and "person" in _types(a)]
+    raw_authors = _names(ld_authors)
     if not raw_authors:
         raw_authors = [
             v for key in ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl")
@@ -473,7 +490,9 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
         ]
     if not raw_authors and document is not None and document.author:
         raw_authors = document.author.split(";")
-    result.authors = split_authors(raw_authors, exclude=[*site_names, *_host_keys(host)])
+    # A personal site is named after its author: a Person is never a site name.
+    exclude = [] if persons and len(persons) == len(raw_authors) else [*site_names, *_host_keys(host)]
+    result.authors = split_authors(raw_authors, exclude=exclude)
 
     # Language.
     result.language = _language(tree, meta, ld)

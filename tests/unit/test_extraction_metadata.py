@@ -162,3 +162,30 @@ def test_language_from_html_lang_and_description() -> None:
     article = extract(html)
     assert article.language == "en"
     assert article.description == "The pool stays open."
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Genevieve Carlton, Ph.D.", ("Genevieve Carlton",)),
+        ("Doris Munoz, MD, FOMA", ("Doris Munoz",)),
+        ("Michael Greger, M.D. FACLM", ("Michael Greger",)),
+        ("Author: Isaiah Shelton", ("Isaiah Shelton",)),
+        ("Reviewed by Ana Ruiz", ("Ana Ruiz",)),
+        ("The Author", ()),
+    ],
+)
+def test_credentials_and_labels_are_not_authors(raw: str, expected: tuple[str, ...]) -> None:
+    assert split_authors([raw]) == expected
+
+
+def test_person_named_like_the_site_is_kept() -> None:
+    # A personal blog: the site is named after its author.
+    head = (
+        "<title>Pool stays open | Per Dahl</title><meta property='og:site_name' content='Per Dahl'>"
+        '<script type="application/ld+json">{"@type":"BlogPosting","headline":"Pool stays open",'
+        '"author":{"@type":"Person","name":"Per Dahl"}}</script>'
+    )
+    article = extract(page(head), "https://perdahl.example/pool")
+    assert article.authors == ("Per Dahl",)
+    assert article.title == "Pool stays open"
