@@ -72,6 +72,7 @@ _TAG_LIKE = re.compile(rb"<\s*(?:!doctype|html|head|body|div|p|meta|title|articl
 
 def extract_article(html: bytes | str, url: str, *, http_charset: str | None = None) -> Article | Rejection:
     """Read one page. Never raises for bad input: a page that is not an article is a Rejection."""
+    url = url or ""
     if isinstance(html, bytes):
         rejection = _reject_bytes(html)
         if rejection is not None:

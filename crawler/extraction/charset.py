@@ -52,9 +52,15 @@ def decode_html(body: bytes, http_charset: str | None) -> str:
             if is_utf8:
                 return body.decode("utf-8", "replace")
             continue
-        if candidate in _PERMISSIVE and is_utf8 and not body.isascii():
-            # Valid multi-byte UTF-8 almost never happens by chance in Latin text.
-            return body.decode("utf-8", "replace")
+        if candidate in _PERMISSIVE:
+            if is_utf8 and not body.isascii():
+                # Valid multi-byte UTF-8 almost never happens by chance in Latin text.
+                return body.decode("utf-8", "replace")
+            if candidate != declared:
+                # A Western default from the server on bytes that read as Cyrillic.
+                guess = _guess_single_byte(body)
+                if guess != "cp1252":
+                    return to_unicode(body, guess)
         return to_unicode(body, candidate)
 
     if is_utf8:

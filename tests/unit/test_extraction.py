@@ -192,3 +192,27 @@ def test_extraction_does_not_depend_on_scrapy_or_storage() -> None:
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_missing_url_does_not_break_extraction() -> None:
+    result = extract_article(load("raw_news_page.html"), "")
+    assert isinstance(result, Article)
+    assert result.url == ""
+    assert result.canonical_url == "https://courier.example/news/2024/03/14/harbour-bridge-reopens"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><body><div>" + "<p>unclosed " * 2000 + "</body></html>",
+        "<?xml version='1.0' encoding='iso-8859-1'?><html><body><p>x</p></body></html>",
+        "<html><head><script type='application/ld+json'>{broken json,,</script></head><body></body></html>",
+        "<html><body><svg><text>only a picture</text></svg></body></html>",
+    ],
+    ids=["unclosed-tags", "xml-declaration", "broken-json-ld", "svg-only"],
+)
+def test_odd_markup_is_a_clean_rejection_not_a_crash(html: str) -> None:
+    result = extract_article(html, "https://example.org/odd")
+    assert isinstance(result, (Article, Rejection))
+    if isinstance(result, Rejection):
+        assert result.reason in {"too-little-text", "listing-page", "not-html", "parse-failed", "empty"}

@@ -111,3 +111,13 @@ def test_accented_text_is_not_touched_by_the_repair() -> None:
 
     text = "São Paulo: Ângela e Âmbar, àvida, Ãgua ÂÂÂ, £5 × 3"
     assert repair_mojibake(text) == text
+
+
+@pytest.mark.parametrize("http_charset", ["iso-8859-1", "windows-1252"])
+def test_western_header_on_undeclared_cyrillic_body(http_charset: str) -> None:
+    assert RUSSIAN in decode_html(load("cp1251_no_declaration.html"), http_charset)
+
+
+def test_western_header_keeps_western_text() -> None:
+    body = "<html><body><p>Cr\u00e8me br\u00fbl\u00e9e \u00e0 la fran\u00e7aise, d\u00e9j\u00e0 vu.</p></body></html>".encode("cp1252")
+    assert "Crème brûlée à la française, déjà vu." in decode_html(body, "iso-8859-1")
