@@ -283,9 +283,17 @@ def date_from_url(url: str) -> datetime | None:
 # --------------------------------------------------------------------------- authors
 
 
-def split_authors(values: Iterable[str], *, exclude: Iterable[str | None] = ()) -> tuple[str, ...]:
-    """Clean person names: no "By", no dates or handles, "A and B" split, site names dropped."""
+def split_authors(
+    values: Iterable[str], *, exclude: Iterable[str | None] = (), hosts: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """Clean person names: no "By", no dates or handles, "A and B" split, site names dropped.
+
+    ``exclude`` holds site names; ``hosts`` host-derived keys, which only rule out
+    one-word names ("Acme" on acme.com) since a personal site is often named
+    after its author ("Jane Roe" on janeroe.com).
+    """
     excluded = {_key(x) for x in exclude if x}
+    host_keys = {_key(h) for h in hosts if h}
     names: dict[str, str] = {}
     for value in values:
         value = clean_text(value)
@@ -298,14 +306,14 @@ def split_authors(values: Iterable[str], *, exclude: Iterable[str | None] = ()) 
             if not name:
                 continue
             key = _key(name)
-            if key in excluded or key in names:
+            if key in excluded or key in names or (key in host_keys and len(name.split()) == 1):
                 continue
             names[key] = name
     return tuple(names.values())
 
 
 def _clean_author(part: str) -> str | None:
-    name = _BYLINE_PREFIX.sub("", part).strip(" \t-–—|:,.;·•")
+    name = _BYLINE_PREFIX.sub("", part).strip(" \t-–—|:,.;·•\"'“”‘’()[]")
     if not name or _AUTHOR_NOISE.search(name) or _is_credential(name):
         return None
     words = name.split()
@@ -491,8 +499,10 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
     if not raw_authors and document is not None and document.author:
         raw_authors = document.author.split(";")
     # A personal site is named after its author: a Person is never a site name.
-    exclude = [] if persons and len(persons) == len(raw_authors) else [*site_names, *_host_keys(host)]
-    result.authors = split_authors(raw_authors, exclude=exclude)
+    if persons and len(persons) == len(raw_authors):
+        result.authors = split_authors(raw_authors)
+    else:
+        result.authors = split_authors(raw_authors, exclude=site_names, hosts=_host_keys(host))
 
     # Language.
     result.language = _language(tree, meta, ld)
