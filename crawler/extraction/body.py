@@ -53,6 +53,14 @@ _NEWSLETTER = re.compile(
 )
 _SUBSCRIBED = re.compile(r"\b(?:thanks?(?: you)? for (?:subscribing|signing up)|you(?:'|’)re (?:now )?subscribed|successfully subscribed)\b", re.I)
 _READING_TIME = re.compile(r"^(?:\d+|one|two|three|five|ten)[\s-]*(?:min(?:ute)?s?\.?)[\s-]*(?:read|reading|listen)\b", re.I)
+# "We may earn a commission from links on this page": affiliate disclosures.
+_AFFILIATE = re.compile(
+    r"\b(?:(?:we|may|might|could)\s+(?:\w+\s+){0,3}earn (?:an? )?(?:small )?(?:affiliate )?commissions?"
+    r"|contains? affiliate links?|affiliate (?:links?|commissions?) (?:on|in) this (?:page|post|article)"
+    r"|as an amazon associate)\b",
+    re.I,
+)
+_ADVERT_LABEL = re.compile(r"^(?:advertisement|advertising|sponsored|ad)\b\W+\w+(?:\W+\w+){0,4}\W*$", re.I)
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}))|\ball rights reserved\b", re.I)
 # "0:00 / 13:56", "00:00 - 45:12": a media player's position and duration.
 _TIME_RUN = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?\s*(?:/|of|-|–|\|)?\s*\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
@@ -143,6 +151,10 @@ def is_boilerplate(paragraph: str) -> bool:
     if count <= 40 and (_NEWSLETTER.search(paragraph) or _SUBSCRIBED.search(paragraph)):
         return True
     if count <= 6 and _READING_TIME.match(paragraph):
+        return True
+    if count <= 60 and _AFFILIATE.search(paragraph):
+        return True
+    if count <= 6 and _ADVERT_LABEL.match(paragraph):
         return True
     if count <= 30 and _COPYRIGHT.search(paragraph):
         return True

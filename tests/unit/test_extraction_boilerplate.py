@@ -1,0 +1,76 @@
+"""The paragraph-level boilerplate classes, with near misses that must survive."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.extraction.body import clean_paragraphs, is_boilerplate
+
+BOILERPLATE = [
+    "Advertisement",
+    "ADVERTISEMENT - Continue Reading Below",
+    "Story continues below advertisement",
+    "Related stories",
+    "Read more",
+    "Share this article",
+    "Podcasts 0:00 13:56",
+    "Listen 00:00 / 45:12",
+    "Dear readers! Thank you for your vibrant engagement. Please read our comments policy before posting.",
+    "Comments are moderated according to our community guidelines.",
+    "We use cookies to give you the best experience. By continuing you accept our use of cookies.",
+    "This website uses cookies. Manage your cookie settings.",
+    "Sign up for our daily newsletter and get the top stories in your inbox.",
+    "Thanks for subscribing! Look out for your first newsletter in your inbox soon.",
+    "We may earn a commission from links on this page.",
+    "This post contains affiliate links.",
+    "© 2024 Harbour Media Ltd. All rights reserved.",
+    "Published: 12 March 2024",
+    "Updated Mar 12, 2024 at 10:31 am EST",
+    "5 min read",
+    "Table of Contents",
+]
+
+ARTICLE_TEXT = [
+    "The meeting ran from 9:00 to 11:30 and nobody left early, officials said.",
+    "Readers left more than 300 comments under the council's announcement, most of them supportive.",
+    "The bakery uses cookies from a family recipe that goes back four generations.",
+    "Email newsletters remain one of the most reliable ways for small shops to reach customers.",
+    "Copyright law has not kept pace with generative models, the committee concluded.",
+    "Published in 1891, the first issue reported on the new railway station.",
+    "Advertising revenue fell by a fifth in the third quarter, the company said.",
+    "Read the full report on the council's website before the hearing on Monday evening.",
+]
+
+
+@pytest.mark.parametrize("paragraph", BOILERPLATE)
+def test_boilerplate_paragraphs_are_recognised(paragraph: str) -> None:
+    assert is_boilerplate(paragraph)
+
+
+@pytest.mark.parametrize("paragraph", ARTICLE_TEXT)
+def test_article_sentences_are_kept(paragraph: str) -> None:
+    assert not is_boilerplate(paragraph)
+
+
+def test_icon_label_runs_are_stripped() -> None:
+    paragraphs = [
+        "icon bookmark-b icon camera icon check",
+        "icon share icon print The council met on Tuesday to vote on the budget.",
+        "The icon of the city, its old lighthouse, is being restored.",
+    ]
+    assert clean_paragraphs(paragraphs) == [
+        "The council met on Tuesday to vote on the budget.",
+        "The icon of the city, its old lighthouse, is being restored.",
+    ]
+
+
+def test_flattened_menu_is_dropped_but_short_lists_stay() -> None:
+    menu = ["World", "Business", "Sport", "Culture", "Science", "Opinion", "Weather", "Podcasts", "Video"]
+    article = ["The harbour reopened on Thursday after a two-year repair of its old stone walls."]
+    assert clean_paragraphs(menu + article) == article
+    ingredients = ["Flour", "Water", "Salt", "Yeast"]
+    assert clean_paragraphs(article + ingredients) == article + ingredients
+
+
+def test_paragraphs_are_normalised() -> None:
+    assert clean_paragraphs(["  Cafe\u0301\u200b  owners\n said  ", "", "\u200b"]) == ["Café owners said"]
