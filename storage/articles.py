@@ -155,9 +155,13 @@ def store_article(
     session: Session,
     item: ArticleIn,
     *,
-    near_duplicate_threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+    threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
 ) -> StoreResult:
-    """Store one article; see :class:`StoreResult` outcomes. Never commits."""
+    """Store one article; see :class:`StoreResult` outcomes. Never commits.
+
+    ``threshold`` is the estimated Jaccard similarity (of 3-word shingles) from which another
+    article counts as a near-duplicate and shares this one's cluster.
+    """
     seen_at = _utc(item.fetched_at)
     normalised = dedup.normalise_text(item.text)
     hash_ = dedup.hash_normalised(normalised)
@@ -220,7 +224,7 @@ def store_article(
                 hash_,
                 signature,
                 hash_identifies=hash_identifies,
-                threshold=near_duplicate_threshold,
+                threshold=threshold,
                 now=seen_at,
             )
             return StoreResult(inserted, "stored", 1, cluster_id)
@@ -255,7 +259,7 @@ def store_article(
         hash_,
         signature,
         hash_identifies=hash_identifies,
-        threshold=near_duplicate_threshold,
+        threshold=threshold,
         now=seen_at,
     )
     return StoreResult(existing.id, "updated", version, cluster_id)
@@ -305,10 +309,10 @@ def store_articles(
     session: Session,
     items: Sequence[ArticleIn],
     *,
-    near_duplicate_threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+    threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
 ) -> list[StoreResult]:
     """Store a batch in the caller's transaction; results in input order."""
     return [
-        store_article(session, item, near_duplicate_threshold=near_duplicate_threshold)
+        store_article(session, item, threshold=threshold)
         for item in items
     ]

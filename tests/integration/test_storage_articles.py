@@ -223,7 +223,7 @@ def test_near_duplicates_across_sources_share_a_cluster(session_factory):
 def test_threshold_is_a_parameter(session_factory):
     text = story(9)
     a = store(session_factory, article("https://a.example/9", text))
-    b = store(session_factory, article("https://b.example/9", edited(text, 1), source="beta"), near_duplicate_threshold=0.999)
+    b = store(session_factory, article("https://b.example/9", edited(text, 1), source="beta"), threshold=0.999)
     assert a.cluster_id != b.cluster_id
 
 
