@@ -20,6 +20,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from crawler.cli_schedule import schedule_command
 from storage import queries
 from storage import runs as run_log
 from storage.db import DatabaseError, current_revision, head_revision, open_database, resolve_database_url, upgrade
@@ -428,6 +429,9 @@ def _excerpt(text: str, paragraphs: int = 3) -> str:
     parts = text.split("\n\n")
     more = " […]" if len(parts) > paragraphs else ""
     return "\n\n".join(parts[:paragraphs]) + more
+
+
+cli.add_command(schedule_command)
 
 
 def main() -> None:

@@ -1,9 +1,7 @@
 """Crawl components: the private-address guard, and frontier completion of hub requests.
 
 With ``NEWSDESK_BLOCK_PRIVATE_ADDRESSES`` on, no request or redirect reaches loopback, private,
-link-local or cloud-metadata addresses. Literal IPs are refused before the request is sent
-(:class:`PrivateAddressGuard`); host names are checked on the address they resolve to, at
-connection time (:class:`GuardedResolver`), so a DNS answer cannot smuggle a private target in.
+link-local or cloud-metadata addresses: see :class:`PrivateAddressGuard`.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.resolver import CachingThreadedResolver
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.error import DNSLookupError
 
 from storage import frontier
@@ -26,7 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FrontierHubMiddleware", "GuardedResolver", "PrivateAddressGuard", "RefusedAddress", "is_forbidden_address"]
+__all__ = ["FrontierHubMiddleware", "PrivateAddressGuard", "RefusedAddress", "is_forbidden_address"]
 
 
 class RefusedAddress(IgnoreRequest):
@@ -45,7 +43,12 @@ def is_forbidden_address(address: str) -> bool:
 
 
 class PrivateAddressGuard:
-    """Refuses requests whose host is a forbidden literal address or a local name."""
+    """Refuses requests whose host is, or resolves to, a forbidden address.
+
+    The name is resolved through the reactor's resolver, which is Scrapy's caching one: the
+    connection that follows uses the cached answer checked here, so a second DNS answer cannot
+    swap a private address in. Redirects pass through here again, so they are checked too.
+    """
 
     LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
@@ -58,39 +61,30 @@ class PrivateAddressGuard:
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuard:
         return cls(crawler)
 
-    def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:
         host = (urlsplit(request.url).hostname or "").lower().rstrip(".")
-        if host in self.LOCAL_NAMES or host.endswith(".localhost") or is_forbidden_address(host):
-            self.stats.inc_value("newsdesk/refused_private_address")
-            raise RefusedAddress(
-                f"refused private address {host} (NEWSDESK_BLOCK_PRIVATE_ADDRESSES is on; "
-                "set it to false to crawl a site on this machine or network)"
-            )
+        if host in self.LOCAL_NAMES or host.endswith(".localhost"):
+            self._refuse(host, host)
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+            address = host
+        except ValueError:
+            from twisted.internet import reactor
 
-
-class GuardedResolver(CachingThreadedResolver):
-    """Scrapy's caching resolver, failing any name that resolves to a forbidden address."""
-
-    block_private = True
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, reactor):
-        resolver = super().from_crawler(crawler, reactor)
-        resolver.block_private = crawler.settings.getbool("NEWSDESK_BLOCK_PRIVATE_ADDRESSES")
-        return resolver
-
-    def getHostByName(self, name: str, timeout=()):
-        deferred = super().getHostByName(name, timeout)
-        if self.block_private:
-            deferred.addCallback(self._refuse_private, name)
-        return deferred
-
-    @staticmethod
-    def _refuse_private(address: str, name: str) -> str:
+            try:
+                address = await maybe_deferred_to_future(reactor.resolve(host))
+            except DNSLookupError:
+                return  # the download itself fails with the DNS error, recorded as such
         if is_forbidden_address(address):
-            logger.warning("refused %s: it resolves to the private address %s", name, address)
-            raise DNSLookupError(f"refused private address {address} for {name}")
-        return address
+            self._refuse(host, address)
+
+    def _refuse(self, host: str, address: str) -> None:
+        self.stats.inc_value("newsdesk/refused_private_address")
+        shown = host if host == address else f"{host} ({address})"
+        raise RefusedAddress(
+            f"refused private address {shown} (NEWSDESK_BLOCK_PRIVATE_ADDRESSES is on; "
+            "set it to false to crawl a site on this machine or network)"
+        )
 
 
 class FrontierHubMiddleware:

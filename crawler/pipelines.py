@@ -7,6 +7,8 @@ plus the crawl log). Drop reasons are DropItem subclasses, so Scrapy's stats cou
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
 import multiprocessing
 import os
@@ -38,11 +40,18 @@ __all__ = ["ExtractPipeline", "NormalisePipeline", "NotAnArticle", "StorePipelin
 EXTRACTION_FAILURES = frozenset({"extraction-timeout", "extraction-crashed"})
 
 
-class NotAnArticle(DropItem):
+class _LoggedDrop(DropItem):
+    """A drop that is an expected outcome, already in the crawl log: logged at INFO, not WARNING."""
+
+    def __init__(self, message: str):
+        super().__init__(message, log_level="INFO")
+
+
+class NotAnArticle(_LoggedDrop):
     """The page was fetched and read, and is not an article (its reason is in the crawl log)."""
 
 
-class FetchFailed(DropItem):
+class FetchFailed(_LoggedDrop):
     """The URL gave no page to read (HTTP error, non-HTML body, robots.txt); recorded in the log."""
 
 
@@ -272,10 +281,14 @@ class StorePipeline:
             run_in_transaction(self.sessions, lambda session: self._write(session, [fetch]))
         except Exception as exc:
             logger.error("dead-lettering %s: %s", fetch.url, exc)
-            payload = fetch.article.__dict__ if fetch.article is not None else {"outcome": fetch.outcome}
+            payload = {"outcome": fetch.outcome, "reason": fetch.reason, "frontier_url": fetch.frontier_url}
+            if fetch.article is not None:
+                payload["article"] = json.loads(json.dumps(dataclasses.asdict(fetch.article), default=str))
             try:
                 with self.sessions.begin() as session:
-                    run_log.record_dead_letter(session, url=fetch.url, payload=payload, error=repr(exc))
+                    run_log.record_dead_letter(
+                        session, url=fetch.url, source=self.source, payload=payload, error=repr(exc)
+                    )
             except Exception:
                 logger.exception("could not dead-letter %s; it will be fetched again next run", fetch.url)
 

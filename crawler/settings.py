@@ -34,7 +34,6 @@ DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 # on the literal host and on the resolved IP. Turn off to crawl a site on your own machine or LAN
 # (the demo and the tests do).
 NEWSDESK_BLOCK_PRIVATE_ADDRESSES = True
-DNS_RESOLVER = "crawler.middlewares.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,
 }

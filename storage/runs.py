@@ -41,6 +41,7 @@ FETCH_OUTCOMES = frozenset(
         "duplicate",
         "not-an-article",
         "skipped-by-robots",
+        "refused",  # the private-address guard stopped the request before it was sent
         "skipped",
         "error",
     }

@@ -14,6 +14,7 @@ import pytest
 from crawler.demo import ground_truth
 from storage.db import open_database
 from storage.queries import ArticleFilter, iter_articles
+from storage.runs import list_runs, run_fetches
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -109,3 +110,18 @@ def test_second_crawl_fetches_only_what_is_new(demo_web, sqlite_url):
     assert new_paths <= fetched_articles
     assert len(fetched_articles - new_paths) <= 1
     assert len(stored(sqlite_url)) == first_rows + len(new_paths)
+
+
+def test_private_address_guard_refuses_loopback_without_a_single_hit(demo_web, sqlite_url):
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"start_urls={demo_web.base_url}/",
+        "-s", f"NEWSDESK_DATABASE_URL={sqlite_url}", "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=true",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert demo_web.requests == []
+    sessions = open_database(sqlite_url)
+    with sessions() as session:
+        (run,) = list_runs(session)
+        outcomes = {fetch.outcome for fetch in run_fetches(session, run.id)}
+    assert outcomes == {"refused"}
