@@ -119,6 +119,34 @@ class ArticleDetail:
     cluster_mates: list[ArticleRow] = field(default_factory=list)
     representative_id: int | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The article's fields (as :meth:`ArticleRow.as_dict`) plus urls, versions, cluster."""
+        return {
+            **self.article.as_dict(),
+            "urls": list(self.urls),
+            "versions": [
+                {
+                    "version": v.version,
+                    "content_hash": v.content_hash,
+                    "title": v.title,
+                    "seen_at": _iso(v.seen_at),
+                    "text": v.text,
+                }
+                for v in self.versions
+            ],
+            "representative_id": self.representative_id,
+            "cluster_mates": [
+                {
+                    "id": m.id,
+                    "source": m.source,
+                    "canonical_url": m.canonical_url,
+                    "title": m.title,
+                    "published_at": _iso(m.published_at),
+                }
+                for m in self.cluster_mates
+            ],
+        }
+
 
 _ROW_COLUMNS = (
     Article.id,
@@ -276,19 +304,18 @@ class SourceStats:
 @dataclass(frozen=True)
 class Stats:
     articles: int
-    sources: int
     clusters: int  # distinct stories
     multi_article_clusters: int  # stories seen more than once
     versions: int
     urls: int
     runs: int
-    per_source: list[SourceStats]
+    sources: list[SourceStats]  # one per source, by name
     last_run: RunRow | None
     fetch_outcomes: dict[str, int]
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for source in data["per_source"]:
+        for source in data["sources"]:
             for key in ("first_seen_at", "last_seen_at", "latest_published_at"):
                 source[key] = _iso(source[key])
         if data["last_run"] is not None:
@@ -302,7 +329,7 @@ def corpus_stats(session: Session) -> Stats:
     def count(stmt: sa.Select) -> int:
         return session.execute(stmt).scalar_one()
 
-    per_source = [
+    sources = [
         SourceStats(
             source=r.name,
             articles=r.articles,
@@ -344,13 +371,12 @@ def corpus_stats(session: Session) -> Stats:
     }
     return Stats(
         articles=count(sa.select(sa.func.count()).select_from(Article)),
-        sources=count(sa.select(sa.func.count()).select_from(Source)),
         clusters=count(sa.select(sa.func.count()).select_from(Cluster)),
         multi_article_clusters=count(sa.select(sa.func.count()).select_from(cluster_sizes)),
         versions=count(sa.select(sa.func.count()).select_from(ArticleVersion)),
         urls=count(sa.select(sa.func.count()).select_from(ArticleUrl)),
         runs=count(sa.select(sa.func.count()).select_from(CrawlRun)),
-        per_source=per_source,
+        sources=sources,
         last_run=run_row(last_run) if last_run is not None else None,
         fetch_outcomes=outcomes,
     )

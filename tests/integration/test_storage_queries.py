@@ -153,6 +153,12 @@ def test_get_article_by_id_url_or_variant(corpus):
     assert [v.version for v in by_id.versions] == [1]
     assert [m.canonical_url for m in wire.cluster_mates] == ["https://beta.example/wire"]
     assert wire.representative_id == results["https://beta.example/wire"].article_id
+    data = wire.as_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["canonical_url"] == "https://alpha.example/wire" and data["text"]
+    assert data["urls"] == ["https://alpha.example/wire"]
+    assert [v["version"] for v in data["versions"]] == [1]
+    assert [m["canonical_url"] for m in data["cluster_mates"]] == ["https://beta.example/wire"]
 
 
 def test_corpus_stats(corpus):
@@ -166,8 +172,8 @@ def test_corpus_stats(corpus):
         finish_run(session, run_id, status="finished", counts={"stored": 1})
     with factory() as session:
         stats = corpus_stats(session)
-    assert (stats.articles, stats.sources, stats.clusters, stats.multi_article_clusters) == (5, 3, 4, 1)
-    assert {s.source: s.articles for s in stats.per_source} == {"alpha": 2, "beta": 2, "gamma": 1}
+    assert (stats.articles, len(stats.sources), stats.clusters, stats.multi_article_clusters) == (5, 3, 4, 1)
+    assert {s.source: s.articles for s in stats.sources} == {"alpha": 2, "beta": 2, "gamma": 1}
     assert stats.fetch_outcomes == {"not-an-article": 1, "stored": 1}
     assert stats.last_run.id == run_id
     assert json.dumps(stats.as_dict())
