@@ -6,107 +6,21 @@ and a non-zero exit. Scrapy is imported only inside the commands that crawl.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from crawler.cli_common import console, emit_rows, handle_user_errors, sessions_for
+from crawler.cli_query import READ_COMMANDS, TABLE_COLUMNS
 from crawler.cli_schedule import schedule_command
 from storage import queries
-from storage import runs as run_log
-from storage.db import DatabaseError, current_revision, head_revision, open_database, resolve_database_url, upgrade
-
-console = Console()
-
-FORMATS = ("table", "json", "jsonl", "csv")
-TABLE_COLUMNS = ("id", "source", "published_at", "title", "word_count", "cluster_id", "version")
-
-
-def handle_user_errors(command: Callable) -> Callable:
-    """Database and input problems become one line on stderr, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except DatabaseError as exc:
-            raise click.ClickException(str(exc)) from None
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
-
-    return wrapper
-
-
-def parse_when(value: str | None) -> datetime | None:
-    """A date (2026-11-01), a datetime (ISO 8601) or a span back from now (90m, 12h, 7d, 2w)."""
-    if value is None:
-        return None
-    text = value.strip().lower()
-    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    if text[:-1].isdigit() and text[-1:] in units:
-        return datetime.now(UTC) - timedelta(**{units[text[-1]]: int(text[:-1])})
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date, a datetime or a span like 7d") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-class WhenType(click.ParamType):
-    name = "WHEN"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> datetime | None:
-        return value if isinstance(value, datetime) else parse_when(value)
-
-
-def emit_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: Iterable[str]) -> int:
-    """Writes rows in the chosen format; returns how many were written."""
-    columns = tuple(columns)
-    count = 0
-    if fmt == "jsonl":
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
-            count += 1
-    elif fmt == "json":
-        items = list(rows)
-        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
-        count = len(items)
-    elif fmt == "csv":
-        writer = None
-        for row in rows:
-            flat = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for k, v in row.items()}
-            if writer is None:
-                writer = csv.DictWriter(sys.stdout, fieldnames=list(flat))
-                writer.writeheader()
-            writer.writerow(flat)
-            count += 1
-    else:
-        table = Table(show_lines=False)
-        for column in columns:
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*(_cell(row.get(c)) for c in columns))
-            count += 1
-        console.print(table)
-    return count
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    text = str(value)
-    return text[:19] if len(text) > 19 and text[4:5] == "-" and text[10:11] == "T" else text
+from storage.db import current_revision, head_revision, open_database, resolve_database_url, upgrade
 
 
 @click.group()
@@ -122,10 +36,6 @@ def _cell(value: Any) -> str:
 def cli(ctx: click.Context, database_url: str | None) -> None:
     """newsdesk: news websites in, a clean deduplicated SQL corpus out."""
     ctx.obj = resolve_database_url(database_url)
-
-
-def sessions_for(ctx: click.Context):
-    return open_database(ctx.obj)
 
 
 # -- database ---------------------------------------------------------------------------------
@@ -162,8 +72,12 @@ def db_current(ctx: click.Context) -> None:
 @click.argument("names", nargs=-1)
 @click.option("--url", "urls", multiple=True, help="Crawl from this start URL instead of a named source; repeatable.")
 @click.option("--source", default=None, help="Source name for --url crawls (default: the first URL's host).")
-@click.option("--sources", "sources_path", default=None, help="Sources file (env NEWSDESK_SOURCES; default ./sources.toml).")
-@click.option("--recrawl-after", default=None, metavar="SPAN", help="Re-fetch stored articles older than this (6h, 2d).")
+@click.option(
+    "--sources", "sources_path", default=None, help="Sources file (env NEWSDESK_SOURCES; default ./sources.toml)."
+)
+@click.option(
+    "--recrawl-after", default=None, metavar="SPAN", help="Re-fetch stored articles older than this (6h, 2d)."
+)
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting override.")
 @click.pass_context
 @handle_user_errors
@@ -174,14 +88,14 @@ def crawl(ctx: click.Context, names, urls, source, sources_path, recrawl_after, 
     again after it finished fetches only what is new or may have changed.
     """
     from crawler.discovery.scope import CrawlScope
-    from crawler.frontier import parse_duration
     from crawler.normalize import site_key
     from crawler.runner import CrawlTarget, run_crawls
-    from crawler.sources import load_sources, resolve_sources_path
+    from crawler.sources import load_sources, parse_duration, resolve_sources_path
 
     if bool(names) == bool(urls):
         raise click.UsageError("name sources to crawl, or give --url (not both)")
-    parse_duration(recrawl_after)  # a bad span fails here, not inside the crawl
+    if recrawl_after:
+        parse_duration(recrawl_after)  # a bad span fails here, not inside the crawl
     args = {"recrawl_after": recrawl_after} if recrawl_after else {}
     if urls:
         CrawlScope.from_start_urls(urls)  # rejects file:, data:, ftp: and host-less URLs up front
@@ -191,8 +105,12 @@ def crawl(ctx: click.Context, names, urls, source, sources_path, recrawl_after, 
         known = load_sources(path)
         unknown = [name for name in names if name not in known]
         if unknown:
-            raise click.UsageError(f"no source {', '.join(map(repr, unknown))} in {path} (known: {', '.join(sorted(known))})")
-        targets = [CrawlTarget(source=name, start_urls=(), spider_args={**args, "sources": str(path)}) for name in names]
+            raise click.UsageError(
+                f"no source {', '.join(map(repr, unknown))} in {path} (known: {', '.join(sorted(known))})"
+            )
+        targets = [
+            CrawlTarget(source=name, start_urls=(), spider_args={**args, "sources": str(path)}) for name in names
+        ]
     settings = dict(_parse_override(o) for o in overrides)
     open_database(ctx.obj)  # migrate first: a bad URL fails here with one line, not in the reactor
     stats = run_crawls(targets, ctx.obj, settings)
@@ -223,119 +141,6 @@ def _print_crawl_summary(stats_by_source: dict[str, dict[str, Any]]) -> None:
     console.print(table)
 
 
-# -- reading ----------------------------------------------------------------------------------
-
-
-@cli.command()
-@click.option("--source", help="Only this source.")
-@click.option("--since", type=WhenType(), help="Published at or after (date, datetime, or 7d / 12h).")
-@click.option("--until", type=WhenType(), help="Published before (date, datetime, or 7d / 12h).")
-@click.option("--lang", "language", help="Language code, e.g. en.")
-@click.option("--search", help="Only articles whose title or text contains this.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many (table: 50).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.pass_context
-@handle_user_errors
-def articles(ctx: click.Context, source, since, until, language, search, limit, fmt) -> None:
-    """List stored articles, newest first."""
-    if limit is None and fmt == "table":
-        limit = 50
-    article_filter = queries.ArticleFilter(
-        source=source, since=since, until=until, language=language, search=search, limit=limit
-    )
-    sessions = sessions_for(ctx)
-    with sessions() as session:
-        rows = (row.as_dict() for row in queries.iter_articles(session, article_filter))
-        emit_rows(rows, fmt, TABLE_COLUMNS)
-
-
-@cli.command()
-@click.argument("id_or_url")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-@click.pass_context
-@handle_user_errors
-def show(ctx: click.Context, id_or_url: str, fmt: str) -> None:
-    """Show one article by id, canonical URL or any URL it was found under."""
-    sessions = sessions_for(ctx)
-    with sessions() as session:
-        detail = queries.get_article(session, id_or_url)
-    if detail is None:
-        raise click.ClickException(f"no article {id_or_url!r}")
-    data = detail.as_dict()
-    if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    console.rule(f"[bold]{data.get('title') or '(untitled)'}")
-    for key in ("id", "source", "canonical_url", "published_at", "modified_at", "authors", "language", "section", "word_count", "version", "cluster_id"):
-        console.print(f"[dim]{key:>14}[/dim]  {_cell(data.get(key))}")
-    console.print()
-    click.echo(data.get("text", ""))
-
-
-@cli.command()
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
-@click.pass_context
-@handle_user_errors
-def stats(ctx: click.Context, fmt: str) -> None:
-    """Per-source counts and what the last crawls did."""
-    sessions = sessions_for(ctx)
-    with sessions() as session:
-        corpus = queries.corpus_stats(session)
-    data = corpus.as_dict()
-    if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        return
-    emit_rows(data["sources"], "table", list(data["sources"][0]) if data["sources"] else ["source"])
-    console.print({k: v for k, v in data.items() if k != "sources"})
-
-
-@cli.group(invoke_without_command=True)
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.pass_context
-@handle_user_errors
-def runs(ctx: click.Context, limit: int, fmt: str) -> None:
-    """Recent crawl runs with their counts; `runs show ID` says what happened to each URL."""
-    if ctx.invoked_subcommand is not None:
-        return
-    sessions = sessions_for(ctx)
-    with sessions() as session:
-        rows = [_run_dict(run) for run in run_log.list_runs(session, limit=limit)]
-    emit_rows(iter(rows), fmt, ("id", "source", "started_at", "finished_at", "status", "counts"))
-
-
-@runs.command("show")
-@click.argument("run_id", type=int)
-@click.option("--outcome", help="Only fetches with this outcome (e.g. error, not-an-article).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.pass_obj
-@handle_user_errors
-def runs_show(database_url: str, run_id: int, outcome: str | None, fmt: str) -> None:
-    """Every URL a run fetched: status, size, outcome and the reason when it was not stored."""
-    sessions = open_database(database_url)
-    with sessions() as session:
-        run = run_log.get_run(session, run_id)
-        if run is None:
-            raise click.ClickException(f"no run {run_id}")
-        fetches = [_fetch_dict(f) for f in run_log.run_fetches(session, run_id, outcome=outcome)]
-    if fmt == "table":
-        console.print(_run_dict(run))
-    emit_rows(iter(fetches), fmt, ("url", "status", "bytes", "outcome", "reason", "article_id"))
-
-
-def _run_dict(run: run_log.RunRow) -> dict[str, Any]:
-    data = dataclasses.asdict(run)
-    for key in ("started_at", "finished_at"):
-        data[key] = data[key].isoformat() if data[key] else None
-    return data
-
-
-def _fetch_dict(fetch: run_log.FetchRow) -> dict[str, Any]:
-    data = dataclasses.asdict(fetch)
-    data["fetched_at"] = data["fetched_at"].isoformat()
-    return data
-
-
 # -- one page ---------------------------------------------------------------------------------
 
 
@@ -351,7 +156,9 @@ def extract(target: str, page_url: str | None, fmt: str) -> None:
     body, charset, url = _read_page(target)
     result = extract_article(body, page_url or url, http_charset=charset)
     if not isinstance(result, Article):
-        raise click.ClickException(f"not an article: {result.reason}" + (f" ({result.detail})" if result.detail else ""))
+        raise click.ClickException(
+            f"not an article: {result.reason}" + (f" ({result.detail})" if result.detail else "")
+        )
     data = dataclasses.asdict(result)
     for key in ("published_at", "modified_at"):
         data[key] = data[key].isoformat() if data[key] else None
@@ -431,7 +238,8 @@ def _excerpt(text: str, paragraphs: int = 3) -> str:
     return "\n\n".join(parts[:paragraphs]) + more
 
 
-cli.add_command(schedule_command)
+for command in (*READ_COMMANDS, schedule_command):
+    cli.add_command(command)
 
 
 def main() -> None:
@@ -440,4 +248,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

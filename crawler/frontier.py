@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.core.scheduler import BaseScheduler
 
+from crawler.sources import parse_duration
 from storage import frontier
 from storage import runs as run_log
 from storage.db import open_database, resolve_database_url, run_in_transaction
@@ -28,20 +29,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FrontierScheduler", "parse_duration"]
+__all__ = ["FrontierScheduler"]
 
 
-def parse_duration(text: str | None) -> timedelta | None:
-    """``90m``, ``6h``, ``2d``, ``1w`` (or seconds as a number); empty means never."""
-    if text in (None, "", "0"):
-        return None
-    value = str(text).strip().lower()
-    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    if value[-1:] in units and value[:-1].replace(".", "", 1).isdigit():
-        return timedelta(**{units[value[-1]]: float(value[:-1])})
-    if value.replace(".", "", 1).isdigit():
-        return timedelta(seconds=float(value))
-    raise ValueError(f"not a duration: {text!r} (use e.g. 90m, 6h, 2d)")
+def _duration_or_none(text: str | None) -> timedelta | None:
+    """A recrawl interval; unset or empty means "only when a sitemap or feed says it changed"."""
+    return parse_duration(text) if text else None
 
 
 class FrontierScheduler(BaseScheduler):
@@ -54,7 +47,7 @@ class FrontierScheduler(BaseScheduler):
         self.database_url = resolve_database_url(settings.get("NEWSDESK_DATABASE_URL"))
         self.lease_seconds = settings.getfloat("NEWSDESK_FRONTIER_LEASE_SECONDS")
         self.batch_size = settings.getint("NEWSDESK_FRONTIER_BATCH")
-        self.default_recrawl_after = parse_duration(settings.get("NEWSDESK_RECRAWL_AFTER"))
+        self.default_recrawl_after = _duration_or_none(settings.get("NEWSDESK_RECRAWL_AFTER"))
         self.in_memory: deque[Request] = deque()
         self.leased: deque[frontier.LeasedUrl] = deque()
         self.known: set[str] = set()
@@ -68,7 +61,7 @@ class FrontierScheduler(BaseScheduler):
     def open(self, spider: Spider) -> None:
         self.spider = spider
         self.source = spider.source_name
-        self.recrawl_after = parse_duration(getattr(spider, "recrawl_after", None)) or self.default_recrawl_after
+        self.recrawl_after = _duration_or_none(getattr(spider, "recrawl_after", None)) or self.default_recrawl_after
         self.sessions = open_database(self.database_url)
         with self.sessions.begin() as session:
             self.run_id = run_log.start_run(session, self.source)
