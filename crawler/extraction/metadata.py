@@ -559,6 +559,10 @@ def choose_title(
     ]
     cleaned = [c for c in cleaned if c and not _is_site(c, sites)]
 
+    return _strip_pipe_suffix(_pick_title(h1s, cleaned))
+
+
+def _pick_title(h1s: list[str], cleaned: list[str]) -> str | None:
     best, best_overlap = None, 0.0
     for h1 in h1s:
         overlap = max((_overlap(h1, c) for c in cleaned), default=0.0)
@@ -572,13 +576,26 @@ def choose_title(
             # "Title: Headline"): the metadata title inside it is the clean version.
             if len(candidate_key) < len(best_key) and candidate_key in best_key and len(candidate.split()) >= 3:
                 return candidate
-            # An h1 typed in capitals: the metadata spelling reads better.
-            if best.isupper() and candidate_key == best_key and not candidate.isupper():
-                return candidate
+        if best.isupper():
+            # An h1 typed in capitals is styled as a label: the metadata spelling reads better.
+            return next((c for c in cleaned if not c.isupper()), best)
         return best
-    if len(h1s) == 1 and len(h1s[0].split()) >= 3:
+    if len(h1s) == 1 and len(h1s[0].split()) >= 3 and not h1s[0].isupper():
         return h1s[0]
     return cleaned[0] if cleaned else (h1s[0] if h1s else None)
+
+
+# "Headline | Section", "Headline • Site": a pipe or bullet almost never belongs to a headline.
+_PIPE_SUFFIX = re.compile(r"\s+[|•·»]\s+(?P<tail>[^|•·»]{1,40})$")
+
+
+def _strip_pipe_suffix(title: str | None) -> str | None:
+    while title:
+        match = _PIPE_SUFFIX.search(title)
+        if not match or len(match.group("tail").split()) > 4 or len(title[: match.start()].split()) < 3:
+            break
+        title = title[: match.start()].rstrip()
+    return title
 
 
 _TITLE_WORD = re.compile(r"\w+")

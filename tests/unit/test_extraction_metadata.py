@@ -189,3 +189,26 @@ def test_person_named_like_the_site_is_kept() -> None:
     article = extract(page(head), "https://perdahl.example/pool")
     assert article.authors == ("Per Dahl",)
     assert article.title == "Pool stays open"
+
+
+def test_pipe_suffixes_are_removed_even_for_unknown_sites() -> None:
+    html = page("<title>Pool stays open for three more summers | Opinion | Valley Mail</title>")
+    assert extract(html).title == "Pool stays open for three more summers"
+
+
+def test_dash_inside_a_headline_is_kept() -> None:
+    html = page("<title>Pool stays open - but only for three summers</title>")
+    assert extract(html).title == "Pool stays open - but only for three summers"
+
+
+def test_capitalised_h1_gives_way_to_the_metadata_spelling() -> None:
+    html = page("<title>Pool Stays Open For Three Summers | Gazette</title>", "<h1>POOL STAYS OPEN FOR THREE SUMMERS</h1>")
+    assert extract(html).title == "Pool Stays Open For Three Summers"
+
+
+def test_logo_h1_is_not_the_title() -> None:
+    html = page(
+        "<title>Pool stays open for three summers - Town Gazette</title><meta property='og:site_name' content='Town Gazette'>",
+        "<h1>Town Gazette</h1>",
+    )
+    assert extract(html).title == "Pool stays open for three summers"
