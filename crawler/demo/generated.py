@@ -1,0 +1,149 @@
+"""A generated news site of any size on 127.0.0.1, for crash tests and benchmarks.
+
+Every article has its own deterministic text (so no two are near-duplicates), a JSON-LD
+``NewsArticle`` block and a date; section pages list 50 articles each and link to the next page.
+Pages are rendered on request, so a 10,000-page site costs no memory up front.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+__all__ = ["GeneratedSite"]
+
+_WORDS = (
+    "council harbour river budget station library market school hospital bridge election vote tram "
+    "farmers museum festival storm court police minister company workers union airport railway "
+    "village mayor report survey scientists water energy housing rent prices winter summer coast "
+    "island forest factory plans delay protest agreement record season team coach players crowd "
+    "history archive theatre concert street district residents families children teachers nurses "
+    "doctors patients visitors tourists engineers builders drivers passengers ferry road tunnel "
+    "northern southern eastern western local regional national new old small large early late "
+    "announced confirmed rejected approved opened closed launched expanded reduced warned said"
+).split()
+PER_PAGE = 50
+_EPOCH = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(_WORDS) for _ in range(rng.randint(9, 18))]
+    return " ".join(words).capitalize() + "."
+
+
+def article_text(number: int) -> tuple[str, list[str]]:
+    """The headline and paragraphs of article ``number``; the same every time."""
+    rng = random.Random(number)
+    headline = f"Story {number}: " + " ".join(rng.choice(_WORDS) for _ in range(6))
+    paragraphs = [" ".join(_sentence(rng) for _ in range(rng.randint(3, 5))) for _ in range(rng.randint(5, 8))]
+    return headline, paragraphs
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        """Quiet: callers count requests through ``GeneratedSite.hits``."""
+
+    def do_GET(self) -> None:
+        site = self.server.site
+        path = urlsplit(self.path).path
+        with site.lock:
+            site.hits += 1
+        page = site.render(path)
+        if page is None:
+            body, status, content_type = b"<html><body>Not found</body></html>", 404, "text/html; charset=utf-8"
+        else:
+            body, content_type = page
+            status = 200
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    site: GeneratedSite
+
+
+class GeneratedSite:
+    """``with GeneratedSite(pages=1000) as site: site.base_url``; ``site.hits`` counts requests."""
+
+    def __init__(self, pages: int = 1000, port: int = 0):
+        self.pages = pages
+        self.hits = 0
+        self.lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", port), _Handler)
+        self._server.site = self
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="generated-site", daemon=True)
+
+    def __enter__(self) -> GeneratedSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def article_url(self, number: int) -> str:
+        return f"{self.base_url}/news/{number}"
+
+    def render(self, path: str) -> tuple[bytes, str] | None:
+        if path == "/robots.txt":
+            return f"User-agent: *\nDisallow: /private/\nSitemap: {self.base_url}/sitemap.xml\n".encode(), "text/plain"
+        if path == "/sitemap.xml":
+            return self._sitemap(), "application/xml"
+        if path in ("/", "/latest"):
+            return self._listing(1), "text/html; charset=utf-8"
+        if path.startswith("/latest/") and path[8:].isdigit():
+            return self._listing(int(path[8:])), "text/html; charset=utf-8"
+        if path.startswith("/news/") and path[6:].isdigit() and 1 <= int(path[6:]) <= self.pages:
+            return self._article(int(path[6:])), "text/html; charset=utf-8"
+        return None
+
+    def _listing(self, page: int) -> bytes:
+        first = (page - 1) * PER_PAGE + 1
+        numbers = range(first, min(first + PER_PAGE, self.pages + 1))
+        items = "".join(f'<li><a href="/news/{n}">{article_text(n)[0]}</a></li>' for n in numbers)
+        more = f'<a rel="next" href="/latest/{page + 1}">Older stories</a>' if numbers.stop <= self.pages else ""
+        return (
+            f"<!DOCTYPE html><html lang='en'><head><title>Latest, page {page}</title>"
+            f'<meta property="og:type" content="website"></head>'
+            f"<body><h1>Latest news</h1><ul>{items}</ul>{more}</body></html>"
+        ).encode()
+
+    def _article(self, number: int) -> bytes:
+        headline, paragraphs = article_text(number)
+        published = _EPOCH + timedelta(hours=number)
+        metadata = {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": headline,
+            "datePublished": published.isoformat(),
+            "author": {"@type": "Person", "name": f"Reporter {number % 17}"},
+        }
+        body = "".join(f"<p>{p}</p>" for p in paragraphs)
+        return (
+            f"<!DOCTYPE html><html lang='en'><head><title>{headline} | Generated Gazette</title>"
+            f'<link rel="canonical" href="{self.article_url(number)}">'
+            f'<meta property="og:type" content="article">'
+            f'<script type="application/ld+json">{json.dumps(metadata)}</script></head>'
+            f'<body><nav><a href="/">Home</a></nav><article><h1>{headline}</h1>'
+            f'<time datetime="{published.isoformat()}">{published:%d %B %Y}</time>{body}</article>'
+            f'<aside><a href="/news/{number % self.pages + 1}">Next story</a></aside></body></html>'
+        ).encode()
+
+    def _sitemap(self) -> bytes:
+        urls = "".join(f"<url><loc>{self.article_url(n)}</loc></url>" for n in range(1, self.pages + 1))
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+        ).encode()
