@@ -545,6 +545,8 @@ def choose_title(
 ) -> str | None:
     """The visible headline when the page's metadata agrees with it, else the cleaned metadata title.
 
+    ``metadata_titles`` is in trust order and ends with trafilatura's guess.
+
     The h1 is what readers see and carries no site suffix, but pages also use
     h1 for logos and section names; metadata titles (JSON-LD headline,
     og:title, <title>) are reliable about *what* the headline is but often
@@ -554,8 +556,12 @@ def choose_title(
     sites.discard("")
     h1s = [h for h in h1_texts if h and len(h.split()) <= 40 and not _is_site(h, sites)]
     metadata = [m for m in metadata_titles if m]
+    # The last metadata title is trafilatura's, itself cut from <title>: not an
+    # independent witness of where the headline ends.
+    witnesses = metadata_titles[:-1]
     cleaned = [
-        clean_title(m, site_names=site_names, headlines=[o for o in metadata if o is not m], host=host) for m in metadata
+        clean_title(m, site_names=site_names, headlines=[o for o in witnesses if o and o is not m], host=host)
+        for m in metadata
     ]
     cleaned = [c for c in cleaned if c and not _is_site(c, sites)]
 
