@@ -13,7 +13,7 @@ from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.settings import Extractor, set_date_params
 
-from .body import clean_paragraphs, containment, normalise_paragraph, shingles, word_tokens
+from .body import clean_paragraphs, containment, count_words, normalise_paragraph, shingles, word_tokens
 from .charset import decode_html, repair_mojibake
 from .language import guess_language
 from .metadata import read_metadata
@@ -96,15 +96,15 @@ def extract_article(html: bytes | str, url: str, *, http_charset: str | None = N
     document = _run_trafilatura(tree, _OPTIONS, url)
     metadata = read_metadata(tree, url, document)
     paragraphs = _paragraphs(document)
-    recall_words = sum(len(p.split()) for p in paragraphs)
+    recall_words = sum(count_words(p) for p in paragraphs)
     if recall_words * _SECOND_OPINION_RATIO < _page_words(tree):
         balanced = _paragraphs(_run_trafilatura(tree, _BALANCED_OPTIONS, url))
-        if sum(len(p.split()) for p in balanced) > _SECOND_OPINION_RATIO * recall_words:
+        if sum(count_words(p) for p in balanced) > _SECOND_OPINION_RATIO * recall_words:
             paragraphs = balanced
     paragraphs = _prefer_json_ld_body(paragraphs, metadata.json_ld_body)
     paragraphs = _drop_title_echo(paragraphs, metadata.title)
     body = "\n\n".join(paragraphs)
-    word_count = len(body.split())
+    word_count = count_words(body)
 
     page = _page_signals(tree)
     if word_count < MIN_WORDS:
@@ -181,7 +181,7 @@ _VISIBLE_TEXT = etree.XPath(
 
 def _page_words(tree: HtmlElement) -> int:
     """Words a reader could see anywhere on the page: an upper bound for any extraction."""
-    return sum(len(text.split()) for text in _VISIBLE_TEXT(tree))
+    return sum(count_words(text) for text in _VISIBLE_TEXT(tree))
 
 
 _date_params_day: list[date] = []
@@ -217,15 +217,15 @@ def _prefer_json_ld_body(paragraphs: list[str], json_ld_body: str | None) -> lis
             return paragraphs
     text = html_lib.unescape(text)
     candidate = clean_paragraphs(re.split(r"\n+|\r+", text))
-    candidate_tokens = word_tokens(" ".join(candidate))
-    current_tokens = word_tokens(" ".join(paragraphs))
-    if len(candidate_tokens) < MIN_WORDS:
+    candidate_words = count_words(" ".join(candidate))
+    current_words = count_words(" ".join(paragraphs))
+    if candidate_words < MIN_WORDS:
         return paragraphs
-    if len(current_tokens) < MIN_WORDS:
+    if current_words < MIN_WORDS:
         return candidate
-    candidate_shingles = shingles(candidate_tokens)
-    current_shingles = shingles(current_tokens)
-    if len(candidate_tokens) >= 1.1 * len(current_tokens) and containment(current_shingles, candidate_shingles) >= 0.6:
+    candidate_shingles = shingles(word_tokens(" ".join(candidate)))
+    current_shingles = shingles(word_tokens(" ".join(paragraphs)))
+    if candidate_words >= 1.1 * current_words and containment(current_shingles, candidate_shingles) >= 0.6:
         return candidate
     return paragraphs
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalise_paragraph", "clean_paragraphs", "shingles", "containment", "word_tokens"]
+__all__ = ["clean_paragraphs", "containment", "count_words", "normalise_paragraph", "shingles", "word_tokens"]
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"), None)
 _WORD = re.compile(r"\w+")
@@ -84,6 +84,20 @@ def normalise_paragraph(text: str) -> str:
 
 def word_tokens(text: str) -> list[str]:
     return _WORD.findall(text)
+
+
+# Han and kana are written without spaces; about two characters make a word.
+_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CHARS_PER_UNSPACED_WORD = 2
+
+
+def count_words(text: str) -> int:
+    """Whitespace-separated words, with Chinese/Japanese runs counted by characters."""
+    unspaced = len(_UNSPACED_SCRIPT.findall(text))
+    if not unspaced:
+        return len(text.split())
+    spaced = len(_UNSPACED_SCRIPT.sub(" ", text).split())
+    return spaced + unspaced // _CHARS_PER_UNSPACED_WORD
 
 
 def clean_paragraphs(paragraphs: list[str]) -> list[str]:

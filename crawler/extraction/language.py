@@ -22,9 +22,22 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 _WORD = re.compile(r"\w+")
 
 
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+
+
 def guess_language(text: str) -> str | None:
     """ISO 639-1 code of the best-matching stopword list, or None when nothing is convincing."""
-    words = [w.lower() for w in _WORD.findall(text[:20000])]
+    sample = text[:20000]
+    letters = sum(ch.isalpha() for ch in sample) or 1
+    if len(_KANA.findall(sample)) > 0.1 * letters:
+        return "ja"
+    if len(_HANGUL.findall(sample)) > 0.3 * letters:
+        return "ko"
+    if len(_HAN.findall(sample)) > 0.3 * letters:
+        return "zh"
+    words = [w.lower() for w in _WORD.findall(sample)]
     if len(words) < 20:
         return None
     counts = Counter(words)

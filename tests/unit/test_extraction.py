@@ -216,3 +216,13 @@ def test_odd_markup_is_a_clean_rejection_not_a_crash(html: str) -> None:
     assert isinstance(result, (Article, Rejection))
     if isinstance(result, Rejection):
         assert result.reason in {"too-little-text", "listing-page", "not-html", "parse-failed", "empty"}
+
+
+def test_chinese_article_is_not_too_little_text() -> None:
+    # No spaces between words: counting whitespace tokens would reject it.
+    result = extract_article(load("chinese_article.html"), "https://jiangcheng.example/library")
+    assert isinstance(result, Article), result
+    assert result.title == "城市图书馆重新开放"
+    assert "新馆增设了期刊阅览室和少儿阅读区" in result.text
+    assert result.word_count >= 60
+    assert result.language == "zh"
