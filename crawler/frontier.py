@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.core.scheduler import BaseScheduler
 
+from crawler.normalize import canonical_url
 from crawler.sources import parse_duration
 from storage import frontier
 from storage import runs as run_log
@@ -85,7 +86,10 @@ class FrontierScheduler(BaseScheduler):
             return frontier.has_pending(session, self.source)
 
     def enqueue_request(self, request: Request) -> bool:
-        if request.dont_filter or "frontier_url" in request.meta:
+        frontier_url = request.meta.get("frontier_url")
+        if frontier_url is not None and request.url != frontier_url and not request.dont_filter:
+            return self._enqueue_redirect(request, frontier_url)
+        if request.dont_filter or frontier_url is not None:
             # Retries and explicit re-requests: already in the frontier (or deliberately outside it).
             self.in_memory.append(request)
             return True
@@ -108,6 +112,25 @@ class FrontierScheduler(BaseScheduler):
         )
         self.stats.inc_value("newsdesk/frontier/added" if added else "newsdesk/frontier/already_done")
         return bool(added)
+
+    def _enqueue_redirect(self, request: Request, frontier_url: str) -> bool:
+        """A redirect to a URL this crawl already has is a duplicate: closed here, not fetched."""
+        target = canonical_url(request.url)
+        if target not in self.known:
+            self.known.add(target)
+            self.in_memory.append(request)
+            return True
+
+        def close_as_duplicate(session) -> None:
+            reason = f"redirects to {target}, already in this crawl"
+            run_log.record_fetch(
+                session, self.run_id, url=frontier_url, status=None, bytes=None, outcome="duplicate", reason=reason
+            )
+            frontier.complete(session, self.source, frontier_url, outcome="duplicate", run_id=self.run_id)
+
+        run_in_transaction(self.sessions, close_as_duplicate)
+        self.stats.inc_value("newsdesk/outcome/duplicate")
+        return False
 
     def next_request(self) -> Request | None:
         if self.in_memory:
