@@ -135,14 +135,15 @@ def _cluster(
     now: datetime,
 ) -> int:
     keys = dedup.band_keys(signature) if signature is not None else []
-    dedup.replace_keys(conn, article_id, keys)
+    dedup.replace_keys(conn, article_id, keys, had_keys=current_cluster_id is not None)
     matches = set()
     if signature is not None:
+        # Identical bodies have identical signatures, so this also finds exact copies.
         matches.update(
             dedup.find_near_duplicates(conn, article_id, signature, keys, threshold=threshold)
         )
-    # Identical bodies in other sources are the same story even when too short for MinHash.
-    if hash_identifies:
+    elif hash_identifies:
+        # Identical bodies in other sources are the same story even when too short for MinHash.
         matches.update(
             conn.execute(
                 sa.select(Article.id).where(Article.content_hash == hash_, Article.id != article_id)

@@ -202,9 +202,16 @@ def band_keys(signature: np.ndarray) -> list[tuple[int, int]]:
 # --- persistence ------------------------------------------------------------------------------
 
 
-def replace_keys(session: Session | sa.Connection, article_id: int, keys: Sequence[tuple[int, int]]) -> None:
-    """Make ``keys`` the article's LSH keys (idempotent)."""
-    session.execute(sa.delete(DedupKey).where(DedupKey.article_id == article_id))
+def replace_keys(
+    session: Session | sa.Connection,
+    article_id: int,
+    keys: Sequence[tuple[int, int]],
+    *,
+    had_keys: bool = True,
+) -> None:
+    """Make ``keys`` the article's LSH keys (idempotent); ``had_keys=False`` for a new article."""
+    if had_keys:
+        session.execute(sa.delete(DedupKey).where(DedupKey.article_id == article_id))
     if keys:
         table = DedupKey.__table__
         session.execute(
