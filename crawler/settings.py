@@ -36,7 +36,33 @@ DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 NEWSDESK_BLOCK_PRIVATE_ADDRESSES = True
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,
+    # Politeness and limits (see the block below): RFC 9309 robots.txt in place of Scrapy's.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.politeness.RobotsTxtPolicy": 100,
+    # Above RetryMiddleware (550), so it sees 429/503 with Retry-After first.
+    "crawler.politeness.RetryAfterMiddleware": 560,
+    # Names the reason when a body is cut at DOWNLOAD_MAXSIZE ("body over 10 MB").
+    "crawler.politeness.BodySizeLimit": 570,
 }
+
+# --- Politeness and limits (crawler/politeness.py) ----------------------------------------------
+# Only this many bytes of a robots.txt are parsed (RFC 9309 asks for at least 500 KiB).
+NEWSDESK_ROBOTSTXT_MAX_BYTES = 512 * 1024
+# Honour Retry-After on 429 and 503: pause the host, then send the request again.
+NEWSDESK_RETRY_AFTER_ENABLED = True
+# Longest pause a Retry-After can impose, in seconds; longer asks are cut to this.
+NEWSDESK_MAX_RETRY_AFTER = 300
+# How many Retry-After waits one request gets before its 429/503 is final.
+NEWSDESK_RETRY_AFTER_TIMES = 3
+# Fan-out caps: what is cut is counted in stats (newsdesk/capped/...) and logged once per document.
+# Child sitemaps followed from one sitemap index.
+NEWSDESK_MAX_SITEMAPS_PER_INDEX = 500
+# Page URLs taken from one sitemap (the sitemap protocol's own limit is 50,000).
+NEWSDESK_MAX_URLS_PER_SITEMAP = 50_000
+# Entries taken from one RSS/Atom feed.
+NEWSDESK_MAX_FEED_ENTRIES = 1_000
+# In-scope links followed from one page; a page with 200,000 links cannot flood the frontier.
+NEWSDESK_MAX_LINKS_PER_PAGE = 2_000
 
 # --- Frontier (crash-safe, incremental crawling) -------------------------------------------------
 SCHEDULER = "crawler.frontier.FrontierScheduler"

@@ -179,9 +179,13 @@ class NewsSpider(scrapy.Spider):
         if sitemap is None:
             yield self.outcome(response.url, "error", "not a sitemap", response.status, len(response.body), response.meta)
             return
-        for entry in sitemap.entries:
-            if entry.url not in self.scope:
-                continue
+        if sitemap.is_index:
+            limit = self.settings.getint("NEWSDESK_MAX_SITEMAPS_PER_INDEX")
+        else:
+            limit = self.settings.getint("NEWSDESK_MAX_URLS_PER_SITEMAP")
+        entries = [entry for entry in sitemap.entries if entry.url in self.scope]
+        entries = self._capped(entries, limit, "sitemaps_per_index" if sitemap.is_index else "urls_per_sitemap", response.url)
+        for entry in entries:
             if sitemap.is_index:
                 yield self.request_for(entry.url, kind="sitemap", priority=HUB_PRIORITY)
                 continue
@@ -198,9 +202,19 @@ class NewsSpider(scrapy.Spider):
         except FeedRefused as exc:
             yield self.outcome(response.url, "error", str(exc), response.status, len(response.body), response.meta)
             return
-        for entry in entries:
-            if entry.url in self.scope:
-                yield self.page_request(entry.url, lastmod=entry.published_at)
+        entries = [entry for entry in entries if entry.url in self.scope]
+        limit = self.settings.getint("NEWSDESK_MAX_FEED_ENTRIES")
+        for entry in self._capped(entries, limit, "feed_entries", response.url):
+            yield self.page_request(entry.url, lastmod=entry.published_at)
+
+    def _capped(self, items: list, limit: int, what: str, document_url: str) -> list:
+        """The first ``limit`` items (0: no limit); what is cut is counted and logged once."""
+        if limit <= 0 or len(items) <= limit:
+            return items
+        cut = len(items) - limit
+        self.crawler.stats.inc_value(f"newsdesk/capped/{what}", cut)
+        logger.warning("%s lists %d %s; following the first %d", document_url, len(items), what.replace("_", " "), limit)
+        return items[:limit]
 
     def parse_page(self, response: Response) -> Iterator[scrapy.Request | PageItem | FetchOutcome]:
         page = page_from_response(response)
@@ -215,9 +229,10 @@ class NewsSpider(scrapy.Spider):
                 for feed_url in advertised_feeds(response.text, response.url):
                     if feed_url in self.scope:
                         yield self.request_for(feed_url, kind="feed", priority=HUB_PRIORITY)
-            for link in self.link_extractor.extract_links(response):
-                if link.url in self.scope:
-                    yield self.page_request(link.url)
+            links = [link.url for link in self.link_extractor.extract_links(response) if link.url in self.scope]
+            limit = self.settings.getint("NEWSDESK_MAX_LINKS_PER_PAGE")
+            for link_url in self._capped(links, limit, "links_per_page", response.url):
+                yield self.page_request(link_url)
         if not self.is_article_candidate(page.url):
             yield self.outcome(
                 page.url, "not-an-article", "URL matches no article rule", page.status, len(page.body), response.meta
@@ -257,7 +272,8 @@ class NewsSpider(scrapy.Spider):
             response = failure.value.response
             yield self.outcome(url, "error", f"HTTP {response.status}", response.status, len(response.body), meta)
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
-            yield self.outcome(url, "skipped-by-robots", "forbidden by robots.txt", meta=meta)
+            # "Forbidden by robots.txt", or "robots.txt unavailable (HTTP 503): retry later".
+            yield self.outcome(url, "skipped-by-robots", failure.getErrorMessage(), meta=meta)
         elif failure.check(IgnoreRequest):
             yield self.outcome(url, "skipped", failure.getErrorMessage() or "request ignored", meta=meta)
         else:

@@ -1,0 +1,34 @@
+"""Pytest wiring for the reliability suite: the results fixture and the one summary table."""
+
+from __future__ import annotations
+
+import pytest
+from reliability_kit import RESULTS, Results
+
+
+@pytest.fixture(scope="session")
+def results() -> Results:
+    return RESULTS
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    r = RESULTS
+    if not r.rows:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("newsdesk reliability")
+    width_case = max(len(row.case) for row in r.rows)
+    width_expected = max(len(row.expected) for row in r.rows)
+    write(f"{'case':<{width_case}}  {'expected':<{width_expected}}  observed")
+    for row in r.rows:
+        mark = "" if row.passed else "  <-- FAILED"
+        observed = row.observed if len(row.observed) <= 100 else row.observed[:97] + "..."
+        write(f"{row.case:<{width_case}}  {row.expected:<{width_expected}}  {observed}{mark}")
+    write("")
+    write(
+        f"inputs tried: {len(r.rows)}   crawls: {r.crawls}   crawl crashes: {r.crashes}   "
+        f"articles lost: {r.articles_lost}   duplicate rows: {r.duplicate_rows}   "
+        f"requests to forbidden addresses: {r.forbidden_requests}"
+    )
+    if r.peak_rss_mb:
+        write("peak crawl RSS: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in sorted(r.peak_rss_mb.items())))

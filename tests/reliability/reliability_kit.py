@@ -1,0 +1,306 @@
+"""The reliability suite's machinery (imported as ``reliability_kit``; conftest.py wires it into pytest): a hostile loopback server, a crawl runner, a results table.
+
+``HostileServer`` is one ThreadingHTTPServer on 127.0.0.1 with a route per case: every case lives
+under ``/c/<case>/``, where ``/c/<case>/`` is a listing that links to the case's hostile URL
+(``bad``) and to a normal article (``ok``). The article is how each case shows the crawl went on.
+Every request is counted per path, so a test can assert that something was never fetched.
+
+Each test reports a row to the session's ``Results``; ``pytest_terminal_summary`` prints them as
+one table with totals (inputs tried, crawl crashes, articles lost, duplicate rows, requests to
+forbidden addresses, peak memory).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from crawler.demo.generated import article_text
+
+REPO = Path(__file__).resolve().parents[2]
+#: Log lines that mean the crawl itself broke on an input (not an input refused with a reason).
+CRASH_PATTERNS = re.compile(r"Spider error processing|Error processing \{|Unhandled error in Deferred|Error caught on signal")
+
+# -- results ------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class CaseResult:
+    case: str
+    expected: str
+    observed: str
+    passed: bool = True
+
+
+@dataclasses.dataclass
+class Results:
+    rows: list[CaseResult] = dataclasses.field(default_factory=list)
+    crawls: int = 0
+    crashes: int = 0
+    articles_lost: int = 0
+    duplicate_rows: int = 0
+    forbidden_requests: int = 0
+    peak_rss_mb: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def add(self, case: str, expected: str, observed: str, passed: bool = True) -> None:
+        self.rows.append(CaseResult(case, expected, observed, passed))
+
+
+#: The session's results: one object however many test modules import this.
+RESULTS = Results()
+
+
+# -- the hostile server -------------------------------------------------------------------------
+
+Route = Callable[["HostileHandler", str], None]
+
+
+def article_html(title_seed: str, number: int) -> bytes:
+    """A normal news article, unique per ``number``."""
+    headline, paragraphs = article_text(number)
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{headline}</title><meta property='og:type' content='article'>"
+        "<meta property='article:published_time' content='2026-03-01T10:00:00+00:00'></head>"
+        f"<body><article><h1>{headline}</h1><p>By Case Reporter ({title_seed})</p>{body}</article></body></html>"
+    ).encode()
+
+
+def listing_html(links: list[str], head: str = "") -> bytes:
+    items = "".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
+    return (
+        f"<!DOCTYPE html><html><head><title>Index</title><meta property='og:type' content='website'>{head}</head>"
+        f"<body><ul>{items}</ul></body></html>"
+    ).encode()
+
+
+class HostileHandler(BaseHTTPRequestHandler):
+    server: HostileServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        """Quiet; requests are counted in ``HostileServer.hits``."""
+
+    def send(self, status: int, body: bytes = b"", content_type: str | None = "text/html; charset=utf-8", **headers: str) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        if "Content-Length" not in headers and "no_length" not in headers:
+            self.send_header("Content-Length", str(len(body)))
+        headers.pop("no_length", None)
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:
+            pass
+
+    def stream(self, chunks, status: int = 200, content_type: str = "text/html", length: int | None = None) -> None:
+        """Send chunks; without ``length`` the body ends when the connection closes."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+        except OSError:
+            pass  # the crawler hung up: that is what a size limit does
+
+    def do_GET(self) -> None:
+        server = self.server
+        path = urlsplit(self.path).path
+        with server.lock:
+            server.hits[path] += 1
+        try:
+            server.dispatch(self, path)
+        except OSError:
+            pass
+
+
+class HostileServer(ThreadingHTTPServer):
+    """``routes`` maps a case name to ``fn(handler, rest)``; ``rest`` is the path after ``/c/<case>/``."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, host: str = "127.0.0.1", robots: Route | None = None):
+        super().__init__((host, 0), HostileHandler)
+        self.lock = threading.Lock()
+        self.hits: collections.Counter[str] = collections.Counter()
+        self.routes: dict[str, Route] = {}
+        self.robots = robots
+        self.sitemaps: list[str] = []
+        self.base_url = f"http://{host}:{self.server_address[1]}"
+        self._thread = threading.Thread(target=self.serve_forever, name=f"hostile-{host}", daemon=True)
+
+    def __enter__(self) -> HostileServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def case_url(self, case: str, rest: str = "") -> str:
+        return f"{self.base_url}/c/{case}/{rest}"
+
+    def hits_under(self, prefix: str) -> int:
+        with self.lock:
+            return sum(count for path, count in self.hits.items() if path.startswith(prefix))
+
+    def dispatch(self, handler: HostileHandler, path: str) -> None:
+        if path == "/robots.txt":
+            if self.robots is not None:
+                return self.robots(handler, "")
+            lines = "".join(f"Sitemap: {url}\n" for url in self.sitemaps)
+            return handler.send(200, f"User-agent: *\nDisallow: /private/\n{lines}".encode(), "text/plain")
+        match = re.fullmatch(r"/c/([^/]+)/(.*)", path)
+        if not match:
+            return handler.send(404, b"<html><body>not found</body></html>")
+        case, rest = match.groups()
+        if rest == "ok":
+            return handler.send(200, article_html(case, case_number(case)))
+        route = self.routes.get(case)
+        if rest == "" and (route is None or not getattr(route, "own_index", False)):
+            return handler.send(200, listing_html(["bad", "ok"]))
+        if route is None:
+            return handler.send(404, b"<html><body>not found</body></html>")
+        return route(handler, rest)
+
+
+def case_number(case: str) -> int:
+    """A stable article number per case (so every case's article has its own text)."""
+    return zlib.crc32(case.encode()) % 1_000_000 + 10_000
+
+
+def own_index(route: Route) -> Route:
+    """Marks a route that serves its own ``/c/<case>/`` listing."""
+    route.own_index = True  # type: ignore[attr-defined]
+    return route
+
+
+# -- running crawls -----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Crawl:
+    returncode: int
+    stderr: str
+    peak_rss_mb: float
+    seconds: float
+    database_url: str
+
+    @property
+    def crash_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if CRASH_PATTERNS.search(line)]
+
+    def fetches(self) -> list[tuple[str, int | None, str, str | None]]:
+        """(url, status, outcome, reason) of every fetch logged by the crawl runs."""
+        engine = sa.create_engine(self.database_url)
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(sa.text("SELECT url, status, outcome, reason FROM fetch_log ORDER BY id"))]
+        finally:
+            engine.dispose()
+
+    def fetches_under(self, prefix: str) -> list[tuple[str, int | None, str, str | None]]:
+        return [row for row in self.fetches() if row[0].startswith(prefix)]
+
+    def article_urls(self) -> list[str]:
+        engine = sa.create_engine(self.database_url)
+        try:
+            with engine.connect() as conn:
+                return [row[0] for row in conn.execute(sa.text("SELECT canonical_url FROM articles"))]
+        finally:
+            engine.dispose()
+
+    def stats(self) -> dict[str, str]:
+        """Scrapy's closing stats dump, read back from the log (only the newsdesk/ and count keys)."""
+        return dict(re.findall(r"'([\w/.-]+)': (\d+)", self.stderr))
+
+
+def run_crawl(
+    name: str, database_url: str, start_urls: list[str], settings: dict[str, object] | None = None, timeout: float = 180
+) -> Crawl:
+    """``scrapy crawl news`` in a subprocess; its peak RSS comes from ``os.wait4`` on that process."""
+    merged: dict[str, object] = {
+        "NEWSDESK_DATABASE_URL": database_url,
+        "NEWSDESK_BLOCK_PRIVATE_ADDRESSES": "false",
+        "AUTOTHROTTLE_ENABLED": "false",
+        "NEWSDESK_EXTRACT_WORKERS": 2,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+        "NEWSDESK_STORE_FLUSH_SECONDS": 1,
+        "LOG_LEVEL": "INFO",
+        **(settings or {}),
+    }
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "start_urls=" + ",".join(start_urls)]
+    for key, value in merged.items():
+        command += ["-s", f"{key}={value}"]
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                process.kill()
+                pid, status, usage = os.wait4(process.pid, 0)
+                break
+            time.sleep(0.05)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    crawl = Crawl(process.returncode, stderr, usage.ru_maxrss / 1024, time.monotonic() - started, database_url)
+    RESULTS.crawls += 1
+    RESULTS.peak_rss_mb[name] = max(RESULTS.peak_rss_mb.get(name, 0.0), crawl.peak_rss_mb)
+    if crawl.returncode != 0 or crawl.crash_lines:
+        RESULTS.crashes += 1
+    return crawl
+
+
+def duplicate_rows(database_url: str) -> int:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.text("SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM articles GROUP BY canonical_url) AS c")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def assert_crawl_went_on(crawl: Crawl, server: HostileServer, cases: list[str]) -> None:
+    """The crawl exited cleanly, broke on nothing, and stored every case's normal article once."""
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert not crawl.crash_lines, "\n".join(crawl.crash_lines[:10])
+    stored = set(crawl.article_urls())
+    lost = [case for case in cases if server.case_url(case, "ok") not in stored]
+    RESULTS.articles_lost += len(lost)
+    duplicates = duplicate_rows(crawl.database_url)
+    RESULTS.duplicate_rows += duplicates
+    assert not lost, f"normal articles not stored for: {lost}"
+    assert duplicates == 0
