@@ -7,6 +7,8 @@
   (the RFC asks for at least 500 KiB).
 * :class:`BodySizeLimit` gives a download cut at ``DOWNLOAD_MAXSIZE`` a reason the crawl log can
   show ("body over 10 MB"): Scrapy cancels a body without Content-Length with an empty message.
+* :class:`RedirectScope` does not follow a redirect that leaves the crawl's scope (another site,
+  or outside the start folder): links out of scope are not followed either.
 * :class:`RetryAfterMiddleware` honours ``Retry-After`` on 429 and 503: the host is paused for
   that long (capped by ``NEWSDESK_MAX_RETRY_AFTER``) and the request tried again, at most
   ``NEWSDESK_RETRY_AFTER_TIMES`` times, so a rate-limited page is late rather than lost.
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BodySizeLimit", "RetryAfterMiddleware", "RobotsTxtPolicy", "cap_robots_body", "retry_after_seconds"]
+__all__ = ["BodySizeLimit", "RedirectScope", "RetryAfterMiddleware", "RobotsTxtPolicy", "cap_robots_body", "retry_after_seconds"]
 
 
 def cap_robots_body(body: bytes, max_bytes: int) -> bytes:
@@ -222,3 +224,23 @@ class BodySizeLimit:
         limit = request.meta.get("download_maxsize", self.max_size)
         self.stats.inc_value("newsdesk/body_over_max_size")
         raise IgnoreRequest(f"body over {limit / (1024 * 1024):g} MB (DOWNLOAD_MAXSIZE){': ' + detail if detail else ''}")
+
+
+class RedirectScope:
+    """Refuses a redirect whose target is outside the spider's ``scope`` (recorded as skipped)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectScope:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get("redirect_urls"):
+            return
+        scope = getattr(self.crawler.spider, "scope", None)
+        if scope is not None and request.url not in scope:
+            self.stats.inc_value("newsdesk/redirect_out_of_scope")
+            raise IgnoreRequest(f"redirect out of the crawl's scope to {request.url}")

@@ -41,6 +41,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.politeness.RobotsTxtPolicy": 100,
     # Above RetryMiddleware (550), so it sees 429/503 with Retry-After first.
     "crawler.politeness.RetryAfterMiddleware": 560,
+    # A redirect that leaves the crawl's scope is not followed (checked before the private-address
+    # guard resolves anything).
+    "crawler.politeness.RedirectScope": 40,
     # Names the reason when a body is cut at DOWNLOAD_MAXSIZE ("body over 10 MB").
     "crawler.politeness.BodySizeLimit": 570,
 }
