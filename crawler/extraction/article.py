@@ -51,7 +51,7 @@ _OPTIONS = Extractor(recall=True, **_SHARED_OPTIONS)
 # Balanced mode second opinion: recall mode trusts its own long-enough result and
 # skips the readability/justext comparison, so it can settle on one block of a
 # page whose article is spread over several. Only run when it could matter.
-_BALANCED_OPTIONS = Extractor(**_SHARED_OPTIONS)
+_BALANCED_OPTIONS = Extractor(**{**_SHARED_OPTIONS, "with_metadata": False})
 # Take the balanced text when it is this many times longer than the recall text.
 _SECOND_OPINION_RATIO = 2
 
@@ -174,14 +174,21 @@ def _run_trafilatura(tree: HtmlElement, options: Extractor, url: str) -> Documen
         return None
 
 
-_VISIBLE_TEXT = etree.XPath(
-    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
-)
+_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template"})
 
 
 def _page_words(tree: HtmlElement) -> int:
     """Words a reader could see anywhere on the page: an upper bound for any extraction."""
-    return sum(count_words(text) for text in _VISIBLE_TEXT(tree))
+    body = tree.find(".//body")
+    if body is None:
+        body = tree
+    texts: list[str] = []
+    for element in body.iter():
+        if element.text and element.tag not in _INVISIBLE_TAGS:
+            texts.append(element.text)
+        if element.tail:
+            texts.append(element.tail)
+    return count_words(" ".join(texts))
 
 
 _date_params_day: list[date] = []
@@ -191,7 +198,7 @@ def _refresh_date_params() -> None:
     """htmldate's max_date is frozen into the options object: move it on in long-lived workers."""
     today = date.today()
     if not _date_params_day or _date_params_day[0] != today:
-        _OPTIONS.date_params = _BALANCED_OPTIONS.date_params = set_date_params(True)
+        _OPTIONS.date_params = set_date_params(True)
         _date_params_day[:] = [today]
 
 
