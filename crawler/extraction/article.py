@@ -71,8 +71,20 @@ _TAG_LIKE = re.compile(rb"<\s*(?:!doctype|html|head|body|div|p|meta|title|articl
 
 
 def extract_article(html: bytes | str, url: str, *, http_charset: str | None = None) -> Article | Rejection:
-    """Read one page. Never raises for bad input: a page that is not an article is a Rejection."""
+    """Read one page. Never raises for bad input: a page that is not an article is a Rejection.
+
+    ``http_charset`` is the charset of the HTTP Content-Type header (or the whole
+    header); it is checked against the bytes rather than trusted.
+    """
     url = url or ""
+    try:
+        return _extract(html, url, http_charset)
+    except Exception as error:  # one hostile page must not take down a crawl worker
+        logger.warning("extraction failed on %s", url, exc_info=True)
+        return Rejection("extraction-failed", f"{type(error).__name__}: {error}"[:200])
+
+
+def _extract(html: bytes | str, url: str, http_charset: str | None) -> Article | Rejection:
     if isinstance(html, bytes):
         rejection = _reject_bytes(html)
         if rejection is not None:
@@ -146,8 +158,8 @@ def _reject_bytes(body: bytes) -> Rejection | None:
         if head.startswith(signature):
             return Rejection("not-html", f"binary signature {signature[:8]!r}")
     sample = body[:4096]
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None  # UTF-16 with a BOM: NULs are expected
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        return None  # UTF-16: NULs are expected
     if sample.count(0) > len(sample) // 10:
         return Rejection("not-html", "NUL bytes dominate")
     return None

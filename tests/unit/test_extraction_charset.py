@@ -121,3 +121,12 @@ def test_western_header_on_undeclared_cyrillic_body(http_charset: str) -> None:
 def test_western_header_keeps_western_text() -> None:
     body = "<html><body><p>Cr\u00e8me br\u00fbl\u00e9e \u00e0 la fran\u00e7aise, d\u00e9j\u00e0 vu.</p></body></html>".encode("cp1252")
     assert "Crème brûlée à la française, déjà vu." in decode_html(body, "iso-8859-1")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_utf16_pages_decode(codec: str) -> None:
+    # "utf-16" writes a BOM; the -le/-be variants do not.
+    body = load("utf8_french.html").decode("utf-8").replace('<meta charset="utf-8">', "").encode(codec)
+    result = extract_article(body, "https://mediatheque.example/a")
+    assert isinstance(result, Article), result
+    assert result.title == FRENCH_TITLE

@@ -212,3 +212,19 @@ def test_logo_h1_is_not_the_title() -> None:
         "<h1>Town Gazette</h1>",
     )
     assert extract(html).title == "Pool stays open for three summers"
+
+
+def test_malformed_json_ld_values_are_ignored() -> None:
+    head = (
+        "<title>Pool stays open</title>"
+        '<script type="application/ld+json">{"@type":["NewsArticle"],"@graph":"nonsense","author":5,'
+        '"image":42,"keywords":{"a":1},"datePublished":["2024-05-01"],"headline":{"x":1},'
+        '"articleSection":null,"mainEntityOfPage":{"@id":7}}</script>'
+        '<script type="application/ld+json">[1, "two", null, {"@type": "Person"}]</script>'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Trailing comma",}</script>'
+    )
+    article = extract(page(head), "https://town.example/pool")
+    assert article.title == "Pool stays open"
+    assert article.authors == ()
+    assert article.tags == ()
+    assert article.image_url is None
