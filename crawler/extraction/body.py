@@ -30,6 +30,7 @@ _LABEL_ONLY = re.compile(
     r"|\d+ comments?|tags?|topics?|image|photo|video|watch|getty images|reuters|ap|afp|skip to (?:main )?content"
     r"|table of contents|contents|in this article|on this page|jump to(?: section)?|skip to(?: main)? content"
     r"|learn more|get started|shop now|buy now|see details|view details|see more|view more|show more|load more"
+    r"|opens? in (?:a )?new (?:window|tab)|sign me up|get (?:the )?deal|subscribe(?: now)?|sign (?:up|in)(?: now)?|log ?in|register"
     r"|back to top|loading(?:\.\.\.|…)?|close|menu|search|published|updated|posted(?: on| by)?|last updated)\s*[:.!…]*$",
     re.I,
 )
@@ -60,7 +61,15 @@ _AFFILIATE = re.compile(
     r"|as an amazon associate)\b",
     re.I,
 )
-_ADVERT_LABEL = re.compile(r"^(?:advertisement|advertising|sponsored|ad)\b\W+\w+(?:\W+\w+){0,4}\W*$", re.I)
+_ADVERT_LABEL = re.compile(r"^(?:advertisement|sponsored|ad)\W+(?:continue|scroll|story continues|article continues)\b", re.I)
+# Consent-panel prose: cookie categories described in terms of websites and tracking.
+_COOKIE_WORD = re.compile(r"\bcookies?\b", re.I)
+_COOKIE_TECH = re.compile(
+    r"\b(?:websites?|browsers?|consent|visitors?|analytics|functionality|third[- ]party|opt[- ]out|gdpr|tracking|personali[sz]ed ads)\b",
+    re.I,
+)
+_AGREE_BY_ACTION = re.compile(r"^by (?:signing up|subscribing|clicking|continuing|registering|submitting|using this)\b.{0,200}\bagree", re.I)
+_CREDIT = re.compile(r"^(?:(?:photo|image|picture)\s+)?credits?\s*:\s*\S", re.I)
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}))|\ball rights reserved\b", re.I)
 # "0:00 / 13:56", "00:00 - 45:12": a media player's position and duration.
 _TIME_RUN = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?\s*(?:/|of|-|–|\|)?\s*\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
@@ -161,6 +170,12 @@ def is_boilerplate(paragraph: str) -> bool:
     if count <= 80 and _COMMENT_WORD.search(paragraph) and _COMMENT_POLICY.search(paragraph):
         return True
     if count <= 80 and _COOKIE.search(paragraph):
+        return True
+    if count <= 150 and len(_COOKIE_WORD.findall(paragraph)) >= 2 and len(set(m.lower() for m in _COOKIE_TECH.findall(paragraph))) >= 2:
+        return True
+    if count <= 60 and _AGREE_BY_ACTION.match(paragraph):
+        return True
+    if count <= 8 and _CREDIT.match(paragraph):
         return True
     if count <= 40 and (_NEWSLETTER.search(paragraph) or _SUBSCRIBED.search(paragraph)):
         return True

@@ -28,6 +28,11 @@ BOILERPLATE = [
     "Updated Mar 12, 2024 at 10:31 am EST",
     "5 min read",
     "Table of Contents",
+    "Opens in a new window",
+    "Photo credit: Jane Roe",
+    "By signing up, you agree to receive marketing emails and accept our privacy terms.",
+    "Functional cookies help perform certain functions like sharing website content on social media and "
+    "collecting feedback. Analytics cookies help us understand how visitors interact with the website.",
 ]
 
 ARTICLE_TEXT = [
@@ -39,6 +44,9 @@ ARTICLE_TEXT = [
     "Published in 1891, the first issue reported on the new railway station.",
     "Advertising revenue fell by a fifth in the third quarter, the company said.",
     "Read the full report on the council's website before the hearing on Monday evening.",
+    "Advertising Costs and Influencer Marketing Comparison",
+    "Source: 2023 national health insurance report",
+    "The cookies were baked by volunteers, and the website for the fair listed every recipe they used.",
 ]
 
 
