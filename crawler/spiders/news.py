@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from crawler.discovery.pagetype import classify_page
 from crawler.discovery.scope import CrawlScope
-from crawler.discovery.sitemaps import parse_w3c_datetime, read_sitemap
+from crawler.discovery.sitemaps import SitemapRefused, parse_w3c_datetime, read_sitemap
 from crawler.discovery.feeds import FeedRefused, advertised_feeds, read_feed
 from crawler.items import FetchOutcome, PageItem
 from crawler.middlewares import RefusedAddress
@@ -175,7 +175,11 @@ class NewsSpider(scrapy.Spider):
         logger.info("no robots.txt sitemaps for %s: %s", failure.request.url, failure.getErrorMessage())
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request | FetchOutcome]:
-        sitemap = read_sitemap(response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        try:
+            sitemap = read_sitemap(response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        except SitemapRefused as exc:
+            yield self.outcome(response.url, "error", str(exc), response.status, len(response.body), response.meta)
+            return
         if sitemap is None:
             yield self.outcome(response.url, "error", "not a sitemap", response.status, len(response.body), response.meta)
             return

@@ -5,7 +5,7 @@ import gzip
 import pytest
 
 from crawler.discovery.scope import CrawlScope, InvalidStartUrl
-from crawler.discovery.sitemaps import read_sitemap
+from crawler.discovery.sitemaps import SitemapRefused, read_sitemap
 
 URLSET = b"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -48,13 +48,19 @@ def test_gzipped_sitemap_is_read_and_a_bomb_refused():
     assert read_sitemap(bomb, max_size=1_000_000) is None
 
 
-def test_external_entities_are_not_resolved(tmp_path):
+def test_sitemaps_declaring_entities_are_refused(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOPSECRET")
     xxe = f"""<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file://{secret}">]>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://a.example/&x;</loc></url></urlset>"""
-    sitemap = read_sitemap(xxe.encode(), max_size=10_000)
-    assert all("TOPSECRET" not in e.url for e in sitemap.entries)
+    with pytest.raises(SitemapRefused, match="entities"):
+        read_sitemap(xxe.encode(), max_size=10_000)
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE u [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        '<urlset><url><loc>https://a.example/&b;</loc></url><url><loc>https://a.example/plain</loc></url></urlset>'
+    )
+    with pytest.raises(SitemapRefused):
+        read_sitemap(laughs.encode(), max_size=10_000)
 
 
 def test_garbage_is_not_a_sitemap():
