@@ -226,3 +226,27 @@ def test_chinese_article_is_not_too_little_text() -> None:
     assert "新馆增设了期刊阅览室和少儿阅读区" in result.text
     assert result.word_count >= 60
     assert result.language == "zh"
+
+
+def test_unlabelled_related_links_box_is_not_in_the_body() -> None:
+    paragraphs = "".join(
+        f"<p>Part {n}: the council said the harbour works would continue through the winter, with the eastern "
+        f"quay closed to traffic until the new stones are set and tested by engineers.</p>"
+        for n in range(1, 7)
+    )
+    box = (
+        "<div><strong>More on this story</strong><ul>"
+        "<li><a href='/a'>Ferry timetable changes for the summer season</a></li>"
+        "<li><a href='/b'>Council approves new cycle lane plan for the riverside</a></li>"
+        "<li><a href='/c'>Fishing quotas cut again as cod stocks stay low</a></li></ul></div>"
+    )
+    cut = paragraphs.index("<p>Part 4")
+    html = (
+        "<html><head><title>Harbour works</title></head><body><div><h1>Harbour works continue</h1>"
+        + paragraphs[:cut] + box + paragraphs[cut:] + "</div></body></html>"
+    )
+    result = extract_article(html, "https://harbour.example/works")
+    assert isinstance(result, Article), result
+    assert "Part 1:" in result.text and "Part 6:" in result.text
+    for snippet in ("More on this story", "Ferry timetable", "cycle lane", "Fishing quotas"):
+        assert snippet not in result.text
