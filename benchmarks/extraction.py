@@ -71,7 +71,16 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+    }
+)
 
 
 def fold(text: str | None) -> str:
@@ -80,7 +89,12 @@ def fold(text: str | None) -> str:
 
 
 def score_page(
-    predicted: str, title: str | None, day: str | None, authors: str | None, millis: float, truth: dict
+    predicted: str,
+    title: str | None,
+    day: str | None,
+    authors: str | None,
+    millis: float,
+    truth: dict,
 ) -> PageScore:
     precision, recall = score_text(predicted, truth.get("articleBody") or "")
     flat = collapse(predicted)
@@ -96,10 +110,14 @@ def score_page(
         with_total=len(with_snippets),
         without_hits=sum(collapse(s) not in flat for s in without_snippets),
         without_total=len(without_snippets),
-        title_match=None if not true_title else collapse(title or "") == collapse(true_title),
+        title_match=None
+        if not true_title
+        else collapse(title or "") == collapse(true_title),
         title_match_folded=None if not true_title else fold(title) == fold(true_title),
         date_match=None if not true_date else day == true_date,
-        author_match=None if not truth.get("author") else fold(authors).casefold() == fold(truth["author"]).casefold(),
+        author_match=None
+        if not truth.get("author")
+        else fold(authors).casefold() == fold(truth["author"]).casefold(),
         millis=millis,
     )
 
@@ -125,14 +143,24 @@ def run_trafilatura(html: bytes, url: str) -> tuple[str, str | None, str | None]
     metadata = trafilatura.extract_metadata(html, default_url=url)
     title = metadata.title if metadata is not None else None
     day = metadata.date if metadata is not None else None
-    authors = metadata.author.replace("; ", ", ") if metadata is not None and metadata.author else None
+    authors = (
+        metadata.author.replace("; ", ", ")
+        if metadata is not None and metadata.author
+        else None
+    )
     return text, title, day, authors, millis
 
 
 def _timed(function, html: bytes, url: str):
     started = time.perf_counter()
     text, title, day, authors, *millis = function(html, url)
-    return text, title, day, authors, millis[0] if millis else (time.perf_counter() - started) * 1000
+    return (
+        text,
+        title,
+        day,
+        authors,
+        millis[0] if millis else (time.perf_counter() - started) * 1000,
+    )
 
 
 def evaluate(job: tuple[str, str, dict]) -> tuple[str, PageScore, PageScore]:
@@ -145,13 +173,17 @@ def evaluate(job: tuple[str, str, dict]) -> tuple[str, PageScore, PageScore]:
 
 
 def summarise(scores: list[PageScore]) -> dict[str, float]:
-    precisions = [s.precision for s in scores if s.precision is not None and not s.empty]
+    precisions = [
+        s.precision for s in scores if s.precision is not None and not s.empty
+    ]
     recalls = [s.recall for s in scores if s.recall is not None]
     precision = sum(precisions) / len(precisions) if precisions else 0.0
     recall = sum(recalls) / len(recalls) if recalls else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     titles = [s.title_match for s in scores if s.title_match is not None]
-    folded_titles = [s.title_match_folded for s in scores if s.title_match_folded is not None]
+    folded_titles = [
+        s.title_match_folded for s in scores if s.title_match_folded is not None
+    ]
     dates = [s.date_match for s in scores if s.date_match is not None]
     authors = [s.author_match for s in scores if s.author_match is not None]
     return {
@@ -159,8 +191,10 @@ def summarise(scores: list[PageScore]) -> dict[str, float]:
         "recall": recall,
         "F1": f1,
         "empty predictions": sum(s.empty for s in scores),
-        "with hit rate": sum(s.with_hits for s in scores) / max(1, sum(s.with_total for s in scores)),
-        "without hit rate": sum(s.without_hits for s in scores) / max(1, sum(s.without_total for s in scores)),
+        "with hit rate": sum(s.with_hits for s in scores)
+        / max(1, sum(s.with_total for s in scores)),
+        "without hit rate": sum(s.without_hits for s in scores)
+        / max(1, sum(s.without_total for s in scores)),
         "title exact match": sum(titles) / max(1, len(titles)),
         "title, quotes folded": sum(folded_titles) / max(1, len(folded_titles)),
         "date day match": sum(dates) / max(1, len(dates)),
@@ -171,10 +205,22 @@ def summarise(scores: list[PageScore]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dataset directory (ground-truth.json, html/)")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="dataset directory (ground-truth.json, html/)",
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="only the first N pages"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
-    parser.add_argument("--worst", type=int, default=0, help="also list the N pages where newsdesk's F1 is lowest")
+    parser.add_argument(
+        "--worst",
+        type=int,
+        default=0,
+        help="also list the N pages where newsdesk's F1 is lowest",
+    )
     args = parser.parse_args(argv)
 
     truth = json.loads((args.data / "ground-truth.json").read_text(encoding="utf-8"))
@@ -191,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
 
     newsdesk = summarise([r[1] for r in results])
     baseline = summarise([r[2] for r in results])
-    print(f"extraction benchmark: {len(results)} pages from {args.data} in {elapsed:.0f}s ({args.jobs} jobs)")
+    print(
+        f"extraction benchmark: {len(results)} pages from {args.data} in {elapsed:.0f}s ({args.jobs} jobs)"
+    )
     print(f"{'metric':<20} {'newsdesk':>10} {'trafilatura':>12}")
     for key in newsdesk:
         left, right = newsdesk[key], baseline[key]
@@ -203,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{key:<20} {left:>10.3f} {right:>12.3f}")
 
     if args.worst:
+
         def page_f1(score: PageScore) -> float:
             p, r = score.precision or 0.0, score.recall or 0.0
             return 2 * p * r / (p + r) if p + r else 0.0

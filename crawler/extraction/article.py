@@ -13,7 +13,14 @@ from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.settings import Extractor, set_date_params
 
-from .body import clean_paragraphs, containment, count_words, normalise_paragraph, shingles, word_tokens
+from .body import (
+    clean_paragraphs,
+    containment,
+    count_words,
+    normalise_paragraph,
+    shingles,
+    word_tokens,
+)
 from .charset import decode_html, repair_mojibake
 from .language import guess_language
 from .metadata import read_metadata
@@ -25,7 +32,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["extract_article", "MIN_WORDS"]
+__all__ = ["MIN_WORDS", "extract_article"]
 
 # Fewer words than this in the body is a teaser, a stub or an error page, not an article.
 MIN_WORDS = 60
@@ -58,19 +65,49 @@ _SECOND_OPINION_RATIO = 2
 # Like trafilatura's own parser, plus huge_tree: libxml2 otherwise stops at
 # ~255 nesting levels and trafilatura silently returns nothing.
 _PARSER = lxml.html.HTMLParser(
-    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True
+    collect_ids=False,
+    default_doctype=False,
+    encoding="utf-8",
+    remove_comments=True,
+    remove_pis=True,
+    huge_tree=True,
 )
 
 _BINARY_SIGNATURES = (
-    b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"OggS", b"ID3",
-    b"\x00\x00\x00\x18ftyp", b"\x00\x00\x00\x1cftyp", b"\x00\x00\x00 ftyp", b"BZh", b"7z\xbc\xaf", b"Rar!",
-    b"\xd0\xcf\x11\xe0", b"wOFF", b"wOF2", b"\x7fELF", b"MZ",
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"RIFF",
+    b"OggS",
+    b"ID3",
+    b"\x00\x00\x00\x18ftyp",
+    b"\x00\x00\x00\x1cftyp",
+    b"\x00\x00\x00 ftyp",
+    b"BZh",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\xd0\xcf\x11\xe0",
+    b"wOFF",
+    b"wOF2",
+    b"\x7fELF",
+    b"MZ",
 )
-_VIDEO_IFRAME = re.compile(r"youtube|youtu\.be|vimeo|dailymotion|jwplayer|brightcove|player|video|twitch|wistia|kaltura", re.I)
-_TAG_LIKE = re.compile(rb"<\s*(?:!doctype|html|head|body|div|p|meta|title|article|span|a|script)\b", re.I)
+_VIDEO_IFRAME = re.compile(
+    r"youtube|youtu\.be|vimeo|dailymotion|jwplayer|brightcove|player|video|twitch|wistia|kaltura",
+    re.IGNORECASE,
+)
+_TAG_LIKE = re.compile(
+    rb"<\s*(?:!doctype|html|head|body|div|p|meta|title|article|span|a|script)\b",
+    re.IGNORECASE,
+)
 
 
-def extract_article(html: bytes | str, url: str, *, http_charset: str | None = None) -> Article | Rejection:
+def extract_article(
+    html: bytes | str, url: str, *, http_charset: str | None = None
+) -> Article | Rejection:
     """Read one page. Never raises for bad input: a page that is not an article is a Rejection.
 
     ``http_charset`` is the charset of the HTTP Content-Type header (or the whole
@@ -79,12 +116,14 @@ def extract_article(html: bytes | str, url: str, *, http_charset: str | None = N
     url = url or ""
     try:
         return _extract(html, url, http_charset)
-    except Exception as error:  # one hostile page must not take down a crawl worker
+    except Exception as error:
         logger.warning("extraction failed on %s", url, exc_info=True)
         return Rejection("extraction-failed", f"{type(error).__name__}: {error}"[:200])
 
 
-def _extract(html: bytes | str, url: str, http_charset: str | None) -> Article | Rejection:
+def _extract(
+    html: bytes | str, url: str, http_charset: str | None
+) -> Article | Rejection:
     if isinstance(html, bytes):
         rejection = _reject_bytes(html)
         if rejection is not None:
@@ -123,14 +162,22 @@ def _extract(html: bytes | str, url: str, http_charset: str | None) -> Article |
         if page.has_player or metadata.is_video_typed:
             return Rejection("video-only", f"player with {word_count} words of text")
         if page.teaser_links >= 8 and not metadata.is_article_typed:
-            return Rejection("listing-page", f"{page.teaser_links} teaser links, {word_count} words")
+            return Rejection(
+                "listing-page", f"{page.teaser_links} teaser links, {word_count} words"
+            )
         if word_count == 0:
             return Rejection("too-little-text", "no body text found")
         return Rejection("too-little-text", f"{word_count} words")
-    if word_count < VIDEO_MAX_WORDS and metadata.is_video_typed and not metadata.is_article_typed:
+    if (
+        word_count < VIDEO_MAX_WORDS
+        and metadata.is_video_typed
+        and not metadata.is_article_typed
+    ):
         return Rejection("video-only", f"video page with {word_count} words of text")
     if not metadata.is_article_typed and _mostly_teasers(paragraphs, page.teaser_texts):
-        return Rejection("listing-page", f"body is mostly link teasers ({page.teaser_links} links)")
+        return Rejection(
+            "listing-page", f"body is mostly link teasers ({page.teaser_links} links)"
+        )
 
     language = metadata.language or guess_language(body)
     return Article(
@@ -177,11 +224,13 @@ def _parse(text: str) -> HtmlElement | None:
         return None
 
 
-def _run_trafilatura(tree: HtmlElement, options: Extractor, url: str) -> Document | None:
+def _run_trafilatura(
+    tree: HtmlElement, options: Extractor, url: str
+) -> Document | None:
     _refresh_date_params()
     try:
         return bare_extraction(tree, options=options)
-    except Exception as error:  # a trafilatura bug must not kill the crawl
+    except Exception as error:  # noqa: BLE001 — a trafilatura bug must not kill the crawl
         logger.warning("trafilatura failed on %s: %r", url, error)
         return None
 
@@ -244,14 +293,21 @@ def _prefer_json_ld_body(paragraphs: list[str], json_ld_body: str | None) -> lis
         return candidate
     candidate_shingles = shingles(word_tokens(" ".join(candidate)))
     current_shingles = shingles(word_tokens(" ".join(paragraphs)))
-    if candidate_words >= 1.1 * current_words and containment(current_shingles, candidate_shingles) >= 0.6:
+    if (
+        candidate_words >= 1.1 * current_words
+        and containment(current_shingles, candidate_shingles) >= 0.6
+    ):
         return candidate
     return paragraphs
 
 
 def _drop_title_echo(paragraphs: list[str], title: str | None) -> list[str]:
     """trafilatura sometimes keeps the headline as the first line; the title field holds it."""
-    if paragraphs and title and normalise_paragraph(paragraphs[0]).casefold() == title.casefold():
+    if (
+        paragraphs
+        and title
+        and normalise_paragraph(paragraphs[0]).casefold() == title.casefold()
+    ):
         return paragraphs[1:]
     return paragraphs
 

@@ -10,13 +10,24 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_paragraphs", "containment", "count_words", "normalise_paragraph", "shingles", "word_tokens"]
+__all__ = [
+    "clean_paragraphs",
+    "containment",
+    "count_words",
+    "normalise_paragraph",
+    "shingles",
+    "word_tokens",
+]
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"), None)
+_ZERO_WIDTH = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"), None
+)
 _WORD = re.compile(r"\w+")
 
 # "icon bookmark-b icon camera icon check": sprite labels rendered as text.
-_ICON_RUN = re.compile(r"(?:\bicons?[-_]?[\w-]*(?:\s+(?!icons?\b)[a-z][\w-]*)?\s*){2,}", re.I)
+_ICON_RUN = re.compile(
+    r"(?:\bicons?[-_]?[\w-]*(?:\s+(?!icons?\b)[a-z][\w-]*)?\s*){2,}", re.IGNORECASE
+)
 
 _LABEL_ONLY = re.compile(
     r"^(?:advertisements?|advertisment|ads?|sponsored(?: content)?|paid content|promoted(?: content)?"
@@ -32,47 +43,66 @@ _LABEL_ONLY = re.compile(
     r"|learn more|get started|shop now|buy now|see details|view details|see more|view more|show more|load more"
     r"|opens? in (?:a )?new (?:window|tab)|sign me up|get (?:the )?deal|subscribe(?: now)?|sign (?:up|in)(?: now)?|log ?in|register"
     r"|back to top|loading(?:\.\.\.|…)?|close|menu|search|published|updated|posted(?: on| by)?|last updated)\s*[:.!…]*$",
-    re.I,
+    re.IGNORECASE,
 )
 # Notices addressed to commenters: "read our comments policy", "community guidelines".
 _COMMENT_POLICY = re.compile(
     r"\bcomment(?:s|ing|er|ers)?\s+(?:polic(?:y|ies)|guidelines?|rules|section|moderation|standards)\b"
     r"|\b(?:community|discussion|house)\s+(?:guidelines|rules|standards)\b",
-    re.I,
+    re.IGNORECASE,
 )
-_COMMENT_WORD = re.compile(r"\bcomment", re.I)
+_COMMENT_WORD = re.compile(r"\bcomment", re.IGNORECASE)
 _COOKIE = re.compile(
     r"\b(?:we|this (?:web)?site|our (?:web)?site|websites?)\s+uses?\s+cookies\b|\bcookie\s+(?:polic(?:y|ies)|settings|preferences|consent|notice)\b"
     r"|\baccept (?:all )?cookies\b|\buse of cookies\b",
-    re.I,
+    re.IGNORECASE,
 )
 # A call to action, not an article that mentions newsletters.
 _NEWSLETTER = re.compile(
     r"\b(?:sign[ -]?up|subscribe|register|join|enter your e-?mail)\b.{0,80}\b(?:newsletters?|inbox|e-?mails?|updates)\b"
     r"|\b(?:newsletters?|inbox)\b.{0,60}\b(?:sign[ -]?up|subscribe)\b",
-    re.I,
+    re.IGNORECASE,
 )
-_SUBSCRIBED = re.compile(r"\b(?:thanks?(?: you)? for (?:subscribing|signing up)|you(?:'|’)re (?:now )?subscribed|successfully subscribed)\b", re.I)
-_READING_TIME = re.compile(r"^(?:\d+|one|two|three|five|ten)[\s-]*(?:min(?:ute)?s?\.?)[\s-]*(?:read|reading|listen)\b", re.I)
+_SUBSCRIBED = re.compile(
+    r"\b(?:thanks?(?: you)? for (?:subscribing|signing up)|you(?:'|’)re (?:now )?subscribed|successfully subscribed)\b",
+    re.IGNORECASE,
+)
+_READING_TIME = re.compile(
+    r"^(?:\d+|one|two|three|five|ten)[\s-]*(?:min(?:ute)?s?\.?)[\s-]*(?:read|reading|listen)\b",
+    re.IGNORECASE,
+)
 # "We may earn a commission from links on this page": affiliate disclosures.
 _AFFILIATE = re.compile(
     r"\b(?:(?:we|may|might|could)\s+(?:\w+\s+){0,3}earn (?:an? )?(?:small )?(?:affiliate )?commissions?"
     r"|contains? affiliate links?|affiliate (?:links?|commissions?) (?:on|in) this (?:page|post|article)"
     r"|as an amazon associate)\b",
-    re.I,
+    re.IGNORECASE,
 )
-_ADVERT_LABEL = re.compile(r"^(?:advertisement|sponsored|ad)\W+(?:continue|scroll|story continues|article continues)\b", re.I)
+_ADVERT_LABEL = re.compile(
+    r"^(?:advertisement|sponsored|ad)\W+(?:continue|scroll|story continues|article continues)\b",
+    re.IGNORECASE,
+)
 # Consent-panel prose: cookie categories described in terms of websites and tracking.
-_COOKIE_WORD = re.compile(r"\bcookies?\b", re.I)
+_COOKIE_WORD = re.compile(r"\bcookies?\b", re.IGNORECASE)
 _COOKIE_TECH = re.compile(
     r"\b(?:websites?|browsers?|consent|visitors?|analytics|functionality|third[- ]party|opt[- ]out|gdpr|tracking|personali[sz]ed ads)\b",
-    re.I,
+    re.IGNORECASE,
 )
-_AGREE_BY_ACTION = re.compile(r"^by (?:signing up|subscribing|clicking|continuing|registering|submitting|using this)\b.{0,200}\bagree", re.I)
-_CREDIT = re.compile(r"^(?:(?:photo|image|picture)\s+)?credits?\s*:\s*\S", re.I)
-_COPYRIGHT = re.compile(r"^(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}))|\ball rights reserved\b", re.I)
+_AGREE_BY_ACTION = re.compile(
+    r"^by (?:signing up|subscribing|clicking|continuing|registering|submitting|using this)\b.{0,200}\bagree",
+    re.IGNORECASE,
+)
+_CREDIT = re.compile(
+    r"^(?:(?:photo|image|picture)\s+)?credits?\s*:\s*\S", re.IGNORECASE
+)
+_COPYRIGHT = re.compile(
+    r"^(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}))|\ball rights reserved\b",
+    re.IGNORECASE,
+)
 # "0:00 / 13:56", "00:00 - 45:12": a media player's position and duration.
-_TIME_RUN = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?\s*(?:/|of|-|–|\|)?\s*\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
+_TIME_RUN = re.compile(
+    r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?\s*(?:/|of|-|–|\|)?\s*\d{1,2}:\d{2}(?::\d{2})?(?![\d:])"
+)
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 # "Published: May 2, 2024", "Updated 12/05/2024 10:31", "Posted On": a dateline on its own.
 _DATELINE = re.compile(
@@ -81,7 +111,7 @@ _DATELINE = re.compile(
     rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"
     rf"|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|{_MONTH}\s+\d{{4}})?"
     rf"(?:,?\s*(?:at\s+)?\d{{1,2}}[:.]\d{{2}}\s*(?:am|pm|a\.m\.|p\.m\.)?(?:\s*[a-z]{{2,4}})?)?\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -163,15 +193,32 @@ def is_boilerplate(paragraph: str) -> bool:
     count = len(words)
     if count <= 8 and _LABEL_ONLY.match(paragraph.strip(" -–—|•·*#>")):
         return True
-    if count <= 12 and any(ch.isdigit() for ch in paragraph) and _DATELINE.match(paragraph):
+    if (
+        count <= 12
+        and any(ch.isdigit() for ch in paragraph)
+        and _DATELINE.match(paragraph)
+    ):
         return True
-    if count <= 12 and _TIME_RUN.search(paragraph) and '"' not in paragraph and "{" not in paragraph:
+    if (
+        count <= 12
+        and _TIME_RUN.search(paragraph)
+        and '"' not in paragraph
+        and "{" not in paragraph
+    ):
         return True
-    if count <= 80 and _COMMENT_WORD.search(paragraph) and _COMMENT_POLICY.search(paragraph):
+    if (
+        count <= 80
+        and _COMMENT_WORD.search(paragraph)
+        and _COMMENT_POLICY.search(paragraph)
+    ):
         return True
     if count <= 80 and _COOKIE.search(paragraph):
         return True
-    if count <= 150 and len(_COOKIE_WORD.findall(paragraph)) >= 2 and len(set(m.lower() for m in _COOKIE_TECH.findall(paragraph))) >= 2:
+    if (
+        count <= 150
+        and len(_COOKIE_WORD.findall(paragraph)) >= 2
+        and len({m.lower() for m in _COOKIE_TECH.findall(paragraph)}) >= 2
+    ):
         return True
     if count <= 60 and _AGREE_BY_ACTION.match(paragraph):
         return True
@@ -185,9 +232,7 @@ def is_boilerplate(paragraph: str) -> bool:
         return True
     if count <= 6 and _ADVERT_LABEL.match(paragraph):
         return True
-    if count <= 30 and _COPYRIGHT.search(paragraph):
-        return True
-    return False
+    return bool(count <= 30 and _COPYRIGHT.search(paragraph))
 
 
 def shingles(tokens: list[str], size: int = 4) -> set[tuple[str, ...]]:

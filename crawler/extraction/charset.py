@@ -38,7 +38,7 @@ def decode_html(body: bytes, http_charset: str | None) -> str:
         return body
     bom_encoding, bom = read_bom(body)
     if bom_encoding is not None and bom is not None:
-        return to_unicode(body[len(bom):], bom_encoding)
+        return to_unicode(body[len(bom) :], bom_encoding)
     if body.startswith((b"<\x00", b"\x00<")):
         # UTF-16 without a BOM: "<" of the first tag next to a NUL.
         return to_unicode(body, "utf-16-le" if body[0] == 0x3C else "utf-16-be")

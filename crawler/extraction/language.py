@@ -7,18 +7,28 @@ from collections import Counter
 
 __all__ = ["guess_language"]
 
+# fmt: off
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("the and of to in is that for it was with on as are be this by have from at not".split()),
-    "de": frozenset("der die und das ist nicht zu den mit sich des auf für ein eine dem im von auch".split()),
-    "fr": frozenset("le la les et des est un une du que pour dans qui pas sur au avec ce il".split()),
-    "es": frozenset("el la los las de que y en un una por con para es del se no lo al".split()),
-    "it": frozenset("il di che e la per un una non sono del della gli con le si nel anche".split()),
-    "pt": frozenset("o a os as de que e do da em um uma para com não por se dos das".split()),
-    "nl": frozenset("de het een en van is dat op te in niet zijn met voor die er ook".split()),
-    "ru": frozenset("и в не на что с по это как он к из но за для от то же".split()),
-    "uk": frozenset("і в не на що з у та це як до за від але для".split()),
-    "pl": frozenset("i w nie na się z że do jest to jak po od za dla".split()),
+    "en": frozenset(("the", "and", "of", "to", "in", "is", "that", "for", "it", "was", "with", "on", "as", "are", "be",
+                     "this", "by", "have", "from", "at", "not")),
+    "de": frozenset(("der", "die", "und", "das", "ist", "nicht", "zu", "den", "mit", "sich", "des", "auf", "für", "ein",
+                     "eine", "dem", "im", "von", "auch")),
+    "fr": frozenset(("le", "la", "les", "et", "des", "est", "un", "une", "du", "que", "pour", "dans", "qui", "pas", "sur",
+                     "au", "avec", "ce", "il")),
+    "es": frozenset(("el", "la", "los", "las", "de", "que", "y", "en", "un", "una", "por", "con", "para", "es", "del",
+                     "se", "no", "lo", "al")),
+    "it": frozenset(("il", "di", "che", "e", "la", "per", "un", "una", "non", "sono", "del", "della", "gli", "con", "le",
+                     "si", "nel", "anche")),
+    "pt": frozenset(("o", "a", "os", "as", "de", "que", "e", "do", "da", "em", "um", "uma", "para", "com", "não", "por",
+                     "se", "dos", "das")),
+    "nl": frozenset(("de", "het", "een", "en", "van", "is", "dat", "op", "te", "in", "niet", "zijn", "met", "voor",
+                     "die", "er", "ook")),
+    "ru": frozenset(("и", "в", "не", "на", "что", "с", "по", "это", "как", "он", "к", "из", "но", "за", "для", "от",
+                     "то", "же")),
+    "uk": frozenset(("і", "в", "не", "на", "що", "з", "у", "та", "це", "як", "до", "за", "від", "але", "для")),
+    "pl": frozenset(("i", "w", "nie", "na", "się", "z", "że", "do", "jest", "to", "jak", "po", "od", "za", "dla")),
 }
+# fmt: on
 _WORD = re.compile(r"\w+")
 
 

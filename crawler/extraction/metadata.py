@@ -10,7 +10,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -23,37 +23,65 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PageMetadata", "choose_title", "clean_title", "parse_date", "read_metadata", "split_authors"]
+__all__ = [
+    "PageMetadata",
+    "choose_title",
+    "clean_title",
+    "parse_date",
+    "read_metadata",
+    "split_authors",
+]
 
 ARTICLE_TYPES = frozenset(
     {
-        "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
-        "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "askpublicnewsarticle",
-        "liveblogposting", "scholarlyarticle", "techarticle", "report", "posting",
-        "socialmediaposting", "discussionforumposting", "medicalwebpage", "review",
+        "article",
+        "newsarticle",
+        "blogposting",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "askpublicnewsarticle",
+        "liveblogposting",
+        "scholarlyarticle",
+        "techarticle",
+        "report",
+        "posting",
+        "socialmediaposting",
+        "discussionforumposting",
+        "medicalwebpage",
+        "review",
     }
 )
 _VIDEO_TYPES = frozenset({"videoobject", "clip", "episode", "movie", "tvepisode"})
 
 # " | Site", " - Site", " — Site", ": Site" ... between a headline and a site name.
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—·•»«:~/]|::)\s+")
-_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"
+)
 _BYLINE_PREFIX = re.compile(
     r"^\s*(?:(?:(?:written|posted|reported|words|story|text|reviewed|edited|compiled)\s+)?by\s*:?|author(?:ed by)?\s*:?|(?:\w+\s*)?:)\s+",
-    re.I,
+    re.IGNORECASE,
 )
 # Degrees and credentials after a name: "Jane Roe, Ph.D.", "John Doe, MD, FACLM".
 _CREDENTIAL = re.compile(
     r"(?:[A-Z]{2,6}|[A-Z](?:\.[A-Z])+\.?|Ph\.?\s?D\.?|M\.?D\.?|Jr\.?|Sr\.?|[A-Z]-[A-Z]{2,4}(?:\s\d+)?|M\.?S\.?|B\.?S\.?|R\.?N\.?)"
 )
-_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\|)\s*", re.I)
+_AUTHOR_SPLIT = re.compile(
+    r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\|)\s*", re.IGNORECASE
+)
 _AUTHOR_NOISE = re.compile(
     r"(?:\b(?:updated|published|posted|am|pm|gmt|utc|edt|est|bst|cet|min read|minutes? ago|hours? ago)\b"
     r"|\d|@|https?:|www\.|\.com\b)",
-    re.I,
+    re.IGNORECASE,
 )
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_TRAILING_DATE = re.compile(rf"\s*(?:[,|–—-]\s*)?(?:on\s+)?(?:{_MONTHS}\s+\d|\d{{1,4}}[./-]\d).*$", re.I)
+_TRAILING_DATE = re.compile(
+    rf"\s*(?:[,|–—-]\s*)?(?:on\s+)?(?:{_MONTHS}\s+\d|\d{{1,4}}[./-]\d).*$",
+    re.IGNORECASE,
+)
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 
@@ -178,7 +206,9 @@ def _first_url(value: Any) -> str | None:
             if url:
                 return url
     if isinstance(value, dict):
-        return _first_url(value.get("url") or value.get("contentUrl") or value.get("@id"))
+        return _first_url(
+            value.get("url") or value.get("contentUrl") or value.get("@id")
+        )
     return None
 
 
@@ -239,9 +269,9 @@ def parse_date(value: Any, *, now: datetime | None = None) -> datetime | None:
     if parsed is None:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    parsed = parsed.astimezone(timezone.utc)
-    now = now or datetime.now(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    now = now or datetime.now(UTC)
     if parsed > now + timedelta(days=1) or parsed.year < 1990:
         return None
     return parsed
@@ -254,7 +284,9 @@ _ISO_LOOSE = re.compile(
 
 def _parse_iso(text: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        return datetime.fromisoformat(
+            text.replace("Z", "+00:00") if text.endswith("Z") else text
+        )
     except ValueError:
         pass
     match = _ISO_LOOSE.match(text)
@@ -262,7 +294,14 @@ def _parse_iso(text: str) -> datetime | None:
         return None
     year, month, day, hour, minute, second, zone = match.groups()
     try:
-        parsed = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        parsed = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+        )
     except ValueError:
         return None
     if zone and zone != "Z":
@@ -270,7 +309,7 @@ def _parse_iso(text: str) -> datetime | None:
         digits = zone[1:].replace(":", "")
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
         return parsed.replace(tzinfo=timezone(sign * offset))
-    return parsed.replace(tzinfo=timezone.utc)
+    return parsed.replace(tzinfo=UTC)
 
 
 def date_from_url(url: str) -> datetime | None:
@@ -284,7 +323,10 @@ def date_from_url(url: str) -> datetime | None:
 
 
 def split_authors(
-    values: Iterable[str], *, exclude: Iterable[str | None] = (), hosts: Iterable[str] = ()
+    values: Iterable[str],
+    *,
+    exclude: Iterable[str | None] = (),
+    hosts: Iterable[str] = (),
 ) -> tuple[str, ...]:
     """Clean person names: no "By", no dates or handles, "A and B" split, site names dropped.
 
@@ -306,7 +348,11 @@ def split_authors(
             if not name:
                 continue
             key = _key(name)
-            if key in excluded or key in names or (key in host_keys and len(name.split()) == 1):
+            if (
+                key in excluded
+                or key in names
+                or (key in host_keys and len(name.split()) == 1)
+            ):
                 continue
             names[key] = name
     return tuple(names.values())
@@ -319,7 +365,18 @@ def _clean_author(part: str) -> str | None:
     words = name.split()
     if len(words) > 5 or len(name) > 60 or not any(ch.isalpha() for ch in name):
         return None
-    if name.lower() in {"staff", "admin", "editor", "editors", "unknown", "author", "the author", "by", "and", "guest"}:
+    if name.lower() in {
+        "staff",
+        "admin",
+        "editor",
+        "editors",
+        "unknown",
+        "author",
+        "the author",
+        "by",
+        "and",
+        "guest",
+    }:
         return None
     if name.isupper() or name.islower():
         name = name.title() if len(words) > 1 or len(name) > 3 else name
@@ -331,7 +388,9 @@ def _is_credential(part: str) -> bool:
     words = part.split()
     if len(words) == 1:
         return bool(_CREDENTIAL.fullmatch(part))
-    return all(_CREDENTIAL.fullmatch(word) for word in words) and any("." in word or "-" in word for word in words)
+    return all(_CREDENTIAL.fullmatch(word) for word in words) and any(
+        "." in word or "-" in word for word in words
+    )
 
 
 def _key(value: str) -> str:
@@ -341,7 +400,13 @@ def _key(value: str) -> str:
 # --------------------------------------------------------------------------- titles
 
 
-def clean_title(raw: str | None, *, site_names: Iterable[str | None], headlines: Iterable[str | None], host: str) -> str | None:
+def clean_title(
+    raw: str | None,
+    *,
+    site_names: Iterable[str | None],
+    headlines: Iterable[str | None],
+    host: str,
+) -> str | None:
     """Strip a site-name suffix (or prefix) from a <title>-like string.
 
     A part is removed when it matches a known site name or the host, or when a
@@ -382,7 +447,7 @@ def _join_parts(title: str, count: int) -> str:
 
 def _tail_parts(title: str, count: int) -> str:
     separators = list(_TITLE_SEPARATORS.finditer(title))
-    return title[separators[len(separators) - count].end():].strip()
+    return title[separators[len(separators) - count].end() :].strip()
 
 
 def _is_site(part: str, sites: set[str]) -> bool:
@@ -393,18 +458,35 @@ def _is_site(part: str, sites: set[str]) -> bool:
         return True
     # "Site" vs "Sitecom", "Site Blog", "Site Online": a site name with a short tail.
     return any(
-        len(site) >= 4 and ((key.startswith(site) and len(key) - len(site) <= 8) or (site.startswith(key) and len(key) >= 6))
+        len(site) >= 4
+        and (
+            (key.startswith(site) and len(key) - len(site) <= 8)
+            or (site.startswith(key) and len(key) >= 6)
+        )
         for site in sites
     )
 
 
-_GENERIC_SUBDOMAINS = frozenset({"www", "m", "amp", "news", "blog", "blogs", "edition", "en", "mobile", "web", "home"})
+_GENERIC_SUBDOMAINS = frozenset(
+    {
+        "www",
+        "m",
+        "amp",
+        "news",
+        "blog",
+        "blogs",
+        "edition",
+        "en",
+        "mobile",
+        "web",
+        "home",
+    }
+)
 
 
 def _host_keys(host: str) -> set[str]:
     host = host.lower().split(":")[0]
-    if host.startswith("www."):
-        host = host[4:]
+    host = host.removeprefix("www.")
     labels = [label for label in host.split(".") if label]
     while len(labels) > 2 and labels[0] in _GENERIC_SUBDOMAINS:
         labels = labels[1:]
@@ -419,7 +501,9 @@ def _host_keys(host: str) -> set[str]:
 # --------------------------------------------------------------------------- the whole record
 
 
-def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> PageMetadata:
+def read_metadata(
+    tree: HtmlElement, url: str, document: Document | None
+) -> PageMetadata:
     """Gather metadata in trust order: JSON-LD > meta tags > trafilatura/htmldate > URL."""
     meta = _meta_map(tree)
     objects = _json_ld_objects(tree)
@@ -427,7 +511,9 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
     web_page = next((o for o in objects if _types(o) & {"webpage", "itempage"}), None)
     ld = article or {}
     result = PageMetadata()
-    result.is_article_typed = article is not None or (_meta(meta, "og:type") or "").lower() == "article"
+    result.is_article_typed = (
+        article is not None or (_meta(meta, "og:type") or "").lower() == "article"
+    )
     result.is_video_typed = any(_types(o) & _VIDEO_TYPES for o in objects) or (
         (_meta(meta, "og:type") or "").lower().startswith("video")
     )
@@ -435,7 +521,16 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
 
     # Site name: needed to clean titles and authors.
     publisher_names = _names(ld.get("publisher"))
-    website = next((o for o in objects if "website" in _types(o) or "organization" in _types(o) or "newsmediaorganization" in _types(o)), None)
+    website = next(
+        (
+            o
+            for o in objects
+            if "website" in _types(o)
+            or "organization" in _types(o)
+            or "newsmediaorganization" in _types(o)
+        ),
+        None,
+    )
     site_names = [
         _meta(meta, "og:site_name"),
         *publisher_names,
@@ -463,38 +558,88 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
     )
 
     # Dates: JSON-LD > meta > htmldate (trafilatura) > URL.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     published_values = [
-        ld.get("datePublished"), ld.get("dateCreated"),
-        _meta(meta, "article:published_time", "og:article:published_time", "article:published", "datepublished",
-              "published_time", "publishdate", "publish-date", "pubdate", "parsely-pub-date", "sailthru.date",
-              "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date", "date", "citation_publication_date",
-              "og:published_time", "article.published", "cxenseparse:recs:publishtime"),
+        ld.get("datePublished"),
+        ld.get("dateCreated"),
+        _meta(
+            meta,
+            "article:published_time",
+            "og:article:published_time",
+            "article:published",
+            "datepublished",
+            "published_time",
+            "publishdate",
+            "publish-date",
+            "pubdate",
+            "parsely-pub-date",
+            "sailthru.date",
+            "dc.date.issued",
+            "dcterms.issued",
+            "dc.date",
+            "dcterms.date",
+            "date",
+            "citation_publication_date",
+            "og:published_time",
+            "article.published",
+            "cxenseparse:recs:publishtime",
+        ),
         (web_page or {}).get("datePublished"),
     ]
-    result.published_at = next((d for d in (parse_date(v, now=now) for v in published_values) if d), None)
+    result.published_at = next(
+        (d for d in (parse_date(v, now=now) for v in published_values) if d), None
+    )
     if result.published_at is None and document is not None and document.date:
         result.published_at = parse_date(document.date, now=now)
     if result.published_at is None:
         result.published_at = date_from_url(url)
     modified_values = [
         ld.get("dateModified"),
-        _meta(meta, "article:modified_time", "og:updated_time", "article:modified", "datemodified", "modified_time",
-              "last-modified", "dcterms.modified", "dc.date.modified", "lastmod"),
+        _meta(
+            meta,
+            "article:modified_time",
+            "og:updated_time",
+            "article:modified",
+            "datemodified",
+            "modified_time",
+            "last-modified",
+            "dcterms.modified",
+            "dc.date.modified",
+            "lastmod",
+        ),
         (web_page or {}).get("dateModified"),
     ]
-    result.modified_at = next((d for d in (parse_date(v, now=now) for v in modified_values) if d), None)
-    if result.modified_at and result.published_at and result.modified_at < result.published_at:
+    result.modified_at = next(
+        (d for d in (parse_date(v, now=now) for v in modified_values) if d), None
+    )
+    if (
+        result.modified_at
+        and result.published_at
+        and result.modified_at < result.published_at
+    ):
         result.modified_at = None
 
     # Authors.
     ld_authors = ld.get("author") or ld.get("creator")
-    persons = [a for a in (ld_authors if isinstance(ld_authors, list) else [ld_authors]) if isinstance(a, dict) and "person" in _types(a)]
+    persons = [
+        a
+        for a in (ld_authors if isinstance(ld_authors, list) else [ld_authors])
+        if isinstance(a, dict) and "person" in _types(a)
+    ]
     raw_authors = _names(ld_authors)
     if not raw_authors:
         raw_authors = [
-            v for key in ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl")
-            for v in meta.get(key, []) if not v.startswith("http")
+            v
+            for key in (
+                "author",
+                "article:author",
+                "dc.creator",
+                "parsely-author",
+                "sailthru.author",
+                "byl",
+            )
+            for v in meta.get(key, [])
+            if not v.startswith("http")
         ]
     if not raw_authors and document is not None and document.author:
         raw_authors = document.author.split(";")
@@ -502,23 +647,40 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
     if persons and len(persons) == len(raw_authors):
         result.authors = split_authors(raw_authors)
     else:
-        result.authors = split_authors(raw_authors, exclude=site_names, hosts=_host_keys(host))
+        result.authors = split_authors(
+            raw_authors, exclude=site_names, hosts=_host_keys(host)
+        )
 
     # Language.
     result.language = _language(tree, meta, ld)
 
     result.description = clean_text(
-        _meta(meta, "og:description", "description", "twitter:description", "dc.description")
+        _meta(
+            meta,
+            "og:description",
+            "description",
+            "twitter:description",
+            "dc.description",
+        )
         or _first_str(ld.get("description"))
         or (document.description if document is not None else None)
     )
-    section = _first_str(ld.get("articleSection")) or _meta(meta, "article:section", "section", "parsely-section")
+    section = _first_str(ld.get("articleSection")) or _meta(
+        meta, "article:section", "section", "parsely-section"
+    )
     if not section and document is not None and document.categories:
         section = document.categories[0]
     result.section = clean_text(section)
     result.tags = _tags(meta, ld, document)
 
-    image = _first_url(ld.get("image")) or _meta(meta, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
+    image = _first_url(ld.get("image")) or _meta(
+        meta,
+        "og:image",
+        "og:image:url",
+        "og:image:secure_url",
+        "twitter:image",
+        "twitter:image:src",
+    )
     if not image and document is not None:
         image = document.image
     result.image_url = _absolute(base, image)
@@ -531,7 +693,11 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
     main_entity = ld.get("mainEntityOfPage")
     if isinstance(main_entity, dict):
         main_entity = main_entity.get("@id") or main_entity.get("url")
-    ld_url = main_entity if isinstance(main_entity, str) and main_entity.startswith("http") else None
+    ld_url = (
+        main_entity
+        if isinstance(main_entity, str) and main_entity.startswith("http")
+        else None
+    )
     result.canonical_url = _absolute(base, canonical or _meta(meta, "og:url") or ld_url)
 
     body = ld.get("articleBody")
@@ -541,7 +707,11 @@ def read_metadata(tree: HtmlElement, url: str, document: Document | None) -> Pag
 
 
 def choose_title(
-    *, h1_texts: list[str | None], metadata_titles: list[str | None], site_names: list[str | None], host: str
+    *,
+    h1_texts: list[str | None],
+    metadata_titles: list[str | None],
+    site_names: list[str | None],
+    host: str,
 ) -> str | None:
     """The visible headline when the page's metadata agrees with it, else the cleaned metadata title.
 
@@ -560,7 +730,12 @@ def choose_title(
     # independent witness of where the headline ends.
     witnesses = metadata_titles[:-1]
     cleaned = [
-        clean_title(m, site_names=site_names, headlines=[o for o in witnesses if o and o is not m], host=host)
+        clean_title(
+            m,
+            site_names=site_names,
+            headlines=[o for o in witnesses if o and o is not m],
+            host=host,
+        )
         for m in metadata
     ]
     cleaned = [c for c in cleaned if c and not _is_site(c, sites)]
@@ -580,7 +755,11 @@ def _pick_title(h1s: list[str], cleaned: list[str]) -> str | None:
             candidate_key = _key(candidate)
             # An h1 with a dateline or label glued on ("Headline Posted on May 1 by x",
             # "Title: Headline"): the metadata title inside it is the clean version.
-            if len(candidate_key) < len(best_key) and candidate_key in best_key and len(candidate.split()) >= 3:
+            if (
+                len(candidate_key) < len(best_key)
+                and candidate_key in best_key
+                and len(candidate.split()) >= 3
+            ):
                 return candidate
         if best.isupper():
             # An h1 typed in capitals is styled as a label: the metadata spelling reads better.
@@ -598,7 +777,11 @@ _PIPE_SUFFIX = re.compile(r"\s+[|•·»]\s+(?P<tail>[^|•·»]{1,40})$")
 def _strip_pipe_suffix(title: str | None) -> str | None:
     while title:
         match = _PIPE_SUFFIX.search(title)
-        if not match or len(match.group("tail").split()) > 4 or len(title[: match.start()].split()) < 3:
+        if (
+            not match
+            or len(match.group("tail").split()) > 4
+            or len(title[: match.start()].split()) < 3
+        ):
             break
         title = title[: match.start()].rstrip()
     return title
@@ -616,9 +799,13 @@ def _overlap(a: str, b: str) -> float:
     return len(left & right) / min(len(left), len(right))
 
 
-def _language(tree: HtmlElement, meta: dict[str, list[str]], ld: dict[str, Any]) -> str | None:
+def _language(
+    tree: HtmlElement, meta: dict[str, list[str]], ld: dict[str, Any]
+) -> str | None:
     values = [
-        tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang"), tree.get("xml:lang"),
+        tree.get("lang"),
+        tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        tree.get("xml:lang"),
         _meta(meta, "content-language", "language", "dc.language", "og:locale"),
         _first_str(ld.get("inLanguage")),
     ]
@@ -631,7 +818,9 @@ def _language(tree: HtmlElement, meta: dict[str, list[str]], ld: dict[str, Any])
     return None
 
 
-def _tags(meta: dict[str, list[str]], ld: dict[str, Any], document: Document | None) -> tuple[str, ...]:
+def _tags(
+    meta: dict[str, list[str]], ld: dict[str, Any], document: Document | None
+) -> tuple[str, ...]:
     raw: list[str] = list(meta.get("article:tag", []))
     keywords = ld.get("keywords")
     if isinstance(keywords, str):

@@ -18,14 +18,20 @@ def load(name: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def news_article() -> Article:
-    result = extract_article(load("raw_news_page.html"), "https://courier.example/news/2024/03/14/harbour-bridge-reopens")
+    result = extract_article(
+        load("raw_news_page.html"),
+        "https://courier.example/news/2024/03/14/harbour-bridge-reopens",
+    )
     assert isinstance(result, Article), result
     return result
 
 
 @pytest.fixture(scope="module")
 def unlabelled_article() -> Article:
-    result = extract_article(load("unlabelled_boilerplate.html"), "https://valley.example/2024/05/02/night-trains")
+    result = extract_article(
+        load("unlabelled_boilerplate.html"),
+        "https://valley.example/2024/05/02/night-trains",
+    )
     assert isinstance(result, Article), result
     return result
 
@@ -33,13 +39,25 @@ def unlabelled_article() -> Article:
 NEWS_MUST_CONTAIN = [
     "Traffic returned to the Harbour bridge on Thursday morning for the first time in two years",
     "Every one of the original anchor points had to be rebuilt.",
-    "\"We found rust where the drawings told us there should be concrete,\"",
+    '"We found rust where the drawings told us there should be concrete,"',
     "the new protected lane on the southern side opens in April",
 ]
 NEWS_MUST_NOT_CONTAIN = [
-    "icon bookmark-b", "icon camera", "Podcasts", "0:00", "13:56", "We use cookies", "Dear readers",
-    "comments policy", "Sign up for our daily newsletter", "Related stories", "Ferry timetable changes",
-    "Advertisement", "All rights reserved", "My commute just got twenty minutes shorter", "Home News Sport",
+    "icon bookmark-b",
+    "icon camera",
+    "Podcasts",
+    "0:00",
+    "13:56",
+    "We use cookies",
+    "Dear readers",
+    "comments policy",
+    "Sign up for our daily newsletter",
+    "Related stories",
+    "Ferry timetable changes",
+    "Advertisement",
+    "All rights reserved",
+    "My commute just got twenty minutes shorter",
+    "Home News Sport",
 ]
 
 
@@ -77,33 +95,54 @@ UNLABELLED_MUST_CONTAIN = [
 ]
 # Boilerplate in plain <p> elements, with no class names to give it away.
 UNLABELLED_MUST_NOT_CONTAIN = [
-    "icon bookmark-b", "icon check", "icon twitter-x", "Podcasts 0:00", "13:56", "Advertisement",
-    "Published 2 May 2024", "Dear readers", "comments policy", "Sign up for our newsletter",
+    "icon bookmark-b",
+    "icon check",
+    "icon twitter-x",
+    "Podcasts 0:00",
+    "13:56",
+    "Advertisement",
+    "Published 2 May 2024",
+    "Dear readers",
+    "comments policy",
+    "Sign up for our newsletter",
 ]
 
 
 @pytest.mark.parametrize("snippet", UNLABELLED_MUST_CONTAIN)
-def test_unlabelled_page_keeps_the_article(unlabelled_article: Article, snippet: str) -> None:
+def test_unlabelled_page_keeps_the_article(
+    unlabelled_article: Article, snippet: str
+) -> None:
     assert snippet in unlabelled_article.text
 
 
 @pytest.mark.parametrize("snippet", UNLABELLED_MUST_NOT_CONTAIN)
-def test_unlabelled_boilerplate_is_removed(unlabelled_article: Article, snippet: str) -> None:
+def test_unlabelled_boilerplate_is_removed(
+    unlabelled_article: Article, snippet: str
+) -> None:
     assert snippet not in unlabelled_article.text
 
 
 def test_text_is_normalised() -> None:
-    words = " ".join(["Cafe\u0301 owners\u200b said the new square had brought more visitors than expected."] * 8)
+    words = " ".join(
+        [
+            "Cafe\u0301 owners\u200b said the new square had brought more visitors than expected."
+        ]
+        * 8
+    )
     html = f"<html><head><title>Square</title></head><body><article><p>{words}</p><p>  Second   paragraph\u00a0with\tspaces and more words to read here.</p></article></body></html>"
     result = extract_article(html, "https://example.org/square")
     assert isinstance(result, Article), result
     assert "Café owners said" in result.text  # NFC: e + combining acute -> é
     assert "\u200b" not in result.text and "\u0301" not in result.text
-    assert result.text.endswith("Second paragraph with spaces and more words to read here.")
+    assert result.text.endswith(
+        "Second paragraph with spaces and more words to read here."
+    )
 
 
 def test_str_input_is_accepted() -> None:
-    result = extract_article(load("raw_news_page.html").decode("utf-8"), "https://courier.example/x")
+    result = extract_article(
+        load("raw_news_page.html").decode("utf-8"), "https://courier.example/x"
+    )
     assert isinstance(result, Article)
     assert "Harbour bridge" in result.text
 
@@ -112,14 +151,18 @@ def test_str_input_is_accepted() -> None:
 
 
 def test_listing_page_is_rejected() -> None:
-    result = extract_article(load("listing_page.html"), "https://harbour.example/business")
+    result = extract_article(
+        load("listing_page.html"), "https://harbour.example/business"
+    )
     assert isinstance(result, Rejection)
     assert result.reason == "listing-page"
     assert not result
 
 
 def test_video_only_page_is_rejected() -> None:
-    result = extract_article(load("video_only.html"), "https://coast.example/video/storm-waves")
+    result = extract_article(
+        load("video_only.html"), "https://coast.example/video/storm-waves"
+    )
     assert isinstance(result, Rejection)
     assert result.reason == "video-only"
 
@@ -140,7 +183,9 @@ def test_non_html_bytes_are_rejected(body: bytes) -> None:
     assert result.reason == "not-html"
 
 
-@pytest.mark.parametrize("body", [b"", b"   \n\t ", ""], ids=["no-bytes", "whitespace", "empty-str"])
+@pytest.mark.parametrize(
+    "body", [b"", b"   \n\t ", ""], ids=["no-bytes", "whitespace", "empty-str"]
+)
 def test_empty_input_is_rejected(body: bytes | str) -> None:
     result = extract_article(body, "https://example.org/empty")
     assert result == Rejection("empty", result.detail)
@@ -165,8 +210,13 @@ def test_deep_page_extracts_its_text() -> None:
         "station, the first in the valley, which changed the town within a decade.</p>"
     )
     html = (
-        "<html><head><title>Archive goes online</title></head><body>" + "<div>" * 300
-        + "<article><h1>Archive goes online</h1>" + paragraphs + "</article>" + "</div>" * 300 + "</body></html>"
+        "<html><head><title>Archive goes online</title></head><body>"
+        + "<div>" * 300
+        + "<article><h1>Archive goes online</h1>"
+        + paragraphs
+        + "</article>"
+        + "</div>" * 300
+        + "</body></html>"
     )
     result = extract_article(html.encode(), "https://example.org/archive")
     assert isinstance(result, Article), result
@@ -190,7 +240,13 @@ def test_extraction_does_not_depend_on_scrapy_or_storage() -> None:
         "bad = [m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted', 'sqlalchemy', 'storage')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).parents[2],
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
@@ -198,7 +254,10 @@ def test_missing_url_does_not_break_extraction() -> None:
     result = extract_article(load("raw_news_page.html"), "")
     assert isinstance(result, Article)
     assert result.url == ""
-    assert result.canonical_url == "https://courier.example/news/2024/03/14/harbour-bridge-reopens"
+    assert (
+        result.canonical_url
+        == "https://courier.example/news/2024/03/14/harbour-bridge-reopens"
+    )
 
 
 @pytest.mark.parametrize(
@@ -215,12 +274,20 @@ def test_odd_markup_is_a_clean_rejection_not_a_crash(html: str) -> None:
     result = extract_article(html, "https://example.org/odd")
     assert isinstance(result, (Article, Rejection))
     if isinstance(result, Rejection):
-        assert result.reason in {"too-little-text", "listing-page", "not-html", "parse-failed", "empty"}
+        assert result.reason in {
+            "too-little-text",
+            "listing-page",
+            "not-html",
+            "parse-failed",
+            "empty",
+        }
 
 
 def test_chinese_article_is_not_too_little_text() -> None:
     # No spaces between words: counting whitespace tokens would reject it.
-    result = extract_article(load("chinese_article.html"), "https://jiangcheng.example/library")
+    result = extract_article(
+        load("chinese_article.html"), "https://jiangcheng.example/library"
+    )
     assert isinstance(result, Article), result
     assert result.title == "城市图书馆重新开放"
     assert "新馆增设了期刊阅览室和少儿阅读区" in result.text
@@ -243,10 +310,18 @@ def test_unlabelled_related_links_box_is_not_in_the_body() -> None:
     cut = paragraphs.index("<p>Part 4")
     html = (
         "<html><head><title>Harbour works</title></head><body><div><h1>Harbour works continue</h1>"
-        + paragraphs[:cut] + box + paragraphs[cut:] + "</div></body></html>"
+        + paragraphs[:cut]
+        + box
+        + paragraphs[cut:]
+        + "</div></body></html>"
     )
     result = extract_article(html, "https://harbour.example/works")
     assert isinstance(result, Article), result
     assert "Part 1:" in result.text and "Part 6:" in result.text
-    for snippet in ("More on this story", "Ferry timetable", "cycle lane", "Fishing quotas"):
+    for snippet in (
+        "More on this story",
+        "Ferry timetable",
+        "cycle lane",
+        "Fishing quotas",
+    ):
         assert snippet not in result.text

@@ -31,8 +31,10 @@ BOILERPLATE = [
     "Opens in a new window",
     "Photo credit: Jane Roe",
     "By signing up, you agree to receive marketing emails and accept our privacy terms.",
-    "Functional cookies help perform certain functions like sharing website content on social media and "
-    "collecting feedback. Analytics cookies help us understand how visitors interact with the website.",
+    (
+        "Functional cookies help perform certain functions like sharing website content on social media and "
+        "collecting feedback. Analytics cookies help us understand how visitors interact with the website."
+    ),
 ]
 
 ARTICLE_TEXT = [
@@ -73,12 +75,26 @@ def test_icon_label_runs_are_stripped() -> None:
 
 
 def test_flattened_menu_is_dropped_but_short_lists_stay() -> None:
-    menu = ["World", "Business", "Sport", "Culture", "Science", "Opinion", "Weather", "Podcasts", "Video"]
-    article = ["The harbour reopened on Thursday after a two-year repair of its old stone walls."]
+    menu = [
+        "World",
+        "Business",
+        "Sport",
+        "Culture",
+        "Science",
+        "Opinion",
+        "Weather",
+        "Podcasts",
+        "Video",
+    ]
+    article = [
+        "The harbour reopened on Thursday after a two-year repair of its old stone walls."
+    ]
     assert clean_paragraphs(menu + article) == article
     ingredients = ["Flour", "Water", "Salt", "Yeast"]
     assert clean_paragraphs(article + ingredients) == article + ingredients
 
 
 def test_paragraphs_are_normalised() -> None:
-    assert clean_paragraphs(["  Cafe\u0301\u200b  owners\n said  ", "", "\u200b"]) == ["Café owners said"]
+    assert clean_paragraphs(["  Cafe\u0301\u200b  owners\n said  ", "", "\u200b"]) == [
+        "Café owners said"
+    ]

@@ -11,7 +11,9 @@ from crawler.extraction import Article, decode_html, extract_article
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 RUSSIAN = "Городская библиотека на набережной снова открылась после ремонта"
 RUSSIAN_TITLE = "Библиотека снова открыта"
-FRENCH = "La médiathèque du quartier a rouvert ses portes après dix-huit mois de travaux."
+FRENCH = (
+    "La médiathèque du quartier a rouvert ses portes après dix-huit mois de travaux."
+)
 FRENCH_TITLE = "La médiathèque rouvre après dix-huit mois de travaux"
 
 
@@ -25,7 +27,10 @@ def load(name: str) -> bytes:
         ("cp1251_meta.html", None),  # charset only in <meta http-equiv>
         ("koi8r_meta.html", None),  # charset only in <meta charset>
         ("cp1251_meta.html", "utf-8"),  # header claims utf-8, body is windows-1251
-        ("koi8r_meta.html", "text/html; charset=UTF-8"),  # whole header given, wrong again
+        (
+            "koi8r_meta.html",
+            "text/html; charset=UTF-8",
+        ),  # whole header given, wrong again
         ("cp1251_meta.html", "iso-8859-1"),  # HTTP default charset, meta knows better
         ("cp1251_no_declaration.html", None),  # nothing declared: detection
         ("cp1251_no_declaration.html", "utf-8"),  # wrong header and nothing declared
@@ -36,7 +41,9 @@ def test_cyrillic_pages_decode(fixture: str, http_charset: str | None) -> None:
     text = decode_html(body, http_charset)
     assert RUSSIAN in text
     assert "\ufffd" not in text
-    result = extract_article(body, "https://library.example/news/1", http_charset=http_charset)
+    result = extract_article(
+        body, "https://library.example/news/1", http_charset=http_charset
+    )
     assert isinstance(result, Article), result
     assert result.title == RUSSIAN_TITLE
     assert RUSSIAN in result.text
@@ -53,7 +60,11 @@ def test_latin1_header_on_utf8_body() -> None:
     text = decode_html(body, "ISO-8859-1")
     assert FRENCH in text
     assert "Ã©" not in text
-    result = extract_article(body, "https://mediatheque.example/a", http_charset="text/html; charset=iso-8859-1")
+    result = extract_article(
+        body,
+        "https://mediatheque.example/a",
+        http_charset="text/html; charset=iso-8859-1",
+    )
     assert isinstance(result, Article), result
     assert result.title == FRENCH_TITLE
     assert "« Nous avons voulu un lieu où l’on a envie de rester »" in result.text
@@ -69,7 +80,9 @@ def test_utf8_bom_wins(http_charset: str | None) -> None:
 
 
 def test_correct_header_is_used() -> None:
-    body = "<html><body><p>Überraschung: Straße gesperrt</p></body></html>".encode("cp1252")
+    body = "<html><body><p>Überraschung: Straße gesperrt</p></body></html>".encode(
+        "cp1252"
+    )
     assert "Überraschung: Straße gesperrt" in decode_html(body, "windows-1252")
     # No header, no meta, not UTF-8: Western single-byte guess.
     assert "Überraschung: Straße gesperrt" in decode_html(body, None)
@@ -100,7 +113,9 @@ def test_double_encoded_utf8_is_repaired() -> None:
     # A CMS that stored UTF-8 bytes as cp1252 characters, then served the result as UTF-8.
     body = load("utf8_french.html").decode("utf-8")
     garbled = body.encode("utf-8").decode("cp1252", errors="replace")
-    result = extract_article(garbled.encode("utf-8"), "https://mediatheque.example/a", http_charset="utf-8")
+    result = extract_article(
+        garbled.encode("utf-8"), "https://mediatheque.example/a", http_charset="utf-8"
+    )
     assert isinstance(result, Article), result
     assert result.title == FRENCH_TITLE
     assert "« Nous avons voulu un lieu où l’on a envie de rester »" in result.text
@@ -119,14 +134,21 @@ def test_western_header_on_undeclared_cyrillic_body(http_charset: str) -> None:
 
 
 def test_western_header_keeps_western_text() -> None:
-    body = "<html><body><p>Cr\u00e8me br\u00fbl\u00e9e \u00e0 la fran\u00e7aise, d\u00e9j\u00e0 vu.</p></body></html>".encode("cp1252")
+    body = "<html><body><p>Cr\u00e8me br\u00fbl\u00e9e \u00e0 la fran\u00e7aise, d\u00e9j\u00e0 vu.</p></body></html>".encode(
+        "cp1252"
+    )
     assert "Crème brûlée à la française, déjà vu." in decode_html(body, "iso-8859-1")
 
 
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-16"])
 def test_utf16_pages_decode(codec: str) -> None:
     # "utf-16" writes a BOM; the -le/-be variants do not.
-    body = load("utf8_french.html").decode("utf-8").replace('<meta charset="utf-8">', "").encode(codec)
+    body = (
+        load("utf8_french.html")
+        .decode("utf-8")
+        .replace('<meta charset="utf-8">', "")
+        .encode(codec)
+    )
     result = extract_article(body, "https://mediatheque.example/a")
     assert isinstance(result, Article), result
     assert result.title == FRENCH_TITLE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,43 +24,63 @@ def page(head: str, body_prefix: str = "") -> str:
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head><body><article>{body_prefix}{BODY}</article></body></html>"
 
 
-def extract(html: str | bytes, url: str = "https://town.example/news/pool-stays-open") -> Article:
+def extract(
+    html: str | bytes, url: str = "https://town.example/news/pool-stays-open"
+) -> Article:
     result = extract_article(html, url)
     assert isinstance(result, Article), result
     return result
 
 
 def test_json_ld_beats_meta_tags() -> None:
-    article = extract((FIXTURES / "jsonld_over_meta.html").read_bytes(), "https://nordkurier.example/a?ref=home")
-    assert article.published_at == datetime(2023, 11, 1, 17, 45, tzinfo=timezone.utc)
-    assert article.modified_at == datetime(2023, 11, 3, 8, 15, tzinfo=timezone.utc)
+    article = extract(
+        (FIXTURES / "jsonld_over_meta.html").read_bytes(),
+        "https://nordkurier.example/a?ref=home",
+    )
+    assert article.published_at == datetime(2023, 11, 1, 17, 45, tzinfo=UTC)
+    assert article.modified_at == datetime(2023, 11, 3, 8, 15, tzinfo=UTC)
     assert article.authors == ("Jana Krüger", "Ole Hansen")  # not the meta "Redaktion"
     assert article.section == "Wirtschaft"
     assert article.tags == ("Energie", "Stadtwerke", "Strompreis")
     assert article.image_url == "https://cdn.nordkurier.example/img/strom.jpg"
-    assert article.canonical_url == "https://nordkurier.example/wirtschaft/strompreis-sinkt"
+    assert (
+        article.canonical_url
+        == "https://nordkurier.example/wirtschaft/strompreis-sinkt"
+    )
     assert article.title == "Stadtwerke senken den Strompreis"
     assert article.language == "de"
 
 
 def test_meta_tags_when_no_json_ld() -> None:
     article = extract(
-        (FIXTURES / "raw_news_page.html").read_bytes(), "https://courier.example/news/2024/03/14/harbour-bridge-reopens"
+        (FIXTURES / "raw_news_page.html").read_bytes(),
+        "https://courier.example/news/2024/03/14/harbour-bridge-reopens",
     )
     assert article.title == "Harbour bridge reopens after two-year repair"
     assert article.authors == ("Maria Olsen", "Tom Becker")
-    assert article.published_at == datetime(2024, 3, 14, 6, 30, tzinfo=timezone.utc)
-    assert article.modified_at == datetime(2024, 3, 14, 11, 5, tzinfo=timezone.utc)
+    assert article.published_at == datetime(2024, 3, 14, 6, 30, tzinfo=UTC)
+    assert article.modified_at == datetime(2024, 3, 14, 11, 5, tzinfo=UTC)
     assert article.section == "Local news"
     assert article.tags == ("Transport", "Infrastructure")
     assert article.language == "en"
-    assert article.description == "Traffic returned to the Harbour bridge on Thursday morning."
-    assert article.image_url == "https://courier.example/media/bridge-opening.jpg"  # made absolute
-    assert article.canonical_url == "https://courier.example/news/2024/03/14/harbour-bridge-reopens"
+    assert (
+        article.description
+        == "Traffic returned to the Harbour bridge on Thursday morning."
+    )
+    assert (
+        article.image_url == "https://courier.example/media/bridge-opening.jpg"
+    )  # made absolute
+    assert (
+        article.canonical_url
+        == "https://courier.example/news/2024/03/14/harbour-bridge-reopens"
+    )
 
 
 def test_future_dates_are_rejected() -> None:
-    article = extract((FIXTURES / "future_date.html").read_bytes(), "https://observatory.example/meteors")
+    article = extract(
+        (FIXTURES / "future_date.html").read_bytes(),
+        "https://observatory.example/meteors",
+    )
     assert article.published_at is None
     assert article.modified_at is None
 
@@ -72,11 +92,14 @@ def test_future_json_ld_date_falls_back_to_meta() -> None:
         '<meta property="article:published_time" content="2024-06-04T09:00:00-04:00">'
     )
     article = extract(page(head))
-    assert article.published_at == datetime(2024, 6, 4, 13, 0, tzinfo=timezone.utc)
+    assert article.published_at == datetime(2024, 6, 4, 13, 0, tzinfo=UTC)
 
 
 def test_url_date_is_the_last_resort() -> None:
-    article = extract(page("<title>Pool stays open</title>"), "https://town.example/2021/07/09/pool-stays-open/")
+    article = extract(
+        page("<title>Pool stays open</title>"),
+        "https://town.example/2021/07/09/pool-stays-open/",
+    )
     assert article.published_at is not None
     assert article.published_at.date().isoformat() == "2021-07-09"
     assert article.published_at.tzinfo is not None
@@ -84,15 +107,19 @@ def test_url_date_is_the_last_resort() -> None:
 
 def test_dates_are_aware_utc() -> None:
     parsed = parse_date("2024-02-29T23:30:00-02:00")
-    assert parsed == datetime(2024, 3, 1, 1, 30, tzinfo=timezone.utc)
-    assert parse_date("2024-02-29") == datetime(2024, 2, 29, tzinfo=timezone.utc)
-    assert parse_date("Thu, 14 Mar 2024 07:30:00 +0100") == datetime(2024, 3, 14, 6, 30, tzinfo=timezone.utc)
+    assert parsed == datetime(2024, 3, 1, 1, 30, tzinfo=UTC)
+    assert parse_date("2024-02-29") == datetime(2024, 2, 29, tzinfo=UTC)
+    assert parse_date("Thu, 14 Mar 2024 07:30:00 +0100") == datetime(
+        2024, 3, 14, 6, 30, tzinfo=UTC
+    )
     assert parse_date("20240314T0730") is not None
     assert parse_date("not a date") is None
     assert parse_date("2024-13-45") is None
-    tomorrow_and_a_bit = datetime.now(timezone.utc) + timedelta(days=1, hours=2)
+    tomorrow_and_a_bit = datetime.now(UTC) + timedelta(days=1, hours=2)
     assert parse_date(tomorrow_and_a_bit.isoformat()) is None
-    assert parse_date((datetime.now(timezone.utc) + timedelta(hours=5)).isoformat()) is not None  # clock skew
+    assert (
+        parse_date((datetime.now(UTC) + timedelta(hours=5)).isoformat()) is not None
+    )  # clock skew
 
 
 @pytest.mark.parametrize(
@@ -112,7 +139,11 @@ def test_split_authors(raw: list[str], expected: tuple[str, ...]) -> None:
 
 
 def test_byline_meta_is_split_in_extraction() -> None:
-    article = extract(page("<title>Pool stays open</title><meta name='author' content='By Anna Berg and Lars Lind'>"))
+    article = extract(
+        page(
+            "<title>Pool stays open</title><meta name='author' content='By Anna Berg and Lars Lind'>"
+        )
+    )
     assert article.authors == ("Anna Berg", "Lars Lind")
 
 
@@ -134,16 +165,27 @@ def test_site_name_author_is_dropped() -> None:
         ("Pool stays open | News | Town Gazette", "Pool stays open | News"),
         ("Town Gazette | Pool stays open", "Pool stays open"),
         ("Pool stays open - town.example", "Pool stays open"),
-        ("Pool stays open - but only for three summers", "Pool stays open - but only for three summers"),
+        (
+            "Pool stays open - but only for three summers",
+            "Pool stays open - but only for three summers",
+        ),
     ],
 )
 def test_title_suffix_matching_the_site_is_removed(title: str, expected: str) -> None:
-    assert clean_title(title, site_names=["Town Gazette"], headlines=[], host="www.town.example") == expected
+    assert (
+        clean_title(
+            title, site_names=["Town Gazette"], headlines=[], host="www.town.example"
+        )
+        == expected
+    )
 
 
 def test_title_suffix_removed_when_headline_is_the_prefix() -> None:
     # The suffix is not a known site name, but the h1 shows where the headline ends.
-    html = page("<title>Pool stays open - for now: Riverside Evening Mail</title>", "<h1>Pool stays open - for now</h1>")
+    html = page(
+        "<title>Pool stays open - for now: Riverside Evening Mail</title>",
+        "<h1>Pool stays open - for now</h1>",
+    )
     assert extract(html).title == "Pool stays open - for now"
 
 
@@ -156,9 +198,9 @@ def test_title_from_og_title_when_no_site_name() -> None:
 
 
 def test_language_from_html_lang_and_description() -> None:
-    html = page("<title>x</title><meta name='description' content='  The pool\u200b stays open. '>").replace(
-        "<html>", "<html lang='en-US'>"
-    )
+    html = page(
+        "<title>x</title><meta name='description' content='  The pool\u200b stays open. '>"
+    ).replace("<html>", "<html lang='en-US'>")
     article = extract(html)
     assert article.language == "en"
     assert article.description == "The pool stays open."
@@ -175,7 +217,9 @@ def test_language_from_html_lang_and_description() -> None:
         ("The Author", ()),
     ],
 )
-def test_credentials_and_labels_are_not_authors(raw: str, expected: tuple[str, ...]) -> None:
+def test_credentials_and_labels_are_not_authors(
+    raw: str, expected: tuple[str, ...]
+) -> None:
     assert split_authors([raw]) == expected
 
 
@@ -192,7 +236,9 @@ def test_person_named_like_the_site_is_kept() -> None:
 
 
 def test_pipe_suffixes_are_removed_even_for_unknown_sites() -> None:
-    html = page("<title>Pool stays open for three more summers | Opinion | Valley Mail</title>")
+    html = page(
+        "<title>Pool stays open for three more summers | Opinion | Valley Mail</title>"
+    )
     assert extract(html).title == "Pool stays open for three more summers"
 
 
@@ -202,7 +248,10 @@ def test_dash_inside_a_headline_is_kept() -> None:
 
 
 def test_capitalised_h1_gives_way_to_the_metadata_spelling() -> None:
-    html = page("<title>Pool Stays Open For Three Summers | Gazette</title>", "<h1>POOL STAYS OPEN FOR THREE SUMMERS</h1>")
+    html = page(
+        "<title>Pool Stays Open For Three Summers | Gazette</title>",
+        "<h1>POOL STAYS OPEN FOR THREE SUMMERS</h1>",
+    )
     assert extract(html).title == "Pool Stays Open For Three Summers"
 
 
