@@ -31,4 +31,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         f"requests to forbidden addresses: {r.forbidden_requests}"
     )
     if r.peak_rss_mb:
-        write("peak crawl RSS: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in sorted(r.peak_rss_mb.items())))
+        write("peak RSS, crawl process (largest process in its tree, e.g. an extraction worker):")
+        for name, mb in sorted(r.peak_rss_mb.items()):
+            write(f"  {name}: {mb:.0f} MB ({r.tree_peak_rss_mb.get(name, 0):.0f} MB)")

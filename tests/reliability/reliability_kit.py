@@ -55,6 +55,7 @@ class Results:
     duplicate_rows: int = 0
     forbidden_requests: int = 0
     peak_rss_mb: dict[str, float] = dataclasses.field(default_factory=dict)
+    tree_peak_rss_mb: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def add(self, case: str, expected: str, observed: str, passed: bool = True) -> None:
         self.rows.append(CaseResult(case, expected, observed, passed))
@@ -211,6 +212,7 @@ class Crawl:
     peak_rss_mb: float
     seconds: float
     database_url: str
+    tree_peak_rss_mb: float = 0.0
 
     @property
     def crash_lines(self) -> list[str]:
@@ -262,7 +264,9 @@ def run_crawl(
     with tempfile.TemporaryFile() as err:
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)
         deadline = started + timeout
+        crawl_peak_kb = 0
         while True:
+            crawl_peak_kb = max(crawl_peak_kb, _peak_rss_kb(process.pid))
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
@@ -274,12 +278,29 @@ def run_crawl(
         process.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
-    crawl = Crawl(process.returncode, stderr, usage.ru_maxrss / 1024, time.monotonic() - started, database_url)
+    # The crawl process's own peak (VmHWM, polled); wait4's figure is the largest process in its
+    # tree, which includes extraction workers chewing on hostile pages.
+    crawl = Crawl(
+        process.returncode, stderr, crawl_peak_kb / 1024, time.monotonic() - started, database_url, usage.ru_maxrss / 1024
+    )
     RESULTS.crawls += 1
     RESULTS.peak_rss_mb[name] = max(RESULTS.peak_rss_mb.get(name, 0.0), crawl.peak_rss_mb)
+    RESULTS.tree_peak_rss_mb[name] = max(RESULTS.tree_peak_rss_mb.get(name, 0.0), crawl.tree_peak_rss_mb)
     if crawl.returncode != 0 or crawl.crash_lines:
         RESULTS.crashes += 1
     return crawl
+
+
+def _peak_rss_kb(pid: int) -> int:
+    """VmHWM (peak resident set) of a running process, in KiB; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def duplicate_rows(database_url: str) -> int:
