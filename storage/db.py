@@ -233,6 +233,8 @@ def describe_error(exc: BaseException, url: URL | None = None) -> str:
 # PostgreSQL SQLSTATEs after which re-running an idempotent transaction is the right move:
 # serialization failure, deadlock, unique violation (a concurrent insert won the race).
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+# SQLite primary result codes worth waiting out: SQLITE_BUSY, SQLITE_LOCKED.
+_SQLITE_BUSY_CODES = {5, 6}
 
 
 def _is_retryable(exc: sa.exc.DBAPIError) -> bool:
@@ -241,6 +243,11 @@ def _is_retryable(exc: sa.exc.DBAPIError) -> bool:
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     if sqlstate in _RETRYABLE_SQLSTATES:
         return True
+    sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        # Only "database is locked" (SQLITE_BUSY / SQLITE_LOCKED, past the busy timeout) goes away
+        # by itself; a full disk or an I/O error does not, and retrying it stalls the crawl.
+        return sqlite_code & 0xFF in _SQLITE_BUSY_CODES
     if isinstance(exc, sa.exc.OperationalError):
         # Lost connections on PostgreSQL; "database is locked" on SQLite past the busy timeout.
         return True

@@ -60,6 +60,23 @@ def test_retries_operational_errors_then_gives_up():
     assert len(calls) == 3
 
 
+@pytest.mark.parametrize(("code", "message", "retried"), [
+    (5, "database is locked", True),
+    (6, "database table is locked", True),
+    (13, "database or disk is full", False),
+    (778, "disk I/O error", False),  # SQLITE_IOERR_WRITE, e.g. a file size limit
+])  # fmt: skip
+def test_sqlite_errors_are_retried_only_when_locked(code, message, retried):
+    import sqlite3
+
+    original = sqlite3.OperationalError(message)
+    original.sqlite_errorcode = code
+    fn, calls = _failing([sa.exc.OperationalError("INSERT", {}, original)] * 10)
+    with pytest.raises(sa.exc.OperationalError):
+        run_in_transaction(_factory([]), fn, retries=2, backoff=0)
+    assert len(calls) == (3 if retried else 1)
+
+
 def test_does_not_retry_other_errors():
     error = sa.exc.IntegrityError("INSERT", {}, _PgError("23503"))  # foreign key violation
     fn, calls = _failing([error])
