@@ -16,7 +16,9 @@ from collections import deque
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from scrapy.core.scheduler import BaseScheduler
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.normalize import canonical_url
 from crawler.sources import parse_duration
@@ -54,6 +56,7 @@ class FrontierScheduler(BaseScheduler):
         self.known: set[str] = set()
         self.sessions = None
         self.spider = None
+        self.database_failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierScheduler:
@@ -79,11 +82,32 @@ class FrontierScheduler(BaseScheduler):
             with self.sessions.begin() as session:
                 frontier.release(session, self.source, self.owner, unfetched)
 
+    def _stop_on_database_error(self, exc: Exception) -> None:
+        """A frontier write that fails for good (disk full, I/O error): close the crawl cleanly.
+
+        Raising from the scheduler would kill the engine's loop and leave the crawl hanging. What
+        was not recorded stays pending or leased in the frontier, so the next run picks it up.
+        """
+        if self.database_failed:
+            return
+        self.database_failed = True
+        logger.error("frontier database failed, closing the crawl (a rerun continues from here): %s", exc)
+        self.stats.set_value("newsdesk/frontier/database_error", str(exc)[:200])
+        from twisted.internet import reactor
+
+        reactor.callLater(0, lambda: deferred_from_coro(self.crawler.engine.close_spider_async(reason="database-error")))
+
     def has_pending_requests(self) -> bool:
         if self.in_memory or self.leased:
             return True
-        with self.sessions() as session:
-            return frontier.has_pending(session, self.source)
+        if self.database_failed:
+            return False
+        try:
+            with self.sessions() as session:
+                return frontier.has_pending(session, self.source)
+        except sa.exc.DBAPIError as exc:
+            self._stop_on_database_error(exc)
+            return False
 
     def enqueue_request(self, request: Request) -> bool:
         frontier_url = request.meta.get("frontier_url")
@@ -104,12 +128,18 @@ class FrontierScheduler(BaseScheduler):
             priority=request.priority,
             lastmod=request.meta.get("lastmod"),
         )
-        added = run_in_transaction(
-            self.sessions,
-            lambda session: frontier.add_urls(
-                session, self.source, [item], run_id=self.run_id, recrawl_after=self.recrawl_after
-            ),
-        )
+        if self.database_failed:
+            return False
+        try:
+            added = run_in_transaction(
+                self.sessions,
+                lambda session: frontier.add_urls(
+                    session, self.source, [item], run_id=self.run_id, recrawl_after=self.recrawl_after
+                ),
+            )
+        except sa.exc.DBAPIError as exc:
+            self._stop_on_database_error(exc)
+            return False
         self.stats.inc_value("newsdesk/frontier/added" if added else "newsdesk/frontier/already_done")
         return bool(added)
 
@@ -135,13 +165,17 @@ class FrontierScheduler(BaseScheduler):
     def next_request(self) -> Request | None:
         if self.in_memory:
             return self.in_memory.popleft()
-        if not self.leased:
-            rows = run_in_transaction(
-                self.sessions,
-                lambda session: frontier.lease(
-                    session, self.source, owner=self.owner, limit=self.batch_size, lease_seconds=self.lease_seconds
-                ),
-            )
+        if not self.leased and not self.database_failed:
+            try:
+                rows = run_in_transaction(
+                    self.sessions,
+                    lambda session: frontier.lease(
+                        session, self.source, owner=self.owner, limit=self.batch_size, lease_seconds=self.lease_seconds
+                    ),
+                )
+            except sa.exc.DBAPIError as exc:
+                self._stop_on_database_error(exc)
+                rows = []
             self.leased.extend(rows)
         if not self.leased:
             return None
