@@ -38,6 +38,9 @@ __all__ = [
 ]
 
 STREAM_BATCH = 500
+#: Longer search strings are refused: SQLite rejects LIKE patterns over 50,000 bytes ("pattern too
+#: complex"), and no one searches for a paragraph.
+MAX_SEARCH_LENGTH = 5_000
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,11 @@ def build_query(f: ArticleFilter) -> sa.Select:
     if f.url is not None:
         variant = sa.select(ArticleUrl.article_id).where(ArticleUrl.url == f.url)
         stmt = stmt.where(sa.or_(Article.canonical_url == f.url, Article.id.in_(variant)))
+    if f.search and len(f.search) > MAX_SEARCH_LENGTH:
+        raise ValueError(f"search text is {len(f.search):,} characters; at most {MAX_SEARCH_LENGTH:,} are allowed")
+    if f.search and "\x00" in f.search:
+        # SQLite ends the LIKE pattern at a NUL (so "a\0b" matched everything); PostgreSQL refuses it.
+        raise ValueError("search text cannot contain NUL characters")
     if f.search:
         # Bound parameter with %, _ and the escape character escaped: a literal substring match.
         stmt = stmt.where(
