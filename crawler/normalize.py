@@ -60,6 +60,8 @@ def canonical_url(url: str, tracking_parameters: Iterable[str] = DEFAULT_TRACKIN
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets (w3lib cannot parse it without)
     if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{parts.port}"
     patterns = tuple(p.lower() for p in tracking_parameters)

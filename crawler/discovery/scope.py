@@ -45,9 +45,12 @@ class CrawlScope:
         return cls(tuple(prefixes))
 
     def __contains__(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
+        try:
+            parts = urlsplit(url)
+            site = site_key(url) if parts.scheme in ("http", "https") else None
+        except ValueError:  # a hostile link: bad port, broken IPv6 literal
             return False
-        site = site_key(url)
+        if site is None:
+            return False
         path = parts.path or "/"
         return any(site == s and path.startswith(p) for s, p in self.prefixes)
