@@ -79,6 +79,13 @@ def _route(handler, case: str) -> None:
     if case == "koi8r-meta-only":
         page = russian_article(20866).format(meta='<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">')
         return handler.send(200, page.encode("koi8_r"), "text/html")
+    if case == "hostile-links":
+        links = "".join(
+            f'<a href="{href}">x</a>'
+            for href in ("http://a:99999/", "http://a:b/", "http://[::1/", "http://[::1]/in", "javascript:alert(1)",
+                         "mailto:x@y", "//[fe80::1%25eth0]/", "http://" + "a" * 300 + ".example/", "ok")
+        )  # fmt: skip
+        return handler.send(200, article_html("links", number).replace(b"</article>", links.encode() + b"</article>"))
     if case == "empty-body":
         return handler.send(200, b"")
     if case == "login-wall":
@@ -96,7 +103,7 @@ def _route(handler, case: str) -> None:
 
 CASES = [
     "pdf-right-type", "pdf-wrong-type", "nul-bytes", "unclosed-tags", "doctype-preamble", "utf8-header-cp1251-body",
-    "latin1-header-utf8-body", "koi8r-meta-only", "empty-body", "login-wall",
+    "latin1-header-utf8-body", "koi8r-meta-only", "empty-body", "login-wall", "hostile-links",
 ]  # fmt: skip
 
 
@@ -178,6 +185,7 @@ def test_non_articles_are_recorded_not_stored(crawl, server, results, case, outc
         ("utf8-header-cp1251-body", "Жители довольны"),
         ("latin1-header-utf8-body", "Façade déjà vu"),
         ("koi8r-meta-only", "Жители довольны"),
+        ("hostile-links", "Story"),  # bad ports, broken IPv6 literals, javascript: links
     ],
 )
 def test_odd_but_real_articles_are_stored_with_clean_text(crawl, server, results, case, must_contain):
