@@ -8,6 +8,7 @@ fetched URL, but only when it points at the same site: a page cannot claim anoth
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -55,8 +56,12 @@ def _is_tracking(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in patterns)
 
 
-def canonical_url(url: str, tracking_parameters: Iterable[str] = DEFAULT_TRACKING_PARAMETERS) -> str:
-    """Lower-case scheme and host, no default port, no fragment, no tracking parameters, sorted query."""
+@functools.lru_cache(maxsize=65536)
+def canonical_url(url: str, tracking_parameters: tuple[str, ...] = DEFAULT_TRACKING_PARAMETERS) -> str:
+    """Lower-case scheme and host, no default port, no fragment, no tracking parameters, sorted query.
+
+    Cached: a crawl meets the same menu and footer links on every page of a site.
+    """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
@@ -90,7 +95,7 @@ def same_site(a: str, b: str) -> bool:
 def choose_canonical_url(
     fetched_url: str,
     declared_canonical: str | None,
-    tracking_parameters: Iterable[str] = DEFAULT_TRACKING_PARAMETERS,
+    tracking_parameters: tuple[str, ...] = DEFAULT_TRACKING_PARAMETERS,
 ) -> str:
     """The page's declared canonical URL when it is on the fetched page's site, else the fetched URL."""
     if declared_canonical and urlsplit(declared_canonical).scheme in ("http", "https"):

@@ -104,5 +104,10 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,
 }
 
+# --- Measurement ------------------------------------------------------------------------------
+# When set, the crawl writes its CPU time, wall time and memory figures to this JSON file.
+NEWSDESK_RESOURCE_STATS_FILE = None
+EXTENSIONS = {"crawler.extensions.ResourceStats": 500}
+
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

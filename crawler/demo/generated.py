@@ -45,6 +45,9 @@ def article_text(number: int) -> tuple[str, list[str]]:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    # Headers and body leave in separate writes: without TCP_NODELAY each response waits out a
+    # delayed ACK (about 40 ms), which would make the server, not the crawler, the bottleneck.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         """Quiet: callers count requests through ``GeneratedSite.hits``."""
@@ -69,6 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog of 5 overflows under a crawler's burst of connections;
+    # the kernel then drops SYNs and the client retries a second later, stalling the crawl.
+    request_queue_size = 128
     site: GeneratedSite
 
 
@@ -120,6 +126,32 @@ class GeneratedSite:
             f"<body><h1>Latest news</h1><ul>{items}</ul>{more}</body></html>"
         ).encode()
 
+    def _chrome(self, number: int) -> tuple[str, str]:
+        """Header and footer like a real news page's: menus, a most-read list, scripts, legal links.
+
+        Real article pages are mostly this (50-150 KB, a few KB of story), and extraction cost
+        follows page size, so a benchmark over bare pages would flatter inline extraction.
+        """
+        rng = random.Random(-number)
+        menu = "".join(f'<li><a href="/latest?section={w}">{w.title()}</a></li>' for w in _WORDS[:60])
+        most_read = "".join(
+            f'<li><a href="/news/{rng.randint(1, self.pages)}">{" ".join(rng.choice(_WORDS) for _ in range(8))}</a></li>'
+            for _ in range(40)
+        )
+        legal = "".join(f'<a href="/about/{w}">{w.title()} policy</a> ' for w in _WORDS[60:100])
+        script = "var config = {" + ",".join(f'"{w}": {i}' for i, w in enumerate(_WORDS)) + "};"
+        styles = "".join(f".c{i} {{ margin: {i}px; color: #{i:06x}; }}" for i in range(400))
+        header = (
+            f"<style>{styles}</style><script>{script * 8}</script>"
+            f'<header><a href="/">Generated Gazette</a><nav><ul>{menu}</ul></nav>'
+            '<div class="cookie-banner">We use cookies to improve your experience. <button>Accept</button></div></header>'
+        )
+        footer = (
+            f'<aside class="most-read"><h2>Most read</h2><ol>{most_read}</ol></aside>'
+            f'<footer><nav><ul>{menu}</ul></nav><nav><ul>{menu}</ul></nav><p>{legal}</p><p>© 2026 Generated Gazette</p></footer>'
+        )
+        return header, footer
+
     def _article(self, number: int) -> bytes:
         headline, paragraphs = article_text(number)
         published = _EPOCH + timedelta(hours=number)
@@ -131,14 +163,15 @@ class GeneratedSite:
             "author": {"@type": "Person", "name": f"Reporter {number % 17}"},
         }
         body = "".join(f"<p>{p}</p>" for p in paragraphs)
+        header, footer = self._chrome(number)
         return (
             f"<!DOCTYPE html><html lang='en'><head><title>{headline} | Generated Gazette</title>"
             f'<link rel="canonical" href="{self.article_url(number)}">'
             f'<meta property="og:type" content="article">'
             f'<script type="application/ld+json">{json.dumps(metadata)}</script></head>'
-            f'<body><nav><a href="/">Home</a></nav><article><h1>{headline}</h1>'
+            f"<body>{header}<main><article><h1>{headline}</h1>"
             f'<time datetime="{published.isoformat()}">{published:%d %B %Y}</time>{body}</article>'
-            f'<aside><a href="/news/{number % self.pages + 1}">Next story</a></aside></body></html>'
+            f'<a href="/news/{number % self.pages + 1}">Next story</a></main>{footer}</body></html>'
         ).encode()
 
     def _sitemap(self) -> bytes:

@@ -25,6 +25,9 @@ _NOT_FOUND = b"<html><head><title>Not found</title></head><body><h1>404 Not Foun
 class _Handler(BaseHTTPRequestHandler):
     server: _DemoHTTPServer
     server_version = "DemoNews/1.0"
+    # Headers and body leave in separate writes: without TCP_NODELAY each response waits out a
+    # delayed ACK (about 40 ms), which would make the server, not the crawler, the bottleneck.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         """Quiet: tests count requests through DemoWeb.requests instead."""
@@ -82,6 +85,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _DemoHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog of 5 overflows under a crawler's burst of connections;
+    # the kernel then drops SYNs and the client retries a second later, stalling the crawl.
+    request_queue_size = 128
     web: DemoWeb
 
 

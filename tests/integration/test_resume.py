@@ -48,7 +48,7 @@ def counts(database_url: str) -> dict[str, int]:
             return {
                 "rows": conn.scalar(sa.text("SELECT count(*) FROM articles")),
                 "distinct": conn.scalar(sa.text("SELECT count(DISTINCT canonical_url) FROM articles")),
-                "not_done": conn.scalar(sa.text("SELECT count(*) FROM frontier WHERE state NOT IN ('done')")),
+                "unfinished": conn.scalar(sa.text("SELECT count(*) FROM frontier WHERE state IN ('pending', 'leased')")),
             }
     finally:
         engine.dispose()
@@ -81,4 +81,4 @@ def test_kill_9_at_random_moments_then_resume_stores_every_article_once(sqlite_u
     assert 0 < stored_before_kill[0] < PAGES
     assert stored_before_kill == sorted(stored_before_kill)
     final = counts(sqlite_url)
-    assert final == {"rows": PAGES, "distinct": PAGES, "not_done": 0}
+    assert final == {"rows": PAGES, "distinct": PAGES, "unfinished": 0}

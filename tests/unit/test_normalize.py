@@ -30,7 +30,7 @@ def test_non_default_port_is_kept():
 
 
 def test_custom_tracking_list():
-    assert canonical_url("http://a.example/s?src=rss&id=4", ["src"]) == "http://a.example/s?id=4"
+    assert canonical_url("http://a.example/s?src=rss&id=4", ("src",)) == "http://a.example/s?id=4"
 
 
 def test_declared_canonical_wins_on_the_same_site_only():

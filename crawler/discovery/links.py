@@ -1,0 +1,49 @@
+"""Links a page offers to the crawl: absolute, web-only, without obvious non-page files.
+
+Scrapy's LinkExtractor normalises every link several times over and was most of the crawl
+process's CPU on link-heavy pages (menus, footers, most-read lists repeat on every page), so this
+keeps to one pass: resolve, filter, and let the caller de-duplicate by canonical URL.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+
+__all__ = ["NON_PAGE_EXTENSIONS", "page_links"]
+
+#: Files that are never article pages.
+NON_PAGE_EXTENSIONS = frozenset(
+    "jpg jpeg png gif webp svg ico bmp tif tiff avif mp3 mp4 m4a wav ogg webm mov avi mkv flv pdf doc docx "
+    "xls xlsx ppt pptx odt zip gz tgz rar 7z exe dmg apk iso css js json woff woff2 ttf".split()
+)
+_SKIPPED_SCHEMES = ("#", "javascript:", "mailto:", "tel:", "data:", "sms:", "ftp:", "file:")
+
+
+def page_links(selector: Selector, page_url: str, max_anchors: int = 0) -> tuple[list[str], int]:
+    """Absolute http(s) URLs of the page's ``<a>``/``<area>`` links, honouring ``<base href>``,
+    from at most ``max_anchors`` anchors (0: all); also how many anchors were left unread."""
+    # lxml directly: parsel would wrap each of thousands of attribute strings in a Selector.
+    root = selector.root
+    base = root.xpath("string(//base/@href)")
+    base_url = urljoin(page_url, base.strip()) if base else page_url
+    anchors = "//a/@href | //area/@href"
+    unread = 0
+    if max_anchors > 0:
+        unread = max(0, int(root.xpath(f"count({anchors})")) - max_anchors)
+        anchors = f"({anchors})[position() <= {max_anchors}]"
+    urls = []
+    for href in root.xpath(anchors):
+        href = str(href).strip()
+        if not href or href.lower().startswith(_SKIPPED_SCHEMES):
+            continue
+        url = urljoin(base_url, href)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            continue
+        if posixpath.splitext(parts.path)[1][1:].lower() in NON_PAGE_EXTENSIONS:
+            continue
+        urls.append(url)
+    return urls, unread
