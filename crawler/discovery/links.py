@@ -7,6 +7,7 @@ keeps to one pass: resolve, filter, and let the caller de-duplicate by canonical
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from urllib.parse import urljoin, urlsplit
 
@@ -34,16 +35,29 @@ def page_links(selector: Selector, page_url: str, max_anchors: int = 0) -> tuple
     if max_anchors > 0:
         unread = max(0, int(root.xpath(f"count({anchors})")) - max_anchors)
         anchors = f"({anchors})[position() <= {max_anchors}]"
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
     urls = []
     for href in root.xpath(anchors):
         href = str(href).strip()
-        if not href or href.lower().startswith(_SKIPPED_SCHEMES):
-            continue
+        # Root-relative links (menus, footers) resolve the same on every page of a site.
+        url = _resolve(origin if href.startswith("/") and not href.startswith("//") else base_url, href)
+        if url is not None:
+            urls.append(url)
+    return urls, unread
+
+
+@functools.lru_cache(maxsize=65536)
+def _resolve(base_url: str, href: str) -> str | None:
+    """The absolute URL of a link, or None when it is no web page to crawl."""
+    if not href or href.lower().startswith(_SKIPPED_SCHEMES):
+        return None
+    try:
         url = urljoin(base_url, href)
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            continue
-        if posixpath.splitext(parts.path)[1][1:].lower() in NON_PAGE_EXTENSIONS:
-            continue
-        urls.append(url)
-    return urls, unread
+    except ValueError:  # a hostile link: broken IPv6 literal and the like
+        return None
+    if parts.scheme not in ("http", "https"):
+        return None
+    if posixpath.splitext(parts.path)[1][1:].lower() in NON_PAGE_EXTENSIONS:
+        return None
+    return url

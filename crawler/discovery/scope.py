@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -45,12 +46,18 @@ class CrawlScope:
         return cls(tuple(prefixes))
 
     def __contains__(self, url: str) -> bool:
-        try:
-            parts = urlsplit(url)
-            site = site_key(url) if parts.scheme in ("http", "https") else None
-        except ValueError:  # a hostile link: bad port, broken IPv6 literal
-            return False
-        if site is None:
-            return False
-        path = parts.path or "/"
-        return any(site == s and path.startswith(p) for s, p in self.prefixes)
+        return _in_scope(self.prefixes, url)
+
+
+@functools.lru_cache(maxsize=65536)
+def _in_scope(prefixes: tuple[tuple[str, str], ...], url: str) -> bool:
+    """Cached: a crawl asks about the same menu and footer links on every page."""
+    try:
+        parts = urlsplit(url)
+        site = site_key(url) if parts.scheme in ("http", "https") else None
+    except ValueError:  # a hostile link: bad port, broken IPv6 literal
+        return False
+    if site is None:
+        return False
+    path = parts.path or "/"
+    return any(site == s and path.startswith(p) for s, p in prefixes)
