@@ -54,7 +54,8 @@ def _resolve(base_url: str, href: str) -> str | None:
     try:
         url = urljoin(base_url, href)
         parts = urlsplit(url)
-    except ValueError:  # a hostile link: broken IPv6 literal and the like
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:  # a hostile link: broken IPv6 literal, bad port and the like
         return None
     if parts.scheme not in ("http", "https"):
         return None

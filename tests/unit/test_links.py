@@ -27,3 +27,10 @@ def test_anchor_cap_counts_what_was_left_unread():
     links, unread = page_links(Selector(text=page), "https://a.example/", max_anchors=10)
     assert links == [f"https://a.example/s/{i}" for i in range(10)]
     assert unread == 40
+
+
+def test_hostile_hrefs_are_dropped_not_raised():
+    hrefs = ["http://a:99999/", "http://a:b/", "http://[::1/", "javascript:alert(1)", "http://[::1]/ok"]
+    page = "<html><body>" + "".join(f'<a href="{href}">x</a>' for href in hrefs) + "</body></html>"
+    links, _ = page_links(Selector(text=page), "https://news.example/")
+    assert links == ["http://[::1]/ok"]
