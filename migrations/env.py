@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from storage.db import make_engine, resolve_database_url
-from storage.models import Base
+from storage.models import Base, include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -32,6 +32,7 @@ def _configure(connection: sa.Connection) -> None:
         # SQLite cannot ALTER most things: batch mode recreates the table instead.
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,  # full-text search objects are not in the models
     )
 
 

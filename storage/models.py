@@ -268,3 +268,25 @@ class SourceLock(Base):
     owner: Mapped[str] = mapped_column(sa.String(300))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+# --- full-text search objects (migration 0004) -------------------------------------------------
+# Created by raw DDL and not describable as models: the SQLite FTS5 table (with its shadow tables)
+# and PostgreSQL's generated tsvector column and its GIN index. `alembic check` and autogenerate
+# skip them through this filter (migrations/env.py passes it as include_object).
+SEARCH_TABLE_PREFIX = "articles_fts"
+SEARCH_COLUMN = "search_vector"
+SEARCH_INDEX = "ix_articles_search_vector"
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic ``include_object`` hook: False for the full-text search objects only."""
+    if not reflected or name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(SEARCH_TABLE_PREFIX)
+    if type_ == "column":
+        return not (name == SEARCH_COLUMN and obj.table.name == "articles")
+    if type_ == "index":
+        return name != SEARCH_INDEX
+    return True

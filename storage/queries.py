@@ -10,14 +10,18 @@
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from storage.db import READ_ONLY_BEGIN
+from sqlalchemy.dialects import postgresql
+
+from storage.db import READ_ONLY_BEGIN, dialect_name
 from storage.models import Article, ArticleUrl, ArticleVersion, Cluster, CrawlRun, FetchLog, Source
 from storage.runs import RunRow, run_row
 
@@ -29,12 +33,20 @@ __all__ = [
     "ArticleDetail",
     "ArticleFilter",
     "ArticleRow",
+    "ClusterMember",
+    "ClusterSummary",
+    "SearchTerm",
     "SourceStats",
     "Stats",
     "VersionRow",
     "corpus_stats",
+    "count_articles",
     "get_article",
+    "get_cluster",
     "iter_articles",
+    "list_clusters",
+    "parse_search",
+    "version_diff",
 ]
 
 STREAM_BATCH = 500
@@ -49,12 +61,13 @@ class ArticleFilter:
     since: datetime | None = None  # published at or after
     until: datetime | None = None  # published before
     language: str | None = None
-    search: str | None = None  # case-insensitive substring of title or text
+    search: str | None = None  # full text: words, "a phrase", prefix* (see parse_search)
+    contains: str | None = None  # literal, case-insensitive substring of title or text
     cluster_id: int | None = None
     url: str | None = None  # canonical URL or any known variant
     min_words: int | None = None
     unique: bool = False  # one article per cluster: its representative
-    sort: str = "published"  # a key of SORTS
+    sort: str | None = None  # a key of SORTS; None: "relevance" with a search, else "published"
     limit: int | None = None
 
 
@@ -62,11 +75,13 @@ class ArticleFilter:
 SORTS: dict[str, tuple[Any, ...]] = {
     "published": (Article.published_at.is_(None), Article.published_at.desc(), Article.id.desc()),
     "oldest": (Article.published_at.is_(None), Article.published_at.asc(), Article.id.asc()),
+    "seen": (Article.first_seen_at.desc(), Article.id.desc()),
     "fetched": (Article.first_seen_at.desc(), Article.id.desc()),
     "updated": (Article.last_seen_at.desc(), Article.id.desc()),
     "id": (Article.id.asc(),),
     "title": (Article.title.is_(None), Article.title.asc(), Article.id.asc()),
     "words": (Article.word_count.desc(), Article.id.asc()),
+    "relevance": (),  # best full-text match first; needs a search (see build_query)
 }
 
 
@@ -96,12 +111,16 @@ class ArticleRow:
     version: int
     first_seen_at: datetime
     last_seen_at: datetime
+    #: With ``snippets=True`` and a search: a passage around the matches, each match «marked».
+    snippet: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly: datetimes as ISO 8601 strings, lists as lists."""
+        """JSON-friendly: datetimes as ISO 8601 strings, lists as lists (no snippet key when None)."""
         data = asdict(self)
         for key in ("published_at", "modified_at", "first_seen_at", "last_seen_at"):
             data[key] = _iso(data[key])
+        if data["snippet"] is None:
+            del data["snippet"]
         return data
 
 
@@ -186,10 +205,139 @@ def _base_select() -> sa.Select:
     return sa.select(*_ROW_COLUMNS).join(Source, Source.id == Article.source_id)
 
 
-def build_query(f: ArticleFilter) -> sa.Select:
-    """The SELECT for a filter (exposed for tests and EXPLAIN)."""
-    if f.sort not in SORTS:
-        raise ValueError(f"unknown sort {f.sort!r}; expected one of {', '.join(SORTS)}")
+# --- full-text search ---------------------------------------------------------------------------
+
+#: Bounds on what one search may ask for; past them the query is refused with a clear message.
+MAX_SEARCH_TERMS = 32
+SNIPPET_OPEN, SNIPPET_CLOSE = "«", "»"
+
+# The search objects of migration 0004 (not ORM-mapped: see storage.models.include_object).
+_FTS = sa.table("articles_fts", sa.column("rowid"), sa.column("articles_fts"))
+_SEARCH_VECTOR = sa.literal_column("articles.search_vector", postgresql.TSVECTOR)
+_SIMPLE = sa.literal_column("'simple'::regconfig")
+
+
+@dataclass(frozen=True)
+class SearchTerm:
+    """One parsed search term: its words (in order) and whether the last one is a prefix."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+def _is_word_char(char: str) -> bool:
+    # Letters, digits and combining marks; "_" and punctuation separate words as the FTS5
+    # unicode61 tokenizer and PostgreSQL's parser do.
+    return char != "_" and unicodedata.category(char)[0] in "LNM"
+
+
+def _words(text: str) -> tuple[str, ...]:
+    words, current = [], []
+    for char in text:
+        if _is_word_char(char):
+            current.append(char)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return tuple(word.casefold() for word in words)
+
+
+def parse_search(text: str) -> list[SearchTerm]:
+    """Split a search into terms: ``word``, ``"a phrase"``, ``prefix*``; every term must match.
+
+    Punctuation inside a term separates words (``e-mail`` is the phrase ``"e mail"``), an
+    unclosed quote runs to the end. Raises ``ValueError`` for text that cannot be a search.
+    """
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise ValueError(f"search text is {len(text):,} characters; at most {MAX_SEARCH_LENGTH:,} are allowed")
+    if "\x00" in text:
+        raise ValueError("search text cannot contain NUL characters")
+    terms: list[SearchTerm] = []
+    for index, chunk in enumerate(text.split('"')):
+        if index % 2:  # inside quotes: one phrase
+            words = _words(chunk)
+            if words:
+                terms.append(SearchTerm(words))
+            continue
+        for token in chunk.split():
+            words = _words(token)
+            if words:
+                terms.append(SearchTerm(words, prefix=token.rstrip().endswith("*")))
+    if not terms:
+        raise ValueError(f"nothing to search for in {text[:40]!r}: give at least one word or number")
+    if len(terms) > MAX_SEARCH_TERMS:
+        raise ValueError(f"search has {len(terms)} terms; at most {MAX_SEARCH_TERMS} are allowed")
+    return terms
+
+
+def _fts5_match(terms: list[SearchTerm]) -> str:
+    # Every term is a quoted FTS5 string (words hold no quotes), so no user text is FTS syntax.
+    return " ".join(f'"{" ".join(t.words)}"' + ("*" if t.prefix else "") for t in terms)
+
+
+def _pg_tsquery(terms: list[SearchTerm]) -> sa.ColumnElement:
+    queries = []
+    for term in terms:
+        if term.prefix:
+            # to_tsquery syntax built from letters and digits only, each lexeme quoted: 'a' <-> 'b':*
+            lexemes = [f"'{word}'" for word in term.words]
+            queries.append(sa.func.to_tsquery(_SIMPLE, sa.bindparam(None, " <-> ".join(lexemes) + ":*")))
+        else:
+            # websearch_to_tsquery never raises; a quoted phrase keeps the words in order.
+            queries.append(sa.func.websearch_to_tsquery(_SIMPLE, sa.bindparam(None, f'"{" ".join(term.words)}"')))
+    combined = queries[0]
+    for query in queries[1:]:
+        combined = combined.op("&&")(query)
+    return combined
+
+
+def _apply_search(stmt: sa.Select, f: ArticleFilter, dialect: str, *, snippets: bool) -> tuple[sa.Select, Any]:
+    """The search condition, and a rank expression (lower sorts first)."""
+    terms = parse_search(f.search or "")
+    if dialect == "postgresql":
+        query = _pg_tsquery(terms)
+        stmt = stmt.where(_SEARCH_VECTOR.op("@@")(query))
+        rank = -sa.func.ts_rank(_SEARCH_VECTOR, query, 1)  # 1: divided by 1 + log(length)
+        if snippets:
+            headline = sa.func.ts_headline(
+                _SIMPLE,
+                sa.func.left(Article.text, 200_000),
+                query,
+                f"StartSel={SNIPPET_OPEN}, StopSel={SNIPPET_CLOSE}, MaxWords=24, MinWords=10, MaxFragments=2",
+            )
+            stmt = stmt.add_columns(headline.label("snippet"))
+        return stmt, rank
+    stmt = stmt.join(_FTS, _FTS.c.rowid == Article.id).where(
+        _FTS.c.articles_fts.op("MATCH")(sa.bindparam(None, _fts5_match(terms)))
+    )
+    # bm25 with a title match worth ten body matches; smaller is better.
+    rank = sa.func.bm25(sa.literal_column("articles_fts"), 10.0, 1.0)
+    if snippets:
+        snippet = sa.func.snippet(sa.literal_column("articles_fts"), 1, SNIPPET_OPEN, SNIPPET_CLOSE, " … ", 24)
+        stmt = stmt.add_columns(snippet.label("snippet"))
+    return stmt, rank
+
+
+# --- listing --------------------------------------------------------------------------------------
+
+
+def _sort_key(f: ArticleFilter) -> str:
+    sort = f.sort or ("relevance" if f.search else "published")
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}; expected one of {', '.join(SORTS)}")
+    if sort == "relevance" and not f.search:
+        raise ValueError("sorting by relevance needs a search")
+    return sort
+
+
+def build_query(f: ArticleFilter, dialect: str = "sqlite", *, snippets: bool = False) -> sa.Select:
+    """The SELECT for a filter on ``dialect`` (exposed for tests and EXPLAIN).
+
+    Every value is a bound parameter; ORDER BY comes from the fixed SORTS mapping.
+    """
+    sort = _sort_key(f)
     stmt = _base_select()
     if f.source is not None:
         stmt = stmt.where(Source.name == f.source)
@@ -206,22 +354,28 @@ def build_query(f: ArticleFilter) -> sa.Select:
     if f.url is not None:
         variant = sa.select(ArticleUrl.article_id).where(ArticleUrl.url == f.url)
         stmt = stmt.where(sa.or_(Article.canonical_url == f.url, Article.id.in_(variant)))
-    if f.search and len(f.search) > MAX_SEARCH_LENGTH:
-        raise ValueError(f"search text is {len(f.search):,} characters; at most {MAX_SEARCH_LENGTH:,} are allowed")
-    if f.search and "\x00" in f.search:
-        # SQLite ends the LIKE pattern at a NUL (so "a\0b" matched everything); PostgreSQL refuses it.
-        raise ValueError("search text cannot contain NUL characters")
-    if f.search:
+    if f.contains:
+        if len(f.contains) > MAX_SEARCH_LENGTH:
+            raise ValueError(
+                f"search text is {len(f.contains):,} characters; at most {MAX_SEARCH_LENGTH:,} are allowed"
+            )
+        if "\x00" in f.contains:
+            # SQLite ends the LIKE pattern at a NUL (so "a\0b" matched everything); PostgreSQL refuses it.
+            raise ValueError("search text cannot contain NUL characters")
         # Bound parameter with %, _ and the escape character escaped: a literal substring match.
         stmt = stmt.where(
             sa.or_(
-                Article.title.icontains(f.search, autoescape=True),
-                Article.text.icontains(f.search, autoescape=True),
+                Article.title.icontains(f.contains, autoescape=True),
+                Article.text.icontains(f.contains, autoescape=True),
             )
-    )
+        )
+    rank = None
+    if f.search is not None:
+        stmt, rank = _apply_search(stmt, f, dialect, snippets=snippets)
     if f.unique:
         stmt = stmt.join(Cluster, Cluster.representative_article_id == Article.id)
-    stmt = stmt.order_by(*SORTS[f.sort])
+    order = (rank, Article.id.asc()) if sort == "relevance" else SORTS[sort]
+    stmt = stmt.order_by(*order)
     if f.limit is not None:
         stmt = stmt.limit(f.limit)
     return stmt
@@ -235,12 +389,35 @@ def _begin_read(session: Session) -> None:
         session.connection(execution_options=READ_ONLY_BEGIN)
 
 
-def iter_articles(session: Session, f: ArticleFilter) -> Iterator[ArticleRow]:
-    """Matching articles, streamed in batches so memory stays flat on any corpus size."""
+def _execute_read(session: Session, stmt: sa.Executable, **options: Any) -> sa.Result:
+    try:
+        return session.execute(stmt.execution_options(**options) if options else stmt)
+    except sa.exc.OperationalError as exc:
+        # FTS5 reports malformed MATCH strings here; parse_search makes that unlikely, but a
+        # user must see one line, not a traceback.
+        if "fts5" in str(exc.orig).lower():
+            raise ValueError(f"search not understood: {str(exc.orig).splitlines()[0]}") from None
+        raise
+
+
+def iter_articles(session: Session, f: ArticleFilter, *, snippets: bool = False) -> Iterator[ArticleRow]:
+    """Matching articles, streamed in batches so memory stays flat on any corpus size.
+
+    With a search and ``snippets=True`` each row carries a ``snippet`` of the body around the
+    matches. Raises ``ValueError`` for a filter that cannot be run (bad sort, unusable search).
+    """
+    stmt = build_query(f, dialect_name(session), snippets=snippets and f.search is not None)
     _begin_read(session)
-    result = session.execute(build_query(f).execution_options(yield_per=STREAM_BATCH))
+    result = _execute_read(session, stmt, yield_per=STREAM_BATCH)
     for mapping in result.mappings():
         yield _row(mapping)
+
+
+def count_articles(session: Session, f: ArticleFilter) -> int:
+    """How many articles ``iter_articles`` would yield for ``f`` (its limit included)."""
+    stmt = build_query(f, dialect_name(session)).order_by(None).subquery()
+    _begin_read(session)
+    return _execute_read(session, sa.select(sa.func.count()).select_from(stmt)).scalar_one()
 
 
 def _find_article_id(session: Session, id_or_url: str | int) -> int | None:
@@ -307,6 +484,11 @@ class SourceStats:
     first_seen_at: datetime | None
     last_seen_at: datetime | None
     latest_published_at: datetime | None
+    last_run_at: datetime | None = None  # start of the source's latest crawl run
+    last_run_status: str | None = None
+    fetches: int = 0  # fetch_log rows over all of the source's runs
+    error_rate: float | None = None  # share of fetches with outcome "error"; None without fetches
+    not_article_rate: float | None = None  # share with outcome "not-an-article"
 
 
 @dataclass(frozen=True)
@@ -320,11 +502,14 @@ class Stats:
     sources: list[SourceStats]  # one per source, by name
     last_run: RunRow | None
     fetch_outcomes: dict[str, int]
+    #: (day, articles published that day), oldest first, over the last ``days`` days with any.
+    articles_per_day: list[tuple[date, int]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["articles_per_day"] = [[day.isoformat(), n] for day, n in self.articles_per_day]
         for source in data["sources"]:
-            for key in ("first_seen_at", "last_seen_at", "latest_published_at"):
+            for key in ("first_seen_at", "last_seen_at", "latest_published_at", "last_run_at"):
                 source[key] = _iso(source[key])
         if data["last_run"] is not None:
             for key in ("started_at", "finished_at"):
@@ -332,10 +517,60 @@ class Stats:
         return data
 
 
-def corpus_stats(session: Session) -> Stats:
+def _fetch_rates(session: Session) -> dict[str, tuple[int, int, int]]:
+    """Per source: (fetches, errors, not-an-article), from the runs that name a source."""
+    outcome = FetchLog.outcome
+    rows = session.execute(
+        sa.select(
+            CrawlRun.source,
+            sa.func.count(FetchLog.id),
+            sa.func.count(FetchLog.id).filter(outcome == "error"),
+            sa.func.count(FetchLog.id).filter(outcome == "not-an-article"),
+        )
+        .join(FetchLog, FetchLog.run_id == CrawlRun.id)
+        .where(CrawlRun.source.is_not(None))
+        .group_by(CrawlRun.source)
+    )
+    return {source: (total, errors, not_articles) for source, total, errors, not_articles in rows}
+
+
+def _last_runs(session: Session) -> dict[str, tuple[datetime, str]]:
+    latest = (
+        sa.select(CrawlRun.source, sa.func.max(CrawlRun.id).label("id"))
+        .where(CrawlRun.source.is_not(None))
+        .group_by(CrawlRun.source)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(CrawlRun.source, CrawlRun.started_at, CrawlRun.status).join(latest, latest.c.id == CrawlRun.id)
+    )
+    return {source: (started_at, status) for source, started_at, status in rows}
+
+
+def _articles_per_day(session: Session, days: int) -> list[tuple[date, int]]:
+    if dialect_name(session) == "postgresql":
+        day = sa.cast(sa.func.timezone("UTC", Article.published_at), sa.Date)
+    else:
+        day = sa.func.date(Article.published_at)  # stored as naive UTC text
+    recent = sa.select(day.label("day"), sa.func.count().label("n")).where(Article.published_at.is_not(None))
+    recent = recent.group_by(day).order_by(day.desc()).limit(days).subquery()
+    rows = session.execute(sa.select(recent.c.day, recent.c.n).order_by(recent.c.day))
+    return [(value if isinstance(value, date) else date.fromisoformat(value), n) for value, n in rows]
+
+
+def corpus_stats(session: Session, *, days: int = 14) -> Stats:
+    """Corpus totals, per-source counts with crawl error rates, and articles per published day."""
     _begin_read(session)
+
     def count(stmt: sa.Select) -> int:
         return session.execute(stmt).scalar_one()
+
+    rates = _fetch_rates(session)
+    last_runs = _last_runs(session)
+
+    def rate(name: str, index: int) -> float | None:
+        total = rates.get(name, (0, 0, 0))[0]
+        return round(rates[name][index] / total, 4) if total else None
 
     sources = [
         SourceStats(
@@ -345,7 +580,12 @@ def corpus_stats(session: Session) -> Stats:
             first_seen_at=r.first_seen_at,
             last_seen_at=r.last_seen_at,
             latest_published_at=r.latest_published_at,
-    )
+            last_run_at=last_runs.get(r.name, (None, None))[0],
+            last_run_status=last_runs.get(r.name, (None, None))[1],
+            fetches=rates.get(r.name, (0, 0, 0))[0],
+            error_rate=rate(r.name, 1),
+            not_article_rate=rate(r.name, 2),
+        )
         for r in session.execute(
             sa.select(
                 Source.name,
@@ -387,4 +627,138 @@ def corpus_stats(session: Session) -> Stats:
         sources=sources,
         last_run=run_row(last_run) if last_run is not None else None,
         fetch_outcomes=outcomes,
+        articles_per_day=_articles_per_day(session, days),
     )
+
+
+def version_diff(detail: ArticleDetail, old: int, new: int, *, context: int = 3) -> str:
+    """A unified diff (difflib) of an article's text between two of its versions."""
+    by_number = {v.version: v for v in detail.versions}
+    missing = [n for n in (old, new) if n not in by_number]
+    if missing:
+        known = ", ".join(str(n) for n in sorted(by_number)) or "none"
+        raise ValueError(f"article {detail.article.id} has no version {missing[0]} (versions: {known})")
+    before, after = by_number[old], by_number[new]
+    lines = difflib.unified_diff(
+        before.text.splitlines(keepends=True),
+        after.text.splitlines(keepends=True),
+        fromfile=f"version {old} ({_iso(before.seen_at)})",
+        tofile=f"version {new} ({_iso(after.seen_at)})",
+        n=context,
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+# --- story clusters -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    article_id: int
+    source: str
+    title: str | None
+    canonical_url: str
+    published_at: datetime | None
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    id: int
+    size: int  # articles
+    sources: list[str]  # distinct, in the order they first carried the story
+    first_seen_at: datetime
+    representative_id: int | None
+    members: list[ClusterMember]  # earliest published first (undated last)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["first_seen_at"] = _iso(self.first_seen_at)
+        for member in data["members"]:
+            member["published_at"] = _iso(member["published_at"])
+            member["first_seen_at"] = _iso(member["first_seen_at"])
+        return data
+
+
+def _members(session: Session, cluster_ids: list[int]) -> dict[int, list[ClusterMember]]:
+    members: dict[int, list[ClusterMember]] = {cluster_id: [] for cluster_id in cluster_ids}
+    if not cluster_ids:
+        return members
+    rows = session.execute(
+        sa.select(
+            Article.cluster_id,
+            Article.id,
+            Source.name,
+            Article.title,
+            Article.canonical_url,
+            Article.published_at,
+            Article.first_seen_at,
+        )
+        .join(Source, Source.id == Article.source_id)
+        .where(Article.cluster_id.in_(cluster_ids))
+        .order_by(Article.cluster_id, *SORTS["oldest"])
+    )
+    for cluster_id, article_id, source, title, url, published_at, first_seen_at in rows:
+        members[cluster_id].append(ClusterMember(article_id, source, title, url, published_at, first_seen_at))
+    return members
+
+
+def _summary(cluster_id: int, representative_id: int | None, members: list[ClusterMember]) -> ClusterSummary:
+    by_first_seen = sorted(members, key=lambda m: (m.first_seen_at, m.article_id))
+    return ClusterSummary(
+        id=cluster_id,
+        size=len(members),
+        sources=list(dict.fromkeys(m.source for m in by_first_seen)),
+        first_seen_at=by_first_seen[0].first_seen_at,
+        representative_id=representative_id,
+        members=members,
+    )
+
+
+def list_clusters(
+    session: Session,
+    *,
+    min_size: int = 2,
+    min_sources: int = 1,
+    since: datetime | None = None,
+    limit: int | None = 20,
+) -> list[ClusterSummary]:
+    """The largest stories, with every member.
+
+    ``min_size`` counts articles, ``min_sources`` distinct sources. With ``since``, only clusters
+    with a member published (or, when undated, first seen) at or after it. Largest first, then
+    the most recently first seen.
+    """
+    _begin_read(session)
+    size = sa.func.count(Article.id)
+    first_seen = sa.func.min(Article.first_seen_at)
+    stmt = (
+        sa.select(Cluster.id, Cluster.representative_article_id, size.label("size"), first_seen)
+        .join(Article, Article.cluster_id == Cluster.id)
+        .group_by(Cluster.id, Cluster.representative_article_id)
+        .having(size >= min_size)
+        .order_by(size.desc(), first_seen.desc(), Cluster.id.desc())
+    )
+    if min_sources > 1:
+        stmt = stmt.having(sa.func.count(sa.distinct(Article.source_id)) >= min_sources)
+    if since is not None:
+        stmt = stmt.having(sa.func.max(sa.func.coalesce(Article.published_at, Article.first_seen_at)) >= since)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    found = session.execute(stmt).all()
+    members = _members(session, [row.id for row in found])
+    return [_summary(row.id, row.representative_article_id, members[row.id]) for row in found]
+
+
+def get_cluster(session: Session, cluster_id: int) -> ClusterSummary | None:
+    """One story cluster with every member, or None."""
+    _begin_read(session)
+    representative = session.execute(
+        sa.select(Cluster.representative_article_id).where(Cluster.id == cluster_id)
+    ).one_or_none()
+    if representative is None:
+        return None
+    members = _members(session, [cluster_id])[cluster_id]
+    if not members:
+        return None
+    return _summary(cluster_id, representative[0], members)
