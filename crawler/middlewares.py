@@ -1,4 +1,4 @@
-"""Crawl components: the private-address guard, and frontier completion of hub requests.
+"""Downloader components: the private-address guard.
 
 With ``NEWSDESK_BLOCK_PRIVATE_ADDRESSES`` on, no request or redirect reaches loopback, private,
 link-local or cloud-metadata addresses: see :class:`PrivateAddressGuard`.
@@ -15,16 +15,13 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.error import DNSLookupError
 
-from storage import frontier
-from storage.db import open_database, resolve_database_url
-
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FrontierHubMiddleware", "PrivateAddressGuard", "RefusedAddress", "is_forbidden_address"]
+__all__ = ["PrivateAddressGuard", "RefusedAddress", "is_forbidden_address"]
 
 
 class RefusedAddress(IgnoreRequest):
@@ -85,31 +82,3 @@ class PrivateAddressGuard:
             f"refused private address {shown} (NEWSDESK_BLOCK_PRIVATE_ADDRESSES is on; "
             "set it to false to crawl a site on this machine or network)"
         )
-
-
-class FrontierHubMiddleware:
-    """Marks robots.txt, sitemap and feed requests done once everything they listed is queued.
-
-    Pages are marked done by the store pipeline, with their result; hubs yield only requests,
-    so they are done when their callback's output has been consumed (the requests it yielded are
-    in the frontier by then).
-    """
-
-    def __init__(self, crawler: Crawler):
-        self.crawler = crawler
-        self.sessions = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> FrontierHubMiddleware:
-        return cls(crawler)
-
-    async def process_spider_output(self, response, result):
-        async for output in result:
-            yield output
-        meta = response.meta
-        if meta.get("kind", "page") != "page" and "frontier_url" in meta:
-            spider = self.crawler.spider
-            if self.sessions is None:
-                self.sessions = open_database(resolve_database_url(self.crawler.settings.get("NEWSDESK_DATABASE_URL")))
-            with self.sessions.begin() as session:
-                frontier.complete(session, spider.source_name, meta["frontier_url"], outcome="hub", run_id=spider.run_id)

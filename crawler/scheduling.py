@@ -254,8 +254,9 @@ class Scheduler:
             )
         except OSError as exc:
             logger.error("could not start %s: %s", source.name, exc)
+            error = f"could not start: {exc}"  # the name exc is gone once the except block ends
             self._in_session(
-                lambda s: runs.record_run(s, source.name, started_at=launched_at, status="failed", error=f"could not start: {exc}")
+                lambda s: runs.record_run(s, source.name, started_at=launched_at, status="failed", error=error)
             )
             self._release(source.name)
             self.results.append(RunResult(source.name, "failed", None, 0.0))

@@ -69,9 +69,6 @@ NEWSDESK_MAX_LINKS_PER_PAGE = 2_000
 
 # --- Frontier (crash-safe, incremental crawling) -------------------------------------------------
 SCHEDULER = "crawler.frontier.FrontierScheduler"
-SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.FrontierHubMiddleware": 950,
-}
 # A leased URL not finished within this many seconds goes back to pending for any worker.
 NEWSDESK_FRONTIER_LEASE_SECONDS = 600
 # How many URLs a crawl process leases at a time.

@@ -160,11 +160,17 @@ class NewsSpider(scrapy.Spider):
     def page_request(self, url: str, lastmod: datetime | None = None) -> scrapy.Request:
         return self.request_for(canonical_url(url), kind="page", lastmod=lastmod)
 
-    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request | FetchOutcome]:
         robots = Protego.parse(response.text if isinstance(response, TextResponse) else "")
-        for sitemap_url in robots.sitemaps:
-            if sitemap_url in self.scope:
-                yield self.request_for(sitemap_url, kind="sitemap", priority=HUB_PRIORITY)
+        sitemaps = [url for url in robots.sitemaps if url in self.scope]
+        for sitemap_url in sitemaps:
+            yield self.request_for(sitemap_url, kind="sitemap", priority=HUB_PRIORITY)
+        yield self.hub_done(response, f"robots.txt listing {len(sitemaps)} sitemaps")
+
+    def hub_done(self, response: Response, reason: str) -> FetchOutcome:
+        """The last output of a robots, sitemap or feed callback: everything it listed has been
+        queued by now, so the store pipeline may log it and mark it done in the frontier."""
+        return self.outcome(response.url, "not-an-article", reason, response.status, len(response.body), response.meta)
 
     def on_robots_error(self, failure: Failure) -> None:
         logger.info("no robots.txt sitemaps for %s: %s", failure.request.url, failure.getErrorMessage())
@@ -194,6 +200,8 @@ class NewsSpider(scrapy.Spider):
                 yield self.outcome(entry.url, "skipped", f"published {published:%Y-%m-%d}, before since")
                 continue
             yield self.page_request(entry.url, lastmod=parse_w3c_datetime(entry.lastmod) or published)
+        kind = "sitemap index" if sitemap.is_index else "sitemap"
+        yield self.hub_done(response, f"{kind} listing {len(entries)} URLs in scope")
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request | FetchOutcome]:
         try:
@@ -203,8 +211,10 @@ class NewsSpider(scrapy.Spider):
             return
         entries = [entry for entry in entries if entry.url in self.scope]
         limit = self.settings.getint("NEWSDESK_MAX_FEED_ENTRIES")
-        for entry in self._capped(entries, limit, "feed_entries", response.url):
+        entries = self._capped(entries, limit, "feed_entries", response.url)
+        for entry in entries:
             yield self.page_request(entry.url, lastmod=entry.published_at)
+        yield self.hub_done(response, f"feed listing {len(entries)} entries in scope")
 
     def _capped(self, items: list, limit: int, what: str, document_url: str, unread: int = 0) -> list:
         """The first ``limit`` items (0: no limit); what is cut (plus ``unread`` entries never
