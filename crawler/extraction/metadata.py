@@ -77,6 +77,13 @@ _AUTHOR_NOISE = re.compile(
     r"|\d|@|https?:|www\.|\.com\b)",
     re.IGNORECASE,
 )
+# A Person's name in the publisher's own structured data may hold digits
+# ("Reporter 7", "Team 11"): only timestamps and addresses rule it out there.
+_STRUCTURED_AUTHOR_NOISE = re.compile(
+    r"(?:\b(?:updated|published|posted|min read|minutes? ago|hours? ago)\b"
+    r"|\d{1,2}:\d{2}|@|https?:|www\.|\.com\b)",
+    re.IGNORECASE,
+)
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _TRAILING_DATE = re.compile(
     rf"\s*(?:[,|–—-]\s*)?(?:on\s+)?(?:{_MONTHS}\s+\d|\d{{1,4}}[./-]\d).*$",
@@ -327,12 +334,14 @@ def split_authors(
     *,
     exclude: Iterable[str | None] = (),
     hosts: Iterable[str] = (),
+    structured: bool = False,
 ) -> tuple[str, ...]:
     """Clean person names: no "By", no dates or handles, "A and B" split, site names dropped.
 
     ``exclude`` holds site names; ``hosts`` host-derived keys, which only rule out
     one-word names ("Acme" on acme.com) since a personal site is often named
-    after its author ("Jane Roe" on janeroe.com).
+    after its author ("Jane Roe" on janeroe.com). ``structured`` says the values
+    are Person names from the publisher's JSON-LD: a digit does not disqualify them.
     """
     excluded = {_key(x) for x in exclude if x}
     host_keys = {_key(h) for h in hosts if h}
@@ -344,7 +353,7 @@ def split_authors(
         value = _BYLINE_PREFIX.sub("", value)
         value = _TRAILING_DATE.sub("", value) if not value[:1].isdigit() else ""
         for part in _AUTHOR_SPLIT.split(value):
-            name = _clean_author(part)
+            name = _clean_author(part, structured=structured)
             if not name:
                 continue
             key = _key(name)
@@ -358,9 +367,10 @@ def split_authors(
     return tuple(names.values())
 
 
-def _clean_author(part: str) -> str | None:
+def _clean_author(part: str, *, structured: bool = False) -> str | None:
     name = _BYLINE_PREFIX.sub("", part).strip(" \t-–—|:,.;·•\"'“”‘’()[]")
-    if not name or _AUTHOR_NOISE.search(name) or _is_credential(name):
+    noise = _STRUCTURED_AUTHOR_NOISE if structured else _AUTHOR_NOISE
+    if not name or noise.search(name) or _is_credential(name):
         return None
     words = name.split()
     if len(words) > 5 or len(name) > 60 or not any(ch.isalpha() for ch in name):
@@ -406,11 +416,13 @@ def clean_title(
     site_names: Iterable[str | None],
     headlines: Iterable[str | None],
     host: str,
+    masthead_names: Iterable[str] = (),
 ) -> str | None:
     """Strip a site-name suffix (or prefix) from a <title>-like string.
 
     A part is removed when it matches a known site name or the host, or when a
     headline seen elsewhere on the page (h1, og:title, JSON-LD) is what remains.
+    ``masthead_names`` (logo texts) are weaker witnesses: only an exact match counts.
     """
     title = clean_text(raw)
     if not title:
@@ -427,14 +439,19 @@ def clean_title(
             return head
     sites = {_key(s) for s in site_names if s} | _host_keys(host)
     sites.discard("")
+    logos = {_key(s) for s in masthead_names} - {""}
+
+    def is_site(part: str) -> bool:
+        return _is_site(part, sites) or _key(part) in logos
+
     # Suffix: "Headline | Section | Site".
     kept = list(parts)
-    while len(kept) > 1 and _is_site(kept[-1], sites):
+    while len(kept) > 1 and is_site(kept[-1]):
         kept.pop()
     if len(kept) < len(parts):
         return _join_parts(title, len(kept))
     # Prefix: "Site | Headline".
-    if _is_site(parts[0], sites):
+    if is_site(parts[0]):
         return _tail_parts(title, len(parts) - 1)
     return title
 
@@ -542,7 +559,7 @@ def read_metadata(
     result.site_name = next((s for s in site_names if s), None)
     host = urlsplit(url).hostname or ""
 
-    # Title.
+    # Title. The masthead's logo names the site on pages that declare no site name.
     title_tag = tree.find(".//title")
     result.title = choose_title(
         h1_texts=[clean_text(h.text_content()) for h in tree.iterfind(".//h1")][:5],
@@ -555,6 +572,7 @@ def read_metadata(
         ],
         site_names=site_names,
         host=host,
+        masthead_names=_masthead_names(tree),
     )
 
     # Dates: JSON-LD > meta > htmldate (trafilatura) > URL.
@@ -621,13 +639,8 @@ def read_metadata(
 
     # Authors.
     ld_authors = ld.get("author") or ld.get("creator")
-    persons = [
-        a
-        for a in (ld_authors if isinstance(ld_authors, list) else [ld_authors])
-        if isinstance(a, dict) and "person" in _types(a)
-    ]
-    raw_authors = _names(ld_authors)
-    if not raw_authors:
+    result.authors = _json_ld_authors(ld_authors, site_names, _host_keys(host))
+    if not result.authors:
         raw_authors = [
             v
             for key in (
@@ -641,12 +654,8 @@ def read_metadata(
             for v in meta.get(key, [])
             if not v.startswith("http")
         ]
-    if not raw_authors and document is not None and document.author:
-        raw_authors = document.author.split(";")
-    # A personal site is named after its author: a Person is never a site name.
-    if persons and len(persons) == len(raw_authors):
-        result.authors = split_authors(raw_authors)
-    else:
+        if not raw_authors and document is not None and document.author:
+            raw_authors = document.author.split(";")
         result.authors = split_authors(
             raw_authors, exclude=site_names, hosts=_host_keys(host)
         )
@@ -706,12 +715,56 @@ def read_metadata(
     return result
 
 
+# Where pages put the site's own name: the logo, the masthead, the home link.
+_MASTHEAD_XPATH = (
+    ".//*[contains(@class, 'logo') or contains(@id, 'logo') or contains(@class, 'Logo')"
+    " or contains(@class, 'masthead') or contains(@id, 'masthead') or contains(@class, 'brand')"
+    " or contains(@class, 'site-title') or contains(@class, 'site-name') or @rel = 'home']"
+)
+_MASTHEAD_MAX_WORDS = 6
+
+
+def _masthead_names(tree: HtmlElement) -> list[str]:
+    """Short texts and image alts of logo/masthead elements: the site's name as the page shows it."""
+    names: list[str] = []
+    for element in tree.xpath(_MASTHEAD_XPATH)[:8]:
+        texts = [element.text_content()]
+        texts.extend(img.get("alt") or "" for img in element.iter("img"))
+        for text in texts:
+            text = clean_text(text)
+            if text and len(text.split()) <= _MASTHEAD_MAX_WORDS:
+                names.append(text)
+    return names
+
+
+def _json_ld_authors(
+    value: Any, site_names: list[str], host_keys: set[str]
+) -> tuple[str, ...]:
+    """Authors named in JSON-LD: a string, a dict with ``name``, or a list of them.
+
+    A Person is taken at its word: a personal site is named after its author,
+    and a name with a digit ("Reporter 7") is still a name. Anything else
+    (an Organization, a bare string) must not be the site itself.
+    """
+    items = value if isinstance(value, list) else [value]
+    names: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, dict) and "person" in _types(item):
+            found = split_authors(_names(item), structured=True)
+        else:
+            found = split_authors(_names(item), exclude=site_names, hosts=host_keys)
+        for name in found:
+            names.setdefault(_key(name), name)
+    return tuple(names.values())
+
+
 def choose_title(
     *,
     h1_texts: list[str | None],
     metadata_titles: list[str | None],
     site_names: list[str | None],
     host: str,
+    masthead_names: list[str] | None = None,
 ) -> str | None:
     """The visible headline when the page's metadata agrees with it, else the cleaned metadata title.
 
@@ -733,8 +786,13 @@ def choose_title(
         clean_title(
             m,
             site_names=site_names,
-            headlines=[o for o in witnesses if o and o is not m],
+            # An h1 equal to a prefix of the title shows where the headline ends.
+            headlines=[
+                *(h for h in h1s if _key(h) != _key(m)),
+                *(o for o in witnesses if o and o is not m),
+            ],
             host=host,
+            masthead_names=masthead_names or (),
         )
         for m in metadata
     ]

@@ -277,3 +277,59 @@ def test_malformed_json_ld_values_are_ignored() -> None:
     assert article.authors == ()
     assert article.tags == ()
     assert article.image_url is None
+
+
+def test_site_named_only_by_the_masthead_logo_is_cut_from_the_title() -> None:
+    # Div soup: no h1, no og:site_name; the logo says which part of <title> is the site.
+    article = extract(
+        (FIXTURES / "div_soup_masthead.html").read_bytes(),
+        "http://127.0.0.1:8080/ledger/city/quarry-street-library-late-opening",
+    )
+    assert (
+        article.title == "Quarry Street library to stay open late three nights a week"
+    )
+    assert article.authors == ("Dev Kaur",)
+
+
+def test_h1_equal_to_the_title_prefix_cuts_an_unknown_suffix() -> None:
+    html = page(
+        "<title>Pool stays open for three summers - Metro Ledger</title>",
+        "<h1>Pool stays open for three summers</h1>",
+    )
+    assert (
+        extract(html, "http://127.0.0.1:8080/ledger/pool").title
+        == "Pool stays open for three summers"
+    )
+
+
+def test_masthead_text_is_not_a_reason_to_drop_the_h1() -> None:
+    html = page(
+        "<title>Pool stays open for three summers</title>",
+        "<div class='logo'>Pool stays open</div><h1>Pool stays open for three summers</h1>",
+    )
+    assert extract(html).title == "Pool stays open for three summers"
+
+
+@pytest.mark.parametrize(
+    "author_json",
+    [
+        '{"@type": "Person", "name": "Reporter 7"}',
+        '[{"@type": "Person", "name": "Reporter 7"}]',
+        '[{"@type": "Person", "name": "Reporter 7"}, {"@type": "Organization", "name": "Town Gazette"}]',
+    ],
+)
+def test_json_ld_person_names_are_read_even_with_digits(author_json: str) -> None:
+    head = (
+        "<title>Pool stays open | Town Gazette</title><meta property='og:site_name' content='Town Gazette'>"
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle",'
+        f'"headline": "Pool stays open", "author": {author_json}}}</script>'
+    )
+    assert extract(page(head)).authors == ("Reporter 7",)
+
+
+def test_a_digit_still_disqualifies_an_unstructured_byline() -> None:
+    assert split_authors(["Reporter 7"]) == ()
+    assert split_authors(["Reporter 7"], structured=True) == ("Reporter 7",)
+    assert split_authors(["Anna Berg, Updated 10:30"], structured=True) == (
+        "Anna Berg",
+    )
