@@ -323,6 +323,20 @@ def _apply_search(stmt: sa.Select, f: ArticleFilter, dialect: str, *, snippets: 
 # --- listing --------------------------------------------------------------------------------------
 
 
+def _check_text(name: str, value: str | None) -> None:
+    # PostgreSQL refuses NUL in any text parameter, and SQLite cuts strings at it: no filter
+    # value may hold one, and none need be longer than a search.
+    if value is None:
+        return
+    if "\x00" in value:
+        raise ValueError(f"{name} cannot contain NUL characters")
+    if len(value) > MAX_FILTER_LENGTH:
+        raise ValueError(f"{name} is {len(value):,} characters; at most {MAX_FILTER_LENGTH:,} are allowed")
+
+
+MAX_FILTER_LENGTH = 100_000
+
+
 def _sort_key(f: ArticleFilter) -> str:
     sort = f.sort or ("relevance" if f.search else "published")
     if sort not in SORTS:
@@ -338,6 +352,8 @@ def build_query(f: ArticleFilter, dialect: str = "sqlite", *, snippets: bool = F
     Every value is a bound parameter; ORDER BY comes from the fixed SORTS mapping.
     """
     sort = _sort_key(f)
+    for name in ("source", "language", "url", "contains", "search"):
+        _check_text(name, getattr(f, name))
     stmt = _base_select()
     if f.source is not None:
         stmt = stmt.where(Source.name == f.source)
@@ -429,6 +445,8 @@ def _find_article_id(session: Session, id_or_url: str | int) -> int | None:
         if isinstance(id_or_url, int):
             return None
     url = str(id_or_url)
+    if "\x00" in url or len(url) > MAX_FILTER_LENGTH:
+        return None  # no stored URL holds a NUL or is that long; PostgreSQL would refuse the query
     found = session.execute(sa.select(Article.id).where(Article.canonical_url == url)).scalar()
     if found is None:
         found = session.execute(
