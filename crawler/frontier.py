@@ -117,7 +117,7 @@ class FrontierScheduler(BaseScheduler):
             # Retries and explicit re-requests: already in the frontier (or deliberately outside it).
             self.in_memory.append(request)
             return True
-        if request.url in self.known:
+        if request.url in self.known and request.meta.get("lastmod") is None:
             self.stats.inc_value("newsdesk/frontier/known")
             return False
         self.known.add(request.url)

@@ -91,7 +91,9 @@ def owner_is_alive(owner: str) -> bool:
     return True
 
 
-def _should_reopen(row: FrontierEntry, item: FrontierUrl, run_id: int, recrawl_after: timedelta | None, now: datetime) -> bool:
+def _should_reopen(
+    row: FrontierEntry, item: FrontierUrl, run_id: int, recrawl_after: timedelta | None, now: datetime
+) -> bool:
     if row.state in (PENDING, LEASED) or row.run_id == run_id:
         return False
     if row.state == FAILED or row.outcome == "error":
@@ -99,8 +101,11 @@ def _should_reopen(row: FrontierEntry, item: FrontierUrl, run_id: int, recrawl_a
     if row.kind != "page" or row.outcome not in ARTICLE_OUTCOMES:
         return True
     done_at = row.done_at or row.discovered_at
-    if item.lastmod is not None and done_at is not None and item.lastmod > done_at:
-        return True
+    if item.lastmod is not None:
+        # Newer than the date the sitemap or feed gave before; with no earlier date, newer than
+        # our fetch.
+        if item.lastmod > (row.lastmod or done_at):
+            return True
     return recrawl_after is not None and done_at is not None and now - done_at >= recrawl_after
 
 
@@ -132,17 +137,23 @@ def add_urls(
         }
         for item in items
     ]
-    session.execute(insert.values(values).on_conflict_do_nothing(index_elements=["source", "url"]))
-    by_url = {item.url: item for item in items}
-    rows = session.scalars(
-        sa.select(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url.in_(list(by_url)))
-    ).all()
-    became_pending = []
+    inserted = set(
+        session.scalars(
+            insert.values(values).on_conflict_do_nothing(index_elements=["source", "url"]).returning(FrontierEntry.url)
+        )
+    )
+    by_url = {item.url: item for item in items if item.url not in inserted}
+    rows = (
+        session.scalars(
+            sa.select(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url.in_(list(by_url)))
+        ).all()
+        if by_url
+        else []
+    )
+    became_pending = [item.url for item in items if item.url in inserted]
     for row in rows:
         item = by_url[row.url]
-        if row.state == PENDING and row.discovered_at == now:
-            became_pending.append(row.url)
-        elif _should_reopen(row, item, run_id, recrawl_after, now):
+        if _should_reopen(row, item, run_id, recrawl_after, now):
             # Conditional update: another worker may have re-opened it in the meantime.
             reopened = session.execute(
                 sa.update(FrontierEntry)
@@ -151,6 +162,10 @@ def add_urls(
             )
             if reopened.rowcount:
                 became_pending.append(row.url)
+        elif item.lastmod is not None and row.lastmod is None:
+            # First seen through a link, now dated by a sitemap or feed: keep the date, so a
+            # later, newer one shows the article changed.
+            session.execute(sa.update(FrontierEntry).where(FrontierEntry.id == row.id).values(lastmod=item.lastmod))
     return became_pending
 
 
@@ -182,7 +197,9 @@ def lease(
         .values(state=LEASED, lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
     )
     rows = session.scalars(
-        sa.select(FrontierEntry).where(FrontierEntry.id.in_(ids)).order_by(FrontierEntry.priority.desc(), FrontierEntry.id)
+        sa.select(FrontierEntry)
+        .where(FrontierEntry.id.in_(ids))
+        .order_by(FrontierEntry.priority.desc(), FrontierEntry.id)
     )
     return [LeasedUrl(r.url, r.kind, r.depth, r.priority, r.etag, r.last_modified) for r in rows]
 

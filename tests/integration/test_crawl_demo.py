@@ -13,7 +13,7 @@ import pytest
 
 from crawler.demo import ground_truth
 from storage.db import open_database
-from storage.queries import ArticleFilter, iter_articles
+from storage.queries import ArticleFilter, get_article, iter_articles
 from storage.runs import list_runs, run_fetches
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,14 +94,14 @@ def test_syndicated_copies_share_a_cluster_and_nothing_else_does(demo_web, sqlit
     assert len({next(iter(c)) for c in groups.values()}) == len(groups)
 
 
-def test_second_crawl_fetches_only_what_is_new(demo_web, sqlite_url):
+def test_second_crawl_fetches_only_what_is_new_and_versions_the_edited_article(demo_web, database_url):
     start = f"start_urls={demo_web.base_url}/"
-    scrapy_crawl(sqlite_url, "-a", start)
-    first_rows = len(stored(sqlite_url))
+    scrapy_crawl(database_url, "-a", start)
+    first_rows = len(stored(database_url))
 
     demo_web.requests.clear()
     demo_web.publish_next_edition()
-    scrapy_crawl(sqlite_url, "-a", start)
+    scrapy_crawl(database_url, "-a", start)
 
     new_paths = {a.path for a in ground_truth(edition=2) if a.edition_added == 2}
     article_paths = {a.path for a in ground_truth(edition=2)}
@@ -109,7 +109,19 @@ def test_second_crawl_fetches_only_what_is_new(demo_web, sqlite_url):
     # Only the new articles are fetched again (the edited one is in the sitemap with a newer lastmod).
     assert new_paths <= fetched_articles
     assert len(fetched_articles - new_paths) <= 1
-    assert len(stored(sqlite_url)) == first_rows + len(new_paths)
+    assert len(stored(database_url)) == first_rows + len(new_paths)
+
+    # The article edited in edition 2 is version 2, with both bodies kept.
+    before = {a.path: a for a in ground_truth(edition=1)}
+    (edited,) = [a for a in ground_truth(edition=2) if a.path in before and a.body != before[a.path].body]
+    with open_database(database_url)() as session:
+        detail = get_article(session, demo_web.base_url + edited.path)
+    assert detail.article.version == 2
+    assert [v.version for v in detail.versions] == [1, 2]
+    assert token_f1(detail.versions[0].text, before[edited.path].body) > 0.95
+    assert token_f1(detail.versions[1].text, edited.body) > 0.95
+    unchanged = [row for row in stored(database_url) if row.canonical_url != demo_web.base_url + edited.path]
+    assert all(row.version == 1 for row in unchanged)
 
 
 def test_private_address_guard_refuses_loopback_without_a_single_hit(demo_web, sqlite_url):

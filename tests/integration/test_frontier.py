@@ -1,0 +1,68 @@
+"""The database frontier on SQLite and PostgreSQL: leases, completion, resume and re-opening."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from storage import frontier
+from storage.db import open_database
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def urls(*paths: str, **fields) -> list[frontier.FrontierUrl]:
+    return [frontier.FrontierUrl(url=f"https://a.example{p}", **fields) for p in paths]
+
+
+def test_lease_complete_and_nothing_twice(database_url):
+    sessions = open_database(database_url)
+    with sessions.begin() as s:
+        added = frontier.add_urls(s, "a", urls("/1", "/2", "/3"), run_id=1, now=T0)
+        assert len(added) == 3
+        assert frontier.add_urls(s, "a", urls("/1"), run_id=1, now=T0 + timedelta(seconds=1)) == []
+    with sessions.begin() as s:
+        first = frontier.lease(s, "a", owner="w1", limit=2, lease_seconds=60, now=T0)
+        second = frontier.lease(s, "a", owner="w2", limit=5, lease_seconds=60, now=T0)
+    assert len(first) == 2 and len(second) == 1
+    assert {u.url for u in first}.isdisjoint(u.url for u in second)
+    with sessions.begin() as s:
+        for leased in first + second:
+            frontier.complete(s, "a", leased.url, outcome="stored", run_id=1, now=T0)
+        assert not frontier.has_pending(s, "a", now=T0)
+        assert frontier.frontier_counts(s, "a") == {"done": 3}
+
+
+def test_expired_and_orphaned_leases_come_back(database_url):
+    sessions = open_database(database_url)
+    with sessions.begin() as s:
+        frontier.add_urls(s, "a", urls("/1", "/2"), run_id=1, now=T0)
+        frontier.lease(s, "a", owner="host:1:1", limit=1, lease_seconds=60, now=T0)
+        frontier.lease(s, "a", owner="gone:2:1", limit=1, lease_seconds=3600, now=T0)
+        # The first lease expires; the second's owner is known to be dead.
+        assert [
+            u.url for u in frontier.lease(s, "a", owner="w", limit=5, lease_seconds=60, now=T0 + timedelta(minutes=5))
+        ] == ["https://a.example/1"]
+        assert frontier.reclaim_orphaned(s, "a", is_alive=lambda owner: not owner.startswith("gone")) == 1
+        assert frontier.has_pending(s, "a", now=T0 + timedelta(minutes=5))
+
+
+def test_a_later_run_reopens_hubs_and_changed_articles_only(database_url):
+    sessions = open_database(database_url)
+    with sessions.begin() as s:
+        frontier.add_urls(s, "a", urls("/home", "/sitemap.xml", "/story", "/other"), run_id=1, now=T0)
+        frontier.add_urls(s, "a", urls("/story", lastmod=T0 - timedelta(days=1)), run_id=1, now=T0)
+        for url, outcome in (("/home", "not-an-article"), ("/story", "stored"), ("/other", "stored")):
+            frontier.complete(s, "a", f"https://a.example{url}", outcome=outcome, run_id=1, now=T0)
+        frontier.complete(s, "a", "https://a.example/sitemap.xml", outcome="not-an-article", run_id=1, now=T0)
+    later = T0 + timedelta(hours=1)
+    with sessions.begin() as s:
+        reopened = frontier.add_urls(s, "a", urls("/home", "/other"), run_id=2, now=later)
+        reopened += frontier.add_urls(s, "a", urls("/sitemap.xml", kind="sitemap"), run_id=2, now=later)
+        # The sitemap now dates the story after the date it gave before: it changed.
+        reopened += frontier.add_urls(s, "a", urls("/story", lastmod=T0 - timedelta(hours=2)), run_id=2, now=later)
+    assert sorted(reopened) == ["https://a.example/home", "https://a.example/sitemap.xml", "https://a.example/story"]
+    with sessions.begin() as s:
+        # A recrawl interval re-opens stored articles older than it.
+        assert frontier.add_urls(s, "a", urls("/other"), run_id=3, recrawl_after=timedelta(minutes=30), now=later) == [
+            "https://a.example/other"
+        ]
