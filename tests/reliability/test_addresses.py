@@ -75,7 +75,9 @@ def test_robots_sitemap_lines_and_feed_links_to_forbidden_hosts_are_not_followed
     port = internal.server_address[1]
     targets = [url.format(port=port) for url in FORBIDDEN]
     robots = "User-agent: *\n" + "".join(f"Sitemap: {url}\n" for url in targets)
-    from_robots = list(spider.parse_robots(TextResponse("https://news.example/robots.txt", body=robots.encode(), encoding="utf-8")))
+    robots_url = "https://news.example/robots.txt"
+    robots_response = TextResponse(robots_url, body=robots.encode(), encoding="utf-8", request=Request(robots_url))
+    from_robots = [out for out in spider.parse_robots(robots_response) if isinstance(out, Request)]
     head = "".join(f'<link rel="alternate" type="application/rss+xml" href="{url}">' for url in targets)
     page = HtmlResponse(
         "https://news.example/",
