@@ -13,16 +13,35 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from crawler.cli_common import FORMATS, WhenType, cell_text, console, emit_rows, handle_user_errors
+from crawler.cli_common import (
+    FORMATS,
+    WhenType,
+    cell_text,
+    console,
+    emit_rows,
+    handle_user_errors,
+)
 from storage import queries
 from storage import runs as run_log
-from storage.db import DatabaseError, current_revision, head_revision, make_engine, upgrade
+from storage.db import (
+    DatabaseError,
+    current_revision,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from storage.export import EXPORT_FORMATS, ExportError, export_articles
 
 __all__ = ["READ_COMMANDS", "TABLE_COLUMNS", "read_sessions_for"]
@@ -286,7 +305,7 @@ def stats(ctx: click.Context, days: int, fmt: str) -> None:
                         f"({corpus.multi_article_clusters:,} seen more than once), {corpus.runs:,} runs")  # fmt: skip
     for column in ("source", "articles", "stories", "latest published", "last run", "fetches", "errors", "not article"):
         table.add_column(column, justify="left" if column == "source" else "right")
-    percent = lambda rate: "" if rate is None else f"{rate:.1%}"  # noqa: E731
+    percent = lambda rate: "" if rate is None else f"{rate:.1%}"
     for s in corpus.sources:
         last_run = f"{s.last_run_at:%Y-%m-%d %H:%M} {s.last_run_status}" if s.last_run_at else ""
         latest = f"{s.latest_published_at:%Y-%m-%d}" if s.latest_published_at else ""

@@ -29,16 +29,25 @@ PG_SEARCH_VECTOR = (
 )
 
 SQLITE_UPGRADE = (
-    "CREATE VIRTUAL TABLE articles_fts USING fts5("
-    "title, text, content='articles', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER articles_fts_after_insert AFTER INSERT ON articles BEGIN "
-    "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END",
-    "CREATE TRIGGER articles_fts_after_delete AFTER DELETE ON articles BEGIN "
-    "INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); END",
+    (
+        "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='id', "
+        "tokenize='unicode61 remove_diacritics 2')"
+    ),
+    (
+        "CREATE TRIGGER articles_fts_after_insert AFTER INSERT ON articles BEGIN "
+        "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END"
+    ),
+    (
+        "CREATE TRIGGER articles_fts_after_delete AFTER DELETE ON articles BEGIN "
+        "INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
+        "END"
+    ),
     # Only a changed title or body touches the index: a re-fetch that moves last_seen_at does not.
-    "CREATE TRIGGER articles_fts_after_update AFTER UPDATE OF title, text ON articles BEGIN "
-    "INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
-    "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+    (
+        "CREATE TRIGGER articles_fts_after_update AFTER UPDATE OF title, text ON articles BEGIN "
+        "INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
+        "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END"
+    ),
     # Index the articles stored before this revision.
     "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
 )

@@ -38,12 +38,14 @@ def sessions(database_url):
     factory.kw["bind"].dispose()
 
 
-def _expected(sessions, f=ArticleFilter()) -> list[dict]:
+def _expected(sessions, f: ArticleFilter | None = None) -> list[dict]:
+    f = f or ArticleFilter()
     with sessions() as session:
         return [row.as_dict() for row in iter_articles(session, f)]
 
 
-def _export(sessions, path, fmt, f=ArticleFilter(), **kw) -> int:
+def _export(sessions, path, fmt, f: ArticleFilter | None = None, **kw) -> int:
+    f = f or ArticleFilter()
     with sessions() as session:
         return export_articles(session, f, path, fmt, **kw)
 

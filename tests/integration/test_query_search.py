@@ -36,10 +36,14 @@ def make_item(source, slug, *, title, text, published_at=T0, language="en", fetc
 CORPUS = [
     make_item("alpha", "harbour", title="Harbour bridge reopens", text="The bridge opened at dawn. " + FILLER),
     make_item("beta", "mention", title="Council notes", text=FILLER + " Someone said harbour once. " + FILLER),
-    make_item("beta", "economy", title="Economists see slow growth", text="Economic outlook darkens. " + FILLER,
-              published_at=T0 + timedelta(days=1)),  # fmt: skip
-    make_item("gamma", "phrase", title="Red tape", text="The quick brown fox met a lazy dog. " + FILLER,
-              language="de", published_at=T0 + timedelta(days=2)),  # fmt: skip
+    make_item(
+        "beta", "economy", title="Economists see slow growth", text="Economic outlook darkens. " + FILLER,
+        published_at=T0 + timedelta(days=1),
+    ),
+    make_item(
+        "gamma", "phrase", title="Red tape", text="The quick brown fox met a lazy dog. " + FILLER,
+        language="de", published_at=T0 + timedelta(days=2),
+    ),
     make_item("gamma", "scrambled", title="Scrambled", text="The brown quick dog met a fox. " + FILLER, published_at=None),
 ]
 
