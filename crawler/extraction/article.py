@@ -5,13 +5,12 @@ from __future__ import annotations
 import html as html_lib
 import logging
 import re
-from datetime import date
 from typing import TYPE_CHECKING
 
 import lxml.html
 from lxml import etree
 from trafilatura import bare_extraction
-from trafilatura.settings import Extractor, set_date_params
+from trafilatura.settings import Extractor
 
 from .body import (
     clean_paragraphs,
@@ -49,7 +48,9 @@ _SHARED_OPTIONS = {
     "links": False,
     "images": False,
     "formatting": False,
-    "with_metadata": True,
+    # Metadata is read by metadata.read_metadata(), which calls trafilatura's
+    # and htmldate's readers only for the fields the page leaves empty.
+    "with_metadata": False,
     "dedup": False,
 }
 # Recall mode first: on real news pages it loses less of the article and, after
@@ -58,7 +59,7 @@ _OPTIONS = Extractor(recall=True, **_SHARED_OPTIONS)
 # Balanced mode second opinion: recall mode trusts its own long-enough result and
 # skips the readability/justext comparison, so it can settle on one block of a
 # page whose article is spread over several. Only run when it could matter.
-_BALANCED_OPTIONS = Extractor(**{**_SHARED_OPTIONS, "with_metadata": False})
+_BALANCED_OPTIONS = Extractor(**_SHARED_OPTIONS)
 # Take the balanced text when it is this many times longer than the recall text.
 _SECOND_OPINION_RATIO = 2
 
@@ -145,7 +146,7 @@ def _extract(
         return Rejection("parse-failed", "lxml produced no tree")
 
     document = _run_trafilatura(tree, _OPTIONS, url)
-    metadata = read_metadata(tree, url, document)
+    metadata = read_metadata(tree, url)
     paragraphs = _paragraphs(document)
     recall_words = sum(count_words(p) for p in paragraphs)
     if recall_words * _SECOND_OPINION_RATIO < _page_words(tree):
@@ -157,8 +158,8 @@ def _extract(
     body = "\n\n".join(paragraphs)
     word_count = count_words(body)
 
-    page = _page_signals(tree)
     if word_count < MIN_WORDS:
+        page = _page_signals(tree)
         if page.has_player or metadata.is_video_typed:
             return Rejection("video-only", f"player with {word_count} words of text")
         if page.teaser_links >= 8 and not metadata.is_article_typed:
@@ -174,10 +175,14 @@ def _extract(
         and not metadata.is_article_typed
     ):
         return Rejection("video-only", f"video page with {word_count} words of text")
-    if not metadata.is_article_typed and _mostly_teasers(paragraphs, page.teaser_texts):
-        return Rejection(
-            "listing-page", f"body is mostly link teasers ({page.teaser_links} links)"
-        )
+    # Anchors are only read when the page could be a listing: an untyped page
+    # with enough paragraphs for a list of teasers.
+    if (
+        not metadata.is_article_typed
+        and len(paragraphs) >= _TEASER_MIN_PARAGRAPHS
+        and _mostly_teasers(paragraphs, _page_signals(tree).teaser_texts)
+    ):
+        return Rejection("listing-page", "body is mostly link teasers")
 
     language = metadata.language or guess_language(body)
     return Article(
@@ -227,7 +232,6 @@ def _parse(text: str) -> HtmlElement | None:
 def _run_trafilatura(
     tree: HtmlElement, options: Extractor, url: str
 ) -> Document | None:
-    _refresh_date_params()
     try:
         return bare_extraction(tree, options=options)
     except Exception as error:  # noqa: BLE001 — a trafilatura bug must not kill the crawl
@@ -235,32 +239,18 @@ def _run_trafilatura(
         return None
 
 
-_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template"})
+_ALL_TEXT = etree.XPath("//body//text()")
+# Text a reader never sees; subtracting it is cheaper than an ancestor test per node.
+_INVISIBLE_TEXT = etree.XPath(
+    "//body//script//text() | //body//style//text()"
+    " | //body//noscript//text() | //body//template//text()"
+)
 
 
 def _page_words(tree: HtmlElement) -> int:
     """Words a reader could see anywhere on the page: an upper bound for any extraction."""
-    body = tree.find(".//body")
-    if body is None:
-        body = tree
-    texts: list[str] = []
-    for element in body.iter():
-        if element.text and element.tag not in _INVISIBLE_TAGS:
-            texts.append(element.text)
-        if element.tail:
-            texts.append(element.tail)
-    return count_words(" ".join(texts))
-
-
-_date_params_day: list[date] = []
-
-
-def _refresh_date_params() -> None:
-    """htmldate's max_date is frozen into the options object: move it on in long-lived workers."""
-    today = date.today()
-    if not _date_params_day or _date_params_day[0] != today:
-        _OPTIONS.date_params = set_date_params(True)
-        _date_params_day[:] = [today]
+    texts = _ALL_TEXT(tree) or tree.xpath("//text()")
+    return count_words(" ".join(texts)) - count_words(" ".join(_INVISIBLE_TEXT(tree)))
 
 
 def _paragraphs(document: Document | None) -> list[str]:
@@ -338,9 +328,12 @@ def _page_signals(tree: HtmlElement) -> _PageSignals:
     return _PageSignals(has_player, teasers)
 
 
+_TEASER_MIN_PARAGRAPHS = 5
+
+
 def _mostly_teasers(paragraphs: list[str], teaser_texts: set[str]) -> bool:
     """A listing page's "body" is its link labels and their standfirsts."""
-    if len(paragraphs) < 5 or not teaser_texts:
+    if len(paragraphs) < _TEASER_MIN_PARAGRAPHS or not teaser_texts:
         return False
     linked = sum(1 for p in paragraphs if p.casefold() in teaser_texts)
     return linked >= 5 and linked >= 0.4 * len(paragraphs)

@@ -132,9 +132,9 @@ _CHARS_PER_UNSPACED_WORD = 2
 
 def count_words(text: str) -> int:
     """Whitespace-separated words, with Chinese/Japanese runs counted by characters."""
-    unspaced = len(_UNSPACED_SCRIPT.findall(text))
-    if not unspaced:
+    if not _UNSPACED_SCRIPT.search(text):
         return len(text.split())
+    unspaced = len(_UNSPACED_SCRIPT.findall(text))
     spaced = len(_UNSPACED_SCRIPT.sub(" ", text).split())
     return spaced + unspaced // _CHARS_PER_UNSPACED_WORD
 

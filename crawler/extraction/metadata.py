@@ -5,6 +5,7 @@ Every function here is pure over an lxml tree (plus the page URL); nothing is si
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -15,11 +16,13 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from htmldate import find_date
+from trafilatura import metadata as trafilatura_metadata
+
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from lxml.html import HtmlElement
-    from trafilatura.settings import Document
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +207,17 @@ def _names(value: Any) -> list[str]:
     return []
 
 
+def _resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
+    """Replace ``{"@id": ...}`` references (a Yoast-style @graph) with the objects they name."""
+    if isinstance(value, list):
+        return [_resolve(item, by_id) for item in value]
+    if isinstance(value, dict) and "@type" not in value:
+        target = by_id.get(value.get("@id"))  # type: ignore[arg-type]
+        if target is not None:
+            return {**target, **value}
+    return value
+
+
 def _first_url(value: Any) -> str | None:
     if isinstance(value, str):
         return value
@@ -319,6 +333,17 @@ def _parse_iso(text: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC)
 
 
+def _htmldate(tree: HtmlElement, url: str) -> str | None:
+    """htmldate's guess from the page's text and markup (it works on its own copy of the tree)."""
+    try:
+        return find_date(
+            tree, extensive_search=True, original_date=True, url=url or None
+        )
+    except Exception as error:  # noqa: BLE001 — an htmldate bug must not lose the article
+        logger.debug("htmldate failed on %s: %r", url, error)
+        return None
+
+
 def date_from_url(url: str) -> datetime | None:
     match = _URL_DATE.search(urlsplit(url).path)
     if not match:
@@ -416,13 +441,14 @@ def clean_title(
     site_names: Iterable[str | None],
     headlines: Iterable[str | None],
     host: str,
-    masthead_names: Iterable[str] = (),
+    masthead_names: Callable[[], Iterable[str]] | None = None,
 ) -> str | None:
     """Strip a site-name suffix (or prefix) from a <title>-like string.
 
     A part is removed when it matches a known site name or the host, or when a
     headline seen elsewhere on the page (h1, og:title, JSON-LD) is what remains.
-    ``masthead_names`` (logo texts) are weaker witnesses: only an exact match counts.
+    ``masthead_names`` gives the logo texts, weaker witnesses (only an exact
+    match counts), looked up only when nothing else settles the title.
     """
     title = clean_text(raw)
     if not title:
@@ -439,10 +465,16 @@ def clean_title(
             return head
     sites = {_key(s) for s in site_names if s} | _host_keys(host)
     sites.discard("")
-    logos = {_key(s) for s in masthead_names} - {""}
+    logos: set[str] | None = None
 
     def is_site(part: str) -> bool:
-        return _is_site(part, sites) or _key(part) in logos
+        nonlocal logos
+        if _is_site(part, sites):
+            return True
+        if logos is None:
+            logos = {_key(s) for s in (masthead_names() if masthead_names else ())}
+            logos.discard("")
+        return _key(part) in logos
 
     # Suffix: "Headline | Section | Site".
     kept = list(parts)
@@ -518,10 +550,13 @@ def _host_keys(host: str) -> set[str]:
 # --------------------------------------------------------------------------- the whole record
 
 
-def read_metadata(
-    tree: HtmlElement, url: str, document: Document | None
-) -> PageMetadata:
-    """Gather metadata in trust order: JSON-LD > meta tags > trafilatura/htmldate > URL."""
+def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
+    """Gather metadata in trust order: JSON-LD > meta tags > trafilatura/htmldate > URL.
+
+    trafilatura's and htmldate's own readers are fallbacks, run only when the
+    page's structured data leaves a field empty: htmldate alone costs about as
+    much as extracting the text.
+    """
     meta = _meta_map(tree)
     objects = _json_ld_objects(tree)
     article = next((o for o in objects if _types(o) & ARTICLE_TYPES), None)
@@ -537,7 +572,15 @@ def read_metadata(
     base = url
 
     # Site name: needed to clean titles and authors.
-    publisher_names = _names(ld.get("publisher"))
+    by_id = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
+    publisher = _resolve(ld.get("publisher"), by_id)
+    # A personal site's publisher is its author, a Person: not a site name to strip.
+    publisher_names = [
+        name
+        for item in (publisher if isinstance(publisher, list) else [publisher])
+        if not (isinstance(item, dict) and "person" in _types(item))
+        for name in _names(item)
+    ]
     website = next(
         (
             o
@@ -568,11 +611,11 @@ def read_metadata(
             clean_text(_meta(meta, "og:title")),
             clean_text(_meta(meta, "twitter:title")),
             clean_text(title_tag.text_content()) if title_tag is not None else None,
-            clean_text(document.title) if document is not None else None,
+            clean_text(trafilatura_metadata.extract_title(tree)),
         ],
         site_names=site_names,
         host=host,
-        masthead_names=_masthead_names(tree),
+        masthead_names=functools.cache(lambda: _masthead_names(tree)),
     )
 
     # Dates: JSON-LD > meta > htmldate (trafilatura) > URL.
@@ -607,8 +650,8 @@ def read_metadata(
     result.published_at = next(
         (d for d in (parse_date(v, now=now) for v in published_values) if d), None
     )
-    if result.published_at is None and document is not None and document.date:
-        result.published_at = parse_date(document.date, now=now)
+    if result.published_at is None:
+        result.published_at = parse_date(_htmldate(tree, url), now=now)
     if result.published_at is None:
         result.published_at = date_from_url(url)
     modified_values = [
@@ -639,7 +682,9 @@ def read_metadata(
 
     # Authors.
     ld_authors = ld.get("author") or ld.get("creator")
-    result.authors = _json_ld_authors(ld_authors, site_names, _host_keys(host))
+    result.authors = _json_ld_authors(
+        _resolve(ld_authors, by_id), site_names, _host_keys(host)
+    )
     if not result.authors:
         raw_authors = [
             v
@@ -654,8 +699,10 @@ def read_metadata(
             for v in meta.get(key, [])
             if not v.startswith("http")
         ]
-        if not raw_authors and document is not None and document.author:
-            raw_authors = document.author.split(";")
+        if not raw_authors:
+            raw_authors = _twitter_byline(meta)
+        if not raw_authors:
+            raw_authors = (trafilatura_metadata.extract_author(tree) or "").split(";")
         result.authors = split_authors(
             raw_authors, exclude=site_names, hosts=_host_keys(host)
         )
@@ -672,15 +719,12 @@ def read_metadata(
             "dc.description",
         )
         or _first_str(ld.get("description"))
-        or (document.description if document is not None else None)
     )
     section = _first_str(ld.get("articleSection")) or _meta(
         meta, "article:section", "section", "parsely-section"
     )
-    if not section and document is not None and document.categories:
-        section = document.categories[0]
     result.section = clean_text(section)
-    result.tags = _tags(meta, ld, document)
+    result.tags = _tags(meta, ld)
 
     image = _first_url(ld.get("image")) or _meta(
         meta,
@@ -690,8 +734,6 @@ def read_metadata(
         "twitter:image",
         "twitter:image:src",
     )
-    if not image and document is not None:
-        image = document.image
     result.image_url = _absolute(base, image)
 
     canonical = None
@@ -737,6 +779,16 @@ def _masthead_names(tree: HtmlElement) -> list[str]:
     return names
 
 
+def _twitter_byline(meta: dict[str, list[str]]) -> list[str]:
+    """Twitter card label/value pairs: ``twitter:label1 = "Written by"``, ``twitter:data1 = name``."""
+    for index in "12345":
+        label = _meta(meta, f"twitter:label{index}") or ""
+        if label.strip().casefold() in {"written by", "author", "by"}:
+            value = _meta(meta, f"twitter:data{index}")
+            return [value] if value else []
+    return []
+
+
 def _json_ld_authors(
     value: Any, site_names: list[str], host_keys: set[str]
 ) -> tuple[str, ...]:
@@ -764,7 +816,7 @@ def choose_title(
     metadata_titles: list[str | None],
     site_names: list[str | None],
     host: str,
-    masthead_names: list[str] | None = None,
+    masthead_names: Callable[[], Iterable[str]] | None = None,
 ) -> str | None:
     """The visible headline when the page's metadata agrees with it, else the cleaned metadata title.
 
@@ -792,7 +844,7 @@ def choose_title(
                 *(o for o in witnesses if o and o is not m),
             ],
             host=host,
-            masthead_names=masthead_names or (),
+            masthead_names=masthead_names,
         )
         for m in metadata
     ]
@@ -876,9 +928,7 @@ def _language(
     return None
 
 
-def _tags(
-    meta: dict[str, list[str]], ld: dict[str, Any], document: Document | None
-) -> tuple[str, ...]:
+def _tags(meta: dict[str, list[str]], ld: dict[str, Any]) -> tuple[str, ...]:
     raw: list[str] = list(meta.get("article:tag", []))
     keywords = ld.get("keywords")
     if isinstance(keywords, str):
@@ -889,8 +939,6 @@ def _tags(
         for key in ("news_keywords", "keywords"):
             for value in meta.get(key, []):
                 raw.extend(value.split(","))
-    if not raw and document is not None and document.tags:
-        raw.extend(document.tags)
     tags: dict[str, str] = {}
     for tag in raw:
         cleaned = clean_text(tag)

@@ -333,3 +333,36 @@ def test_a_digit_still_disqualifies_an_unstructured_byline() -> None:
     assert split_authors(["Anna Berg, Updated 10:30"], structured=True) == (
         "Anna Berg",
     )
+
+
+def test_json_ld_author_given_by_id_reference_is_resolved() -> None:
+    # Yoast-style @graph: the article names its author by @id only.
+    head = (
+        "<title>Pool stays open</title><meta property='og:site_name' content='Town Gazette'>"
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+        '{"@type": "NewsArticle", "@id": "https://town.example/pool#article", "headline": "Pool stays open",'
+        '"author": {"@id": "https://town.example/#/person/1"}, "publisher": {"@id": "https://town.example/#org"}},'
+        '{"@type": "Person", "@id": "https://town.example/#/person/1", "name": "Per Dahl"},'
+        '{"@type": "Organization", "@id": "https://town.example/#org", "name": "Town Gazette"}]}</script>'
+    )
+    assert extract(page(head)).authors == ("Per Dahl",)
+
+
+def test_personal_site_publisher_person_is_not_stripped_from_authors() -> None:
+    head = (
+        "<title>Pool stays open</title><meta name='author' content='Per Dahl'>"
+        '<script type="application/ld+json">{"@graph": ['
+        '{"@type": "BlogPosting", "headline": "Pool stays open", "author": {"name": "Per Dahl", "@id": "#me"},'
+        '"publisher": {"@id": "#me"}}, {"@type": ["Person", "Organization"], "@id": "#me", "name": "Per Dahl"}]}'
+        "</script>"
+    )
+    assert extract(page(head), "https://perdahl.example/pool").authors == ("Per Dahl",)
+
+
+def test_twitter_written_by_label_names_the_author() -> None:
+    head = (
+        "<title>Pool stays open</title><meta name='twitter:label1' content='Written by'>"
+        "<meta name='twitter:data1' content='Anna Berg'>"
+        "<meta name='twitter:label2' content='Est. reading time'><meta name='twitter:data2' content='2 minutes'>"
+    )
+    assert extract(page(head)).authors == ("Anna Berg",)
