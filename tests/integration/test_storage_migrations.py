@@ -23,7 +23,7 @@ from storage.db import (
     resolve_database_url,
     upgrade,
 )
-from storage.models import Base
+from storage.models import Base, include_object
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Storage's own tables; later revisions (e.g. the crawl frontier) add more.
@@ -52,7 +52,8 @@ def _diff(url: str) -> list:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            # The same filter as migrations/env.py: full-text search objects are not ORM models.
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
             return compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

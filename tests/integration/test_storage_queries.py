@@ -92,14 +92,14 @@ def test_filters(corpus):
     assert len(_urls(factory, limit=2)) == 2
 
 
-def test_search_is_case_insensitive_and_escapes_wildcards(corpus):
+def test_contains_is_case_insensitive_and_escapes_wildcards(corpus):
     factory, _ = corpus
-    assert _urls(factory, search="QUICK") == ["https://alpha.example/fox"]
-    assert _urls(factory, search="100%") == ["https://alpha.example/fox"]
-    assert _urls(factory, search="fox_jumps") == ["https://alpha.example/fox"]
-    assert _urls(factory, search="100%_") == []
-    assert _urls(factory, search="x_j") == ["https://alpha.example/fox"]
-    assert _urls(factory, search="'; DROP TABLE articles; --") == []
+    assert _urls(factory, contains="QUICK") == ["https://alpha.example/fox"]
+    assert _urls(factory, contains="100%") == ["https://alpha.example/fox"]
+    assert _urls(factory, contains="fox_jumps") == ["https://alpha.example/fox"]
+    assert _urls(factory, contains="100%_") == []
+    assert _urls(factory, contains="x_j") == ["https://alpha.example/fox"]
+    assert _urls(factory, contains="'; DROP TABLE articles; --") == []
     assert len(_urls(factory)) == 5
 
 
