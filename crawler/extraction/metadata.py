@@ -275,7 +275,10 @@ def _meta(meta: dict[str, list[str]], *keys: str) -> str | None:
 
 
 def parse_date(value: Any, *, now: datetime | None = None) -> datetime | None:
-    """An aware UTC datetime from ISO 8601 / RFC 2822 text; None when unparseable or in the future."""
+    """An aware datetime from ISO 8601 / RFC 2822 text; None when unparseable or in the future.
+
+    A stated UTC offset is kept (see Article); text with no offset is read as UTC.
+    """
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -291,7 +294,8 @@ def parse_date(value: Any, *, now: datetime | None = None) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
+    # The publisher's offset is kept: the same instant, but ``.date()`` is the
+    # day the page states ("21:00-04:00 on the 12th" is the 12th, not the 13th).
     now = now or datetime.now(UTC)
     if parsed > now + timedelta(days=1) or parsed.year < 1990:
         return None

@@ -10,7 +10,15 @@ __all__ = ["Article", "Rejection"]
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """A news article as read from one page; dates are timezone-aware UTC."""
+    """A news article as read from one page.
+
+    ``published_at`` and ``modified_at`` are timezone-aware and carry the UTC
+    offset the publisher stated, so ``.date()`` is the day as published, the
+    day a reader of the page sees ("2024-03-14T21:30-05:00" is the 14th, though
+    it is already the 15th in UTC). They compare and store as the same instant
+    (storage converts to UTC). A date stated without a time, or a time without
+    an offset, is read as UTC, which keeps the stated day.
+    """
 
     url: str
     title: str | None

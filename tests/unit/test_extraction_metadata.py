@@ -366,3 +366,24 @@ def test_twitter_written_by_label_names_the_author() -> None:
         "<meta name='twitter:label2' content='Est. reading time'><meta name='twitter:data2' content='2 minutes'>"
     )
     assert extract(page(head)).authors == ("Anna Berg",)
+
+
+def test_published_day_is_the_day_the_publisher_states() -> None:
+    # 21:30 in New York on the 14th is already the 15th in UTC: readers saw the 14th.
+    head = (
+        '<script type="application/ld+json">{"@type":"NewsArticle","headline":"Pool stays open",'
+        '"datePublished":"2024-03-14T21:30:00-04:00"}</script>'
+    )
+    article = extract(page(head))
+    assert article.published_at is not None
+    assert article.published_at.date().isoformat() == "2024-03-14"
+    assert article.published_at == datetime(
+        2024, 3, 15, 1, 30, tzinfo=UTC
+    )  # same instant
+    assert article.published_at.utcoffset() == timedelta(hours=-4)
+
+
+def test_a_date_without_a_time_keeps_its_day() -> None:
+    head = '<meta property="article:published_time" content="2024-03-14">'
+    article = extract(page(head))
+    assert article.published_at == datetime(2024, 3, 14, tzinfo=UTC)
