@@ -446,6 +446,7 @@ def clean_title(
     headlines: Iterable[str | None],
     host: str,
     masthead_names: Callable[[], Iterable[str]] | None = None,
+    visible_headlines: Iterable[str] = (),
 ) -> str | None:
     """Strip a site-name suffix (or prefix) from a <title>-like string.
 
@@ -453,6 +454,8 @@ def clean_title(
     headline seen elsewhere on the page (h1, og:title, JSON-LD) is what remains.
     ``masthead_names`` gives the logo texts, weaker witnesses (only an exact
     match counts), looked up only when nothing else settles the title.
+    ``visible_headlines`` (h1s) equal to a prefix also show where the headline
+    ends, except before a colon: "Index funds" is a label in "Index Funds: How to Invest".
     """
     title = clean_text(raw)
     if not title:
@@ -460,15 +463,25 @@ def clean_title(
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
-    heads = [_key(h) for h in headlines if h]
-    if _key(title) in heads:
-        return title
-    for count in range(len(parts) - 1, 0, -1):
-        head = _join_parts(title, count)
-        if _key(head) in heads:
-            return head
     sites = {_key(s) for s in site_names if s} | _host_keys(host)
     sites.discard("")
+    # A declared site name at either end settles it, even when another tag
+    # repeats the whole title (og:title is often the <title> verbatim).
+    if _key(parts[-1]) in sites:
+        return _join_parts(title, len(parts) - 1)
+    if _key(parts[0]) in sites:
+        return _tail_parts(title, len(parts) - 1)
+    heads = {_key(h) for h in headlines if h}
+    if _key(title) in heads:
+        return title
+    visible = {_key(h) for h in visible_headlines if h}
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    for count in range(len(parts) - 1, 0, -1):
+        head = _join_parts(title, count)
+        if _key(head) in heads or (
+            _key(head) in visible and separators[count - 1].group().strip() != ":"
+        ):
+            return head
     logos: set[str] | None = None
 
     def is_site(part: str) -> bool:
@@ -608,15 +621,21 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
 
     # Title. The masthead's logo names the site on pages that declare no site name.
     title_tag = tree.find(".//title")
+    metadata_titles = [
+        clean_text(_first_str(ld.get("headline")) or _first_str(ld.get("name"))),
+        clean_text(_meta(meta, "og:title")),
+        clean_text(_meta(meta, "twitter:title")),
+        clean_text(title_tag.text_content()) if title_tag is not None else None,
+    ]
+    # trafilatura's guess (often the h1 itself): only for a page with no title of its own.
+    metadata_titles.append(
+        None
+        if any(metadata_titles)
+        else clean_text(trafilatura_metadata.extract_title(tree))
+    )
     result.title = choose_title(
         h1_texts=[clean_text(h.text_content()) for h in tree.iterfind(".//h1")][:5],
-        metadata_titles=[
-            clean_text(_first_str(ld.get("headline")) or _first_str(ld.get("name"))),
-            clean_text(_meta(meta, "og:title")),
-            clean_text(_meta(meta, "twitter:title")),
-            clean_text(title_tag.text_content()) if title_tag is not None else None,
-            clean_text(trafilatura_metadata.extract_title(tree)),
-        ],
+        metadata_titles=metadata_titles,
         site_names=site_names,
         host=host,
         masthead_names=functools.cache(lambda: _masthead_names(tree)),
@@ -833,7 +852,15 @@ def choose_title(
     """
     sites = {_key(s) for s in site_names if s} | _host_keys(host)
     sites.discard("")
-    h1s = [h for h in h1_texts if h and len(h.split()) <= 40 and not _is_site(h, sites)]
+    # Some CMSs put the site suffix in the h1 too ("Headline – Site"); a repeated
+    # h1 (mobile and desktop layouts) is one witness.
+    h1s = list(
+        dict.fromkeys(
+            clean_title(h, site_names=site_names, headlines=(), host=host) or h
+            for h in h1_texts
+            if h and len(h.split()) <= 40 and not _is_site(h, sites)
+        )
+    )
     metadata = [m for m in metadata_titles if m]
     # The last metadata title is trafilatura's, itself cut from <title>: not an
     # independent witness of where the headline ends.
@@ -842,11 +869,8 @@ def choose_title(
         clean_title(
             m,
             site_names=site_names,
-            # An h1 equal to a prefix of the title shows where the headline ends.
-            headlines=[
-                *(h for h in h1s if _key(h) != _key(m)),
-                *(o for o in witnesses if o and o is not m),
-            ],
+            headlines=[o for o in witnesses if o and o is not m],
+            visible_headlines=[h for h in h1s if _key(h) != _key(m)],
             host=host,
             masthead_names=masthead_names,
         )
@@ -860,19 +884,30 @@ def choose_title(
 def _pick_title(h1s: list[str], cleaned: list[str]) -> str | None:
     best, best_overlap = None, 0.0
     for h1 in h1s:
-        overlap = max((_overlap(h1, c) for c in cleaned), default=0.0)
+        overlap = max((_agreement(h1, c) for c in cleaned), default=0.0)
         if overlap > best_overlap:
             best, best_overlap = h1, overlap
     if best is not None and best_overlap >= 0.6:
         best_key = _key(best)
+        if best.isupper():
+            # An h1 typed in capitals is styled as a label: the metadata spelling reads better.
+            return next((c for c in cleaned if not c.isupper()), best)
+        if any(_key(c) == best_key for c in cleaned):
+            return best  # what readers see, word for word in the metadata
         for candidate in cleaned:
             candidate_key = _key(candidate)
             # An h1 with a dateline or label glued on ("Headline Posted on May 1 by x",
             # "Title: Headline"): the metadata title inside it is the clean version.
+            # A metadata title that is only the h1's beginning is more often cut
+            # short (length limits, "... and k") than the h1 is padded.
             if (
                 len(candidate_key) < len(best_key)
                 and candidate_key in best_key
                 and len(candidate.split()) >= 3
+                and (
+                    not best_key.startswith(candidate_key)
+                    or _GLUED_DATELINE.search(best[len(candidate) :] or "")
+                )
             ):
                 return candidate
         if best.isupper():
@@ -882,6 +917,14 @@ def _pick_title(h1s: list[str], cleaned: list[str]) -> str | None:
     if len(h1s) == 1 and len(h1s[0].split()) >= 3 and not h1s[0].isupper():
         return h1s[0]
     return cleaned[0] if cleaned else (h1s[0] if h1s else None)
+
+
+# What a CMS glues after a headline inside its h1: a dateline or a byline.
+_GLUED_DATELINE = re.compile(
+    rf"^\W*(?:(?:posted|published|updated|written)\b|by\s|on\s+{_MONTHS}|{_MONTHS}\s+\d"
+    rf"|\d{{1,2}}\s+{_MONTHS}|(?:19|20)\d\d\b|\d{{1,2}}[./]\d{{1,2}}[./]\d)",
+    re.IGNORECASE,
+)
 
 
 # "Headline | Section", "Headline • Site": a pipe or bullet almost never belongs to a headline.
@@ -911,6 +954,31 @@ def _overlap(a: str, b: str) -> float:
     if not left or not right:
         return 0.0
     return len(left & right) / min(len(left), len(right))
+
+
+def _content_words(text: str) -> set[str]:
+    """Words of three letters or more ("to", "in", "of" agree by chance), and numbers."""
+    return {
+        w for w in _TITLE_WORD.findall(text.casefold()) if len(w) >= 3 or w.isdigit()
+    }
+
+
+def _agreement(h1: str, title: str) -> float:
+    """How well an h1 and a metadata title tell the same headline.
+
+    Their overlap coefficient (so a dateline glued to either side does not
+    count against it), unless the h1 covers less than half of the title: a
+    section label ("Index funds") inside a longer headline ("Index Funds: How
+    to Invest") is not the headline.
+    """
+    left = _content_words(h1)
+    right = _content_words(title)
+    if not left or not right:
+        return 0.0
+    shared = len(left & right)
+    if shared <= 0.5 * len(right):
+        return 0.0
+    return shared / min(len(left), len(right))
 
 
 def _language(

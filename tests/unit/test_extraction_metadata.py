@@ -387,3 +387,59 @@ def test_a_date_without_a_time_keeps_its_day() -> None:
     head = '<meta property="article:published_time" content="2024-03-14">'
     article = extract(page(head))
     assert article.published_at == datetime(2024, 3, 14, tzinfo=UTC)
+
+
+def test_metadata_title_cut_short_gives_way_to_the_full_h1() -> None:
+    html = page(
+        "<title>Desk set-up step by step: your monitor, laptop, and k | Oakwood</title>",
+        "<h1>Desk set-up step by step: your monitor, laptop, and keyboard (checklist)</h1>",
+    )
+    assert (
+        extract(html).title
+        == "Desk set-up step by step: your monitor, laptop, and keyboard (checklist)"
+    )
+
+
+def test_section_label_h1_is_not_the_headline() -> None:
+    html = page(
+        "<title>Index Funds: How to Invest | Vanguard</title>"
+        "<meta property='og:title' content='Index Funds: How to Invest | Vanguard'>",
+        "<h1>Index funds</h1>",
+    )
+    assert extract(html).title == "Index Funds: How to Invest"
+
+
+def test_site_suffix_inside_the_h1_is_cut() -> None:
+    html = page(
+        "<title>Best exhibitions of the year – Artlyst - Artlyst</title>"
+        "<meta property='og:site_name' content='Artlyst'>",
+        "<h1>Best exhibitions of the year – Artlyst</h1>",
+    )
+    assert extract(html).title == "Best exhibitions of the year"
+
+
+def test_h1_agreeing_word_for_word_with_og_title_wins_over_a_shorter_title() -> None:
+    html = page(
+        "<title>Bold.org | Real Estate 101</title>"
+        "<meta property='og:title' content='Real Estate Investing for Beginners Real Estate 101'>",
+        "<h1>Real Estate Investing for Beginners Real Estate 101</h1>",
+    )
+    assert extract(html).title == "Real Estate Investing for Beginners Real Estate 101"
+
+
+def test_h1_with_a_byline_glued_on_gives_way_to_the_metadata_headline() -> None:
+    html = page(
+        "<meta property='og:title' content='Pool stays open for three more summers'>",
+        "<h1>Pool stays open for three more summers Posted on July 1, 2024 by admin</h1>",
+    )
+    assert extract(html).title == "Pool stays open for three more summers"
+
+
+def test_site_suffix_is_cut_even_when_og_title_repeats_the_whole_title() -> None:
+    html = page(
+        "<title>Book Reviews – The Writing Center</title>"
+        "<meta property='og:title' content='Book Reviews – The Writing Center'>"
+        "<meta property='og:site_name' content='The Writing Center'>",
+        "<h1>Book Reviews</h1>",
+    )
+    assert extract(html).title == "Book Reviews"
