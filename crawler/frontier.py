@@ -103,8 +103,10 @@ class FrontierScheduler(BaseScheduler):
         if self.database_failed:
             return False
         try:
-            with self.sessions() as session:
-                return frontier.has_pending(session, self.source)
+            with self.sessions.begin() as session:
+                # Leases of a crashed worker on this host go back to pending at once.
+                frontier.reclaim_orphaned(session, self.source)
+                return frontier.has_pending(session, self.source, owner=self.owner)
         except sa.exc.DBAPIError as exc:
             self._stop_on_database_error(exc)
             return False

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pebble import ProcessPool
 from scrapy import signals
 from scrapy.exceptions import DropItem
+from scrapy.utils.asyncio import create_looping_call
 
 from crawler.extraction import Article, Rejection, extract_article
 from crawler.items import FetchOutcome, PageItem
@@ -182,6 +183,7 @@ class StorePipeline:
         self.stats = crawler.stats
         self.crawler = crawler
         self.pending: list[_PendingFetch] = []
+        self.flush_timer = None
         self.last_flush = time.monotonic()
         self.sessions = None
         self.run_id: int | None = None
@@ -201,6 +203,14 @@ class StorePipeline:
             with self.sessions.begin() as session:
                 self.run_id = run_log.start_run(session, self.source)
         logger.info("crawl run %s writing to %s", self.run_id, self.database_url)
+        # A batch also goes out when no new item arrives: a stalled or trickling crawl must not
+        # sit on results (another worker sharing the frontier waits for them to be marked done).
+        self.flush_timer = create_looping_call(self._flush_if_due)
+        self.flush_timer.start(max(0.5, self.flush_seconds / 2), now=False)
+
+    def _flush_if_due(self) -> None:
+        if self.pending and time.monotonic() - self.last_flush >= self.flush_seconds:
+            self.flush()
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchOutcome):
@@ -293,6 +303,8 @@ class StorePipeline:
                 logger.exception("could not dead-letter %s; it will be fetched again next run", fetch.url)
 
     def close_spider(self) -> None:
+        if self.flush_timer is not None and self.flush_timer.running:
+            self.flush_timer.stop()
         self.flush()
 
     def spider_closed(self, spider, reason: str) -> None:

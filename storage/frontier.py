@@ -255,15 +255,17 @@ def reclaim_orphaned(session: Session, source: str, is_alive: Callable[[str], bo
     return sum(release(session, source, owner) for owner in dead)
 
 
-def has_pending(session: Session, source: str, now: datetime | None = None) -> bool:
+def has_pending(session: Session, source: str, now: datetime | None = None, *, owner: str | None = None) -> bool:
+    """Whether the source has URLs to fetch; with ``owner``, also URLs other live workers hold,
+    since fetching them may add more (a worker that quits early would leave the rest to them)."""
     now = now or _now()
-    query = sa.select(FrontierEntry.id).where(
-        FrontierEntry.source == source,
-        sa.or_(
-            FrontierEntry.state == PENDING,
-            sa.and_(FrontierEntry.state == LEASED, FrontierEntry.lease_expires_at < now),
-        ),
+    takeable = sa.or_(
+        FrontierEntry.state == PENDING,
+        sa.and_(FrontierEntry.state == LEASED, FrontierEntry.lease_expires_at < now),
     )
+    if owner is not None:
+        takeable = sa.or_(takeable, sa.and_(FrontierEntry.state == LEASED, FrontierEntry.lease_owner != owner))
+    query = sa.select(FrontierEntry.id).where(FrontierEntry.source == source, takeable)
     return session.execute(query.limit(1)).first() is not None
 
 
