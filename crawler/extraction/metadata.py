@@ -876,9 +876,36 @@ def choose_title(
         )
         for m in metadata
     ]
-    cleaned = [c for c in cleaned if c and not _is_site(c, sites)]
+    cleaned = _uncut([c for c in cleaned if c and not _is_site(c, sites)])
 
     return _strip_pipe_suffix(_pick_title(h1s, cleaned))
+
+
+_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)$")
+_SEPARATOR_START = re.compile(r"^\s+(?:[|\-–—·•»«:~/]|::)\s")
+
+
+def _uncut(titles: list[str]) -> list[str]:
+    """Replace a title cut short by a length limit ("… (Including", "Headline...")
+    with the longer title from another tag that continues it, unless what
+    follows is a separator (then the longer one carries a suffix)."""
+    result = []
+    for title in titles:
+        stem = _ELLIPSIS.sub("", title)
+        longer = next(
+            (
+                other
+                for other in titles
+                if other != title
+                and len(other) > len(stem)
+                and other.startswith(stem)
+                and not _SEPARATOR_START.match(other[len(stem) :])
+                and len(stem.split()) >= 3
+            ),
+            None,
+        )
+        result.append(longer or title)
+    return result
 
 
 def _pick_title(h1s: list[str], cleaned: list[str]) -> str | None:

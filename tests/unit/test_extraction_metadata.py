@@ -443,3 +443,24 @@ def test_site_suffix_is_cut_even_when_og_title_repeats_the_whole_title() -> None
         "<h1>Book Reviews</h1>",
     )
     assert extract(html).title == "Book Reviews"
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        "Pool stays open for three more summers after a campaign by",
+        "Pool stays open for three more summers after a camp",
+        "Pool stays open for three more summers after...",
+    ],
+)
+def test_metadata_title_cut_by_a_length_limit_is_completed_from_another_tag(
+    cut: str,
+) -> None:
+    full = "Pool stays open for three more summers after a campaign by residents"
+    head = (
+        f"<title>{full} | Town Gazette</title><meta property='og:site_name' content='Town Gazette'>"
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "'
+        + cut
+        + '"}</script>'
+    )
+    assert extract(page(head)).title == full
