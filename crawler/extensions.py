@@ -36,7 +36,7 @@ class ResourceStats:
     def __init__(self, crawler: Crawler):
         self.path = crawler.settings.get("NEWSDESK_RESOURCE_STATS_FILE")
         if not self.path:
-            raise NotConfigured("NEWSDESK_RESOURCE_STATS_FILE is not set")
+            raise NotConfigured  # NEWSDESK_RESOURCE_STATS_FILE is not set (no message: Scrapy would log one as a warning)
         self.stats = crawler.stats
         self.items = 0
         self.rss_at: dict[int, int] = {}

@@ -51,7 +51,7 @@ class PrivateAddressGuard:
 
     def __init__(self, crawler: Crawler):
         if not crawler.settings.getbool("NEWSDESK_BLOCK_PRIVATE_ADDRESSES"):
-            raise NotConfigured("NEWSDESK_BLOCK_PRIVATE_ADDRESSES is off")
+            raise NotConfigured  # NEWSDESK_BLOCK_PRIVATE_ADDRESSES is off (no message: Scrapy would log one as a warning)
         self.stats = crawler.stats
 
     @classmethod

@@ -262,7 +262,10 @@ class StorePipeline:
             if fetch.article is not None:
                 result = article_store.store_article(session, fetch.article, **self.store_options)
                 article_id = result.article_id
-                outcome = "duplicate" if result.outcome == "alias" else result.outcome
+                outcome = result.outcome
+                if outcome == "alias" or (outcome == "unchanged" and fetch.article.url != fetch.article.canonical_url):
+                    # Another URL of an article already stored (an alias, an AMP copy, a variant).
+                    outcome = "duplicate"
             self.stats.inc_value(f"newsdesk/outcome/{outcome}")
             if fetch.frontier_url is not None:
                 frontier.complete(

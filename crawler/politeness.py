@@ -158,7 +158,7 @@ class RetryAfterMiddleware:
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
         if not settings.getbool("NEWSDESK_RETRY_AFTER_ENABLED"):
-            raise NotConfigured("NEWSDESK_RETRY_AFTER_ENABLED is off")
+            raise NotConfigured  # NEWSDESK_RETRY_AFTER_ENABLED is off (no message: Scrapy would log one as a warning)
         self.max_wait = settings.getfloat("NEWSDESK_MAX_RETRY_AFTER")
         self.max_times = settings.getint("NEWSDESK_RETRY_AFTER_TIMES")
         self.stats = crawler.stats

@@ -41,7 +41,7 @@ def run_crawls(
     """Crawl every target in this process; returns each source's Scrapy stats."""
     from crawler.spiders.news import NewsSpider
 
-    process = CrawlerProcess(project_settings(database_url, overrides), install_root_handler=True)
+    process = CrawlerProcess(project_settings(database_url, overrides))
     crawlers = {}
     for target in targets:
         crawler = process.create_crawler(NewsSpider)
