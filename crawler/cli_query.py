@@ -228,7 +228,9 @@ def clusters(ctx: click.Context, min_size: int, min_sources: int, since, limit: 
     sessions = read_sessions_for(ctx)
     with sessions() as session:
         found = queries.list_clusters(session, min_size=min_size, min_sources=min_sources, since=since, limit=limit)
-    if fmt == "json":
+    if not found and fmt == "table":
+        click.echo("no clusters match", err=True)
+    elif fmt == "json":
         click.echo(json.dumps([c.as_dict() for c in found], ensure_ascii=False, indent=2))
     elif summary:
         rows = ({k: v for k, v in c.as_dict().items() if k != "members"} for c in found)
@@ -237,8 +239,6 @@ def clusters(ctx: click.Context, min_size: int, min_sources: int, since, limit: 
         _print_clusters_table(found)
     else:
         emit_rows(_member_rows(found), fmt, ())
-    if not found and fmt == "table":
-        click.echo("no clusters match", err=True)
 
 
 def _member_rows(found: list[queries.ClusterSummary]):
