@@ -22,7 +22,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
 
-from crawler.extraction import Article, Rejection, extract_article
+from crawler.extraction import Article, Rejection, extract_article, warm_up
 from crawler.items import FetchOutcome, PageItem
 from crawler.normalize import choose_canonical_url
 from storage import articles as article_store
@@ -84,7 +84,7 @@ class ExtractPipeline:
         if self.workers > 1:
             # forkserver: workers must not inherit the running reactor's threads and sockets.
             context = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPool(max_workers=self.workers, max_tasks=500, context=context)
+            self.pool = ProcessPool(max_workers=self.workers, max_tasks=500, context=context, initializer=warm_up)
 
     def close_spider(self) -> None:
         if self.pool is not None:

@@ -5,8 +5,8 @@ Nothing here imports Scrapy or the database; everything is picklable for a proce
 
 from __future__ import annotations
 
-from .article import extract_article
+from .article import extract_article, warm_up
 from .charset import decode_html
 from .records import Article, Rejection
 
-__all__ = ["Article", "Rejection", "decode_html", "extract_article"]
+__all__ = ["Article", "Rejection", "decode_html", "extract_article", "warm_up"]

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MIN_WORDS", "extract_article"]
+__all__ = ["MIN_WORDS", "extract_article", "warm_up"]
 
 # Fewer words than this in the body is a teaser, a stub or an error page, not an article.
 MIN_WORDS = 60
@@ -124,6 +124,28 @@ def extract_article(
     except Exception as error:
         logger.warning("extraction failed on %s", url, exc_info=True)
         return Rejection("extraction-failed", f"{type(error).__name__}: {error}"[:200])
+
+
+_WARM_UP_PAGE = (
+    "<html lang='en'><head><title>Warm-up</title></head><body><article><h1>Ferry timetable changes</h1>"
+    "<p>Publié le 5 mars 2024. " + "The harbour authority said the winter timetable would run until April. " * 12
+    + "</p></article></body></html>"
+)
+
+
+def warm_up() -> None:
+    """Load what extraction loads lazily (trafilatura, htmldate and dateparser's locale data).
+
+    Run once per worker process when it starts, so the first real page of a crawl does not pay
+    seconds of loading inside its per-page timeout.
+    """
+    extract_article(_WARM_UP_PAGE, "https://example.com/ferry-timetable")
+    try:  # htmldate's free-text date search loads every dateparser locale on first use
+        from htmldate.extractors import external_date_parser, month_words
+    except ImportError:
+        return
+    month_words()
+    external_date_parser("5 mars 2024", "%Y-%m-%d")
 
 
 def _extract(

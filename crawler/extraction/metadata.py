@@ -275,9 +275,9 @@ def _meta(meta: dict[str, list[str]], *keys: str) -> str | None:
 
 
 def parse_date(value: Any, *, now: datetime | None = None) -> datetime | None:
-    """An aware datetime from ISO 8601 / RFC 2822 text; None when unparseable or in the future.
+    """An aware UTC datetime from ISO 8601 / RFC 2822 text; None when unparseable or in the future.
 
-    A stated UTC offset is kept (see Article); text with no offset is read as UTC.
+    Text with no offset is read as UTC, which keeps a date-only value on its stated day.
     """
     if not isinstance(value, str):
         return None
@@ -294,8 +294,7 @@ def parse_date(value: Any, *, now: datetime | None = None) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    # The publisher's offset is kept: the same instant, but ``.date()`` is the
-    # day the page states ("21:00-04:00 on the 12th" is the 12th, not the 13th).
+    parsed = parsed.astimezone(UTC)
     now = now or datetime.now(UTC)
     if parsed > now + timedelta(days=1) or parsed.year < 1990:
         return None

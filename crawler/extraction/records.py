@@ -12,11 +12,8 @@ __all__ = ["Article", "Rejection"]
 class Article:
     """A news article as read from one page.
 
-    ``published_at`` and ``modified_at`` are timezone-aware and carry the UTC
-    offset the publisher stated, so ``.date()`` is the day as published, the
-    day a reader of the page sees ("2024-03-14T21:30-05:00" is the 14th, though
-    it is already the 15th in UTC). They compare and store as the same instant
-    (storage converts to UTC). A date stated without a time, or a time without
+    ``published_at`` and ``modified_at`` are timezone-aware UTC: one convention for every source,
+    so dates sort and compare across publishers. A date stated without a time, or a time without
     an offset, is read as UTC, which keeps the stated day.
     """
 

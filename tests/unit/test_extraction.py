@@ -325,3 +325,15 @@ def test_unlabelled_related_links_box_is_not_in_the_body() -> None:
         "Fishing quotas",
     ):
         assert snippet not in result.text
+
+
+def test_warm_up_loads_lazy_date_data_once_so_pages_do_not_pay_for_it() -> None:
+    import subprocess
+    import sys
+
+    # In a fresh interpreter: other tests may already have loaded it in this one.
+    code = (
+        "import sys; from crawler.extraction import warm_up; "
+        "assert 'dateparser' not in sys.modules; warm_up(); assert 'dateparser' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
