@@ -1,10 +1,11 @@
 """Full-crawl throughput: extraction inline vs in the worker pool, in one run.
 
-Crawls a generated site of N article pages on 127.0.0.1 twice with the whole pipeline (extraction,
+Crawls a site of N article pages on 127.0.0.1 (real pages from the extraction evaluation set when
+it is there, else generated ones) twice with the whole pipeline (extraction,
 dedup, storage into a fresh SQLite file): (a) extraction inline in the crawl process, (b) in a pool
 of worker processes. Prints pages/s for both, the ratio b/a, the CPU ms per page the crawl process
 spends itself in (b) (everything but extraction: the figure that caps the pool), and the crawl
-process's RSS after 1,000 and 2,000 stored articles.
+process's RSS as stored articles grow (it should stay flat).
 
     .venv/bin/python benchmarks/throughput.py [--pages 2000] [--workers 2]
 """
@@ -12,6 +13,7 @@ process's RSS after 1,000 and 2,000 stored articles.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import subprocess
@@ -49,6 +51,16 @@ def crawl(site: GeneratedSite, workers: int, workdir: Path, label: str) -> dict:
     return figures
 
 
+DEFAULT_REAL_PAGES = REPO.parent / "shared" / "extraction-eval" / "html"
+
+
+def load_bodies(directory: Path) -> list[bytes]:
+    """Real pages make extraction cost what it costs on the web (generated ones are lighter)."""
+    if str(directory) == "none" or not directory.is_dir():
+        return []
+    return [gzip.decompress(path.read_bytes()) for path in sorted(directory.glob("*.html.gz"))]
+
+
 def megabytes(value: int | None) -> str:
     return f"{value / 2**20:.0f} MB" if value else "-"
 
@@ -57,20 +69,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--real-pages",
+        type=Path,
+        default=DEFAULT_REAL_PAGES,
+        help="serve these real article pages (*.html.gz) instead of generated ones; 'none' for generated",
+    )
     options = parser.parse_args()
+    bodies = load_bodies(options.real_pages)
 
-    with GeneratedSite(pages=options.pages) as site, tempfile.TemporaryDirectory() as tmp:
+    with GeneratedSite(pages=options.pages, bodies=bodies) as site, tempfile.TemporaryDirectory() as tmp:
         inline = crawl(site, 1, Path(tmp), "inline")
         pooled = crawl(site, options.workers, Path(tmp), "pool")
 
-    print(f"Full crawl of {options.pages} generated article pages on 127.0.0.1 (SQLite, {os.cpu_count()} cores)")
+    kind = f"real article pages (from {len(bodies)} in {options.real_pages})" if bodies else "generated article pages"
+    print(f"Full crawl of {options.pages} {kind} on 127.0.0.1 (SQLite, {os.cpu_count()} cores)")
     print(f"{'':34}{'(a) inline':>14}{f'(b) pool of {options.workers}':>16}")
     rows = [
         ("articles stored", lambda f: f"{f['items']}"),
         ("pages/s", lambda f: f"{f['pages_per_second']:.1f}"),
         ("crawl-process CPU ms/page", lambda f: f"{f['cpu_ms_per_page']:.2f}"),
+        ("RSS at 500 articles", lambda f: megabytes(f["rss_at_items"].get("500"))),
         ("RSS at 1,000 articles", lambda f: megabytes(f["rss_at_items"].get("1000"))),
-        ("RSS at 2,000 articles", lambda f: megabytes(f["rss_at_items"].get("2000"))),
+        ("RSS at the end", lambda f: megabytes(f["final_rss_bytes"])),
         ("peak RSS", lambda f: megabytes(f["peak_rss_bytes"])),
     ]
     for name, cell in rows:

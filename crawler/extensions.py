@@ -26,7 +26,7 @@ def _rss_bytes() -> int:
 
 
 class ResourceStats:
-    """Writes the crawl process's own CPU time, wall time, peak RSS and RSS at every 1,000 stored
+    """Writes the crawl process's own CPU time, wall time, peak RSS and RSS at every 500 stored
     items to ``NEWSDESK_RESOURCE_STATS_FILE`` (JSON) when the crawl closes.
 
     Extraction workers are separate processes, so in pool mode the CPU time here is what the crawl
@@ -51,7 +51,7 @@ class ResourceStats:
 
     def item_scraped(self, item, response) -> None:
         self.items += 1
-        if self.items % 1000 == 0:
+        if self.items % 500 == 0:
             self.rss_at[self.items] = _rss_bytes()
 
     def spider_closed(self, spider, reason: str) -> None:
@@ -62,6 +62,7 @@ class ResourceStats:
             "wall_seconds": time.monotonic() - self.started,
             "cpu_seconds": time.process_time() - self.cpu_started,
             "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "final_rss_bytes": _rss_bytes(),
             "rss_at_items": self.rss_at,
         }
         with open(self.path, "w") as handle:

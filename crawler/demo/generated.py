@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -27,6 +29,8 @@ _WORDS = (
     "announced confirmed rejected approved opened closed launched expanded reduced warned said"
 ).split()
 PER_PAGE = 50
+_FIRST_PARAGRAPH = re.compile(rb"<p(?:\s[^>]*)?>", re.IGNORECASE)
+_HEAD = re.compile(rb"<head(?:\s[^>]*)?>", re.IGNORECASE)
 _EPOCH = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
 
 
@@ -81,8 +85,12 @@ class _Server(ThreadingHTTPServer):
 class GeneratedSite:
     """``with GeneratedSite(pages=1000) as site: site.base_url``; ``site.hits`` counts requests."""
 
-    def __init__(self, pages: int = 1000, port: int = 0):
+    def __init__(self, pages: int = 1000, port: int = 0, bodies: Sequence[bytes] = ()):
+        """``bodies``: real article pages to serve instead of generated ones (article ``n`` gets
+        ``bodies[n % len(bodies)]`` with ``n`` written into its first paragraph, so no two URLs
+        serve the same text) — for benchmarks that need real pages' size and structure."""
         self.pages = pages
+        self.bodies = tuple(bodies)
         self.hits = 0
         self.lock = threading.Lock()
         self._server = _Server(("127.0.0.1", port), _Handler)
@@ -112,7 +120,14 @@ class GeneratedSite:
         if path.startswith("/latest/") and path[8:].isdigit():
             return self._listing(int(path[8:])), "text/html; charset=utf-8"
         if path.startswith("/news/") and path[6:].isdigit() and 1 <= int(path[6:]) <= self.pages:
-            return self._article(int(path[6:])), "text/html; charset=utf-8"
+            number = int(path[6:])
+            if self.bodies:
+                body = _FIRST_PARAGRAPH.sub(
+                    lambda m: m[0] + f"Dispatch {number}. ".encode(), self.bodies[number % len(self.bodies)], count=1
+                )
+                # The page's own relative links belong to its original site, not to this one.
+                return _HEAD.sub(lambda m: m[0] + b'<base href="https://original-site.invalid/">', body, count=1), "text/html"
+            return self._article(number), "text/html; charset=utf-8"
         return None
 
     def _listing(self, page: int) -> bytes:
