@@ -25,6 +25,8 @@ class PageItem:
     page: Page
     #: The URL as the frontier holds it (before redirects); marked done once the page is stored.
     requested_url: str
+    #: Later parts of a multi-page article, joined to the first page's text by extraction.
+    continuation: tuple[Page, ...] = ()
     extraction: Article | Rejection | None = None
     article: ArticleIn | None = None
 

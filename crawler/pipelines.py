@@ -22,8 +22,9 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
 
-from crawler.extraction import Article, Rejection, extract_article, warm_up
+from crawler.extraction import Article, Rejection, count_words, extract_article, warm_up
 from crawler.items import FetchOutcome, PageItem
+from crawler.pages import Page
 from crawler.normalize import choose_canonical_url
 from storage import articles as article_store
 from storage import frontier
@@ -94,21 +95,31 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
-        page = item.page
+        item.extraction = await self._extract(item.page)
+        if isinstance(item.extraction, Article) and item.continuation:
+            # A multi-page article: the first page's metadata, every part's text in order.
+            texts = [item.extraction.text]
+            for part in item.continuation:
+                extracted = await self._extract(part)
+                if isinstance(extracted, Article):
+                    texts.append(extracted.text)
+            text = "\n\n".join(texts)
+            item.extraction = dataclasses.replace(item.extraction, text=text, word_count=count_words(text))
+        return item
+
+    async def _extract(self, page: Page) -> Article | Rejection:
         html = page.body[: self.max_html_bytes]
         if self.pool is None:
-            item.extraction = extract_article(html, page.url, http_charset=page.http_charset)
-            return item
+            return extract_article(html, page.url, http_charset=page.http_charset)
         future = self.pool.schedule(
             extract_article, args=(html, page.url), kwargs={"http_charset": page.http_charset}, timeout=self.timeout
         )
         try:
-            item.extraction = await asyncio.wrap_future(future)
+            return await asyncio.wrap_future(future)
         except FutureTimeout:
-            item.extraction = Rejection("extraction-timeout", f"over {self.timeout:g} s")
+            return Rejection("extraction-timeout", f"over {self.timeout:g} s")
         except Exception as exc:  # a worker that died (memory, segfault in lxml) surfaces here
-            item.extraction = Rejection("extraction-crashed", f"{type(exc).__name__}: {exc}")
-        return item
+            return Rejection("extraction-crashed", f"{type(exc).__name__}: {exc}")
 
 
 class NormalisePipeline:

@@ -20,6 +20,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.discovery.continuation import MAX_PARTS, next_part, previous_part
 from crawler.discovery.feeds import FeedRefused, advertised_feeds, read_feed
 from crawler.discovery.links import page_links
 from crawler.discovery.pagetype import classify_page
@@ -239,6 +240,11 @@ class NewsSpider(scrapy.Spider):
             # several-hundred-MB tree in the crawl process.
             self.crawler.stats.inc_value("newsdesk/html_cut")
             response = response.replace(body=response.body[:max_html])
+        parts = response.meta.get("article_parts")
+        following = next_part(response.selector, response.url) if isinstance(response, TextResponse) else None
+        if following is not None:
+            # The next part is read as part of this story, never crawled as a page of its own.
+            self.requested.add(canonical_url(following))
         # Links first: they are in the frontier before this page can be marked done.
         if isinstance(response, TextResponse):
             if response.meta.get("depth", 0) == 0:
@@ -263,9 +269,25 @@ class NewsSpider(scrapy.Spider):
         if verdict is not None and not verdict.is_candidate:
             yield self.outcome(page.url, "not-an-article", verdict.reason, page.status, len(page.body), response.meta)
             return
-        yield PageItem(
-            source=self.source_name, page=page, requested_url=response.meta.get("frontier_url") or response.url
-        )
+        if parts is None and isinstance(response, TextResponse) and previous_part(response.selector, response.url):
+            yield self.outcome(
+                page.url, "not-an-article", "a later part of a multi-page article", page.status, len(page.body),
+                response.meta,
+            )  # fmt: skip
+            return
+        parts = [*(parts or ()), page]
+        first_url = response.meta.get("first_part_frontier_url") or response.meta.get("frontier_url") or response.url
+        if following is not None and len(parts) < MAX_PARTS:
+            # dont_filter: the part is fetched for this story even though the crawl knows its URL.
+            yield scrapy.Request(
+                following,
+                callback=self.parse_page,
+                errback=self.on_error,
+                dont_filter=True,
+                meta={"kind": "page", "article_parts": parts, "first_part_frontier_url": first_url},
+            )
+            return
+        yield PageItem(source=self.source_name, page=parts[0], requested_url=first_url, continuation=tuple(parts[1:]))
 
     # -- failures ----------------------------------------------------------------------------
 

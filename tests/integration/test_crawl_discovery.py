@@ -46,7 +46,8 @@ class SmallSite:
                 pass
 
             def do_GET(self):
-                path = urlsplit(self.path).path
+                parts = urlsplit(self.path)
+                path = parts.path + (f"?{parts.query}" if parts.query else "")
                 site.hits.append(path)
                 page = site.pages().get(path)
                 if page is None:
@@ -71,7 +72,8 @@ class SmallSite:
             "/": (html, (
                 "<html><head><title>Home</title>"
                 '<link rel="alternate" type="application/rss+xml" href="/feed.xml"></head>'
-                '<body><a href="/linked/a">A</a> <a href="/members/secret">Members</a></body></html>'
+                '<body><a href="/linked/a">A</a> <a href="/members/secret">Members</a>'
+                '<a href="/long/e">E</a> <a href="/long/e?page=2">E, page 2</a></body></html>'
             ).encode()),
             "/sitemap.xml": ("application/xml", (
                 '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
@@ -91,6 +93,10 @@ class SmallSite:
             "/fed/c": (html, article_page(3, "2026-11-22T08:00:00Z")),
             "/old/d": (html, article_page(4, "2019-05-01T10:00:00Z")),
             "/members/secret": (html, article_page(5, "2026-11-22T08:00:00Z")),
+            "/long/e": (html, article_page(6, "2026-11-23T08:00:00Z").replace(
+                b"</head>", b'<link rel="next" href="/long/e?page=2"></head>')),
+            "/long/e?page=2": (html, article_page(7, "2026-11-23T08:00:00Z").replace(
+                b"</head>", b'<link rel="prev" href="/long/e"></head>')),
         }
 
     def __enter__(self):
@@ -128,8 +134,18 @@ def small_site():
 
 def test_links_sitemaps_and_feeds_each_find_articles_and_robots_is_obeyed(small_site, sqlite_url):
     crawl(sqlite_url, "-a", f"start_urls={small_site.base}/")
-    assert stored_paths(sqlite_url) == {"/linked/a", "/mapped/b", "/fed/c", "/old/d"}
+    assert stored_paths(sqlite_url) == {"/linked/a", "/mapped/b", "/fed/c", "/old/d", "/long/e"}
     assert "/members/secret" not in small_site.hits
+
+
+def test_a_multi_page_article_is_one_article_with_every_part(small_site, sqlite_url):
+    crawl(sqlite_url, "-a", f"start_urls={small_site.base}/")
+    with open_database(sqlite_url)() as session:
+        (story,) = [row for row in iter_articles(session, ArticleFilter()) if row.canonical_url.endswith("/long/e")]
+    first, second = ("\n\n".join(article_text(n)[1]) for n in (6, 7))
+    assert story.text.startswith(first[:200])
+    assert second[:200] in story.text
+    assert story.word_count >= len(first.split()) + len(second.split()) - 5
 
 
 def test_since_skips_old_news_sitemap_entries_without_fetching_them(small_site, sqlite_url, tmp_path):
@@ -138,7 +154,7 @@ def test_since_skips_old_news_sitemap_entries_without_fetching_them(small_site, 
         f'[[source]]\nname = "small"\nstart_urls = ["{small_site.base}/"]\nsince = 2026-01-01T00:00:00Z\n'
     )
     crawl(sqlite_url, "-a", "source=small", "-a", f"sources={sources}")
-    assert stored_paths(sqlite_url) == {"/linked/a", "/mapped/b", "/fed/c"}
+    assert stored_paths(sqlite_url) == {"/linked/a", "/mapped/b", "/fed/c", "/long/e"}
     assert "/old/d" not in small_site.hits
     with open_database(sqlite_url)() as session:
         (run,) = list_runs(session)
