@@ -56,7 +56,7 @@ def _is_tracking(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in patterns)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)
 def canonical_url(url: str, tracking_parameters: tuple[str, ...] = DEFAULT_TRACKING_PARAMETERS) -> str:
     """Lower-case scheme and host, no default port, no fragment, no tracking parameters, sorted query.
 

@@ -7,8 +7,11 @@ so there they always run. Each PostgreSQL test gets a schema of its own, so reru
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -65,3 +68,26 @@ def demo_web():
 
     with DemoWeb() as web:
         yield web
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def scrapy_crawl() -> Callable[..., subprocess.CompletedProcess]:
+    """Runs ``scrapy crawl news ARGS`` from the checkout root, as a user would, into a database;
+    loopback allowed and no throttling (the test servers are ours). Fails the test on an error exit."""
+
+    def run(database_url: str, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+        command = [
+            sys.executable, "-m", "scrapy", "crawl", "news",
+            "-s", f"NEWSDESK_DATABASE_URL={database_url}",
+            "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false",
+            "-s", "AUTOTHROTTLE_ENABLED=false",
+            *args,
+        ]  # fmt: skip
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result
+
+    return run

@@ -46,7 +46,7 @@ def page_links(selector: Selector, page_url: str, max_anchors: int = 0) -> tuple
     return urls, unread
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)
 def _resolve(base_url: str, href: str) -> str | None:
     """The absolute URL of a link, or None when it is no web page to crawl."""
     if not href or href.lower().startswith(_SKIPPED_SCHEMES):

@@ -49,7 +49,7 @@ class CrawlScope:
         return _in_scope(self.prefixes, url)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)
 def _in_scope(prefixes: tuple[tuple[str, str], ...], url: str) -> bool:
     """Cached: a crawl asks about the same menu and footer links on every page."""
     try:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import collections
 import re
-import subprocess
-import sys
 from datetime import UTC
 from pathlib import Path
-
-import pytest
 
 from crawler.demo import ground_truth
 from storage.db import open_database
@@ -17,6 +13,9 @@ from storage.queries import ArticleFilter, get_article, iter_articles
 from storage.runs import list_runs, run_fetches
 
 REPO = Path(__file__).resolve().parents[2]
+
+#: The extraction pool as in production (one worker per core).
+POOL = ("-s", "NEWSDESK_EXTRACT_WORKERS=2")
 
 BOILERPLATE = (
     "icon bookmark",
@@ -29,20 +28,6 @@ BOILERPLATE = (
     "cookies",
     "newsletter",
 )
-
-
-def scrapy_crawl(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "news",
-        "-s", f"NEWSDESK_DATABASE_URL={database_url}",
-        "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false",
-        "-s", "AUTOTHROTTLE_ENABLED=false",
-        "-s", "NEWSDESK_EXTRACT_WORKERS=2",
-        *args,
-    ]  # fmt: skip
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def stored(database_url: str) -> list:
@@ -61,8 +46,8 @@ def token_f1(predicted: str, truth: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def test_crawl_stores_every_demo_article_once_with_clean_bodies(demo_web, database_url):
-    scrapy_crawl(database_url, "-a", f"start_urls={demo_web.base_url}/")
+def test_crawl_stores_every_demo_article_once_with_clean_bodies(demo_web, database_url, scrapy_crawl):
+    scrapy_crawl(database_url, "-a", f"start_urls={demo_web.base_url}/", *POOL)
 
     rows = stored(database_url)
     by_url = collections.Counter(row.canonical_url for row in rows)
@@ -83,8 +68,8 @@ def test_crawl_stores_every_demo_article_once_with_clean_bodies(demo_web, databa
             assert snippet not in row.text, (snippet, row.canonical_url)
 
 
-def test_syndicated_copies_share_a_cluster_and_nothing_else_does(demo_web, sqlite_url):
-    scrapy_crawl(sqlite_url, "-a", f"start_urls={demo_web.base_url}/")
+def test_syndicated_copies_share_a_cluster_and_nothing_else_does(demo_web, sqlite_url, scrapy_crawl):
+    scrapy_crawl(sqlite_url, "-a", f"start_urls={demo_web.base_url}/", *POOL)
     rows = {row.canonical_url: row for row in stored(sqlite_url)}
     groups = collections.defaultdict(set)
     for article in ground_truth(edition=1):
@@ -94,14 +79,14 @@ def test_syndicated_copies_share_a_cluster_and_nothing_else_does(demo_web, sqlit
     assert len({next(iter(c)) for c in groups.values()}) == len(groups)
 
 
-def test_second_crawl_fetches_only_what_is_new_and_versions_the_edited_article(demo_web, database_url):
+def test_second_crawl_fetches_only_what_is_new_and_versions_the_edited_article(demo_web, database_url, scrapy_crawl):
     start = f"start_urls={demo_web.base_url}/"
-    scrapy_crawl(database_url, "-a", start)
+    scrapy_crawl(database_url, "-a", start, *POOL)
     first_rows = len(stored(database_url))
 
     demo_web.requests.clear()
     demo_web.publish_next_edition()
-    scrapy_crawl(database_url, "-a", start)
+    scrapy_crawl(database_url, "-a", start, *POOL)
 
     new_paths = {a.path for a in ground_truth(edition=2) if a.edition_added == 2}
     article_paths = {a.path for a in ground_truth(edition=2)}
@@ -124,13 +109,9 @@ def test_second_crawl_fetches_only_what_is_new_and_versions_the_edited_article(d
     assert all(row.version == 1 for row in unchanged)
 
 
-def test_private_address_guard_refuses_loopback_without_a_single_hit(demo_web, sqlite_url):
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"start_urls={demo_web.base_url}/",
-        "-s", f"NEWSDESK_DATABASE_URL={sqlite_url}", "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=true",
-    ]  # fmt: skip
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_private_address_guard_refuses_loopback_without_a_single_hit(demo_web, sqlite_url, scrapy_crawl):
+    # The guard is on by default; the fixture turns it off for the other tests, this turns it on again.
+    scrapy_crawl(sqlite_url, "-a", f"start_urls={demo_web.base_url}/", "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=true")
     assert demo_web.requests == []
     sessions = open_database(sqlite_url)
     with sessions() as session:

@@ -4,8 +4,6 @@ variants are respected; every URL the crawl met is explained in the crawl log.""
 from __future__ import annotations
 
 import collections
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,17 +106,10 @@ class SmallSite:
         self.server.server_close()
 
 
-def crawl(database_url: str, *args: str) -> None:
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "news",
-        "-s", f"NEWSDESK_DATABASE_URL={database_url}",
-        "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false",
-        "-s", "AUTOTHROTTLE_ENABLED=false",
-        "-s", "NEWSDESK_EXTRACT_WORKERS=1",
-        *args,
-    ]  # fmt: skip
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr[-3000:]
+@pytest.fixture
+def crawl(scrapy_crawl):
+    """A crawl with extraction inline (one process): these sites are small."""
+    return lambda database_url, *args: scrapy_crawl(database_url, "-s", "NEWSDESK_EXTRACT_WORKERS=1", *args)
 
 
 def stored_paths(database_url: str) -> set[str]:
@@ -132,13 +123,13 @@ def small_site():
         yield site
 
 
-def test_links_sitemaps_and_feeds_each_find_articles_and_robots_is_obeyed(small_site, sqlite_url):
+def test_links_sitemaps_and_feeds_each_find_articles_and_robots_is_obeyed(small_site, sqlite_url, crawl):
     crawl(sqlite_url, "-a", f"start_urls={small_site.base}/")
     assert stored_paths(sqlite_url) == {"/linked/a", "/mapped/b", "/fed/c", "/old/d", "/long/e"}
     assert "/members/secret" not in small_site.hits
 
 
-def test_a_multi_page_article_is_one_article_with_every_part(small_site, sqlite_url):
+def test_a_multi_page_article_is_one_article_with_every_part(small_site, sqlite_url, crawl):
     crawl(sqlite_url, "-a", f"start_urls={small_site.base}/")
     with open_database(sqlite_url)() as session:
         (story,) = [row for row in iter_articles(session, ArticleFilter()) if row.canonical_url.endswith("/long/e")]
@@ -148,7 +139,7 @@ def test_a_multi_page_article_is_one_article_with_every_part(small_site, sqlite_
     assert story.word_count >= len(first.split()) + len(second.split()) - 5
 
 
-def test_since_skips_old_news_sitemap_entries_without_fetching_them(small_site, sqlite_url, tmp_path):
+def test_since_skips_old_news_sitemap_entries_without_fetching_them(small_site, sqlite_url, tmp_path, crawl):
     sources = tmp_path / "sources.toml"
     sources.write_text(
         f'[[source]]\nname = "small"\nstart_urls = ["{small_site.base}/"]\nsince = 2026-01-01T00:00:00Z\n'
@@ -162,7 +153,7 @@ def test_since_skips_old_news_sitemap_entries_without_fetching_them(small_site, 
     assert skipped and "before since" in skipped[0].reason
 
 
-def test_demo_variants_are_fetched_at_most_twice_and_every_url_is_explained(demo_web, sqlite_url):
+def test_demo_variants_are_fetched_at_most_twice_and_every_url_is_explained(demo_web, sqlite_url, crawl):
     crawl(sqlite_url, "-a", f"start_urls={demo_web.base_url}/", "-s", "NEWSDESK_EXTRACT_WORKERS=2")
     fetched = collections.Counter(urlsplit(path).path.rstrip("/").replace("/amp/", "/2026/") for path in demo_web.requests)
     assert TRAP_PATHS["disallowed"] not in {urlsplit(p).path for p in demo_web.requests}
