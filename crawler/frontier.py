@@ -24,7 +24,7 @@ from crawler.normalize import canonical_url
 from crawler.sources import parse_duration
 from storage import frontier
 from storage import runs as run_log
-from storage.db import open_database, resolve_database_url, run_in_transaction
+from storage.db import OUTAGE_RETRIES, open_database, resolve_database_url, run_in_transaction
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -138,6 +138,7 @@ class FrontierScheduler(BaseScheduler):
                 lambda session: frontier.add_urls(
                     session, self.source, [item], run_id=self.run_id, recrawl_after=self.recrawl_after
                 ),
+                retries=OUTAGE_RETRIES,
             )
         except sa.exc.DBAPIError as exc:
             self._stop_on_database_error(exc)
@@ -160,7 +161,7 @@ class FrontierScheduler(BaseScheduler):
             )
             frontier.complete(session, self.source, frontier_url, outcome="duplicate", run_id=self.run_id)
 
-        run_in_transaction(self.sessions, close_as_duplicate)
+        run_in_transaction(self.sessions, close_as_duplicate, retries=OUTAGE_RETRIES)
         self.stats.inc_value("newsdesk/outcome/duplicate")
         return False
 
@@ -174,6 +175,7 @@ class FrontierScheduler(BaseScheduler):
                     lambda session: frontier.lease(
                         session, self.source, owner=self.owner, limit=self.batch_size, lease_seconds=self.lease_seconds
                     ),
+                    retries=OUTAGE_RETRIES,
                 )
             except sa.exc.DBAPIError as exc:
                 self._stop_on_database_error(exc)

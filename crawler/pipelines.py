@@ -29,7 +29,7 @@ from crawler.normalize import choose_canonical_url
 from storage import articles as article_store
 from storage import frontier
 from storage import runs as run_log
-from storage.db import open_database, resolve_database_url, run_in_transaction
+from storage.db import OUTAGE_RETRIES, open_database, resolve_database_url, run_in_transaction
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -259,7 +259,7 @@ class StorePipeline:
         if not batch:
             return
         try:
-            run_in_transaction(self.sessions, lambda session: self._write(session, batch))
+            run_in_transaction(self.sessions, lambda session: self._write(session, batch), retries=OUTAGE_RETRIES)
         except Exception:
             logger.exception("batch of %d failed; writing its items one by one", len(batch))
             for fetch in batch:
@@ -302,7 +302,7 @@ class StorePipeline:
 
     def _write_alone(self, fetch: _PendingFetch) -> None:
         try:
-            run_in_transaction(self.sessions, lambda session: self._write(session, [fetch]))
+            run_in_transaction(self.sessions, lambda session: self._write(session, [fetch]), retries=OUTAGE_RETRIES)
         except Exception as exc:
             logger.error("dead-lettering %s: %s", fetch.url, exc)
             payload = {"outcome": fetch.outcome, "reason": fetch.reason, "frontier_url": fetch.frontier_url}

@@ -254,6 +254,11 @@ def _is_retryable(exc: sa.exc.DBAPIError) -> bool:
     return False
 
 
+#: Retries that ride out a database restart (about 13 s of jittered exponential backoff): what a
+#: crawl uses, so a PostgreSQL failover or restart mid-crawl loses nothing.
+OUTAGE_RETRIES = 8
+
+
 def run_in_transaction(
     session_factory: sessionmaker[Session],
     fn: Callable[[Session], T],

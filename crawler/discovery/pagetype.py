@@ -30,6 +30,8 @@ MIN_HEADLINE_LINKS = 6
 class PageVerdict:
     is_candidate: bool
     reason: str
+    #: The publisher marked the page up as an article (og:type, JSON-LD): its rel=next is a part.
+    has_article_markup: bool = False
 
 
 def _schema_types(selector: Selector) -> set[str]:
@@ -58,7 +60,7 @@ def classify_page(selector: Selector) -> PageVerdict:
     og_type = (selector.xpath('//meta[@property="og:type"]/@content').get() or "").strip().lower()
     schema = _schema_types(selector)
     if og_type == "article" or schema & ARTICLE_SCHEMA_TYPES:
-        return PageVerdict(True, "article markup")
+        return PageVerdict(True, "article markup", has_article_markup=True)
     if schema & LISTING_SCHEMA_TYPES and not selector.xpath("//meta[@property='article:published_time']"):
         return PageVerdict(False, f"index page ({', '.join(sorted(schema & LISTING_SCHEMA_TYPES))} markup)")
     teasers = len(selector.xpath("//article"))

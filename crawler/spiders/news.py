@@ -241,7 +241,10 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsdesk/html_cut")
             response = response.replace(body=response.body[:max_html])
         parts = response.meta.get("article_parts")
-        following = next_part(response.selector, response.url) if isinstance(response, TextResponse) else None
+        verdict = classify_page(response.selector) if isinstance(response, TextResponse) else None
+        following = None
+        if verdict is not None and verdict.has_article_markup:
+            following = next_part(response.selector, response.url)
         if following is not None:
             # The next part is read as part of this story, never crawled as a page of its own.
             self.requested.add(canonical_url(following))
@@ -265,7 +268,6 @@ class NewsSpider(scrapy.Spider):
                 page.url, "not-an-article", "URL matches no article rule", page.status, len(page.body), response.meta
             )
             return
-        verdict = classify_page(response.selector) if isinstance(response, TextResponse) else None
         if verdict is not None and not verdict.is_candidate:
             yield self.outcome(page.url, "not-an-article", verdict.reason, page.status, len(page.body), response.meta)
             return
@@ -304,9 +306,18 @@ class NewsSpider(scrapy.Spider):
             requested_url=(meta or {}).get("frontier_url"),
         )
 
-    def on_error(self, failure: Failure) -> Iterator[FetchOutcome]:
+    def on_error(self, failure: Failure) -> Iterator[FetchOutcome | PageItem]:
         url = failure.request.url
         meta = failure.request.meta
+        parts = meta.get("article_parts")
+        if parts:
+            # A later part of a multi-page article failed: the story is stored from the parts read.
+            yield PageItem(
+                source=self.source_name,
+                page=parts[0],
+                requested_url=meta["first_part_frontier_url"],
+                continuation=tuple(parts[1:]),
+            )
         if failure.check(HttpError) and failure.value.response.status == 304:
             yield self.outcome(url, "unchanged", "HTTP 304 not modified", 304, 0, meta)
         elif failure.check(RefusedAddress) or "refused private address" in failure.getErrorMessage():

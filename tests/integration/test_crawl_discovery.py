@@ -71,7 +71,8 @@ class SmallSite:
                 "<html><head><title>Home</title>"
                 '<link rel="alternate" type="application/rss+xml" href="/feed.xml"></head>'
                 '<body><a href="/linked/a">A</a> <a href="/members/secret">Members</a>'
-                '<a href="/long/e">E</a> <a href="/long/e?page=2">E, page 2</a></body></html>'
+                '<a href="/long/e">E</a> <a href="/long/e?page=2">E, page 2</a> <a href="/long/f">F</a>'
+                '</body></html>'
             ).encode()),
             "/sitemap.xml": ("application/xml", (
                 '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
@@ -95,6 +96,9 @@ class SmallSite:
                 b"</head>", b'<link rel="next" href="/long/e?page=2"></head>')),
             "/long/e?page=2": (html, article_page(7, "2026-11-23T08:00:00Z").replace(
                 b"</head>", b'<link rel="prev" href="/long/e"></head>')),
+            # Its second part is gone (404): the story is stored from its first part.
+            "/long/f": (html, article_page(8, "2026-11-23T09:00:00Z").replace(
+                b"</head>", b'<link rel="next" href="/long/f/2"></head>')),
         }
 
     def __enter__(self):
@@ -125,7 +129,7 @@ def small_site():
 
 def test_links_sitemaps_and_feeds_each_find_articles_and_robots_is_obeyed(small_site, sqlite_url, crawl):
     crawl(sqlite_url, "-a", f"start_urls={small_site.base}/")
-    assert stored_paths(sqlite_url) == {"/linked/a", "/mapped/b", "/fed/c", "/old/d", "/long/e"}
+    assert stored_paths(sqlite_url) == {"/linked/a", "/mapped/b", "/fed/c", "/old/d", "/long/e", "/long/f"}
     assert "/members/secret" not in small_site.hits
 
 
@@ -145,7 +149,7 @@ def test_since_skips_old_news_sitemap_entries_without_fetching_them(small_site, 
         f'[[source]]\nname = "small"\nstart_urls = ["{small_site.base}/"]\nsince = 2026-01-01T00:00:00Z\n'
     )
     crawl(sqlite_url, "-a", "source=small", "-a", f"sources={sources}")
-    assert stored_paths(sqlite_url) == {"/linked/a", "/mapped/b", "/fed/c", "/long/e"}
+    assert stored_paths(sqlite_url) == {"/linked/a", "/mapped/b", "/fed/c", "/long/e", "/long/f"}
     assert "/old/d" not in small_site.hits
     with open_database(sqlite_url)() as session:
         (run,) = list_runs(session)
