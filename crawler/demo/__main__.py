@@ -26,7 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Demo news web (edition {web.edition}) at {web.base_url}/", flush=True)
     for key, url in web.site_urls.items():
         print(f"  {key:8} {url}", flush=True)
-    print("Ctrl-C stops.", flush=True)
+    print(
+        "Crawl it from the checkout root (it is on loopback, which the crawler refuses by default):\n"
+        f"  scrapy crawl news -a start_urls={web.base_url}/ -s NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false\n"
+        "Ctrl-C stops.",
+        flush=True,
+    )
     try:
         web.serve_forever()
     except KeyboardInterrupt:
