@@ -68,9 +68,9 @@ def test_crawl_stores_every_demo_article_once_with_clean_bodies(demo_web, databa
             assert snippet not in row.text, (snippet, row.canonical_url)
 
 
-def test_syndicated_copies_share_a_cluster_and_nothing_else_does(demo_web, sqlite_url, scrapy_crawl):
-    scrapy_crawl(sqlite_url, "-a", f"start_urls={demo_web.base_url}/", *POOL)
-    rows = {row.canonical_url: row for row in stored(sqlite_url)}
+def test_syndicated_copies_share_a_cluster_and_nothing_else_does(demo_web, database_url, scrapy_crawl):
+    scrapy_crawl(database_url, "-a", f"start_urls={demo_web.base_url}/", *POOL)
+    rows = {row.canonical_url: row for row in stored(database_url)}
     groups = collections.defaultdict(set)
     for article in ground_truth(edition=1):
         key = article.syndication_group or article.path
