@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models for the newsdesk corpus.
 
 The schema itself is owned by Alembic (``migrations/``); these models describe it for the ORM and
-for ``alembic check``. Never call ``Base.metadata.create_all()`` outside tests.
+for ``alembic check``. Tables are never created from this metadata outside tests.
 
 Every datetime is stored and returned timezone-aware in UTC, on PostgreSQL (``timestamptz``) and on
 SQLite (which has no time zones: values are stored as naive UTC and get UTC attached on load).
