@@ -34,6 +34,43 @@ OUTCOMES = ("stored", "updated", "unchanged", "alias")
 # SQLite gets the same effect from BEGIN IMMEDIATE.
 _STORE_LOCK_KEY = 0x6E657764  # "newd"
 
+# Statements built once per dialect: constructing and coercing a statement cost more than running
+# it, several times per stored article.
+_statements: dict[tuple[str, str], sa.Executable] = {}
+
+
+def _statement(conn: sa.Connection, name: str) -> sa.Executable:
+    key = (conn.dialect.name, name)
+    if key not in _statements:
+        _statements[key] = _BUILDERS[name](conn)
+    return _statements[key]
+
+
+def _upsert_url(conn: sa.Connection) -> sa.Executable:
+    stmt = dialect_insert(conn, ArticleUrl.__table__)
+    return stmt.on_conflict_do_update(index_elements=["url"], set_={"article_id": stmt.excluded.article_id})
+
+
+_BUILDERS = {
+    "by_canonical_url": lambda conn: sa.select(
+        Article.id, Article.content_hash, Article.version, Article.cluster_id
+    ).where(Article.canonical_url == sa.bindparam("canonical_url")),
+    "same_body_in_source": lambda conn: sa.select(Article.id, Article.version, Article.cluster_id)
+    .where(Article.source_id == sa.bindparam("source_id"), Article.content_hash == sa.bindparam("content_hash"))
+    .order_by(Article.id)
+    .limit(1),
+    "insert_article": lambda conn: dialect_insert(conn, Article.__table__)
+    .on_conflict_do_nothing(index_elements=["canonical_url"])
+    .returning(Article.id),
+    "insert_version": lambda conn: dialect_insert(conn, ArticleVersion.__table__).on_conflict_do_nothing(
+        index_elements=["article_id", "version"]
+    ),
+    "record_urls": lambda conn: dialect_insert(conn, ArticleUrl.__table__).on_conflict_do_nothing(
+        index_elements=["url"]
+    ),
+    "point_url_at": _upsert_url,
+}
+
 
 @dataclass(frozen=True)
 class ArticleIn:
@@ -94,19 +131,12 @@ def _source_id(session: Session, conn: sa.Connection, name: str) -> int:
 
 def _record_urls(conn: sa.Connection, article_id: int, urls: Sequence[str], seen_at: datetime) -> None:
     rows = [{"url": url, "article_id": article_id, "first_seen_at": seen_at} for url in dict.fromkeys(urls)]
-    conn.execute(
-        dialect_insert(conn, ArticleUrl.__table__).on_conflict_do_nothing(
-            index_elements=["url"]
-        ),
-        rows,
-    )
+    conn.execute(_statement(conn, "record_urls"), rows)
 
 
 def _point_url_at(conn: sa.Connection, url: str, article_id: int, seen_at: datetime) -> None:
-    stmt = dialect_insert(conn, ArticleUrl.__table__)
     conn.execute(
-        stmt.on_conflict_do_update(index_elements=["url"], set_={"article_id": stmt.excluded.article_id}),
-        {"url": url, "article_id": article_id, "first_seen_at": seen_at},
+        _statement(conn, "point_url_at"), {"url": url, "article_id": article_id, "first_seen_at": seen_at}
     )
 
 
@@ -173,9 +203,7 @@ def store_article(
     urls = [item.canonical_url, item.url]
 
     existing = conn.execute(
-        sa.select(Article.id, Article.content_hash, Article.version, Article.cluster_id).where(
-            Article.canonical_url == item.canonical_url
-        )
+        _statement(conn, "by_canonical_url"), {"canonical_url": item.canonical_url}
     ).one_or_none()
 
     # A body too short to say much (a video page's caption, an empty extraction) is no evidence
@@ -185,10 +213,7 @@ def store_article(
     if existing is None and hash_identifies:
         # The same body already stored under another canonical URL of this source: an alias.
         same = conn.execute(
-            sa.select(Article.id, Article.version, Article.cluster_id)
-            .where(Article.source_id == source_id, Article.content_hash == hash_)
-            .order_by(Article.id)
-            .limit(1)
+            _statement(conn, "same_body_in_source"), {"source_id": source_id, "content_hash": hash_}
         ).one_or_none()
         if same is not None:
             _record_urls(conn, same.id, urls, seen_at)
@@ -200,9 +225,7 @@ def store_article(
         # Values go in as execute() parameters, not .values(): the statement's cache key stays
         # constant, which saves SQLAlchemy most of its per-call compile work.
         inserted = conn.execute(
-            dialect_insert(conn, Article.__table__)
-            .on_conflict_do_nothing(index_elements=["canonical_url"])
-            .returning(Article.id),
+            _statement(conn, "insert_article"),
             {
                 **_content_values(item, hash_, signature),
                 "source_id": source_id,
@@ -231,9 +254,7 @@ def store_article(
             return StoreResult(inserted, "stored", 1, cluster_id)
         # Another transaction stored this canonical URL first: treat it as a re-fetch.
         existing = conn.execute(
-            sa.select(Article.id, Article.content_hash, Article.version, Article.cluster_id).where(
-                Article.canonical_url == item.canonical_url
-            )
+            _statement(conn, "by_canonical_url"), {"canonical_url": item.canonical_url}
         ).one()
 
     _record_urls(conn, existing.id, urls, seen_at)
@@ -292,9 +313,7 @@ def _add_version(
     conn: sa.Connection, article_id: int, version: int, hash_: str, item: ArticleIn, seen_at: datetime
 ) -> None:
     conn.execute(
-        dialect_insert(conn, ArticleVersion.__table__).on_conflict_do_nothing(
-            index_elements=["article_id", "version"]
-        ),
+        _statement(conn, "insert_version"),
         {
             "article_id": article_id,
             "version": version,
