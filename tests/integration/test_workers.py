@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -13,7 +14,18 @@ from crawler.demo.generated import GeneratedSite
 from storage.db import make_engine
 
 REPO = Path(__file__).resolve().parents[2]
-PAGES = 500
+PAGES = 300
+
+
+def stored_count(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(sa.text("SELECT count(*) FROM articles"))
+    except sa.exc.DBAPIError:  # the first worker has not created the schema yet
+        return 0
+    finally:
+        engine.dispose()
 
 
 def test_two_workers_share_the_frontier_without_duplicates(database_url):
@@ -26,9 +38,17 @@ def test_two_workers_share_the_frontier_without_duplicates(database_url):
             "-s", "AUTOTHROTTLE_ENABLED=false",
             "-s", "NEWSDESK_EXTRACT_WORKERS=1",
             "-s", "NEWSDESK_FRONTIER_BATCH=4",
+            # Paced (about 20 pages/s a worker), so the crawl is still going when the second joins.
+            "-s", "DOWNLOAD_DELAY=0.05",
+            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
             "-s", "LOG_LEVEL=WARNING",
         ]  # fmt: skip
-        workers = [subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        workers = [subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)]
+        # The second worker joins a crawl in progress, as one started on another machine would.
+        deadline = time.monotonic() + 120
+        while stored_count(database_url) < 20 and time.monotonic() < deadline and workers[0].poll() is None:
+            time.sleep(0.1)
+        workers.append(subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True))
         for worker in workers:
             _, stderr = worker.communicate(timeout=240)
             assert worker.returncode == 0, stderr[-3000:]
