@@ -61,6 +61,8 @@ _VIDEO_TYPES = frozenset({"videoobject", "clip", "episode", "movie", "tvepisode"
 
 # " | Site", " - Site", " — Site", ": Site" ... between a headline and a site name.
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—·•»«:~/]|::)\s+")
+# "Site: Headline": a colon-ended label before the headline, itself without a colon or pipe.
+_LEADING_LABEL = re.compile(r"(?P<label>[^:|]{2,40}?):\s+(?=\S)")
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"
 )
@@ -455,15 +457,20 @@ def clean_title(
     match counts), looked up only when nothing else settles the title.
     ``visible_headlines`` (h1s) equal to a prefix also show where the headline
     ends, except before a colon: "Index funds" is a label in "Index Funds: How to Invest".
+    A site name written as a label ("Town Gazette: Pool stays open") goes too.
     """
     title = clean_text(raw)
     if not title:
         return None
+    sites = {_key(s) for s in site_names if s} | _host_keys(host)
+    sites.discard("")
+    # Exactly the site: "Teaching Online:" on teaching.example is a topic, not the site.
+    label = _LEADING_LABEL.match(title)
+    if label and _key(label.group("label")) in sites:
+        title = title[label.end() :]
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
-    sites = {_key(s) for s in site_names if s} | _host_keys(host)
-    sites.discard("")
     # A declared site name at either end settles it, even when another tag
     # repeats the whole title (og:title is often the <title> verbatim).
     if _key(parts[-1]) in sites:
@@ -633,7 +640,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         else clean_text(trafilatura_metadata.extract_title(tree))
     )
     result.title = choose_title(
-        h1_texts=[clean_text(h.text_content()) for h in tree.iterfind(".//h1")][:5],
+        h1_texts=[clean_text(_text_with_breaks(h)) for h in tree.iterfind(".//h1")][:5],
         metadata_titles=metadata_titles,
         site_names=site_names,
         host=host,
@@ -779,6 +786,14 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     return result
 
 
+def _text_with_breaks(element: HtmlElement) -> str:
+    """An element's text with each <br> read as a space: "Head<br>Subhead" is not "HeadSubhead"."""
+    return "".join(
+        node if isinstance(node, str) else " "
+        for node in element.xpath(".//text() | .//br")
+    )
+
+
 # Where pages put the site's own name: the logo, the masthead, the home link.
 _MASTHEAD_XPATH = (
     ".//*[contains(@class, 'logo') or contains(@id, 'logo') or contains(@class, 'Logo')"
@@ -849,6 +864,7 @@ def choose_title(
     og:title, <title>) are reliable about *what* the headline is but often
     carry a " | Site" suffix or an SEO rewrite.
     """
+    site_names = _drop_page_titles(site_names, metadata_titles)
     sites = {_key(s) for s in site_names if s} | _host_keys(host)
     sites.discard("")
     # Some CMSs put the site suffix in the h1 too ("Headline – Site"); a repeated
@@ -876,8 +892,46 @@ def choose_title(
         for m in metadata
     ]
     cleaned = _uncut([c for c in cleaned if c and not _is_site(c, sites)])
+    # A blog theme's masthead h1 ("example.com") names the site, unseparated,
+    # in a <title> such as "example.com Headline".
+    masthead_h1s = [h for h in h1_texts if h and _is_site(h, sites)]
+    cleaned = [_without_site_name(c, masthead_h1s) for c in cleaned]
 
-    return _strip_pipe_suffix(_pick_title(h1s, cleaned))
+    return _ascii_fullwidth(_strip_pipe_suffix(_pick_title(h1s, cleaned)))
+
+
+def _without_site_name(title: str, site_names: list[str]) -> str:
+    """``title`` without a site name at its start or end that no separator sets apart."""
+    folded = title.casefold()
+    for name in site_names:
+        name = name.casefold()
+        if len(folded) <= len(name) + 1:
+            continue
+        if folded.startswith(name + " "):
+            return title[len(name) + 1 :]
+        if folded.endswith(" " + name):
+            return title[: -len(name) - 1]
+    return title
+
+
+def _drop_page_titles(
+    site_names: list[str | None], metadata_titles: list[str | None]
+) -> list[str | None]:
+    """Site names but the page's own "Headline | Site" title, which some CMSs copy into og:site_name."""
+    titles = {_key(t) for t in metadata_titles if t and _TITLE_SEPARATORS.search(t)}
+    return [s for s in site_names if s and _key(s) not in titles]
+
+
+# Fullwidth "？", "！", "：" (U+FF01-FF5E) and the ASCII they stand for.
+_FULLWIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _ascii_fullwidth(title: str | None) -> str | None:
+    """ "Headline？" typed with a CJK input method reads as "Headline?"; CJK titles keep their forms."""
+    if not title or _CJK.search(title):
+        return title
+    return title.translate(_FULLWIDTH_TO_ASCII)
 
 
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)$")
@@ -921,36 +975,66 @@ def _pick_title(h1s: list[str], cleaned: list[str]) -> str | None:
         if any(_key(c) == best_key for c in cleaned):
             return best  # what readers see, word for word in the metadata
         for candidate in cleaned:
-            candidate_key = _key(candidate)
-            # An h1 with a dateline or label glued on ("Headline Posted on May 1 by x",
-            # "Title: Headline"): the metadata title inside it is the clean version.
-            # A metadata title that is only the h1's beginning is more often cut
-            # short (length limits, "... and k") than the h1 is padded.
-            if (
-                len(candidate_key) < len(best_key)
-                and candidate_key in best_key
-                and len(candidate.split()) >= 3
-                and (
-                    not best_key.startswith(candidate_key)
-                    or _GLUED_DATELINE.search(best[len(candidate) :] or "")
-                )
-            ):
+            if _is_damaged_copy(best, candidate) or _is_padded_copy(best, candidate):
                 return candidate
-        if best.isupper():
-            # An h1 typed in capitals is styled as a label: the metadata spelling reads better.
-            return next((c for c in cleaned if not c.isupper()), best)
         return best
     if len(h1s) == 1 and len(h1s[0].split()) >= 3 and not h1s[0].isupper():
         return h1s[0]
     return cleaned[0] if cleaned else (h1s[0] if h1s else None)
 
 
-# What a CMS glues after a headline inside its h1: a dateline or a byline.
-_GLUED_DATELINE = re.compile(
+def _is_padded_copy(h1: str, candidate: str) -> bool:
+    """Whether the h1 is the metadata headline with a dateline, byline or label glued on.
+
+    "Headline Posted on May 1 by x", "Headline (example.com) 87", "Blog: Headline",
+    "Dec 18 2025 Headline": the metadata title inside is the clean version. Text
+    before it counts only as a label (it ends in ":" or a separator) or a date, as
+    "The" or "2025" in front is part of the headline. A metadata title that is only
+    the h1's beginning is more often cut short (length limits, "... and k") than
+    the h1 is padded, so what follows it must be a dateline, byline or source.
+    """
+    h1_key, candidate_key = _key(h1), _key(candidate)
+    if (
+        len(candidate_key) >= len(h1_key)
+        or candidate_key not in h1_key
+        or len(candidate.split()) < 3
+    ):
+        return False
+    if h1_key.startswith(candidate_key):
+        return bool(_GLUED_TAIL.search(h1[len(candidate) :]))
+    start = h1.casefold().find(candidate.casefold())
+    return start > 0 and bool(_LABEL_BEFORE_HEADLINE.search(h1[:start]))
+
+
+# What a CMS glues after a headline inside its h1: a dateline, a byline, or the
+# source's domain in parentheses as link aggregators show it.
+_GLUED_TAIL = re.compile(
     rf"^\W*(?:(?:posted|published|updated|written)\b|by\s|on\s+{_MONTHS}|{_MONTHS}\s+\d"
-    rf"|\d{{1,2}}\s+{_MONTHS}|(?:19|20)\d\d\b|\d{{1,2}}[./]\d{{1,2}}[./]\d)",
+    rf"|\d{{1,2}}\s+{_MONTHS}|(?:19|20)\d\d\b|\d{{1,2}}[./]\d{{1,2}}[./]\d"
+    r"|(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\s*\))",
     re.IGNORECASE,
 )
+# What goes before a headline inside its h1: a label ending in a separator, or a date.
+_LABEL_BEFORE_HEADLINE = re.compile(
+    rf"(?:[:|–—·•»-]\s*$"
+    rf"|^\W*(?:{_MONTHS}\s+\d{{1,2}}\b|\d{{1,2}}\s+{_MONTHS}|\d{{1,2}}[./-]\d{{1,2}}[./-]\d))",
+    re.IGNORECASE,
+)
+_LOST_CHARACTER = frozenset("?\ufffd")
+
+
+def _is_damaged_copy(h1: str, candidate: str) -> bool:
+    """Whether the h1 is the candidate with characters lost to "?" or U+FFFD.
+
+    A page saved through a narrower charset shows "Planning? Beginner? Guide"
+    where its metadata still says "Planning: Beginner's Guide".
+    """
+    if h1 == candidate or not _LOST_CHARACTER.intersection(h1):
+        return False
+    pattern = "".join(
+        r"\S{1,3}" if char in _LOST_CHARACTER else re.escape(char) for char in h1
+    )
+    return re.fullmatch(pattern, candidate) is not None
 
 
 # "Headline | Section", "Headline • Site": a pipe or bullet almost never belongs to a headline.

@@ -459,3 +459,155 @@ def test_metadata_title_cut_by_a_length_limit_is_completed_from_another_tag(
         + '"}</script>'
     )
     assert extract(page(head)).title == full
+
+
+def test_h1_typography_is_kept_when_the_metadata_says_the_same_in_ascii() -> None:
+    html = page(
+        "<title>Council's pool won't close - \"for now\" | Town Gazette</title>"
+        "<meta property='og:site_name' content='Town Gazette'>",
+        "<h1>Council\u2019s pool won\u2019t close \u2014 \u201cfor now\u201d</h1>",
+    )
+    assert (
+        extract(html).title
+        == "Council\u2019s pool won\u2019t close \u2014 \u201cfor now\u201d"
+    )
+
+
+def test_title_is_nfc_with_single_spaces() -> None:
+    html = page("<title>Cafe\u0301 by the pool\n   stays   open</title>")
+    assert extract(html).title == "Caf\u00e9 by the pool stays open"
+
+
+@pytest.mark.parametrize(
+    ("title", "site_names", "expected"),
+    [
+        ("Town Gazette: Pool stays open", ["Town Gazette"], "Pool stays open"),
+        ("Town: Pool stays open", [], "Pool stays open"),  # the host's name, town.example
+        # A topic label, not the site: "Town Gazette" is not "Town Gazette Opinion".
+        (
+            "Town Gazette Opinion: Pool stays open",
+            ["Town Gazette"],
+            "Town Gazette Opinion: Pool stays open",
+        ),
+        ("Swimming: Pool stays open", ["Town Gazette"], "Swimming: Pool stays open"),
+    ],
+)
+def test_site_name_written_as_a_label_before_the_headline_is_removed(
+    title: str, site_names: list[str], expected: str
+) -> None:
+    assert (
+        clean_title(title, site_names=site_names, headlines=[], host="www.town.example")
+        == expected
+    )
+
+
+def test_h1_in_the_title_before_a_seo_subtitle_is_the_headline() -> None:
+    html = page(
+        "<title>Pool stays open for three summers - What the council vote means for swimmers | Gazette</title>",
+        "<h1>Pool stays open for three summers</h1>",
+    )
+    assert extract(html).title == "Pool stays open for three summers"
+
+
+def test_site_name_that_repeats_the_page_title_is_not_a_site_name() -> None:
+    # og:site_name filled with the <title>: cutting it would leave no title at all.
+    full = "Pool stays open for three summers | Gazette"
+    html = page(
+        f"<title>{full}</title><meta property='og:title' content='{full}'>"
+        f"<meta property='og:site_name' content='{full}'>",
+        "<h1>Pool stays open for three summers</h1>",
+    )
+    assert extract(html).title == "Pool stays open for three summers"
+
+
+def test_source_domain_glued_to_the_h1_is_not_part_of_the_headline() -> None:
+    # A link aggregator's h1: headline, the linked site, the comment count.
+    html = page(
+        "<title>Pool stays open for three more summers - Linkboard</title>"
+        "<meta property='og:site_name' content='Linkboard'>",
+        "<h1><a href='/s/1'>Pool stays open for three more summers</a> "
+        "<span>(<a href='https://gazette.example/pool'>gazette.example</a>)</span> <span>87</span></h1>",
+    )
+    assert extract(html).title == "Pool stays open for three more summers"
+
+
+@pytest.mark.parametrize(
+    ("h1", "expected"),
+    [
+        # "The" or a year in front belong to the headline the reader sees...
+        (
+            "The pool price guide and summer opening hours",
+            "The pool price guide and summer opening hours",
+        ),
+        (
+            "2025 pool price guide and summer opening hours",
+            "2025 pool price guide and summer opening hours",
+        ),
+        # ...a label or a date glued in front do not.
+        (
+            "Council news: pool price guide and summer opening hours",
+            "pool price guide and summer opening hours",
+        ),
+        (
+            "May 14 2025 pool price guide and summer opening hours",
+            "pool price guide and summer opening hours",
+        ),
+    ],
+)
+def test_words_in_front_of_the_metadata_title_inside_the_h1(
+    h1: str, expected: str
+) -> None:
+    html = page(
+        "<meta property='og:title' content='pool price guide and summer opening hours'>",
+        f"<h1>{h1}</h1>",
+    )
+    assert extract(html).title == expected
+
+
+def test_h1_with_characters_lost_to_question_marks_gives_way_to_the_metadata() -> None:
+    html = page(
+        "<title>Pool Opening Hours: Swimmer's Guide</title>",
+        "<h1>Pool Opening Hours? Swimmer? Guide</h1>",
+    )
+    assert extract(html).title == "Pool Opening Hours: Swimmer's Guide"
+
+
+def test_a_real_question_mark_in_the_h1_is_kept() -> None:
+    html = page(
+        "<title>Will the pool stay open? | Gazette</title>",
+        "<h1>Will the pool stay open?</h1>",
+    )
+    assert extract(html).title == "Will the pool stay open?"
+
+
+def test_fullwidth_punctuation_in_a_latin_title_reads_as_ascii() -> None:
+    assert extract(page("<title>Will the pool stay open\uff1f</title>")).title == (
+        "Will the pool stay open?"
+    )
+    cjk = "\u6e38\u6cf3\u6c60\u4f1a\u7ee7\u7eed\u5f00\u653e\u5417\uff1f"
+    assert extract(page(f"<title>{cjk}</title>")).title == cjk
+
+
+def test_line_break_in_the_h1_separates_words() -> None:
+    html = page(
+        "<title>Gazette</title>",
+        "<h1>Pool stays open<br>for three more summers</h1>",
+    )
+    assert extract(html).title == "Pool stays open for three more summers"
+
+
+def test_masthead_h1_site_name_glued_to_the_title_is_cut() -> None:
+    # A blog theme: the h1 is the site, the <title> is "site headline" with no separator.
+    html = page(
+        "<title>town.example Pool stays open for three summers</title>",
+        "<h1><a href='/'>town.example</a></h1>",
+    )
+    assert extract(html).title == "Pool stays open for three summers"
+
+
+def test_site_name_at_the_start_of_a_headline_stays_when_the_h1_is_the_headline() -> None:
+    html = page(
+        "<title>town.example sells its pool to the council</title>",
+        "<h1>town.example sells its pool to the council</h1>",
+    )
+    assert extract(html).title == "town.example sells its pool to the council"
