@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from storage.articles import ArticleIn
+    from storage.dedup import Fingerprint
 
     from crawler.extraction import Article, Rejection
     from crawler.pages import Page
@@ -19,15 +20,16 @@ __all__ = ["FetchOutcome", "PageItem"]
 
 @dataclass
 class PageItem:
-    """An HTML page fetched with status 200; the pipelines fill in the later stages."""
+    """An HTML page fetched and read (for a multi-page story, its first page); the pipelines
+    normalise and store it."""
 
     source: str
     page: Page
     #: The URL as the frontier holds it (before redirects); marked done once the page is stored.
     requested_url: str
-    #: Later parts of a multi-page article, joined to the first page's text by extraction.
-    continuation: tuple[Page, ...] = ()
     extraction: Article | Rejection | None = None
+    #: The body's dedup fingerprint, computed where the page was read.
+    fingerprint: Fingerprint | None = None
     article: ArticleIn | None = None
 
 

@@ -1,30 +1,25 @@
-"""Item pipelines: thin adapters from the crawl to extraction, normalisation and storage.
+"""Item pipelines: thin adapters from the crawl to normalisation and storage.
 
-Flow: ExtractPipeline (worker pool) -> NormalisePipeline (pure) -> StorePipeline (batched writes
-plus the crawl log). Drop reasons are DropItem subclasses, so Scrapy's stats count each one.
+Pages arrive read (links, page type, article: see :mod:`crawler.reading`, run in the worker pool by
+the spider). Flow: NormalisePipeline (pure) -> StorePipeline (batched writes plus the crawl log).
+Drop reasons are DropItem subclasses, so Scrapy's stats count each one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
-import multiprocessing
-import os
 import time
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pebble import ProcessPool
 from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
 
-from crawler.extraction import Article, Rejection, count_words, extract_article, warm_up
+from crawler.extraction import Article, Rejection
 from crawler.items import FetchOutcome, PageItem
-from crawler.pages import Page
 from crawler.normalize import choose_canonical_url
 from storage import articles as article_store
 from storage import frontier
@@ -36,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ExtractPipeline", "NormalisePipeline", "NotAnArticle", "StorePipeline"]
+__all__ = ["NormalisePipeline", "NotAnArticle", "StorePipeline"]
 
 #: Rejection reasons that mean extraction broke, not that the page is no article.
 EXTRACTION_FAILURES = frozenset({"extraction-timeout", "extraction-crashed"})
@@ -59,67 +54,6 @@ class FetchFailed(_LoggedDrop):
 
 class ExtractionFailed(DropItem):
     """Extraction timed out or crashed on the page; recorded as an error."""
-
-
-class ExtractPipeline:
-    """Runs :func:`crawler.extraction.extract_article` off the reactor, in worker processes.
-
-    Extraction is CPU-bound (about 9 ms a page): inline it would stall downloads, and a hostile
-    page could stall them for a minute. Each page gets a hard timeout; pebble replaces a worker
-    that overruns it.
-    """
-
-    def __init__(self, crawler: Crawler):
-        settings = crawler.settings
-        workers = settings.getint("NEWSDESK_EXTRACT_WORKERS") or os.cpu_count() or 1
-        self.workers = max(1, workers)
-        self.max_html_bytes = settings.getint("NEWSDESK_MAX_HTML_BYTES")
-        self.timeout = settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT")
-        self.pool: ProcessPool | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(crawler)
-
-    def open_spider(self) -> None:
-        if self.workers > 1:
-            # forkserver: workers must not inherit the running reactor's threads and sockets.
-            context = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPool(max_workers=self.workers, max_tasks=500, context=context, initializer=warm_up)
-
-    def close_spider(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
-
-    async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageItem):
-            return item
-        item.extraction = await self._extract(item.page)
-        if isinstance(item.extraction, Article) and item.continuation:
-            # A multi-page article: the first page's metadata, every part's text in order.
-            texts = [item.extraction.text]
-            for part in item.continuation:
-                extracted = await self._extract(part)
-                if isinstance(extracted, Article):
-                    texts.append(extracted.text)
-            text = "\n\n".join(texts)
-            item.extraction = dataclasses.replace(item.extraction, text=text, word_count=count_words(text))
-        return item
-
-    async def _extract(self, page: Page) -> Article | Rejection:
-        html = page.body[: self.max_html_bytes]
-        if self.pool is None:
-            return extract_article(html, page.url, http_charset=page.http_charset)
-        future = self.pool.schedule(
-            extract_article, args=(html, page.url), kwargs={"http_charset": page.http_charset}, timeout=self.timeout
-        )
-        try:
-            return await asyncio.wrap_future(future)
-        except FutureTimeout:
-            return Rejection("extraction-timeout", f"over {self.timeout:g} s")
-        except Exception as exc:  # a worker that died (memory, segfault in lxml) surfaces here
-            return Rejection("extraction-crashed", f"{type(exc).__name__}: {exc}")
 
 
 class NormalisePipeline:
@@ -158,6 +92,7 @@ class NormalisePipeline:
                 fetched_at=page.fetched_at,
                 etag=page.etag,
                 last_modified=page.last_modified,
+                fingerprint=item.fingerprint,
             )
         return item
 
@@ -307,7 +242,8 @@ class StorePipeline:
             logger.error("dead-lettering %s: %s", fetch.url, exc)
             payload = {"outcome": fetch.outcome, "reason": fetch.reason, "frontier_url": fetch.frontier_url}
             if fetch.article is not None:
-                payload["article"] = json.loads(json.dumps(dataclasses.asdict(fetch.article), default=str))
+                article = dataclasses.replace(fetch.article, fingerprint=None)  # derived from the text
+                payload["article"] = json.loads(json.dumps(dataclasses.asdict(article), default=str))
             try:
                 with self.sessions.begin() as session:
                     run_log.record_dead_letter(

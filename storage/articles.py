@@ -93,6 +93,8 @@ class ArticleIn:
     fetched_at: datetime
     etag: str | None = None
     last_modified: str | None = None
+    #: The body's dedup fingerprint when the caller computed it already (else computed here).
+    fingerprint: dedup.Fingerprint | None = None
 
 
 @dataclass(frozen=True)
@@ -194,8 +196,8 @@ def store_article(
     article counts as a near-duplicate and shares this one's cluster.
     """
     seen_at = _utc(item.fetched_at)
-    normalised = dedup.normalise_text(item.text)
-    hash_ = dedup.hash_normalised(normalised)
+    body = item.fingerprint or dedup.fingerprint(item.text)
+    hash_ = body.content_hash
     # Core statements straight on the connection: the ORM layer adds nothing here but overhead.
     conn = session.connection()
     _lock_for_dedup(conn)
@@ -208,7 +210,7 @@ def store_article(
 
     # A body too short to say much (a video page's caption, an empty extraction) is no evidence
     # that two pages are the same article.
-    hash_identifies = dedup.identifies_article(normalised)
+    hash_identifies = body.identifies
 
     if existing is None and hash_identifies:
         # The same body already stored under another canonical URL of this source: an alias.
@@ -221,13 +223,13 @@ def store_article(
             return StoreResult(same.id, "alias", same.version, same.cluster_id)
 
     if existing is None:
-        signature = dedup.minhash_signature(normalised)
+        signature = body.signature
         # Values go in as execute() parameters, not .values(): the statement's cache key stays
         # constant, which saves SQLAlchemy most of its per-call compile work.
         inserted = conn.execute(
             _statement(conn, "insert_article"),
             {
-                **_content_values(item, hash_, signature),
+                **_content_values(item, body),
                 "source_id": source_id,
                 "canonical_url": item.canonical_url,
                 "version": 1,
@@ -263,12 +265,12 @@ def store_article(
         return StoreResult(existing.id, "unchanged", existing.version, existing.cluster_id)
 
     version = existing.version + 1
-    signature = dedup.minhash_signature(normalised)
+    signature = body.signature
     _add_version(conn, existing.id, version, hash_, item, seen_at)
     conn.execute(
         sa.update(Article).where(Article.id == sa.bindparam("target_id")),
         {
-            **_content_values(item, hash_, signature),
+            **_content_values(item, body),
             "target_id": existing.id,
             "version": version,
             "last_seen_at": seen_at,
@@ -287,7 +289,7 @@ def store_article(
     return StoreResult(existing.id, "updated", version, cluster_id)
 
 
-def _content_values(item: ArticleIn, hash_: str, signature) -> dict[str, object]:
+def _content_values(item: ArticleIn, body: dedup.Fingerprint) -> dict[str, object]:
     """The columns a fetch sets, on insert and on a new version alike."""
     return {
         "url": item.url,
@@ -302,8 +304,8 @@ def _content_values(item: ArticleIn, hash_: str, signature) -> dict[str, object]
         "tags": list(item.tags),
         "image_url": item.image_url,
         "word_count": item.word_count,
-        "content_hash": hash_,
-        "minhash": dedup.signature_to_bytes(signature) if signature is not None else None,
+        "content_hash": body.content_hash,
+        "minhash": body.signature_bytes,
         "etag": item.etag,
         "last_modified": item.last_modified,
     }

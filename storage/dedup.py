@@ -29,6 +29,7 @@ import sys
 import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -51,6 +52,8 @@ __all__ = [
     "band_keys",
     "content_hash",
     "estimate_similarity",
+    "Fingerprint",
+    "fingerprint",
     "minhash_signature",
     "normalise_text",
 ]
@@ -169,6 +172,35 @@ def minhash_signature(normalised: str) -> np.ndarray | None:
     )
     minhash.update_batch(sorted(grams))
     return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What deduplication needs from a body, computed once where the CPU is spare.
+
+    Normalising and MinHashing a body is the costliest part of storing it; a crawl computes the
+    fingerprint in its extraction workers, so the process that writes to the database does not.
+    """
+
+    content_hash: str
+    #: Long enough for an identical hash to mean the same article (see :func:`identifies_article`).
+    identifies: bool
+    #: The MinHash signature as stored (:func:`signature_to_bytes`); None for a body too short.
+    signature_bytes: bytes | None
+
+    @property
+    def signature(self) -> np.ndarray | None:
+        return signature_from_bytes(self.signature_bytes) if self.signature_bytes is not None else None
+
+
+def fingerprint(text: str) -> Fingerprint:
+    normalised = normalise_text(text)
+    signature = minhash_signature(normalised)
+    return Fingerprint(
+        hash_normalised(normalised),
+        identifies_article(normalised),
+        signature_to_bytes(signature) if signature is not None else None,
+    )
 
 
 def signature_to_bytes(signature: np.ndarray) -> bytes:

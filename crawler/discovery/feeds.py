@@ -59,15 +59,14 @@ def read_feed(body: bytes, base_url: str) -> list[FeedEntry]:
     return entries
 
 
-def advertised_feeds(page_html: str, base_url: str) -> list[str]:
+def advertised_feeds(document: lxml_html.HtmlElement, base_url: str) -> list[str]:
     """Feed URLs from ``<link rel="alternate" type="application/rss+xml">`` and the like."""
-    try:
-        document = lxml_html.fromstring(page_html)
-    except (ValueError, lxml_html.etree.ParserError):
-        return []
     urls = []
     for link in document.iterfind(".//link[@href]"):
         rel = (link.get("rel") or "").lower().split()
         if "alternate" in rel and (link.get("type") or "").lower().strip() in FEED_TYPES:
-            urls.append(urljoin(base_url, link.get("href")))
+            try:
+                urls.append(urljoin(base_url, link.get("href").strip()))
+            except ValueError:  # a hostile href: broken IPv6 literal and the like
+                continue
     return urls

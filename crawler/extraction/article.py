@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MIN_WORDS", "extract_article", "warm_up"]
+__all__ = ["MIN_WORDS", "extract_article", "extract_from_tree", "parse_page_html", "warm_up"]
 
 # Fewer words than this in the body is a teaser, a stub or an error page, not an article.
 MIN_WORDS = 60
@@ -151,6 +151,20 @@ def warm_up() -> None:
 def _extract(
     html: bytes | str, url: str, http_charset: str | None
 ) -> Article | Rejection:
+    tree = parse_page_html(html, http_charset)
+    if isinstance(tree, Rejection):
+        return tree
+    return extract_from_tree(tree, url)
+
+
+def parse_page_html(
+    html: bytes | str, http_charset: str | None = None
+) -> HtmlElement | Rejection:
+    """The page's tree, decoded from its bytes (see :func:`extract_article`), or why there is none.
+
+    Apart from :func:`extract_from_tree` so a caller that reads more from the page (its links) parses
+    it once.
+    """
     if isinstance(html, bytes):
         rejection = _reject_bytes(html)
         if rejection is not None:
@@ -170,7 +184,11 @@ def _extract(
     tree = _parse(repair_mojibake(text))
     if tree is None:
         return Rejection("parse-failed", "lxml produced no tree")
+    return tree
 
+
+def extract_from_tree(tree: HtmlElement, url: str) -> Article | Rejection:
+    """The article of a tree from :func:`parse_page_html`; the tree is left as it was."""
     document = _run_trafilatura(tree, _OPTIONS, url)
     metadata = read_metadata(tree, url)
     paragraphs = _paragraphs(document)

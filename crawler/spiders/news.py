@@ -8,39 +8,63 @@ with its reason, so nothing leaves the crawl unexplained.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy import signals
 from protego import Protego
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.discovery.continuation import MAX_PARTS, next_part, previous_part
-from crawler.discovery.feeds import FeedRefused, advertised_feeds, read_feed
-from crawler.discovery.links import page_links
-from crawler.discovery.pagetype import classify_page
+from crawler.discovery.continuation import MAX_PARTS
+from crawler.discovery.feeds import FeedRefused, read_feed
 from crawler.discovery.scope import CrawlScope
 from crawler.discovery.sitemaps import SitemapRefused, parse_w3c_datetime, read_sitemap
 from crawler.items import FetchOutcome, PageItem
 from crawler.middlewares import RefusedAddress
 from crawler.normalize import canonical_url, site_key
-from crawler.pages import page_from_response
+from crawler.pages import Page, page_from_response
+from crawler.reading import PageReading, ReadRequest, join_parts
 from crawler.sources import Source, SourcesError, load_sources, resolve_sources_path
+from crawler.workers import ReadingPool
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
-
-
 #: Sitemaps and feeds are fetched before the pages they list.
 HUB_PRIORITY = 10
+
+
+@dataclass(frozen=True, slots=True)
+class _Story:
+    """A page being read as an article, with the parts of a multi-page story read so far."""
+
+    first_page: Page
+    #: The frontier's URL for the first part: marked done once the story is stored.
+    first_url: str
+    readings: tuple[PageReading, ...]
+
+    def with_part(self, reading: PageReading) -> _Story:
+        return _Story(self.first_page, self.first_url, (*self.readings, reading))
+
+    def item(self, source: str) -> PageItem:
+        extraction, fingerprint = join_parts(self.readings)
+        return PageItem(
+            source=source,
+            page=self.first_page,
+            requested_url=self.first_url,
+            extraction=extraction,
+            fingerprint=fingerprint,
+        )
 
 
 class NewsSpider(scrapy.Spider):
@@ -92,6 +116,14 @@ class NewsSpider(scrapy.Spider):
                 crawler.settings.set("DEPTH_LIMIT", definition.max_depth, priority="spider")
             if definition.max_pages is not None:
                 crawler.settings.set("CLOSESPIDER_PAGECOUNT", definition.max_pages, priority="spider")
+        settings = crawler.settings
+        spider.max_html_bytes = settings.getint("NEWSDESK_MAX_HTML_BYTES")
+        spider.readers = ReadingPool(
+            workers=settings.getint("NEWSDESK_EXTRACT_WORKERS") or os.cpu_count() or 1,
+            timeout=settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT"),
+        )
+        crawler.signals.connect(spider.readers.start, signal=signals.spider_opened)
+        crawler.signals.connect(spider.readers.close, signal=signals.spider_closed)
         return spider
 
     def is_article_candidate(self, url: str) -> bool:
@@ -227,69 +259,64 @@ class NewsSpider(scrapy.Spider):
         logger.warning("%s: %s capped at %d (%d cut)", document_url, what.replace("_", " "), limit, cut)
         return items[:limit]
 
-    def parse_page(self, response: Response) -> Iterator[scrapy.Request | PageItem | FetchOutcome]:
+    async def parse_page(self, response: Response) -> AsyncIterator[scrapy.Request | PageItem | FetchOutcome]:
         page = page_from_response(response)
         if not page.is_html:
             yield self.outcome(
                 page.url, "skipped", f"content type {page.content_type}", page.status, len(page.body), response.meta
             )
             return
-        max_html = self.settings.getint("NEWSDESK_MAX_HTML_BYTES")
-        if isinstance(response, TextResponse) and 0 < max_html < len(response.body):
-            # Read (links, page type) only what extraction reads: a 20 MB page would otherwise be a
-            # several-hundred-MB tree in the crawl process.
+        html = page.body
+        if 0 < self.max_html_bytes < len(html):
+            # Read (links, page type, article) only this much: a 20 MB page would otherwise be a
+            # tree of several hundred MB.
             self.crawler.stats.inc_value("newsdesk/html_cut")
-            response = response.replace(body=response.body[:max_html])
-        parts = response.meta.get("article_parts")
-        verdict = classify_page(response.selector) if isinstance(response, TextResponse) else None
-        following = None
-        if verdict is not None and verdict.has_article_markup:
-            following = next_part(response.selector, response.url)
+            html = html[: self.max_html_bytes]
+        story = response.meta.get("story")
+        limit = self.settings.getint("NEWSDESK_MAX_LINKS_PER_PAGE")
+        reading = await self.readers.read(
+            html,
+            ReadRequest(
+                url=page.url,
+                scope=self.scope,
+                http_charset=page.http_charset,
+                max_anchors=limit * 5 if limit > 0 else 0,
+                want_feeds=response.meta.get("depth", 0) == 0,
+                may_be_article=self.is_article_candidate(page.url),
+                is_part=story is not None,
+            ),
+        )
+        following = reading.next_part
         if following is not None:
             # The next part is read as part of this story, never crawled as a page of its own.
             self.requested.add(canonical_url(following))
         # Links first: they are in the frontier before this page can be marked done.
-        if isinstance(response, TextResponse):
-            if response.meta.get("depth", 0) == 0:
-                for feed_url in advertised_feeds(response.text, response.url):
-                    if feed_url in self.scope:
-                        yield self.request_for(feed_url, kind="feed", priority=HUB_PRIORITY)
-            limit = self.settings.getint("NEWSDESK_MAX_LINKS_PER_PAGE")
-            links, unread = page_links(response.selector, response.url, max_anchors=limit * 5 if limit > 0 else 0)
-            fresh = dict.fromkeys(
-                canonical for canonical in map(canonical_url, links)
-                if canonical not in self.requested and canonical in self.scope
-            )
-            for link_url in self._capped(list(fresh), limit, "links_per_page", response.url, unread=unread):
-                self.requested.add(link_url)
-                yield self.request_for(link_url, kind="page")
-        if not self.is_article_candidate(page.url):
+        for feed_url in reading.feeds:
+            yield self.request_for(feed_url, kind="feed", priority=HUB_PRIORITY)
+        fresh = [link for link in reading.links if link not in self.requested]
+        for link_url in self._capped(fresh, limit, "links_per_page", page.url, unread=reading.unread_anchors):
+            self.requested.add(link_url)
+            yield self.request_for(link_url, kind="page")
+        if reading.not_article_reason is not None:
             yield self.outcome(
-                page.url, "not-an-article", "URL matches no article rule", page.status, len(page.body), response.meta
+                page.url, "not-an-article", reading.not_article_reason, page.status, len(page.body), response.meta
             )
             return
-        if verdict is not None and not verdict.is_candidate:
-            yield self.outcome(page.url, "not-an-article", verdict.reason, page.status, len(page.body), response.meta)
-            return
-        if parts is None and isinstance(response, TextResponse) and previous_part(response.selector, response.url):
-            yield self.outcome(
-                page.url, "not-an-article", "a later part of a multi-page article", page.status, len(page.body),
-                response.meta,
-            )  # fmt: skip
-            return
-        parts = [*(parts or ()), page]
-        first_url = response.meta.get("first_part_frontier_url") or response.meta.get("frontier_url") or response.url
-        if following is not None and len(parts) < MAX_PARTS:
+        if story is None:
+            first_url = response.meta.get("frontier_url") or response.url
+            story = _Story(page, first_url, ())
+        story = story.with_part(reading)
+        if following is not None and len(story.readings) < MAX_PARTS:
             # dont_filter: the part is fetched for this story even though the crawl knows its URL.
             yield scrapy.Request(
                 following,
                 callback=self.parse_page,
                 errback=self.on_error,
                 dont_filter=True,
-                meta={"kind": "page", "article_parts": parts, "first_part_frontier_url": first_url},
+                meta={"kind": "page", "story": story},
             )
             return
-        yield PageItem(source=self.source_name, page=parts[0], requested_url=first_url, continuation=tuple(parts[1:]))
+        yield story.item(self.source_name)
 
     # -- failures ----------------------------------------------------------------------------
 
@@ -309,15 +336,10 @@ class NewsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[FetchOutcome | PageItem]:
         url = failure.request.url
         meta = failure.request.meta
-        parts = meta.get("article_parts")
-        if parts:
+        story = meta.get("story")
+        if story is not None:
             # A later part of a multi-page article failed: the story is stored from the parts read.
-            yield PageItem(
-                source=self.source_name,
-                page=parts[0],
-                requested_url=meta["first_part_frontier_url"],
-                continuation=tuple(parts[1:]),
-            )
+            yield story.item(self.source_name)
         if failure.check(HttpError) and failure.value.response.status == 304:
             yield self.outcome(url, "unchanged", "HTTP 304 not modified", 304, 0, meta)
         elif failure.check(RefusedAddress) or "refused private address" in failure.getErrorMessage():

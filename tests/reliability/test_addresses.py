@@ -60,6 +60,10 @@ def _refused(guard: PrivateAddressGuard, url: str) -> bool:
     return False
 
 
+async def _outputs(callback_output) -> list:
+    return [out async for out in callback_output]
+
+
 def test_guard_refuses_every_forbidden_target(spider_and_guard, internal, results):
     _, guard, _ = spider_and_guard
     urls = [url.format(port=internal.server_address[1]) for url in FORBIDDEN]
@@ -85,7 +89,7 @@ def test_robots_sitemap_lines_and_feed_links_to_forbidden_hosts_are_not_followed
         encoding="utf-8",
         request=Request("https://news.example/", meta={"depth": 0}),
     )
-    from_page = [out for out in spider.parse_page(page) if isinstance(out, Request)]
+    from_page = [out for out in asyncio.run(_outputs(spider.parse_page(page))) if isinstance(out, Request)]
     leaked = [r.url for r in [*from_robots, *from_page] if r.url in targets and not _refused(guard, r.url)]
     followed = sorted({r.url for r in [*from_robots, *from_page]})
     results.add(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import lxml.html
 import pytest
 
 from crawler.discovery.feeds import FeedRefused, advertised_feeds, read_feed
@@ -49,7 +50,7 @@ def test_advertised_feeds():
     <link rel="Alternate" type="application/atom+xml" href="https://a.example/atom">
     <link rel="alternate" hreflang="de" href="/de/">
     <link rel="stylesheet" href="/s.css"></head><body></body></html>"""
-    assert advertised_feeds(page, "https://a.example/news/") == ["https://a.example/rss.xml", "https://a.example/atom"]
+    assert advertised_feeds(lxml.html.fromstring(page), "https://a.example/news/") == ["https://a.example/rss.xml", "https://a.example/atom"]
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from storage.dedup import (
     band_keys,
     content_hash,
     estimate_similarity,
+    fingerprint,
     minhash_signature,
     normalise_text,
     signature_from_bytes,
@@ -142,3 +143,12 @@ class TestMinHash:
         c = minhash_signature(normalise_text(SAME_TOPIC))
         assert set(band_keys(a)) & set(band_keys(b))
         assert not set(band_keys(a)) & set(band_keys(c))
+
+
+def test_fingerprint_carries_what_storage_compares():
+    body = fingerprint(STORY)
+    assert body.content_hash == content_hash(STORY)
+    assert body.identifies
+    assert (body.signature == minhash_signature(normalise_text(STORY))).all()
+    short = fingerprint("Breaking news.")
+    assert short.signature_bytes is None and short.signature is None and not short.identifies

@@ -1,0 +1,123 @@
+"""Reading a fetched page: everything the crawl wants from its HTML, from one parse, off the reactor.
+
+A page is parsed once, in an extraction worker, and read for what discovery needs (in-scope links,
+advertised feeds, page type, the parts of a multi-page story) and, when it may be an article, for
+the article itself and its dedup fingerprint. The crawl process only schedules and stores: parsing
+100-200 KB pages and canonicalising their links there cost more CPU than Scrapy's own work and
+capped what the worker pool could add.
+
+Pure functions over bytes: no Scrapy, no database; the records cross the process boundary.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from parsel import Selector
+
+from crawler.discovery.continuation import next_part, previous_part
+from crawler.discovery.feeds import advertised_feeds
+from crawler.discovery.links import page_links
+from crawler.discovery.pagetype import PageVerdict, classify_page
+from crawler.discovery.scope import CrawlScope
+from crawler.extraction import Article, Rejection, count_words, extract_from_tree, parse_page_html
+from crawler.normalize import canonical_url
+from storage.dedup import Fingerprint, fingerprint
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PageReading", "ReadRequest", "join_parts", "read_page"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRequest:
+    """What the crawl asks of one page."""
+
+    url: str
+    scope: CrawlScope
+    http_charset: str | None = None
+    #: Anchors read for links (0: all); what is left unread is counted.
+    max_anchors: int = 0
+    #: A start page is also read for the feeds it advertises.
+    want_feeds: bool = False
+    #: The source's URL rules allow an article here; otherwise the page is read for links only.
+    may_be_article: bool = True
+    #: The page was fetched as a later part of a story, not found on its own.
+    is_part: bool = False
+    #: False: read for discovery only (after extraction of the page timed out or crashed).
+    extract: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PageReading:
+    """The crawl's view of a page. ``extraction`` is None when the page was never a candidate
+    (``not_article_reason`` says why); ``fingerprint`` is set for an extracted article."""
+
+    links: tuple[str, ...] = ()
+    unread_anchors: int = 0
+    feeds: tuple[str, ...] = ()
+    next_part: str | None = None
+    not_article_reason: str | None = None
+    extraction: Article | Rejection | None = None
+    fingerprint: Fingerprint | None = field(default=None, repr=False)
+
+
+def read_page(html: bytes, request: ReadRequest) -> PageReading:
+    """Never raises for bad input: a page that cannot be read is a Rejection."""
+    try:
+        return _read(html, request)
+    except Exception as error:
+        logger.warning("reading failed on %s", request.url, exc_info=True)
+        return PageReading(extraction=Rejection("extraction-failed", f"{type(error).__name__}: {error}"[:200]))
+
+
+def _read(html: bytes, request: ReadRequest) -> PageReading:
+    url = request.url
+    tree = parse_page_html(html, request.http_charset)
+    if isinstance(tree, Rejection):
+        return PageReading(extraction=tree)
+    selector = Selector(root=tree, type="html")
+    anchors, unread = page_links(selector, url, max_anchors=request.max_anchors)
+    # dict: de-duplicated, in page order.
+    links = tuple(dict.fromkeys(link for link in map(canonical_url, anchors) if link in request.scope))
+    feeds = tuple(feed for feed in advertised_feeds(tree, url) if feed in request.scope) if request.want_feeds else ()
+    verdict = classify_page(selector)
+    following = next_part(selector, url) if verdict.has_article_markup else None
+    reading = PageReading(links=links, unread_anchors=unread, feeds=feeds, next_part=following)
+    if not request.extract:
+        return reading
+    reason = _why_not_an_article(selector, request, verdict)
+    if reason is not None:
+        return replace(reading, not_article_reason=reason)
+    extraction = extract_from_tree(tree, url)
+    body = fingerprint(extraction.text) if isinstance(extraction, Article) else None
+    return replace(reading, extraction=extraction, fingerprint=body)
+
+
+def _why_not_an_article(selector: Selector, request: ReadRequest, verdict: PageVerdict) -> str | None:
+    if request.is_part:
+        return None  # a part of a story is read as part of it, whatever its own URL and markup say
+    if not request.may_be_article:
+        return "URL matches no article rule"
+    if not verdict.is_candidate:
+        return verdict.reason
+    if previous_part(selector, request.url):
+        return "a later part of a multi-page article"
+    return None
+
+
+def join_parts(readings: Sequence[PageReading]) -> tuple[Article | Rejection | None, Fingerprint | None]:
+    """A multi-page story: the first part's metadata, every extracted part's text in order.
+
+    A joined text gets no fingerprint here (storage computes it): stories in parts are rare.
+    """
+    first = readings[0].extraction
+    if not isinstance(first, Article):
+        return first, readings[0].fingerprint
+    texts = [first.text, *(r.extraction.text for r in readings[1:] if isinstance(r.extraction, Article))]
+    if len(texts) == 1:
+        return first, readings[0].fingerprint
+    text = "\n\n".join(texts)
+    return replace(first, text=text, word_count=count_words(text)), None

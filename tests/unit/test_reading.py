@@ -1,0 +1,90 @@
+"""read_page(): one parse gives the crawl its links, the page type and the article."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from crawler.discovery.scope import CrawlScope
+from crawler.extraction import Article, Rejection
+from crawler.reading import PageReading, ReadRequest, join_parts, read_page
+from storage.dedup import fingerprint
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
+ARTICLE_URL = "https://courier.example/news/2024/03/14/harbour-bridge-reopens"
+SCOPE = CrawlScope.from_start_urls(["https://courier.example/"])
+
+
+def read(name: str, url: str = ARTICLE_URL, **options) -> PageReading:
+    return read_page((FIXTURES / name).read_bytes(), ReadRequest(url=url, scope=SCOPE, **options))
+
+
+def test_article_page_gives_links_article_and_fingerprint():
+    reading = read("raw_news_page.html")
+    assert "https://courier.example/news/ferry-timetable-changes" in reading.links
+    assert "https://courier.example/authors/maria-olsen" in reading.links
+    assert len(reading.links) == len(set(reading.links))
+    assert isinstance(reading.extraction, Article)
+    assert reading.extraction.title == "Harbour bridge reopens after two-year repair"
+    assert reading.not_article_reason is None
+    # The fingerprint is the one storage would compute from the text.
+    assert reading.fingerprint == fingerprint(reading.extraction.text)
+
+
+def test_links_are_canonical_and_in_scope_only():
+    page = b"""<html><body><a href="/a?utm_source=x&b=2&a=1#top">A</a> <a href="/a?a=1&b=2">A again</a>
+    <a href="https://other.example/x">elsewhere</a> <a href="HTTPS://COURIER.EXAMPLE:443/b">B</a></body></html>"""
+    reading = read_page(page, ReadRequest(url="https://courier.example/", scope=SCOPE))
+    assert reading.links == ("https://courier.example/a?a=1&b=2", "https://courier.example/b")
+
+
+def test_listing_page_is_read_for_links_only():
+    reading = read("listing_page.html", url="https://courier.example/news/")
+    assert reading.extraction is None
+    assert reading.not_article_reason.startswith("index page")
+    assert reading.links
+
+
+def test_source_url_rules_and_discovery_only_reads_skip_extraction():
+    by_rule = read("raw_news_page.html", may_be_article=False)
+    assert by_rule.extraction is None and by_rule.not_article_reason == "URL matches no article rule"
+    discovery = read("raw_news_page.html", extract=False)
+    assert discovery.extraction is None and discovery.links == read("raw_news_page.html").links
+
+
+def test_feeds_are_read_only_when_asked():
+    page = b"""<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml">
+    <link rel="alternate" type="application/rss+xml" href="https://other.example/rss.xml"></head><body></body></html>"""
+    request = ReadRequest(url="https://courier.example/", scope=SCOPE, want_feeds=True)
+    assert read_page(page, request).feeds == ("https://courier.example/rss.xml",)
+    assert read_page(page, ReadRequest(url="https://courier.example/", scope=SCOPE)).feeds == ()
+
+
+def test_later_part_found_on_its_own_is_not_an_article_but_is_one_when_fetched_as_a_part():
+    body = "<p>" + "The council met again on Tuesday to discuss the bridge works. " * 20 + "</p>"
+    page = f"""<html><head><meta property="og:type" content="article">
+    <link rel="prev" href="https://courier.example/news/story"></head>
+    <body><article><h1>Bridge works, part two</h1>{body}</article></body></html>""".encode()
+    url = "https://courier.example/news/story?page=2"
+    alone = read_page(page, ReadRequest(url=url, scope=SCOPE))
+    assert alone.not_article_reason == "a later part of a multi-page article"
+    as_part = read_page(page, ReadRequest(url=url, scope=SCOPE, is_part=True))
+    assert isinstance(as_part.extraction, Article)
+
+
+def test_bytes_that_are_no_html_are_a_rejection_with_no_links():
+    reading = read_page(b"%PDF-1.7 binary", ReadRequest(url="https://courier.example/x.pdf", scope=SCOPE))
+    assert isinstance(reading.extraction, Rejection) and reading.extraction.reason == "not-html"
+    assert reading.links == ()
+
+
+def test_joined_parts_keep_the_first_metadata_and_all_text_in_order():
+    first = read("raw_news_page.html")
+    failed_part = PageReading(extraction=Rejection("too-little-text", "3 words"))
+    assert join_parts([first, failed_part]) == (first.extraction, first.fingerprint)
+    second = PageReading(extraction=replace(first.extraction, text="Part two."))
+    extraction, body = join_parts([first, second])
+    assert extraction.title == first.extraction.title
+    assert extraction.text == first.extraction.text + "\n\nPart two."
+    assert extraction.word_count == first.extraction.word_count + 2
+    assert body is None  # storage fingerprints the joined text
