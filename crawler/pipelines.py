@@ -7,11 +7,9 @@ Drop reasons are DropItem subclasses, so Scrapy's stats count each one.
 
 from __future__ import annotations
 
-import dataclasses
-import json
+import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -22,9 +20,9 @@ from crawler.extraction import Article, Rejection
 from crawler.items import FetchOutcome, PageItem
 from crawler.normalize import choose_canonical_url
 from storage import articles as article_store
-from storage import frontier
 from storage import runs as run_log
-from storage.db import OUTAGE_RETRIES, open_database, resolve_database_url, run_in_transaction
+from storage.batches import BatchTarget, BatchWriter, FetchResult
+from storage.db import open_database, resolve_database_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -97,27 +95,17 @@ class NormalisePipeline:
         return item
 
 
-@dataclass
-class _PendingFetch:
-    url: str
-    status: int | None
-    size: int | None
-    outcome: str
-    reason: str | None
-    #: The frontier's URL for this fetch: marked done in the transaction that stores the result.
-    frontier_url: str | None = None
-    article: article_store.ArticleIn | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-
-
 class StorePipeline:
-    """Writes articles and the crawl log in batches, each batch in one transaction.
+    """Hands articles and the crawl log to storage in batches (see :mod:`storage.batches`).
 
-    A batch is flushed after ``NEWSDESK_STORE_BATCH_SIZE`` items or ``NEWSDESK_STORE_FLUSH_SECONDS``,
-    and when the spider closes; a crash loses at most the unflushed batch. A batch that keeps
-    failing is written item by item, and an item that still fails goes to the dead-letter table.
+    A batch goes out after ``NEWSDESK_STORE_BATCH_SIZE`` items or ``NEWSDESK_STORE_FLUSH_SECONDS``,
+    and when the spider closes; a crash loses at most the batches not yet written, whose URLs stay
+    not done in the frontier. Batches are written in a writer process of their own
+    (``NEWSDESK_STORE_IN_PROCESS`` keeps them in the crawl process), at most
+    ``MAX_BATCHES_IN_FLIGHT`` ahead of the crawl.
     """
+
+    MAX_BATCHES_IN_FLIGHT = 4
 
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
@@ -125,10 +113,16 @@ class StorePipeline:
         self.batch_size = max(1, settings.getint("NEWSDESK_STORE_BATCH_SIZE"))
         self.flush_seconds = settings.getfloat("NEWSDESK_STORE_FLUSH_SECONDS")
         threshold = settings.get("NEWSDESK_NEAR_DUPLICATE_THRESHOLD")
-        self.store_options = {"threshold": float(threshold)} if threshold is not None else {}
+        self.threshold = float(threshold) if threshold is not None else None
+        self.in_process = settings.getbool("NEWSDESK_STORE_IN_PROCESS")
+        self.log_options = {"level": settings.get("LOG_LEVEL"), "format": settings.get("LOG_FORMAT")}
+        if settings.get("LOG_FILE"):
+            self.log_options["filename"] = settings.get("LOG_FILE")
         self.stats = crawler.stats
         self.crawler = crawler
-        self.pending: list[_PendingFetch] = []
+        self.pending: list[FetchResult] = []
+        self.writing: list[asyncio.Future] = []
+        self.writer: BatchWriter | None = None
         self.flush_timer = None
         self.last_flush = time.monotonic()
         self.sessions = None
@@ -149,6 +143,8 @@ class StorePipeline:
             with self.sessions.begin() as session:
                 self.run_id = run_log.start_run(session, self.source)
         logger.info("crawl run %s writing to %s", self.run_id, self.database_url)
+        target = BatchTarget(self.database_url, self.source, self.run_id, self.threshold)
+        self.writer = BatchWriter(target, in_process=self.in_process, log_options=self.log_options)
         # A batch also goes out when no new item arrives: a stalled or trickling crawl must not
         # sit on results (another worker sharing the frontier waits for them to be marked done).
         self.flush_timer = create_looping_call(self._flush_if_due)
@@ -158,14 +154,22 @@ class StorePipeline:
         if self.pending and time.monotonic() - self.last_flush >= self.flush_seconds:
             self.flush()
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
+        try:
+            return self._record(item)
+        finally:
+            if len(self.writing) > self.MAX_BATCHES_IN_FLIGHT:
+                # The database is behind: hold this item (and so the downloads) until it catches up.
+                await self.writing[0]
+
+    def _record(self, item: Any) -> Any:
         if isinstance(item, FetchOutcome):
-            self._queue(_PendingFetch(item.url, item.status, item.size, item.outcome, item.reason, item.requested_url))
+            self._queue(FetchResult(item.url, item.status, item.size, item.outcome, item.reason, item.requested_url))
             raise FetchFailed(f"{item.outcome}: {item.reason} <{item.url}>")
         if not isinstance(item, PageItem):
             return item
         page = item.page
-        fetch = _PendingFetch(
+        fetch = FetchResult(
             page.url, page.status, len(page.body), "stored", None, item.requested_url, None, page.etag, page.last_modified
         )
         if item.article is not None:
@@ -183,7 +187,7 @@ class StorePipeline:
         self._queue(fetch)
         raise NotAnArticle(f"{reason} <{page.url}>")
 
-    def _queue(self, fetch: _PendingFetch) -> None:
+    def _queue(self, fetch: FetchResult) -> None:
         self.pending.append(fetch)
         if len(self.pending) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:
             self.flush()
@@ -191,71 +195,33 @@ class StorePipeline:
     def flush(self) -> None:
         batch, self.pending = self.pending, []
         self.last_flush = time.monotonic()
-        if not batch:
-            return
-        try:
-            run_in_transaction(self.sessions, lambda session: self._write(session, batch), retries=OUTAGE_RETRIES)
-        except Exception:
-            logger.exception("batch of %d failed; writing its items one by one", len(batch))
-            for fetch in batch:
-                self._write_alone(fetch)
+        if batch:
+            written = asyncio.ensure_future(self._write(batch))
+            self.writing.append(written)
+            written.add_done_callback(self.writing.remove)
 
-    def _write(self, session, batch: list[_PendingFetch]) -> None:
-        rows = []
-        for fetch in batch:
-            article_id = None
-            outcome = fetch.outcome
-            if fetch.article is not None:
-                result = article_store.store_article(session, fetch.article, **self.store_options)
-                article_id = result.article_id
-                outcome = result.outcome
-                if outcome == "alias" or (outcome == "unchanged" and fetch.article.url != fetch.article.canonical_url):
-                    # Another URL of an article already stored (an alias, an AMP copy, a variant).
-                    outcome = "duplicate"
-            self.stats.inc_value(f"newsdesk/outcome/{outcome}")
-            if fetch.frontier_url is not None:
-                frontier.complete(
-                    session,
-                    self.source,
-                    fetch.frontier_url,
-                    outcome=outcome,
-                    run_id=self.run_id,
-                    etag=fetch.etag,
-                    last_modified=fetch.last_modified,
-                )
-            rows.append(
-                {
-                    "url": fetch.url,
-                    "status": fetch.status,
-                    "bytes": fetch.size,
-                    "outcome": outcome,
-                    "reason": fetch.reason,
-                    "article_id": article_id,
-                }
-            )
-        run_log.record_fetches(session, self.run_id, rows)
-
-    def _write_alone(self, fetch: _PendingFetch) -> None:
+    async def _write(self, batch: list[FetchResult]) -> None:
         try:
-            run_in_transaction(self.sessions, lambda session: self._write(session, [fetch]), retries=OUTAGE_RETRIES)
-        except Exception as exc:
-            logger.error("dead-lettering %s: %s", fetch.url, exc)
-            payload = {"outcome": fetch.outcome, "reason": fetch.reason, "frontier_url": fetch.frontier_url}
-            if fetch.article is not None:
-                article = dataclasses.replace(fetch.article, fingerprint=None)  # derived from the text
-                payload["article"] = json.loads(json.dumps(dataclasses.asdict(article), default=str))
+            outcomes = await asyncio.wrap_future(self.writer.submit(batch))
+        except Exception as exc:  # the writer process died (killed, out of memory) with the batch
+            self.writer.write_here_from_now_on(exc)
             try:
-                with self.sessions.begin() as session:
-                    run_log.record_dead_letter(
-                        session, url=fetch.url, source=self.source, payload=payload, error=repr(exc)
-                    )
+                outcomes = await asyncio.wrap_future(self.writer.write_here(batch))
             except Exception:
-                logger.exception("could not dead-letter %s; it will be fetched again next run", fetch.url)
+                logger.exception("a batch of %d could not be written; its URLs are fetched again next run", len(batch))
+                return
+        for outcome in outcomes:
+            if outcome is not None:
+                self.stats.inc_value(f"newsdesk/outcome/{outcome}")
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         if self.flush_timer is not None and self.flush_timer.running:
             self.flush_timer.stop()
         self.flush()
+        while self.writing:
+            await asyncio.gather(*self.writing, return_exceptions=True)
+        if self.writer is not None:
+            self.writer.close()
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.sessions is None or self.run_id is None:

@@ -83,6 +83,9 @@ NEWSDESK_DATABASE_URL = None
 # Stored articles are written in batches: flush after this many items or seconds, and on close.
 NEWSDESK_STORE_BATCH_SIZE = 50
 NEWSDESK_STORE_FLUSH_SECONDS = 5.0
+# Batches are written by a writer process of their own, so database work neither costs the crawl
+# process CPU nor stalls its downloads; True writes them in the crawl process.
+NEWSDESK_STORE_IN_PROCESS = False
 # Jaccard similarity above which two articles count as copies of one story.
 NEWSDESK_NEAR_DUPLICATE_THRESHOLD = None
 
