@@ -32,7 +32,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FrontierScheduler"]
+__all__ = ["FrontierScheduler", "frontier_sync"]
+
+#: Sent before fetched pages are marked done in the frontier (the store pipeline hands a batch
+#: over): the scheduler writes the URLs discovered so far first.
+frontier_sync = object()
+#: URLs per INSERT when discovered URLs are written (a sitemap lists up to 50,000).
+WRITE_CHUNK = 500
 
 
 def _duration_or_none(text: str | None) -> timedelta | None:
@@ -54,6 +60,8 @@ class FrontierScheduler(BaseScheduler):
         self.in_memory: deque[Request] = deque()
         self.leased: deque[frontier.LeasedUrl] = deque()
         self.known: set[str] = set()
+        #: URLs discovered and not yet written to the frontier (see :meth:`write_discovered`).
+        self.discovered: list[frontier.FrontierUrl] = []
         self.sessions = None
         self.spider = None
         self.database_failed = False
@@ -72,11 +80,13 @@ class FrontierScheduler(BaseScheduler):
             self.owner = frontier.lease_owner(self.run_id)
             reclaimed = frontier.reclaim_orphaned(session, self.source)
         spider.run_id = self.run_id
+        self.crawler.signals.connect(self.write_discovered, signal=frontier_sync)
         if reclaimed:
             logger.info("resuming %s: %d URLs left leased by a stopped crawl are pending again", self.source, reclaimed)
             self.stats.set_value("newsdesk/frontier/reclaimed", reclaimed)
 
     def close(self, reason: str) -> None:
+        self.write_discovered()
         unfetched = [row.url for row in self.leased]
         if unfetched and self.sessions is not None:
             with self.sessions.begin() as session:
@@ -100,6 +110,7 @@ class FrontierScheduler(BaseScheduler):
     def has_pending_requests(self) -> bool:
         if self.in_memory or self.leased:
             return True
+        self.write_discovered()
         if self.database_failed:
             return False
         try:
@@ -123,28 +134,42 @@ class FrontierScheduler(BaseScheduler):
             self.stats.inc_value("newsdesk/frontier/known")
             return False
         self.known.add(request.url)
-        item = frontier.FrontierUrl(
-            url=request.url,
-            kind=request.meta.get("kind", "page"),
-            depth=request.meta.get("depth", 0),
-            priority=request.priority,
-            lastmod=request.meta.get("lastmod"),
-        )
-        if self.database_failed:
-            return False
-        try:
-            added = run_in_transaction(
-                self.sessions,
-                lambda session: frontier.add_urls(
-                    session, self.source, [item], run_id=self.run_id, recrawl_after=self.recrawl_after
-                ),
-                retries=OUTAGE_RETRIES,
+        self.discovered.append(
+            frontier.FrontierUrl(
+                url=request.url,
+                kind=request.meta.get("kind", "page"),
+                depth=request.meta.get("depth", 0),
+                priority=request.priority,
+                lastmod=request.meta.get("lastmod"),
             )
+        )
+        return not self.database_failed
+
+    def write_discovered(self) -> None:
+        """Write the URLs discovered since the last call to the frontier, in one transaction.
+
+        Called before the frontier is read (next request, anything pending?) and, through
+        :data:`frontier_sync`, before fetched pages are marked done: a page is never done in the
+        frontier while links found on it are not yet in it.
+        """
+        if not self.discovered or self.database_failed:
+            return
+        items, self.discovered = self.discovered, []
+
+        def add(session) -> int:
+            chunks = (items[i : i + WRITE_CHUNK] for i in range(0, len(items), WRITE_CHUNK))
+            return sum(
+                len(frontier.add_urls(session, self.source, chunk, run_id=self.run_id, recrawl_after=self.recrawl_after))
+                for chunk in chunks
+            )
+
+        try:
+            added = run_in_transaction(self.sessions, add, retries=OUTAGE_RETRIES)
         except sa.exc.DBAPIError as exc:
             self._stop_on_database_error(exc)
-            return False
-        self.stats.inc_value("newsdesk/frontier/added" if added else "newsdesk/frontier/already_done")
-        return bool(added)
+            return
+        self.stats.inc_value("newsdesk/frontier/added", added)
+        self.stats.inc_value("newsdesk/frontier/already_done", len(items) - added)
 
     def _enqueue_redirect(self, request: Request, frontier_url: str) -> bool:
         """A redirect to a URL this crawl already has is a duplicate: closed here, not fetched."""
@@ -168,6 +193,7 @@ class FrontierScheduler(BaseScheduler):
     def next_request(self) -> Request | None:
         if self.in_memory:
             return self.in_memory.popleft()
+        self.write_discovered()
         if not self.leased and not self.database_failed:
             try:
                 rows = run_in_transaction(

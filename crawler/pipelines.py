@@ -17,6 +17,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
 
 from crawler.extraction import Article, Rejection
+from crawler.frontier import frontier_sync
 from crawler.items import FetchOutcome, PageItem
 from crawler.normalize import choose_canonical_url
 from storage import articles as article_store
@@ -196,6 +197,8 @@ class StorePipeline:
         batch, self.pending = self.pending, []
         self.last_flush = time.monotonic()
         if batch:
+            # Links found on these pages reach the frontier before the pages are marked done.
+            self.crawler.signals.send_catch_log(frontier_sync)
             written = asyncio.ensure_future(self._write(batch))
             self.writing.append(written)
             written.add_done_callback(self.writing.remove)

@@ -66,3 +66,30 @@ def test_a_later_run_reopens_hubs_and_changed_articles_only(database_url):
         assert frontier.add_urls(s, "a", urls("/other"), run_id=3, recrawl_after=timedelta(minutes=30), now=later) == [
             "https://a.example/other"
         ]
+
+
+def test_scheduler_writes_discovered_urls_in_one_go_before_pages_are_marked_done(database_url):
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.frontier import WRITE_CHUNK, FrontierScheduler, frontier_sync
+    from crawler.spiders.news import NewsSpider
+
+    crawler = get_crawler(NewsSpider, {"NEWSDESK_DATABASE_URL": database_url})
+    spider = NewsSpider.from_crawler(crawler, start_urls="https://a.example/")
+    scheduler = FrontierScheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    # More than one INSERT's worth, as a large sitemap gives.
+    found = [f"https://a.example/news/{n}" for n in range(WRITE_CHUNK + 20)]
+    for url in found:
+        assert scheduler.enqueue_request(Request(url, meta={"kind": "page"}))
+    assert not scheduler.enqueue_request(Request(found[0], meta={"kind": "page"}))  # known to this crawl
+    sessions = open_database(database_url)
+    with sessions.begin() as s:
+        assert frontier.frontier_counts(s, "a.example") == {}
+    # What the store pipeline sends before it hands a batch of fetched pages to storage.
+    crawler.signals.send_catch_log(frontier_sync)
+    with sessions.begin() as s:
+        assert frontier.frontier_counts(s, "a.example") == {"pending": len(found)}
+    assert crawler.stats.get_value("newsdesk/frontier/added") == len(found)
+    scheduler.close("finished")
