@@ -22,7 +22,7 @@ from crawler.discovery.feeds import advertised_feeds
 from crawler.discovery.links import page_links
 from crawler.discovery.pagetype import PageVerdict, classify_page
 from crawler.discovery.scope import CrawlScope
-from crawler.extraction import Article, Rejection, count_words, extract_from_tree, parse_page_html
+from crawler.extraction import Article, Rejection, count_words, extract_article, parse_page_html
 from crawler.normalize import canonical_url
 from storage.dedup import Fingerprint, fingerprint
 
@@ -91,7 +91,7 @@ def _read(html: bytes, request: ReadRequest) -> PageReading:
     reason = _why_not_an_article(selector, request, verdict)
     if reason is not None:
         return replace(reading, not_article_reason=reason)
-    extraction = extract_from_tree(tree, url)
+    extraction = extract_article(tree, url)
     body = fingerprint(extraction.text) if isinstance(extraction, Article) else None
     return replace(reading, extraction=extraction, fingerprint=body)
 

@@ -5,7 +5,7 @@ Nothing here imports Scrapy or the database; everything is picklable for a proce
 
 from __future__ import annotations
 
-from .article import extract_article, extract_from_tree, parse_page_html, warm_up
+from .article import extract_article, parse_page_html, warm_up
 from .body import count_words
 from .charset import decode_html
 from .records import Article, Rejection
@@ -16,7 +16,6 @@ __all__ = [
     "count_words",
     "decode_html",
     "extract_article",
-    "extract_from_tree",
     "parse_page_html",
     "warm_up",
 ]

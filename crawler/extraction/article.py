@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MIN_WORDS", "extract_article", "extract_from_tree", "parse_page_html", "warm_up"]
+__all__ = ["MIN_WORDS", "extract_article", "parse_page_html", "warm_up"]
 
 # Fewer words than this in the body is a teaser, a stub or an error page, not an article.
 MIN_WORDS = 60
@@ -111,12 +111,14 @@ _TAG_LIKE = re.compile(
 
 
 def extract_article(
-    html: bytes | str, url: str, *, http_charset: str | None = None
+    html: bytes | str | HtmlElement, url: str, *, http_charset: str | None = None
 ) -> Article | Rejection:
     """Read one page. Never raises for bad input: a page that is not an article is a Rejection.
 
     ``http_charset`` is the charset of the HTTP Content-Type header (or the whole
-    header); it is checked against the bytes rather than trusted.
+    header); it is checked against the bytes rather than trusted. ``html`` may also be
+    the tree :func:`parse_page_html` made of the page, for a caller that reads more
+    from it (the crawl reads its links) and parses it once; the tree is left as it was.
     """
     url = url or ""
     try:
@@ -149,22 +151,18 @@ def warm_up() -> None:
 
 
 def _extract(
-    html: bytes | str, url: str, http_charset: str | None
+    html: bytes | str | HtmlElement, url: str, http_charset: str | None
 ) -> Article | Rejection:
-    tree = parse_page_html(html, http_charset)
+    tree = html if isinstance(html, lxml.html.HtmlElement) else parse_page_html(html, http_charset)
     if isinstance(tree, Rejection):
         return tree
-    return extract_from_tree(tree, url)
+    return _extract_from_tree(tree, url)
 
 
 def parse_page_html(
     html: bytes | str, http_charset: str | None = None
 ) -> HtmlElement | Rejection:
-    """The page's tree, decoded from its bytes (see :func:`extract_article`), or why there is none.
-
-    Apart from :func:`extract_from_tree` so a caller that reads more from the page (its links) parses
-    it once.
-    """
+    """The page's tree, decoded from its bytes (see :func:`extract_article`), or why there is none."""
     if isinstance(html, bytes):
         rejection = _reject_bytes(html)
         if rejection is not None:
@@ -187,8 +185,7 @@ def parse_page_html(
     return tree
 
 
-def extract_from_tree(tree: HtmlElement, url: str) -> Article | Rejection:
-    """The article of a tree from :func:`parse_page_html`; the tree is left as it was."""
+def _extract_from_tree(tree: HtmlElement, url: str) -> Article | Rejection:
     document = _run_trafilatura(tree, _OPTIONS, url)
     metadata = read_metadata(tree, url)
     paragraphs = _paragraphs(document)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import lxml.html
 import pytest
 
-from crawler.extraction import Article, Rejection, extract_article
+from crawler.extraction import Article, Rejection, extract_article, parse_page_html
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
+NEWS_URL = "https://courier.example/news/2024/03/14/harbour-bridge-reopens"
 
 
 def load(name: str) -> bytes:
@@ -337,3 +339,11 @@ def test_warm_up_loads_lazy_date_data_once_so_pages_do_not_pay_for_it() -> None:
         "assert 'dateparser' not in sys.modules; warm_up(); assert 'dateparser' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_parsed_tree_gives_the_same_article_and_is_left_as_it_was() -> None:
+    page = load("raw_news_page.html")
+    tree = parse_page_html(page)
+    before = lxml.html.tostring(tree)
+    assert extract_article(tree, NEWS_URL) == extract_article(page, NEWS_URL)
+    assert lxml.html.tostring(tree) == before
