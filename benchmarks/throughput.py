@@ -2,10 +2,10 @@
 
 Crawls a site of N article pages on 127.0.0.1 (real pages from the extraction evaluation set when
 it is there, else generated ones) twice with the whole pipeline (extraction,
-dedup, storage into a fresh SQLite file): (a) extraction inline in the crawl process, (b) in a pool
+dedup, storage into a fresh SQLite file): (a) pages read inline in the crawl process, (b) in a pool
 of worker processes. Prints pages/s for both, the ratio b/a, the CPU ms per page the crawl process
-spends itself in (b) (everything but extraction: the figure that caps the pool), and the crawl
-process's RSS as stored articles grow (it should stay flat).
+spends itself in (b) (everything but reading pages and writing batches: the figure that caps the
+pool), and the crawl process's RSS as stored articles grow (it should stay flat).
 
     .venv/bin/python benchmarks/throughput.py [--pages 2000] [--workers 2]
 """
