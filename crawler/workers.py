@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import multiprocessing
+import signal
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessPool
@@ -21,6 +22,12 @@ __all__ = ["ReadingPool"]
 
 #: A worker is replaced after this many pages, so memory a page leaves behind is given back.
 PAGES_PER_WORKER = 500
+
+
+def _start_reader() -> None:
+    # Ctrl-C reaches the whole process group; the crawl decides when its workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()
 
 
 class ReadingPool:
@@ -37,7 +44,7 @@ class ReadingPool:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["crawler.reading", "storage.batches"])
             self.pool = ProcessPool(
-                max_workers=self.workers, max_tasks=PAGES_PER_WORKER, context=context, initializer=warm_up
+                max_workers=self.workers, max_tasks=PAGES_PER_WORKER, context=context, initializer=_start_reader
             )
 
     def close(self) -> None:

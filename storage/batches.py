@@ -17,6 +17,7 @@ import functools
 import json
 import logging
 import multiprocessing
+import signal
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -141,6 +142,9 @@ def _write_alone(sessions: sessionmaker[Session], target: BatchTarget, fetch: Fe
 
 
 def _start_writer(log_options: dict) -> None:
+    # Ctrl-C reaches the whole process group: the crawl shuts down gracefully and hands over its
+    # last batch, so the writer must keep going until the crawl closes it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The writer's records go where the crawl's go, in the crawl's format.
     logging.basicConfig(**log_options)
 
