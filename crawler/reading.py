@@ -48,6 +48,8 @@ class ReadRequest:
     is_part: bool = False
     #: False: read for discovery only (after extraction of the page timed out or crashed).
     extract: bool = True
+    #: Article text beyond this many characters is cut at a paragraph break (0: no cap).
+    max_text_chars: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,8 @@ class PageReading:
     not_article_reason: str | None = None
     extraction: Article | Rejection | None = None
     fingerprint: Fingerprint | None = field(default=None, repr=False)
+    #: The length of the article text before it was cut to ``max_text_chars`` (0: not cut).
+    text_cut_from: int = 0
 
 
 def read_page(html: bytes, request: ReadRequest) -> PageReading:
@@ -92,8 +96,28 @@ def _read(html: bytes, request: ReadRequest) -> PageReading:
     if reason is not None:
         return replace(reading, not_article_reason=reason)
     extraction = extract_article(tree, url)
-    body = fingerprint(extraction.text) if isinstance(extraction, Article) else None
-    return replace(reading, extraction=extraction, fingerprint=body)
+    if not isinstance(extraction, Article):
+        return replace(reading, extraction=extraction)
+    full_length = len(extraction.text)
+    if 0 < request.max_text_chars < full_length:
+        extraction = _cut(extraction, request.max_text_chars)
+    else:
+        full_length = 0
+    return replace(reading, extraction=extraction, fingerprint=fingerprint(extraction.text), text_cut_from=full_length)
+
+
+def _cut(article: Article, max_chars: int) -> Article:
+    """The article with its text cut at the last paragraph break (else space) before ``max_chars``.
+
+    A hostile or broken page can yield millions of characters of "article"; no news story is that
+    long, and every copy of such a text (worker, crawl process, writer, database) costs memory.
+    """
+    text = article.text[:max_chars]
+    end = text.rfind("\n\n")
+    if end < max_chars // 2:
+        end = text.rfind(" ")
+    text = text[: end if end > 0 else max_chars].rstrip()
+    return replace(article, text=text, word_count=count_words(text))
 
 
 def _why_not_an_article(selector: Selector, request: ReadRequest, verdict: PageVerdict) -> str | None:

@@ -95,6 +95,9 @@ NEWSDESK_NEAR_DUPLICATE_THRESHOLD = None
 NEWSDESK_EXTRACT_WORKERS = 0
 # HTML beyond this many bytes is cut before it is read.
 NEWSDESK_MAX_HTML_BYTES = 5 * 1024 * 1024
+# Article text beyond this many characters is cut at a paragraph break (0: no cap); a long read
+# is under 100,000, so only broken or hostile pages reach it.
+NEWSDESK_MAX_ARTICLE_CHARS = 1_000_000
 # A page whose extraction takes longer is recorded as an error and its worker replaced.
 NEWSDESK_EXTRACT_TIMEOUT = 10.0
 

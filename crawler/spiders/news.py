@@ -118,6 +118,7 @@ class NewsSpider(scrapy.Spider):
                 crawler.settings.set("CLOSESPIDER_PAGECOUNT", definition.max_pages, priority="spider")
         settings = crawler.settings
         spider.max_html_bytes = settings.getint("NEWSDESK_MAX_HTML_BYTES")
+        spider.max_text_chars = settings.getint("NEWSDESK_MAX_ARTICLE_CHARS")
         spider.readers = ReadingPool(
             workers=settings.getint("NEWSDESK_EXTRACT_WORKERS") or os.cpu_count() or 1,
             timeout=settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT"),
@@ -284,8 +285,15 @@ class NewsSpider(scrapy.Spider):
                 want_feeds=response.meta.get("depth", 0) == 0,
                 may_be_article=self.is_article_candidate(page.url),
                 is_part=story is not None,
+                max_text_chars=self.max_text_chars,
             ),
         )
+        if reading.text_cut_from:
+            self.crawler.stats.inc_value("newsdesk/text_cut")
+            logger.warning(
+                "%s: article text cut at %d of %d characters (NEWSDESK_MAX_ARTICLE_CHARS)",
+                page.url, self.max_text_chars, reading.text_cut_from,
+            )  # fmt: skip
         following = reading.next_part
         if following is not None:
             # The next part is read as part of this story, never crawled as a page of its own.

@@ -88,3 +88,15 @@ def test_joined_parts_keep_the_first_metadata_and_all_text_in_order():
     assert extraction.text == first.extraction.text + "\n\nPart two."
     assert extraction.word_count == first.extraction.word_count + 2
     assert body is None  # storage fingerprints the joined text
+
+
+def test_overlong_article_text_is_cut_at_a_paragraph_break():
+    full = read("raw_news_page.html")
+    paragraphs = full.extraction.text.split("\n\n")
+    limit = len(paragraphs[0]) + 2 + len(paragraphs[1]) + 10
+    cut = read("raw_news_page.html", max_text_chars=limit)
+    assert cut.extraction.text == "\n\n".join(paragraphs[:2])
+    assert cut.text_cut_from == len(full.extraction.text)
+    assert cut.extraction.word_count < full.extraction.word_count
+    assert cut.fingerprint == fingerprint(cut.extraction.text)
+    assert full.text_cut_from == 0
