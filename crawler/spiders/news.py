@@ -119,6 +119,7 @@ class NewsSpider(scrapy.Spider):
         settings = crawler.settings
         spider.max_html_bytes = settings.getint("NEWSDESK_MAX_HTML_BYTES")
         spider.max_text_chars = settings.getint("NEWSDESK_MAX_ARTICLE_CHARS")
+        spider.max_url_length = settings.getint("URLLENGTH_LIMIT")
         spider.readers = ReadingPool(
             workers=settings.getint("NEWSDESK_EXTRACT_WORKERS") or os.cpu_count() or 1,
             timeout=settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT"),
@@ -191,8 +192,14 @@ class NewsSpider(scrapy.Spider):
     def _callbacks(self) -> dict[str, Any]:
         return {"page": self.parse_page, "sitemap": self.parse_sitemap, "feed": self.parse_feed, "robots": self.parse_robots}
 
-    def page_request(self, url: str, lastmod: datetime | None = None) -> scrapy.Request:
-        return self.request_for(canonical_url(url), kind="page", lastmod=lastmod)
+    def page_request(self, url: str, lastmod: datetime | None = None) -> scrapy.Request | FetchOutcome:
+        """The request for a page found in a sitemap, feed or link; a URL over URLLENGTH_LIMIT is
+        an outcome in the crawl log instead (Scrapy would drop its request with a stats count)."""
+        url = canonical_url(url)
+        if 0 < self.max_url_length < len(url):
+            reason = f"URL of {len(url):,} characters, over URLLENGTH_LIMIT ({self.max_url_length:,})"
+            return self.outcome(url, "skipped", reason)
+        return self.request_for(url, kind="page", lastmod=lastmod)
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request | FetchOutcome]:
         robots = Protego.parse(response.text if isinstance(response, TextResponse) else "")
@@ -304,7 +311,7 @@ class NewsSpider(scrapy.Spider):
         fresh = [link for link in reading.links if link not in self.requested]
         for link_url in self._capped(fresh, limit, "links_per_page", page.url, unread=reading.unread_anchors):
             self.requested.add(link_url)
-            yield self.request_for(link_url, kind="page")
+            yield self.page_request(link_url)
         if reading.not_article_reason is not None:
             yield self.outcome(
                 page.url, "not-an-article", reading.not_article_reason, page.status, len(page.body), response.meta
