@@ -276,28 +276,36 @@ def _meta(meta: dict[str, list[str]], *keys: str) -> str | None:
 # --------------------------------------------------------------------------- dates
 
 
-def parse_date(value: Any, *, now: datetime | None = None) -> datetime | None:
-    """An aware UTC datetime from ISO 8601 / RFC 2822 text; None when unparseable or in the future.
+def parse_date(
+    value: Any, *, now: datetime | None = None, written: bool = True
+) -> datetime | None:
+    """An aware UTC datetime from a metadata date; None when unparseable or in the future.
 
-    Text with no offset is read as UTC, which keeps a date-only value on its stated day.
+    ISO 8601 and RFC 2822, and unless ``written`` is False the dates CMSs write
+    for people ("Feb 08, 2022", "Thu, 09/25/2025 - 11:38"), which meta tags and
+    JSON-LD carry too. Text with no offset is read as UTC, which keeps a
+    date-only value on its stated day.
     """
     if not isinstance(value, str):
         return None
-    text = value.strip()
+    text = value.strip().strip("\"'").strip()
     if not text:
         return None
+    now = now or datetime.now(UTC)
     parsed = _parse_iso(text)
-    if parsed is None:
+    # RFC 2822 has no am/pm: its lenient parser reads "9:06 pm" as 09:06.
+    if parsed is None and not _MERIDIEM.search(text):
         try:
             parsed = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             parsed = None
+    if parsed is None and written:
+        parsed = _parse_written_date(text, now.year)
     if parsed is None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     parsed = parsed.astimezone(UTC)
-    now = now or datetime.now(UTC)
     if parsed > now + timedelta(days=1) or parsed.year < 1990:
         return None
     return parsed
@@ -338,6 +346,112 @@ def _parse_iso(text: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC)
 
 
+_MONTH_NUMBERS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_WEEKDAY_PREFIX = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+# "Feb 08, 2022", "Dec 19th 2025", "8 Oct 2022", "Thursday, January 7, 2026 9:06am".
+_WRITTEN_DATE = re.compile(
+    rf"^{_WEEKDAY_PREFIX}(?:(?P<day_first>\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?P<month_second>[a-z]+)"
+    r"|(?P<month_first>[a-z]+)\.?\s+(?P<day_second>\d{1,2})(?:st|nd|rd|th)?),?\s+(?P<year>\d{4})(?!\d)",
+    re.IGNORECASE,
+)
+# "2019/1/22", "2025-9-12": the year first settles the order.
+_NUMERIC_YEAR_FIRST = re.compile(
+    r"^(?P<year>\d{4})(?P<sep>[/.-])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?!\d)"
+)
+# "09/25/2025", "13.11.2025", "Thu, 09/25/2025 - 11:38", "25/12/16".
+_NUMERIC_YEAR_LAST = re.compile(
+    rf"^{_WEEKDAY_PREFIX}(?P<first>\d{{1,2}})(?P<sep>[/.-])(?P<second>\d{{1,2}})(?P=sep)"
+    r"(?P<year>\d{4}|\d{2})(?!\d)",
+    re.IGNORECASE,
+)
+_MERIDIEM = re.compile(r"\d\s*[ap]\.?m\b", re.IGNORECASE)
+# The clock after a written date: "9:06am CST", "T10:00:00+03:00", "- 11:38", "at 1:06 PM".
+_CLOCK = re.compile(
+    r"^[\sT,@-]*(?:at\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?(?:[.,]\d+)?"
+    r"\s*(?P<meridiem>[ap]\.?m\b\.?)?\s*(?P<zone>Z\b|[+-]\d{2}:?\d{2}\b|UTC\b|GMT\b)?",
+    re.IGNORECASE,
+)
+
+
+def _parse_written_date(text: str, this_year: int) -> datetime | None:
+    """A date written for readers, with its clock if one follows.
+
+    Month names are English. An all-numeric day and month are read in the only
+    order they allow (a number over 12 is the day; dots put the day first): when
+    both orders make a date ("03-09-2026"), a later source decides, not a guess.
+    A two-digit year is this century's unless that is in the future. A zone
+    named other than by offset ("EST") is not read: the clock counts as UTC,
+    which keeps the stated day.
+    """
+    if match := _WRITTEN_DATE.match(text):
+        month = _MONTH_NUMBERS.get(
+            (match["month_first"] or match["month_second"]).lower().rstrip(".")
+        )
+        day = int(match["day_first"] or match["day_second"])
+        year = int(match["year"])
+    elif match := _NUMERIC_YEAR_FIRST.match(text):
+        year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
+    elif match := _NUMERIC_YEAR_LAST.match(text):
+        first, second = int(match["first"]), int(match["second"])
+        if match["sep"] == "." or first > 12:
+            day, month = first, second
+        elif second > 12 or first == second:
+            month, day = first, second
+        else:
+            return None
+        year = int(match["year"])
+        if year < 100:
+            year += 2000 if 2000 + year <= this_year else 1900
+    else:
+        return None
+    if month is None:
+        return None
+    try:
+        return _with_clock(datetime(year, month, day), text[match.end() :])
+    except ValueError:
+        return None
+
+
+def _with_clock(day: datetime, rest: str) -> datetime:
+    """``day`` at the clock (and offset) ``rest`` starts with, else at midnight."""
+    clock = _CLOCK.match(rest)
+    if not clock:
+        return day
+    hour = int(clock["hour"])
+    meridiem = (clock["meridiem"] or "").lower()[:1]
+    if meridiem and 1 <= hour <= 12:
+        hour = hour % 12 + (12 if meridiem == "p" else 0)
+    moment = day.replace(
+        hour=hour, minute=int(clock["minute"]), second=int(clock["second"] or 0)
+    )
+    zone = (clock["zone"] or "").upper()
+    if zone and zone[0] in "+-":
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        return moment.replace(tzinfo=timezone(-offset if zone[0] == "-" else offset))
+    return moment
+
+
 def _htmldate(tree: HtmlElement, url: str) -> str | None:
     """htmldate's guess from the page's text and markup (it works on its own copy of the tree)."""
     try:
@@ -347,6 +461,16 @@ def _htmldate(tree: HtmlElement, url: str) -> str | None:
     except Exception as error:  # noqa: BLE001 — an htmldate bug must not lose the article
         logger.debug("htmldate failed on %s: %r", url, error)
         return None
+
+
+def _first_date(
+    values: Iterable[Any], now: datetime, *, written: bool = True
+) -> datetime | None:
+    """The first of ``values``, in trust order, that :func:`parse_date` reads."""
+    return next(
+        (d for d in (parse_date(v, now=now, written=written) for v in values) if d),
+        None,
+    )
 
 
 def date_from_url(url: str) -> datetime | None:
@@ -676,13 +800,15 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         ),
         (web_page or {}).get("datePublished"),
     ]
-    result.published_at = next(
-        (d for d in (parse_date(v, now=now) for v in published_values) if d), None
+    # schema.org and Open Graph dates are ISO 8601: one written for readers
+    # ("Jun 24, 2025") comes from a template printing a display field, often the
+    # last re-publication, so htmldate's reading of the page goes first.
+    result.published_at = (
+        _first_date(published_values, now, written=False)
+        or parse_date(_htmldate(tree, url), now=now)
+        or _first_date(published_values, now)
+        or date_from_url(url)
     )
-    if result.published_at is None:
-        result.published_at = parse_date(_htmldate(tree, url), now=now)
-    if result.published_at is None:
-        result.published_at = date_from_url(url)
     modified_values = [
         ld.get("dateModified"),
         _meta(
@@ -699,9 +825,9 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         ),
         (web_page or {}).get("dateModified"),
     ]
-    result.modified_at = next(
-        (d for d in (parse_date(v, now=now) for v in modified_values) if d), None
-    )
+    result.modified_at = _first_date(
+        modified_values, now, written=False
+    ) or _first_date(modified_values, now)
     if (
         result.modified_at
         and result.published_at

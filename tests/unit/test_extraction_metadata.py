@@ -384,6 +384,49 @@ def test_a_date_without_a_time_keeps_its_day() -> None:
     assert article.published_at == datetime(2024, 3, 14, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Feb 08, 2022", datetime(2022, 2, 8, tzinfo=UTC)),
+        ("Dec 19th 2025", datetime(2025, 12, 19, tzinfo=UTC)),
+        ("8 Oct 2022", datetime(2022, 10, 8, tzinfo=UTC)),
+        ("Sept. 4, 2025", datetime(2025, 9, 4, tzinfo=UTC)),
+        ("January 2, 2025, 9:06 pm CST", datetime(2025, 1, 2, 21, 6, tzinfo=UTC)),
+        ("Thursday, January 7, 2026 12:15 am", datetime(2026, 1, 7, 0, 15, tzinfo=UTC)),
+        ("Oct 01, 2025T10:00:00+03:00", datetime(2025, 10, 1, 7, 0, tzinfo=UTC)),
+        # Drupal's default: weekday, month/day/year, clock.
+        ("Thu, 09/25/2025 - 11:38", datetime(2025, 9, 25, 11, 38, tzinfo=UTC)),
+        ("13/11/2025 09:21:40", datetime(2025, 11, 13, 9, 21, 40, tzinfo=UTC)),
+        ("13.03.2024", datetime(2024, 3, 13, tzinfo=UTC)),
+        ("2019/1/22", datetime(2019, 1, 22, tzinfo=UTC)),
+        ("2025-9-12", datetime(2025, 9, 12, tzinfo=UTC)),
+        ("25/12/16", datetime(2016, 12, 25, tzinfo=UTC)),
+        ('"2025-12-17T13:22:47Z"', datetime(2025, 12, 17, 13, 22, 47, tzinfo=UTC)),
+    ],
+)
+def test_dates_written_for_readers_are_read(text: str, expected: datetime) -> None:
+    assert parse_date(text) == expected
+
+
+def test_a_numeric_date_readable_both_ways_is_not_guessed() -> None:
+    assert parse_date("03-13-2026") == datetime(2026, 3, 13, tzinfo=UTC)
+    assert parse_date("03-09-2026") is None
+    assert parse_date("01/07/16") is None
+    assert parse_date("31/02/2024") is None
+    assert parse_date("Smarch 5, 2024") is None
+
+
+def test_a_written_json_ld_date_is_read_below_machine_dates() -> None:
+    head = (
+        '<script type="application/ld+json">{"@type":"Article","headline":"Pool stays open",'
+        '"datePublished":"Jun 24, 2025","dateModified":"Jul 18, 2025"}</script>'
+        '<meta property="article:published_time" content="2024-08-25T09:00:00Z">'
+    )
+    article = extract(page(head))
+    assert article.published_at == datetime(2024, 8, 25, 9, 0, tzinfo=UTC)
+    assert article.modified_at == datetime(2025, 7, 18, tzinfo=UTC)
+
+
 def test_metadata_title_cut_short_gives_way_to_the_full_h1() -> None:
     html = page(
         "<title>Desk set-up step by step: your monitor, laptop, and k | Oakwood</title>",
