@@ -273,6 +273,11 @@ def _meta(meta: dict[str, list[str]], *keys: str) -> str | None:
     return None
 
 
+def _meta_values(meta: dict[str, list[str]], *keys: str) -> list[str]:
+    """Every value of ``keys``, in key order: a later one stands in when an earlier is unreadable."""
+    return [value for key in keys for value in meta.get(key, ())]
+
+
 # --------------------------------------------------------------------------- dates
 
 
@@ -776,7 +781,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     published_values = [
         ld.get("datePublished"),
         ld.get("dateCreated"),
-        _meta(
+        *_meta_values(
             meta,
             "article:published_time",
             "og:article:published_time",
@@ -811,7 +816,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     )
     modified_values = [
         ld.get("dateModified"),
-        _meta(
+        *_meta_values(
             meta,
             "article:modified_time",
             "og:updated_time",

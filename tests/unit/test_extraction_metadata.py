@@ -427,6 +427,18 @@ def test_a_written_json_ld_date_is_read_below_machine_dates() -> None:
     assert article.modified_at == datetime(2025, 7, 18, tzinfo=UTC)
 
 
+def test_an_unreadable_meta_date_gives_way_to_the_next_date_tag() -> None:
+    head = (
+        '<meta name="date" content="01/07/16">'
+        '<meta property="og:published_time" content="2024-10-08T00:00:00-04:00">'
+        '<meta http-equiv="last-modified" content="10-07-2024">'
+        '<meta name="lastmod" content="2024-10-14T16:46:33-04:00">'
+    )
+    article = extract(page(head))
+    assert article.published_at == datetime(2024, 10, 8, 4, 0, tzinfo=UTC)
+    assert article.modified_at == datetime(2024, 10, 14, 20, 46, 33, tzinfo=UTC)
+
+
 def test_metadata_title_cut_short_gives_way_to_the_full_h1() -> None:
     html = page(
         "<title>Desk set-up step by step: your monitor, laptop, and k | Oakwood</title>",
