@@ -39,10 +39,10 @@ class ReadingPool:
     def start(self) -> None:
         if self.workers > 1 and self.pool is None:
             # forkserver: workers must not inherit the running reactor's threads and sockets. The
-            # server imports what workers run once, so a worker replaced every PAGES_PER_WORKER
-            # pages starts in milliseconds instead of a second of imports.
+            # server imports what workers run, warmed up, once: a worker replaced every
+            # PAGES_PER_WORKER pages starts in milliseconds instead of seconds of loading.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.reading", "storage.batches"])
+            context.set_forkserver_preload(["crawler.reading", "crawler.extraction.warmed", "storage.batches"])
             self.pool = ProcessPool(
                 max_workers=self.workers, max_tasks=PAGES_PER_WORKER, context=context, initializer=_start_reader
             )
