@@ -11,7 +11,8 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from copy import deepcopy
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -273,6 +274,20 @@ def _meta(meta: dict[str, list[str]], *keys: str) -> str | None:
     return None
 
 
+# Meta tags naming when a page was last modified, in trust order.
+_MODIFIED_META_KEYS = (
+    "article:modified_time",
+    "og:updated_time",
+    "article:modified",
+    "datemodified",
+    "modified_time",
+    "last-modified",
+    "dcterms.modified",
+    "dc.date.modified",
+    "lastmod",
+)
+
+
 def _meta_values(meta: dict[str, list[str]], *keys: str) -> list[str]:
     """Every value of ``keys``, in key order: a later one stands in when an earlier is unreadable."""
     return [value for key in keys for value in meta.get(key, ())]
@@ -466,6 +481,47 @@ def _htmldate(tree: HtmlElement, url: str) -> str | None:
     except Exception as error:  # noqa: BLE001 — an htmldate bug must not lose the article
         logger.debug("htmldate failed on %s: %r", url, error)
         return None
+
+
+def _htmldate_published(
+    tree: HtmlElement, url: str, modified_values: list[Any], now: datetime
+) -> datetime | None:
+    """htmldate's publication date, not the modification date it falls back on.
+
+    Asked for the original date, htmldate still answers with a modified-time
+    meta tag when the head names no publication date, before reading the page.
+    When its answer is a day the page's modified dates state, it is asked again
+    without those tags: an earlier date then found is the publication; else the
+    modified day stays, the only date the page gives.
+    """
+    guess = parse_date(_htmldate(tree, url), now=now)
+    if guess is None or guess.date() not in _stated_days(modified_values):
+        return guess
+    earlier = parse_date(_htmldate(_without_modified_tags(tree), url), now=now)
+    return earlier if earlier is not None and earlier < guess else guess
+
+
+def _stated_days(values: list[Any]) -> set[date]:
+    """The calendar days ISO ``values`` name in their own offsets, as htmldate reads them."""
+    days = set()
+    for value in values:
+        parsed = _parse_iso(value.strip()) if isinstance(value, str) else None
+        if parsed is not None:
+            days.add(parsed.date())
+    return days
+
+
+def _without_modified_tags(tree: HtmlElement) -> HtmlElement:
+    """A copy of the page without its modified-time meta tags."""
+    copy = deepcopy(tree)
+    for meta in list(copy.iterfind(".//meta")):
+        keys = {
+            (meta.get(attribute) or "").strip().lower()
+            for attribute in ("property", "name", "itemprop", "http-equiv")
+        }
+        if keys.intersection(_MODIFIED_META_KEYS):
+            meta.drop_tree()
+    return copy
 
 
 def _first_date(
@@ -778,6 +834,14 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
 
     # Dates: JSON-LD > meta > htmldate (trafilatura) > URL.
     now = datetime.now(UTC)
+    modified_values = [
+        ld.get("dateModified"),
+        *_meta_values(meta, *_MODIFIED_META_KEYS),
+        (web_page or {}).get("dateModified"),
+    ]
+    result.modified_at = _first_date(
+        modified_values, now, written=False
+    ) or _first_date(modified_values, now)
     published_values = [
         ld.get("datePublished"),
         ld.get("dateCreated"),
@@ -810,29 +874,10 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     # last re-publication, so htmldate's reading of the page goes first.
     result.published_at = (
         _first_date(published_values, now, written=False)
-        or parse_date(_htmldate(tree, url), now=now)
+        or _htmldate_published(tree, url, modified_values, now)
         or _first_date(published_values, now)
         or date_from_url(url)
     )
-    modified_values = [
-        ld.get("dateModified"),
-        *_meta_values(
-            meta,
-            "article:modified_time",
-            "og:updated_time",
-            "article:modified",
-            "datemodified",
-            "modified_time",
-            "last-modified",
-            "dcterms.modified",
-            "dc.date.modified",
-            "lastmod",
-        ),
-        (web_page or {}).get("dateModified"),
-    ]
-    result.modified_at = _first_date(
-        modified_values, now, written=False
-    ) or _first_date(modified_values, now)
     if (
         result.modified_at
         and result.published_at

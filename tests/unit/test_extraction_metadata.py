@@ -439,6 +439,18 @@ def test_an_unreadable_meta_date_gives_way_to_the_next_date_tag() -> None:
     assert article.modified_at == datetime(2024, 10, 14, 20, 46, 33, tzinfo=UTC)
 
 
+def test_htmldate_fallback_on_the_modified_tag_is_not_the_publication() -> None:
+    # No publication tag: htmldate answers with article:modified_time unless asked without it.
+    head = '<meta property="article:modified_time" content="2024-10-28T22:26:10+00:00">'
+    byline = (
+        '<p class="entry-meta"><time class="entry-time">April 26, 2024</time> · '
+        '<time class="entry-modified-time">Updated on: October 28, 2024</time></p>'
+    )
+    article = extract(page(head, byline))
+    assert article.published_at == datetime(2024, 4, 26, tzinfo=UTC)
+    assert article.modified_at == datetime(2024, 10, 28, 22, 26, 10, tzinfo=UTC)
+
+
 def test_metadata_title_cut_short_gives_way_to_the_full_h1() -> None:
     html = page(
         "<title>Desk set-up step by step: your monitor, laptop, and k | Oakwood</title>",
