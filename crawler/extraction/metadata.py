@@ -494,11 +494,19 @@ def _htmldate_published(
     without those tags: an earlier date then found is the publication; else the
     modified day stays, the only date the page gives.
     """
-    guess = parse_date(_htmldate(tree, url), now=now)
+    guess = _htmldate_day(tree, url, now)
     if guess is None or guess.date() not in _stated_days(modified_values):
         return guess
-    earlier = parse_date(_htmldate(_without_modified_tags(tree), url), now=now)
+    earlier = _htmldate_day(_without_modified_tags(tree), url, now)
     return earlier if earlier is not None and earlier < guess else guess
+
+
+def _htmldate_day(tree: HtmlElement, url: str, now: datetime) -> datetime | None:
+    """htmldate's date, unless January 1st: its answer when all it found was a year (a © line)."""
+    found = parse_date(_htmldate(tree, url), now=now)
+    if found is None or (found.month, found.day) == (1, 1):
+        return None
+    return found
 
 
 def _stated_days(values: list[Any]) -> set[date]:

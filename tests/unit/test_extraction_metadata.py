@@ -451,6 +451,15 @@ def test_htmldate_fallback_on_the_modified_tag_is_not_the_publication() -> None:
     assert article.modified_at == datetime(2024, 10, 28, 22, 26, 10, tzinfo=UTC)
 
 
+def test_a_copyright_year_is_no_publication_day() -> None:
+    # htmldate answers "2023-01-01" for a page whose only date is its © line.
+    footer = "<p>© 2023 Town Gazette. All rights reserved.</p>"
+    assert extract(page("<title>Pool stays open</title>", footer)).published_at is None
+    modified = '<meta property="article:modified_time" content="2024-10-28T22:26:10+00:00">'
+    article = extract(page(modified, footer))
+    assert article.published_at == datetime(2024, 10, 28, tzinfo=UTC)
+
+
 def test_metadata_title_cut_short_gives_way_to_the_full_h1() -> None:
     html = page(
         "<title>Desk set-up step by step: your monitor, laptop, and k | Oakwood</title>",
