@@ -10,8 +10,9 @@ import json
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections import Counter
 from copy import deepcopy
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -483,6 +484,26 @@ def _htmldate(tree: HtmlElement, url: str) -> str | None:
         return None
 
 
+def _first_time_element(tree: HtmlElement, now: datetime) -> datetime | None:
+    """The first ``<time datetime>`` holding a machine-readable date, of a kind the page has once.
+
+    The attribute is markup for machines, as a meta tag is, and a page shows its
+    own date before related articles and comments, where htmldate, going by class
+    names, may pick a sidebar's "date". A class several ``<time>`` elements share
+    marks repeated items (teaser cards, comments), not the page's own date.
+    """
+    elements = [element for element in tree.iter("time") if element.get("datetime")]
+    classes = Counter((element.get("class") or "").strip() for element in elements)
+    for element in elements:
+        kind = (element.get("class") or "").strip()
+        if kind and classes[kind] > 1:
+            continue
+        found = parse_date(element.get("datetime"), now=now, written=False)
+        if found is not None:
+            return found
+    return None
+
+
 def _htmldate_published(
     tree: HtmlElement, url: str, modified_values: list[Any], now: datetime
 ) -> datetime | None:
@@ -840,7 +861,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         masthead_names=functools.cache(lambda: _masthead_names(tree)),
     )
 
-    # Dates: JSON-LD > meta > htmldate (trafilatura) > URL.
+    # Dates: JSON-LD > meta > <time datetime> > htmldate > URL.
     now = datetime.now(UTC)
     modified_values = [
         ld.get("dateModified"),
@@ -882,6 +903,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     # last re-publication, so htmldate's reading of the page goes first.
     result.published_at = (
         _first_date(published_values, now, written=False)
+        or _first_time_element(tree, now)
         or _htmldate_published(tree, url, modified_values, now)
         or _first_date(published_values, now)
         or date_from_url(url)

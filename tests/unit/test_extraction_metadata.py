@@ -460,6 +460,35 @@ def test_a_copyright_year_is_no_publication_day() -> None:
     assert article.published_at == datetime(2024, 10, 28, tzinfo=UTC)
 
 
+def test_the_pages_own_time_element_beats_a_sidebars_dates() -> None:
+    sidebar = (
+        '<div class="sidebar"><ul>'
+        '<li><a href="/gateway-api">Kubernetes: the new Gateway API</a><div class="date">2025-12-16</div></li>'
+        '<li><a href="/recap">Recap 2025</a><div class="date">2025-12-10</div></li>'
+        "</ul></div>"
+    )
+    byline = (
+        '<ul class="post-meta"><li>Written by Walter</li>'
+        '<li>Published on <time datetime="2025-12-19">2025-12-19</time></li></ul>'
+    )
+    article = extract(page("<title>Recap 2025</title>", sidebar + byline))
+    assert article.published_at == datetime(2025, 12, 19, tzinfo=UTC)
+
+
+def test_time_elements_of_teaser_cards_are_not_the_pages_date() -> None:
+    cards = "".join(
+        f'<div class="card"><a href="/story-{n}">Other story {n}</a>'
+        f'<time class="card__date" datetime="2025-10-2{n}">2{n} October 2025</time></div>'
+        for n in range(3)
+    )
+    byline = (
+        '<p class="byline"><time class="entry-date" datetime="2025-11-12T09:30:00+00:00">'
+        "12 November 2025</time></p>"
+    )
+    article = extract(page("<title>Sample menus</title>", f'<div class="related">{cards}</div>{byline}'))
+    assert article.published_at == datetime(2025, 11, 12, 9, 30, tzinfo=UTC)
+
+
 def test_metadata_title_cut_short_gives_way_to_the_full_h1() -> None:
     html = page(
         "<title>Desk set-up step by step: your monitor, laptop, and k | Oakwood</title>",
