@@ -488,9 +488,9 @@ def _first_time_element(tree: HtmlElement, now: datetime) -> datetime | None:
     """The first ``<time datetime>`` holding a machine-readable date, of a kind the page has once.
 
     The attribute is markup for machines, as a meta tag is, and a page shows its
-    own date before related articles and comments, where htmldate, going by class
-    names, may pick a sidebar's "date". A class several ``<time>`` elements share
-    marks repeated items (teaser cards, comments), not the page's own date.
+    own date before related articles and comments; htmldate, going by class
+    names, may pick a sidebar's "date" instead. A class several ``<time>``
+    elements share marks repeated items (teaser cards, comments), not the page's date.
     """
     elements = [element for element in tree.iter("time") if element.get("datetime")]
     classes = Counter((element.get("class") or "").strip() for element in elements)
