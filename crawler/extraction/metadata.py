@@ -321,7 +321,7 @@ def parse_date(
         except (TypeError, ValueError, IndexError):
             parsed = None
     if parsed is None and written:
-        parsed = _parse_written_date(text, now.year)
+        parsed = _parse_written_date(text)
     if parsed is None:
         return None
     if parsed.tzinfo is None:
@@ -367,110 +367,30 @@ def _parse_iso(text: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC)
 
 
-_MONTH_NUMBERS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_WEEKDAY_PREFIX = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
-# "Feb 08, 2022", "Dec 19th 2025", "8 Oct 2022", "Thursday, January 7, 2026 9:06am".
-_WRITTEN_DATE = re.compile(
-    rf"^{_WEEKDAY_PREFIX}(?:(?P<day_first>\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?P<month_second>[a-z]+)"
-    r"|(?P<month_first>[a-z]+)\.?\s+(?P<day_second>\d{1,2})(?:st|nd|rd|th)?),?\s+(?P<year>\d{4})(?!\d)",
-    re.IGNORECASE,
-)
-# "2019/1/22", "2025-9-12": the year first settles the order.
-_NUMERIC_YEAR_FIRST = re.compile(
-    r"^(?P<year>\d{4})(?P<sep>[/.-])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?!\d)"
-)
-# "09/25/2025", "13.11.2025", "Thu, 09/25/2025 - 11:38", "25/12/16".
-_NUMERIC_YEAR_LAST = re.compile(
-    rf"^{_WEEKDAY_PREFIX}(?P<first>\d{{1,2}})(?P<sep>[/.-])(?P<second>\d{{1,2}})(?P=sep)"
-    r"(?P<year>\d{4}|\d{2})(?!\d)",
-    re.IGNORECASE,
-)
 _MERIDIEM = re.compile(r"\d\s*[ap]\.?m\b", re.IGNORECASE)
-# The clock after a written date: "9:06am CST", "T10:00:00+03:00", "- 11:38", "at 1:06 PM".
-_CLOCK = re.compile(
-    r"^[\sT,@-]*(?:at\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?(?:[.,]\d+)?"
-    r"\s*(?P<meridiem>[ap]\.?m\b\.?)?\s*(?P<zone>Z\b|[+-]\d{2}:?\d{2}\b|UTC\b|GMT\b)?",
-    re.IGNORECASE,
-)
+_WRITTEN_DATE_SETTINGS = {
+    "PARSERS": ["absolute-time"],
+    "REQUIRE_PARTS": ["day", "month", "year"],
+    "RETURN_AS_TIMEZONE_AWARE": True,
+    "TIMEZONE": "UTC",
+    "TO_TIMEZONE": "UTC",
+}
 
 
-def _parse_written_date(text: str, this_year: int) -> datetime | None:
-    """A date written for readers, with its clock if one follows.
+def _parse_written_date(text: str) -> datetime | None:
+    """A date written for readers ("Feb 08, 2022", "Thu, 09/25/2025 - 11:38"), read by dateparser.
 
-    Month names are English. An all-numeric day and month are read in the only
-    order they allow (a number over 12 is the day; dots put the day first): when
-    both orders make a date ("03-09-2026"), a later source decides, not a guess.
-    A two-digit year is this century's unless that is in the future. A zone
-    named other than by offset ("EST") is not read: the clock counts as UTC,
-    which keeps the stated day.
+    Month names are English. A numeric date readable both ways ("03-09-2026") is
+    left to a later source rather than guessed: it is read day-first and
+    month-first, and the two readings must agree.
     """
-    if match := _WRITTEN_DATE.match(text):
-        month = _MONTH_NUMBERS.get(
-            (match["month_first"] or match["month_second"]).lower().rstrip(".")
-        )
-        day = int(match["day_first"] or match["day_second"])
-        year = int(match["year"])
-    elif match := _NUMERIC_YEAR_FIRST.match(text):
-        year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
-    elif match := _NUMERIC_YEAR_LAST.match(text):
-        first, second = int(match["first"]), int(match["second"])
-        if match["sep"] == "." or first > 12:
-            day, month = first, second
-        elif second > 12 or first == second:
-            month, day = first, second
-        else:
-            return None
-        year = int(match["year"])
-        if year < 100:
-            year += 2000 if 2000 + year <= this_year else 1900
-    else:
-        return None
-    if month is None:
-        return None
-    try:
-        return _with_clock(datetime(year, month, day), text[match.end() :])
-    except ValueError:
-        return None
+    import dateparser  # loaded on first use, like htmldate loads it: importing it takes a while
 
-
-def _with_clock(day: datetime, rest: str) -> datetime:
-    """``day`` at the clock (and offset) ``rest`` starts with, else at midnight."""
-    clock = _CLOCK.match(rest)
-    if not clock:
-        return day
-    hour = int(clock["hour"])
-    meridiem = (clock["meridiem"] or "").lower()[:1]
-    if meridiem and 1 <= hour <= 12:
-        hour = hour % 12 + (12 if meridiem == "p" else 0)
-    moment = day.replace(
-        hour=hour, minute=int(clock["minute"]), second=int(clock["second"] or 0)
-    )
-    zone = (clock["zone"] or "").upper()
-    if zone and zone[0] in "+-":
-        digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        return moment.replace(tzinfo=timezone(-offset if zone[0] == "-" else offset))
-    return moment
+    readings = {
+        dateparser.parse(text, languages=["en"], settings={**_WRITTEN_DATE_SETTINGS, "DATE_ORDER": order})
+        for order in ("DMY", "MDY")
+    }
+    return readings.pop() if len(readings) == 1 else None
 
 
 def _htmldate(tree: HtmlElement, url: str) -> str | None:
