@@ -50,7 +50,7 @@ def parse_date(
     if parsed is None and not _MERIDIEM.search(text):
         try:
             parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             parsed = None
     if parsed is None and written:
         parsed = _parse_written_date(text)
@@ -58,7 +58,12 @@ def parse_date(
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        # "0001-01-01T00:00:00+01:00" (a .NET CMS's unset date), "9999-12-31T23:59-05:00":
+        # a day that does not exist in UTC is no date at all.
+        return None
     if parsed > now + timedelta(days=1) or parsed.year < 1990:
         return None
     return parsed
@@ -95,7 +100,10 @@ def _parse_iso(text: str) -> datetime | None:
         sign = -1 if zone[0] == "-" else 1
         digits = zone[1:].replace(":", "")
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-        return parsed.replace(tzinfo=timezone(sign * offset))
+        try:
+            return parsed.replace(tzinfo=timezone(sign * offset))
+        except ValueError:  # an offset of a day or more ("+99:00")
+            return None
     return parsed.replace(tzinfo=UTC)
 
 

@@ -55,20 +55,50 @@ def json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
     return objects
 
 
+# JSON-LD objects nest a few levels (an article, its author, the author's
+# organisation's logo): below this depth there is nothing a page means.
+MAX_JSON_LD_DEPTH = 32
+
+
 def _loads_lenient(raw: str) -> Any:
     if raw.startswith("<!--"):
         raw = raw.removeprefix("<!--").removesuffix("-->").strip()
     try:
-        return json.loads(raw, strict=False)
+        return _within_depth(json.loads(raw, strict=False))
     except ValueError:
         pass
+    except RecursionError:
+        # Nested deeper than the parser's stack allows: no publisher writes that.
+        logger.debug("JSON-LD block of %d chars nested too deep to parse", len(raw))
+        return None
     # Trailing commas and a stray ";" are the usual hand-written mistakes.
     repaired = re.sub(r",\s*([}\]])", r"\1", raw.rstrip(";").strip())
     try:
-        return json.loads(repaired, strict=False)
-    except ValueError:
+        return _within_depth(json.loads(repaired, strict=False))
+    except (ValueError, RecursionError):
         logger.debug("unparseable JSON-LD block of %d chars", len(raw))
         return None
+
+
+def _within_depth(data: Any, limit: int = MAX_JSON_LD_DEPTH) -> Any:
+    """``data`` with containers nested below ``limit`` levels replaced by None.
+
+    Walked with a stack of its own, not by recursion, so every later reader
+    (names, references, URLs) recurses a bounded number of levels.
+    """
+    pending = [(data, 1)] if isinstance(data, (dict, list)) else []
+    while pending:
+        container, depth = pending.pop()
+        keys = container.keys() if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            child = container[key]
+            if not isinstance(child, (dict, list)):
+                continue
+            if depth >= limit:
+                container[key] = None
+            else:
+                pending.append((child, depth + 1))
+    return data
 
 
 def _flatten_json_ld(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
