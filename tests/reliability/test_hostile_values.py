@@ -98,8 +98,8 @@ def crawl(server, database_url):
     return run_crawl("hostile values", database_url, [server.case_url(case) for case in CASES])
 
 
-def _stored_story(crawl, case: str) -> tuple[int, str | None, int]:
-    """How many stored articles hold the case's story (by content), one title, and dead letters."""
+def _stored_story(crawl, server, case: str) -> tuple[int, str | None, int]:
+    """How many stored articles hold the case's story (by content), one title, and the case's dead letters."""
     marker = f"By Case Reporter ({case}, hostile)"
     engine = sa.create_engine(crawl.database_url)
     try:
@@ -107,7 +107,10 @@ def _stored_story(crawl, case: str) -> tuple[int, str | None, int]:
             titles = conn.execute(
                 sa.text("SELECT title FROM articles WHERE text LIKE :marker"), {"marker": f"%{marker}%"}
             ).scalars().all()
-            dead = conn.execute(sa.text("SELECT COUNT(*) FROM dead_letters")).scalar_one()
+            dead = conn.execute(
+                sa.text("SELECT COUNT(*) FROM dead_letters WHERE url LIKE :prefix"),
+                {"prefix": server.case_url(case) + "%"},
+            ).scalar_one()
     finally:
         engine.dispose()
     return len(titles), (titles[0] if titles else None), dead
@@ -119,7 +122,7 @@ def test_hostile_values_crawl_went_on(crawl, server):
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_hostile_value_costs_no_story(crawl, server, results, case):
-    stories, title, dead = _stored_story(crawl, case)
+    stories, title, dead = _stored_story(crawl, server, case)
     rows = crawl.fetches_under(server.case_url(case))
     outcomes = sorted({row[2] for row in rows if "/ok" not in row[0] and not row[0].endswith(f"/{case}/")})
     results.add(
