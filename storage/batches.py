@@ -143,7 +143,7 @@ def _with_storable_urls(item: article_store.ArticleIn, fetch: FetchResult) -> ar
     if fallback is None:
         logger.warning("not storing %.200s: no URL of it is under %d bytes", fetch.url, values.MAX_URL_BYTES)
         return None
-    logger.info("canonical URL of %s is over %d bytes; stored under %s", fetch.url, values.MAX_URL_BYTES, fallback)
+    logger.info("canonical URL of %.200s is over %d bytes; stored under %.200s", fetch.url, values.MAX_URL_BYTES, fallback)
     return dataclasses.replace(item, canonical_url=fallback)
 
 
