@@ -103,7 +103,7 @@ def finish_run(
         .values(
             status=status,
             counts={str(k): int(v) for k, v in counts.items()},
-            error=error,
+            error=values.capped(error, "error"),
             finished_at=finished_at or _now(),
         )
     )
