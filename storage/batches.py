@@ -80,8 +80,9 @@ def write_batch(target: BatchTarget, batch: Sequence[FetchResult]) -> list[str |
             logger.exception("batch of %d failed; writing its items one by one", len(batch))
         else:
             # Not retried: a value the database refuses fails the same way every time.
-            logger.warning("batch of %d refused (%s: %.300s); writing its items one by one", len(batch),
-                           type(exc).__name__, exc)
+            logger.warning(
+                "batch of %d refused (%s: %.300s); writing its items one by one", len(batch), type(exc).__name__, exc
+            )
         return [_write_alone(sessions, target, fetch) for fetch in batch]
 
 
@@ -96,16 +97,15 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         outcome = fetch.outcome
         reason = fetch.reason
         item = _with_storable_urls(fetch.article, fetch) if fetch.article is not None else None
-        if fetch.article is not None and item is None:
-            outcome = "refused"
-            reason = f"URL over {values.MAX_URL_BYTES} bytes: not stored"
-        elif item is not None:
+        if item is not None:
             result = article_store.store_article(session, item, **options)
             article_id = result.article_id
             outcome = result.outcome
             if outcome == "alias" or (outcome == "unchanged" and item.url != item.canonical_url):
                 # Another URL of an article already stored (an alias, an AMP copy, a variant).
                 outcome = "duplicate"
+        elif fetch.article is not None:
+            outcome, reason = "refused", f"URL over {values.MAX_URL_BYTES} bytes: not stored"
         outcomes.append(outcome)
         if fetch.frontier_url is not None:
             frontier.complete(
@@ -143,7 +143,9 @@ def _with_storable_urls(item: article_store.ArticleIn, fetch: FetchResult) -> ar
     if fallback is None:
         logger.warning("not storing %.200s: no URL of it is under %d bytes", fetch.url, values.MAX_URL_BYTES)
         return None
-    logger.info("canonical URL of %.200s is over %d bytes; stored under %.200s", fetch.url, values.MAX_URL_BYTES, fallback)
+    logger.info(
+        "canonical URL of %.200s is over %d bytes; stored under %.200s", fetch.url, values.MAX_URL_BYTES, fallback
+    )
     return dataclasses.replace(item, canonical_url=fallback)
 
 
@@ -160,9 +162,8 @@ def _write_alone(sessions: sessionmaker[Session], target: BatchTarget, fetch: Fe
             article = dataclasses.replace(fetch.article, fingerprint=None)  # derived from the text
             payload["article"] = json.loads(json.dumps(dataclasses.asdict(article), default=str))
         try:
-            run_in_transaction(
-                sessions, functools.partial(_dead_letter, target=target, fetch=fetch, payload=payload, error=exc), retries=OUTAGE_RETRIES
-            )
+            dead_letter = functools.partial(_dead_letter, target=target, fetch=fetch, payload=payload, error=exc)
+            run_in_transaction(sessions, dead_letter, retries=OUTAGE_RETRIES)
         except Exception:
             logger.exception("could not dead-letter %s; it will be fetched again next run", fetch.url)
         return None

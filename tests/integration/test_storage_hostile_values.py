@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from test_storage_articles import article, story
 
-import storage.articles
-from storage import frontier
+from storage import articles as article_store
+from storage import batches, db, frontier
 from storage import runs as run_log
 from storage.batches import BatchTarget, FetchResult, write_batch
 from storage.db import open_database
@@ -144,15 +144,12 @@ def test_the_frontier_refuses_urls_over_the_limit(database_url):
 
 def test_refused_values_are_dead_lettered_at_once_not_retried_as_an_outage(database_url, monkeypatch):
     """Ten pages the database refuses (cleaning switched off) cost no outage retry; the rest is stored."""
-    import storage.batches
-    import storage.db
-
-    monkeypatch.setattr(storage.articles, "fit_for_storage", lambda item: item)
-    retries = []
-    monkeypatch.setattr(storage.db.time, "sleep", retries.append)
+    monkeypatch.setattr(article_store, "fit_for_storage", lambda item: item)
+    retries = []  # run_in_transaction sleeps before each retry
+    monkeypatch.setattr(db.time, "sleep", retries.append)
     writes = []
-    real_write = storage.batches._write
-    monkeypatch.setattr(storage.batches, "_write", lambda *args: writes.append(1) or real_write(*args))
+    real_write = batches._write
+    monkeypatch.setattr(batches, "_write", lambda *args: writes.append(1) or real_write(*args))
 
     # PostgreSQL refuses a 1.3 MB title (its tsvector); SQLite cannot encode a lone surrogate.
     postgres = database_url.startswith("postgresql")
