@@ -7,6 +7,7 @@ idempotent upsert, so re-running a failed batch is safe.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import weakref
 from collections.abc import Sequence
@@ -16,14 +17,14 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from storage import dedup
+from storage import dedup, values
 from storage.db import dialect_insert
 from storage.models import Article, ArticleUrl, ArticleVersion, Source
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, SessionTransaction
 
-__all__ = ["OUTCOMES", "ArticleIn", "StoreResult", "store_article", "store_articles"]
+__all__ = ["OUTCOMES", "ArticleIn", "StoreResult", "UrlTooLong", "fit_for_storage", "store_article", "store_articles"]
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +195,11 @@ def store_article(
 
     ``threshold`` is the estimated Jaccard similarity (of 3-word shingles) from which another
     article counts as a near-duplicate and shares this one's cluster.
+
+    Every value is made fit for storage first (:func:`fit_for_storage`); a canonical URL over
+    :data:`storage.values.MAX_URL_BYTES` raises :class:`UrlTooLong`.
     """
+    item = fit_for_storage(item)
     seen_at = _utc(item.fetched_at)
     body = item.fingerprint or dedup.fingerprint(item.text)
     hash_ = body.content_hash
@@ -287,6 +292,39 @@ def store_article(
         now=seen_at,
     )
     return StoreResult(existing.id, "updated", version, cluster_id)
+
+
+class UrlTooLong(ValueError):
+    """An article whose canonical URL is too long to store (see :data:`storage.values.MAX_URL_BYTES`)."""
+
+
+def fit_for_storage(item: ArticleIn) -> ArticleIn:
+    """``item`` with every text cleaned and capped for its column (see :mod:`storage.values`).
+
+    A fetched URL too long to index gives way to the canonical URL; a canonical URL too long
+    raises :class:`UrlTooLong`, since no row can name the article.
+    """
+    if not values.fits_url(item.canonical_url):
+        raise UrlTooLong(f"canonical URL of {len(item.canonical_url)} characters, over {values.MAX_URL_BYTES} bytes")
+    text = values.text(item.text)
+    return dataclasses.replace(
+        item,
+        source=values.text(item.source),
+        url=values.text(item.url if values.fits_url(item.url) else item.canonical_url),
+        canonical_url=values.text(item.canonical_url),
+        title=values.capped(item.title, "title"),
+        text=text,
+        authors=tuple(a for a in (values.capped(a, "author") for a in item.authors) if a),
+        language=values.capped(item.language, "language"),
+        description=values.capped(item.description, "description"),
+        section=values.capped(item.section, "section"),
+        tags=tuple(t for t in (values.capped(t, "tag") for t in item.tags) if t),
+        image_url=values.text(item.image_url) if values.fits_url(item.image_url) else None,
+        etag=values.capped(item.etag, "etag"),
+        last_modified=values.capped(item.last_modified, "last_modified"),
+        # A fingerprint of the text as it was would not match the text stored.
+        fingerprint=item.fingerprint if text == item.text else None,
+    )
 
 
 def _content_values(item: ArticleIn, body: dedup.Fingerprint) -> dict[str, object]:

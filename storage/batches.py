@@ -1,9 +1,10 @@
 """A crawl's results written in batches: articles, the crawl log and the frontier, one transaction each.
 
 Each fetch is stored, logged and marked done in the frontier in the same transaction, so a crash
-never leaves a URL done without its result. A batch that keeps failing is written fetch by fetch,
-and a fetch that still fails goes to the dead-letter table (its URL stays not done, so the next run
-fetches it again).
+never leaves a URL done without its result. A batch that fails is written fetch by fetch, and a
+fetch that still fails goes to the dead-letter table at once when retrying cannot help (a value the
+database refuses), or after riding out an outage when it can; either way, in the same transaction,
+its frontier row is marked failed (a later run tries it again) and the crawl log says why.
 
 :class:`BatchWriter` runs the writes in a process of its own, in the order the batches were handed
 over: the crawl process only schedules and downloads, and a slow database (PostgreSQL round trips,
@@ -26,7 +27,8 @@ from typing import TYPE_CHECKING
 from storage import articles as article_store
 from storage import frontier
 from storage import runs as run_log
-from storage.db import OUTAGE_RETRIES, open_database, run_in_transaction
+from storage import values
+from storage.db import OUTAGE_RETRIES, is_outage, open_database, run_in_transaction
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -73,8 +75,14 @@ def write_batch(target: BatchTarget, batch: Sequence[FetchResult]) -> list[str |
     sessions = _sessions(target.database_url)
     try:
         return run_in_transaction(sessions, lambda session: _write(session, target, batch), retries=OUTAGE_RETRIES)
-    except Exception:
-        logger.exception("batch of %d failed; writing its items one by one", len(batch))
+    except Exception as exc:
+        if is_outage(exc):
+            logger.exception("batch of %d failed; writing its items one by one", len(batch))
+        else:
+            # Not retried: a value the database refuses fails the same way every time.
+            logger.warning(
+                "batch of %d refused (%s: %.300s); writing its items one by one", len(batch), type(exc).__name__, exc
+            )
         return [_write_alone(sessions, target, fetch) for fetch in batch]
 
 
@@ -87,13 +95,17 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
     for fetch in batch:
         article_id = None
         outcome = fetch.outcome
-        if fetch.article is not None:
-            result = article_store.store_article(session, fetch.article, **options)
+        reason = fetch.reason
+        item = _with_storable_urls(fetch.article, fetch) if fetch.article is not None else None
+        if item is not None:
+            result = article_store.store_article(session, item, **options)
             article_id = result.article_id
             outcome = result.outcome
-            if outcome == "alias" or (outcome == "unchanged" and fetch.article.url != fetch.article.canonical_url):
+            if outcome == "alias" or (outcome == "unchanged" and item.url != item.canonical_url):
                 # Another URL of an article already stored (an alias, an AMP copy, a variant).
                 outcome = "duplicate"
+        elif fetch.article is not None:
+            outcome, reason = "refused", f"URL over {values.MAX_URL_BYTES} bytes: not stored"
         outcomes.append(outcome)
         if fetch.frontier_url is not None:
             frontier.complete(
@@ -111,12 +123,30 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
                 "status": fetch.status,
                 "bytes": fetch.size,
                 "outcome": outcome,
-                "reason": fetch.reason,
+                "reason": reason,
                 "article_id": article_id,
             }
         )
     run_log.record_fetches(session, target.run_id, rows)
     return outcomes
+
+
+def _with_storable_urls(item: article_store.ArticleIn, fetch: FetchResult) -> article_store.ArticleIn | None:
+    """``item`` with URLs short enough to store, or None when no URL of it is.
+
+    A canonical URL over the limit gives way to the URL fetched, and that to the frontier's URL
+    (a redirect to a 9 KB URL still came from a URL we asked for).
+    """
+    if values.fits_url(item.canonical_url):
+        return item
+    fallback = next((url for url in (item.url, fetch.frontier_url) if url and values.fits_url(url)), None)
+    if fallback is None:
+        logger.warning("not storing %.200s: no URL of it is under %d bytes", fetch.url, values.MAX_URL_BYTES)
+        return None
+    logger.info(
+        "canonical URL of %.200s is over %d bytes; stored under %.200s", fetch.url, values.MAX_URL_BYTES, fallback
+    )
+    return dataclasses.replace(item, canonical_url=fallback)
 
 
 def _write_alone(sessions: sessionmaker[Session], target: BatchTarget, fetch: FetchResult) -> str | None:
@@ -132,13 +162,36 @@ def _write_alone(sessions: sessionmaker[Session], target: BatchTarget, fetch: Fe
             article = dataclasses.replace(fetch.article, fingerprint=None)  # derived from the text
             payload["article"] = json.loads(json.dumps(dataclasses.asdict(article), default=str))
         try:
-            with sessions.begin() as session:
-                run_log.record_dead_letter(
-                    session, url=fetch.url, source=target.source, payload=payload, error=repr(exc)
-                )
+            dead_letter = functools.partial(_dead_letter, target=target, fetch=fetch, payload=payload, error=exc)
+            run_in_transaction(sessions, dead_letter, retries=OUTAGE_RETRIES)
         except Exception:
             logger.exception("could not dead-letter %s; it will be fetched again next run", fetch.url)
         return None
+
+
+def _dead_letter(
+    session: Session, *, target: BatchTarget, fetch: FetchResult, payload: dict, error: Exception
+) -> None:
+    """Keep the fetch for a replay, and close its frontier row as failed with the crawl log saying why.
+
+    One transaction: a dead-lettered URL is never left leased, and a later run tries it again.
+    """
+    run_log.record_dead_letter(session, url=fetch.url, source=target.source, payload=payload, error=repr(error))
+    if fetch.frontier_url is not None:
+        frontier.complete(session, target.source, fetch.frontier_url, outcome="error", run_id=target.run_id)
+    run_log.record_fetches(
+        session,
+        target.run_id,
+        [
+            {
+                "url": fetch.url,
+                "status": fetch.status,
+                "bytes": fetch.size,
+                "outcome": "error",
+                "reason": f"not stored (dead-lettered): {type(error).__name__}: {error}",
+            }
+        ],
+    )
 
 
 def _start_writer(log_options: dict) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "dialect_name",
     "downgrade",
     "head_revision",
+    "is_outage",
     "make_engine",
     "open_database",
     "resolve_database_url",
@@ -231,8 +232,15 @@ def describe_error(exc: BaseException, url: URL | None = None) -> str:
 # --- transactions with retry ------------------------------------------------------------------
 
 # PostgreSQL SQLSTATEs after which re-running an idempotent transaction is the right move:
-# serialization failure, deadlock, unique violation (a concurrent insert won the race).
-_RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+# serialization failure, deadlock, unique violation (a concurrent insert won the race), lock not
+# available.
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "23505", "55P03"}
+# SQLSTATE classes of an outage, which passes by itself: connection exception, transaction
+# rollback, insufficient resources (disk full, too many connections), operator intervention (an
+# admin shutdown, a restart), system error. Any other class (22 data exception, 23 integrity, 54
+# program limit exceeded such as "index row requires 9040 bytes", 42 syntax or access...) fails
+# the same way every time: retrying it only stalls the crawl.
+_OUTAGE_SQLSTATE_CLASSES = {"08", "40", "53", "57", "58"}
 # SQLite primary result codes worth waiting out: SQLITE_BUSY, SQLITE_LOCKED.
 _SQLITE_BUSY_CODES = {5, 6}
 
@@ -241,17 +249,27 @@ def _is_retryable(exc: sa.exc.DBAPIError) -> bool:
     if exc.connection_invalidated:
         return True
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if sqlstate in _RETRYABLE_SQLSTATES:
-        return True
+    if sqlstate:
+        return sqlstate in _RETRYABLE_SQLSTATES or sqlstate[:2] in _OUTAGE_SQLSTATE_CLASSES
     sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
     if sqlite_code is not None:
         # Only "database is locked" (SQLITE_BUSY / SQLITE_LOCKED, past the busy timeout) goes away
         # by itself; a full disk or an I/O error does not, and retrying it stalls the crawl.
         return sqlite_code & 0xFF in _SQLITE_BUSY_CODES
     if isinstance(exc, sa.exc.OperationalError):
-        # Lost connections on PostgreSQL; "database is locked" on SQLite past the busy timeout.
+        # Lost connections on PostgreSQL (no SQLSTATE: the server never answered).
         return True
     return False
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database outage that retrying rides out (a lost connection, a lock).
+
+    Anything else, a value the database refuses (DataError, an IntegrityError other than a race,
+    a program limit) or one the driver cannot send (UnicodeEncodeError, ValueError), fails the
+    same way on every attempt.
+    """
+    return isinstance(exc, sa.exc.DBAPIError) and _is_retryable(exc)
 
 
 #: Retries that ride out a database restart (about 13 s of jittered exponential backoff): what a

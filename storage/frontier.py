@@ -12,6 +12,8 @@ they changed after we fetched them, or when the recrawl interval has passed.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import socket
 from collections.abc import Callable, Iterable, Sequence
@@ -21,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from storage import values
 from storage.db import dialect_insert
 from storage.models import FrontierEntry
 
@@ -37,6 +40,8 @@ __all__ = [
     "reclaim_orphaned",
     "release",
 ]
+
+logger = logging.getLogger(__name__)
 
 PENDING, LEASED, DONE, FAILED = "pending", "leased", "done", "failed"
 
@@ -120,10 +125,17 @@ def add_urls(
 ) -> list[str]:
     """Adds URLs; returns those that became pending (new, or re-opened for this run)."""
     now = now or _now()
+    too_long = [item.url for item in items if not values.fits_url(item.url)]
+    if too_long:
+        # The (source, url) index cannot hold them, and no page of ours is named by one.
+        logger.info("frontier of %s: refused %d URL(s) over %d bytes, e.g. %.200s",
+                    source, len(too_long), values.MAX_URL_BYTES, too_long[0])
+        items = [item for item in items if values.fits_url(item.url)]
+    items = [dataclasses.replace(item, url=values.text(item.url)) for item in items]
     if not items:
         return []
     insert = dialect_insert(session, FrontierEntry.__table__)
-    values = [
+    new_rows = [
         {
             "source": source,
             "url": item.url,
@@ -139,7 +151,7 @@ def add_urls(
     ]
     inserted = set(
         session.scalars(
-            insert.values(values).on_conflict_do_nothing(index_elements=["source", "url"]).returning(FrontierEntry.url)
+            insert.values(new_rows).on_conflict_do_nothing(index_elements=["source", "url"]).returning(FrontierEntry.url)
         )
     )
     by_url = {item.url: item for item in items if item.url not in inserted}
@@ -217,7 +229,7 @@ def complete(
 ) -> None:
     """Marks a URL done (or failed, for outcome ``error``) with what its fetch led to."""
     failed = outcome == "error"
-    values: dict = {
+    changes: dict = {
         "state": FAILED if failed else DONE,
         "outcome": outcome,
         "run_id": run_id,
@@ -227,9 +239,11 @@ def complete(
         "attempts": FrontierEntry.attempts + 1,
     }
     if etag is not None or last_modified is not None:
-        values.update(etag=etag, last_modified=last_modified)
+        changes.update(
+            etag=values.capped(etag, "etag"), last_modified=values.capped(last_modified, "last_modified")
+        )
     session.execute(
-        sa.update(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url == url).values(**values)
+        sa.update(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url == url).values(**changes)
     )
 
 

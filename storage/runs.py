@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from storage import values
 from storage.models import CrawlRun, DeadLetter, FetchLog
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def finish_run(
         .values(
             status=status,
             counts={str(k): int(v) for k, v in counts.items()},
-            error=error,
+            error=values.capped(error, "error"),
             finished_at=finished_at or _now(),
         )
     )
@@ -116,11 +117,11 @@ def _fetch_values(run_id: int, row: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unknown fetch outcome {outcome!r}; expected one of {sorted(FETCH_OUTCOMES)}")
     return {
         "run_id": run_id,
-        "url": row["url"],
+        "url": values.text(row["url"]),
         "status": row.get("status"),
         "bytes": row.get("bytes"),
         "outcome": outcome,
-        "reason": row.get("reason"),
+        "reason": values.capped(row.get("reason"), "reason"),
         "article_id": row.get("article_id"),
         "fetched_at": row.get("fetched_at") or _now(),
     }
@@ -174,7 +175,11 @@ def record_dead_letter(
     """Keep an item that could not be stored, with its JSON payload, for a later replay."""
     session.execute(
         sa.insert(DeadLetter).values(
-            url=url, source=source, payload=dict(payload), error=error, created_at=created_at or _now()
+            url=values.text(url),
+            source=source,
+            payload=values.json_value(dict(payload)),
+            error=values.capped(error, "error"),
+            created_at=created_at or _now(),
         )
     )
 

@@ -39,7 +39,7 @@ def _schema_types(selector: Selector) -> set[str]:
     for script in selector.xpath('//script[@type="application/ld+json"]/text()').getall()[:10]:
         try:
             data = json.loads(script)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser's stack
             continue
         stack = [data]
         while stack:

@@ -243,6 +243,7 @@ def _extract_from_tree(tree: HtmlElement, url: str) -> Article | Rejection:
         image_url=metadata.image_url,
         canonical_url=metadata.canonical_url,
         word_count=word_count,
+        notes=tuple(metadata.notes),
     )
 
 

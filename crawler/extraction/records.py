@@ -30,6 +30,8 @@ class Article:
     image_url: str | None
     canonical_url: str | None
     word_count: int
+    # Metadata fields the page states but that could not be read, left empty ("field: error").
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

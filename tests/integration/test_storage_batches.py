@@ -107,7 +107,7 @@ def test_a_batch_that_fails_is_written_item_by_item_and_the_bad_item_dead_letter
     assert outcomes == ["stored", None, "stored"]
     versions, states, _ = _rows(sqlite_url)
     assert set(versions) == {URL.format(1), URL.format(3)}
-    assert states[URL.format(2)] == "leased"  # fetched again next run
+    assert states[URL.format(2)] == "failed"  # closed with the dead letter; a later run tries it again
     engine = sa.create_engine(sqlite_url)
     with engine.connect() as conn:
         payload = json.loads(conn.exec_driver_sql("SELECT payload FROM dead_letters").scalar_one())
