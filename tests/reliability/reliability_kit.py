@@ -33,8 +33,24 @@ from crawler.demo.generated import article_text
 from support.stories import duplicate_stories
 
 REPO = Path(__file__).resolve().parents[2]
-#: Log lines that mean the crawl itself broke on an input (not an input refused with a reason).
-CRASH_PATTERNS = re.compile(r"Spider error processing|Error processing \{|Unhandled error in Deferred|Error caught on signal")
+#: Log lines that mean the crawl itself broke on an input (not an input refused with a reason):
+#: every way Scrapy (scrapy/core/scraper.py, engine.py, logformatter.py, utils/signal.py), Twisted
+#: and asyncio report an exception nobody handled, and any traceback. Not matched: what the crawl
+#: logs on purpose about a bad input ("Gave up retrying", "robots.txt of ... unavailable", ...).
+CRASH_PATTERNS = re.compile(
+    r"Spider error processing"  # a callback raised
+    r"|\bError processing "  # an item pipeline raised
+    r"|Scraper bug processing"
+    r"|Error caught on signal handler|Cannot return deferreds from signal handler"
+    r"|Error downloading <"  # logged only when the request's errback did not handle the failure
+    r"|\bError while [a-z]"  # the engine: "Error while scheduling new request", "... handling downloader output"
+    r"|(?:Slot|Downloader|Scraper|Scheduler) close failure|Stats close failure"
+    r"|Error calling the AsyncioLoopingCall function|An error is caught while iterating the async iterable"
+    r"|Error running spider_closed_callback"
+    r"|Unhandled [Ee]rror"  # Twisted: "Unhandled Error", "Unhandled error in Deferred"
+    r"|Exception in callback|(?:Task|Future) exception was never retrieved"  # asyncio
+    r"|Traceback \(most recent call last\)"
+)
 
 # -- results ------------------------------------------------------------------------------------
 
