@@ -110,6 +110,8 @@ def test_second_crawl_fetches_only_what_is_new_and_versions_the_edited_article(d
     assert token_f1(detail.versions[1].text, edited.body) > 0.95
     unchanged = [row for row in stored(database_url) if row.canonical_url != demo_web.base_url + edited.path]
     assert all(row.version == 1 for row in unchanged)
+    # The re-crawl stored no story a second time, as an article or as a version.
+    assert duplicate_stories(database_url) == 0
 
 
 def test_private_address_guard_refuses_loopback_without_a_single_hit(demo_web, sqlite_url, scrapy_crawl):
