@@ -104,3 +104,35 @@ def test_feed_dates_are_aware_whatever_their_form():
     assert two.published_at == datetime(2024, 5, 1, tzinfo=UTC) and two.published_at.tzinfo is UTC
     assert three.published_at is None
     assert four.published_at is None
+
+
+def _page_item(published_at: datetime | None, modified_at: datetime | None):
+    from crawler.extraction import Article
+    from crawler.items import PageItem
+    from crawler.pages import Page
+
+    url = "https://a.example/news/one"
+    article = Article(
+        url=url, title="One", text="Words " * 50, authors=(), published_at=published_at, modified_at=modified_at,
+        language="en", description=None, section=None, tags=(), image_url=None, canonical_url=url, word_count=50,
+    )  # fmt: skip
+    page = Page(url, 200, b"", "text/html", "utf-8", None, None, datetime(2024, 6, 1, tzinfo=UTC))
+    return PageItem(source="a", page=page, requested_url=url, extraction=article)
+
+
+def _normalise(item, since: datetime | None):
+    """NormalisePipeline over a crawler whose spider has ``since``: all the pipeline reads of it."""
+    from types import SimpleNamespace
+
+    from crawler.pipelines import NormalisePipeline
+
+    return NormalisePipeline(SimpleNamespace(spider=SimpleNamespace(since=since))).process_item(item)
+
+
+def test_article_dates_reach_storage_as_aware_utc_even_when_extraction_gives_them_naive():
+    item = _normalise(_page_item(datetime(2024, 5, 1, 10), datetime(2024, 5, 2)), since=datetime(2024, 1, 1, tzinfo=UTC))
+    assert item.article.published_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert item.article.modified_at == datetime(2024, 5, 2, tzinfo=UTC)
+    # A naive date before an aware since is compared, not a TypeError.
+    before = _normalise(_page_item(datetime(2023, 5, 1), None), since=datetime(2024, 1, 1, tzinfo=UTC))
+    assert before.article is None and before.extraction.reason == "published-before-since"
