@@ -16,6 +16,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
 
+from crawler.discovery.dates import to_utc
 from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
 from crawler.items import FetchOutcome, PageItem
@@ -69,9 +70,11 @@ class NormalisePipeline:
         if isinstance(item, PageItem) and isinstance(item.extraction, Article):
             extracted = item.extraction
             page = item.page
-            since = getattr(self.crawler.spider, "since", None)
-            if since and extracted.published_at and extracted.published_at < since:
-                item.extraction = Rejection("published-before-since", f"published {extracted.published_at:%Y-%m-%d}")
+            # Dates reach storage as aware UTC whatever the extractor gave, so comparing never raises.
+            published_at, modified_at = to_utc(extracted.published_at), to_utc(extracted.modified_at)
+            since = to_utc(getattr(self.crawler.spider, "since", None))
+            if since and published_at and published_at < since:
+                item.extraction = Rejection("published-before-since", f"published {published_at:%Y-%m-%d}")
                 return item
             item.article = article_store.ArticleIn(
                 source=item.source,
@@ -80,8 +83,8 @@ class NormalisePipeline:
                 title=extracted.title,
                 text=extracted.text,
                 authors=tuple(extracted.authors),
-                published_at=extracted.published_at,
-                modified_at=extracted.modified_at,
+                published_at=published_at,
+                modified_at=modified_at,
                 language=extracted.language,
                 description=extracted.description,
                 section=extracted.section,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import time
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from scrapy import signals
@@ -30,6 +29,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
+
+from crawler.discovery.dates import to_utc
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -58,11 +59,8 @@ def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> 
     text = text.strip()
     if text.isdigit():
         return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None or when.tzinfo is None:
+    when = to_utc(text)
+    if when is None:
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 

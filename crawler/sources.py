@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.discovery.dates import to_utc
+
 __all__ = [
     "SAFE_SETTINGS",
     "Source",
@@ -303,16 +305,18 @@ class _Checker:
             return None
         if isinstance(value, str):
             try:
-                value = datetime.fromisoformat(value)
+                # A date alone is a day in UTC, as a TOML date is; a time needs its zone.
+                value = date.fromisoformat(value.strip()) if len(value.strip()) == 10 else datetime.fromisoformat(value)
             except ValueError:
                 raise self.error(key, f"{value!r} is not an ISO 8601 date or datetime") from None
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return datetime(value.year, value.month, value.day, tzinfo=UTC)
-        if not isinstance(value, datetime):
+        if not isinstance(value, date):
             raise self.error(key, "must be a date or a datetime")
-        if value.tzinfo is None:
+        if isinstance(value, datetime) and value.tzinfo is None:
             raise self.error(key, f"{value.isoformat()} has no time zone; add one, e.g. Z or +02:00")
-        return value.astimezone(UTC)
+        since = to_utc(value)
+        if since is None:
+            raise self.error(key, f"{value.isoformat()} is outside the dates UTC can hold")
+        return since
 
     def duration(self, entry: Mapping[str, Any], key: str) -> str | None:
         value = self.optional(entry, key, str)

@@ -12,12 +12,11 @@ they changed after we fetched them, or when the recrawl interval has passed.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import socket
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -76,6 +75,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _aware(value: datetime | None) -> datetime | None:
+    """``value`` with a naive datetime read as UTC, so comparing dates can never raise.
+
+    Dates come in aware from the crawl, but a caller may pass a naive one, and a row still in the
+    session keeps what it was given: a ``TypeError`` here would lose the whole batch being added.
+    """
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def lease_owner(run_id: int) -> str:
     """Who holds a lease: host, process and run, so orphaned leases can be recognised."""
     return f"{socket.gethostname()}:{os.getpid()}:{run_id}"
@@ -105,13 +113,15 @@ def _should_reopen(
         return row.attempts < MAX_ATTEMPTS
     if row.kind != "page" or row.outcome not in ARTICLE_OUTCOMES:
         return True
-    done_at = row.done_at or row.discovered_at
-    if item.lastmod is not None:
+    done_at = _aware(row.done_at or row.discovered_at)
+    lastmod = _aware(item.lastmod)
+    if lastmod is not None:
         # Newer than the date the sitemap or feed gave before; with no earlier date, newer than
         # our fetch.
-        if item.lastmod > (row.lastmod or done_at):
+        earlier = _aware(row.lastmod) or done_at
+        if earlier is None or lastmod > earlier:
             return True
-    return recrawl_after is not None and done_at is not None and now - done_at >= recrawl_after
+    return recrawl_after is not None and done_at is not None and _aware(now) - done_at >= recrawl_after
 
 
 def add_urls(
@@ -124,16 +134,16 @@ def add_urls(
     now: datetime | None = None,
 ) -> list[str]:
     """Adds URLs; returns those that became pending (new, or re-opened for this run)."""
-    now = now or _now()
+    now = _aware(now) or _now()
     too_long = [item.url for item in items if not values.fits_url(item.url)]
     if too_long:
         # The (source, url) index cannot hold them, and no page of ours is named by one.
         logger.info("frontier of %s: refused %d URL(s) over %d bytes, e.g. %.200s",
                     source, len(too_long), values.MAX_URL_BYTES, too_long[0])
         items = [item for item in items if values.fits_url(item.url)]
-    items = [dataclasses.replace(item, url=values.text(item.url)) for item in items]
     if not items:
         return []
+    items = [replace(item, url=values.text(item.url), lastmod=_aware(item.lastmod)) for item in items]
     insert = dialect_insert(session, FrontierEntry.__table__)
     new_rows = [
         {

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import calendar
 import io
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urljoin
 
 import feedparser
 from lxml import html as lxml_html
+
+from crawler.discovery.dates import to_utc
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +32,13 @@ class FeedRefused(ValueError):
 
 
 def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
+    """The entry's date as aware UTC: its own text first, which keeps what it says exactly;
+    feedparser's UTC tuple when only feedparser can read the text (dates in other languages)."""
     # Looked up by key only when present: feedparser warns when it falls back from one to the other.
-    for key in ("published_parsed", "updated_parsed"):
-        if dict.get(entry, key):
-            return datetime.fromtimestamp(calendar.timegm(dict.get(entry, key)), tz=UTC)
+    for key in ("published", "updated"):
+        found = to_utc(dict.get(entry, key)) or to_utc(dict.get(entry, f"{key}_parsed"))
+        if found is not None:
+            return found
     return None
 
 

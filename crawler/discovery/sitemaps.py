@@ -9,6 +9,8 @@ from datetime import datetime
 from lxml import etree
 from scrapy.utils.gz import gunzip
 
+from crawler.discovery.dates import to_utc
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["SitemapEntry", "SitemapRefused", "read_sitemap"]
@@ -22,9 +24,11 @@ class SitemapRefused(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SitemapEntry:
+    """One ``<url>`` or ``<sitemap>``; its dates are aware UTC, ``None`` when absent or unreadable."""
+
     url: str
-    lastmod: str | None = None
-    news_publication_date: str | None = None
+    lastmod: datetime | None = None
+    news_publication_date: datetime | None = None
     news_title: str | None = None
 
 
@@ -78,19 +82,10 @@ def read_sitemap(body: bytes, *, max_size: int) -> ParsedSitemap | None:
         entries.append(
             SitemapEntry(
                 url=loc,
-                lastmod=_child_text(element, "lastmod"),
-                news_publication_date=_child_text(news, "publication_date") if news is not None else None,
+                lastmod=to_utc(_child_text(element, "lastmod")),
+                news_publication_date=to_utc(_child_text(news, "publication_date")) if news is not None else None,
                 news_title=_child_text(news, "title") if news is not None else None,
             )
         )
     return ParsedSitemap(is_index=_local(root.tag) == "sitemapindex", entries=tuple(entries))
 
-
-def parse_w3c_datetime(value: str | None) -> datetime | None:
-    """Sitemap dates (W3C datetime: a date, or a date and time with an offset)."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None

@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from crawler.discovery.continuation import MAX_PARTS
 from crawler.discovery.feeds import FeedRefused, read_feed
 from crawler.discovery.scope import CrawlScope
-from crawler.discovery.sitemaps import SitemapRefused, parse_w3c_datetime, read_sitemap
+from crawler.discovery.sitemaps import SitemapRefused, read_sitemap
 from crawler.items import FetchOutcome, PageItem
 from crawler.middlewares import RefusedAddress
 from crawler.normalize import canonical_url, site_key
@@ -235,12 +235,12 @@ class NewsSpider(scrapy.Spider):
             if sitemap.is_index:
                 yield self.request_for(entry.url, kind="sitemap", priority=HUB_PRIORITY)
                 continue
-            published = parse_w3c_datetime(entry.news_publication_date)
+            published = entry.news_publication_date
             if self.since and published and published < self.since:
                 # News sitemaps date their entries: old articles are skipped without a fetch.
                 yield self.outcome(entry.url, "skipped", f"published {published:%Y-%m-%d}, before since")
                 continue
-            yield self.page_request(entry.url, lastmod=parse_w3c_datetime(entry.lastmod) or published)
+            yield self.page_request(entry.url, lastmod=entry.lastmod or published)
         kind = "sitemap index" if sitemap.is_index else "sitemap"
         yield self.hub_done(response, f"{kind} listing {len(entries)} URLs in scope")
 

@@ -68,6 +68,25 @@ def test_a_later_run_reopens_hubs_and_changed_articles_only(database_url):
         ]
 
 
+def test_naive_dates_are_read_as_utc_and_never_break_a_batch(database_url):
+    """A naive lastmod beside the aware one stored (issue 12, finding 1) used to raise TypeError and
+    lose every URL of the batch; the frontier reads it as UTC."""
+    naive_day = datetime(2024, 5, 1)
+    sessions = open_database(database_url)
+    with sessions.begin() as s:
+        frontier.add_urls(s, "a", urls("/a", "/b", lastmod=naive_day.replace(tzinfo=UTC)), run_id=1, now=T0)
+        for path in ("/a", "/b"):
+            frontier.complete(s, "a", f"https://a.example{path}", outcome="stored", run_id=1, now=T0)
+    with sessions.begin() as s:
+        batch = [
+            *urls("/a", lastmod=naive_day),  # the same day again, naive: not changed
+            *urls("/b", lastmod=naive_day + timedelta(days=1)),  # a day later, naive: changed
+            *urls("/new", lastmod=naive_day),
+        ]
+        reopened = frontier.add_urls(s, "a", batch, run_id=2, now=T0.replace(tzinfo=None) + timedelta(hours=1))
+    assert sorted(reopened) == ["https://a.example/b", "https://a.example/new"]
+
+
 def test_scheduler_writes_discovered_urls_in_one_go_before_pages_are_marked_done(database_url):
     from scrapy import Request
     from scrapy.utils.test import get_crawler

@@ -27,7 +27,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     write("")
     write(
         f"inputs tried: {len(r.rows)}   crawls: {r.crawls}   crawl crashes: {r.crashes}   "
-        f"articles lost: {r.articles_lost}   duplicate rows: {r.duplicate_rows}   "
+        f"articles lost: {r.articles_lost}   stories stored twice: {r.duplicate_stories}   "
         f"requests to forbidden addresses: {r.forbidden_requests}"
     )
     if r.peak_rss_mb:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 import sqlalchemy as sa
-from reliability_kit import RESULTS, duplicate_rows, run_crawl
+from reliability_kit import RESULTS, run_crawl
+from support.stories import duplicate_stories
 
 from crawler.demo.generated import GeneratedSite
 from storage.db import open_database
@@ -58,7 +58,8 @@ def test_a_store_that_fails_dead_letters_the_article_and_a_rerun_stores_it(tmp_p
         "BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END",
     )
     with GeneratedSite(pages=8) as site:
-        first = run_crawl("store fault", database_url, [site.base_url + "/"])
+        # The injected fault is logged with its traceback: expected here, so not counted as a crash.
+        first = run_crawl("store fault", database_url, [site.base_url + "/"], fault_expected=True)
         victim = site.article_url(3)
         dead = _scalar(database_url, "SELECT COUNT(*) FROM dead_letters WHERE url = :u", u=victim)
         state = _scalar(database_url, "SELECT state FROM frontier WHERE url = :u", u=victim)
@@ -67,54 +68,79 @@ def test_a_store_that_fails_dead_letters_the_article_and_a_rerun_stores_it(tmp_p
         second = run_crawl("store fault", database_url, [site.base_url + "/"])
         stored_second = _stored_urls(database_url)
     expected = {site.article_url(n) for n in range(1, 9)}
-    duplicates = duplicate_rows(database_url)
+    duplicates = duplicate_stories(database_url)
     lost = len(expected - stored_second)
     RESULTS.articles_lost += lost
-    RESULTS.duplicate_rows += duplicates
+    RESULTS.duplicate_stories += duplicates
     results.add(
         "fault: store raises on one article",
         "dead-lettered, not done; rerun stores it",
         f"run 1: {len(stored_first)}/8 stored, dead letter {dead}, frontier '{state}'; run 2: {len(stored_second)}/8",
     )
     assert first.returncode == 0 and second.returncode == 0, first.stderr[-2000:] + second.stderr[-2000:]
+    assert not second.crash_lines, "\n".join(second.crash_lines[:10])
     assert stored_first == expected - {victim}
     assert dead == 1 and state != "done"
     assert lost == 0 and duplicates == 0
 
 
+#: Waits until the crawl has stored ``argv[2]`` articles, then holds SQLite's write lock for
+#: ``argv[3]`` seconds; prints how many articles were stored when it took the lock and when it let go.
 LOCKER = """
 import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    try:
+        if db.execute("SELECT count(*) FROM articles").fetchone()[0] >= int(sys.argv[2]):
+            break
+    except sqlite3.OperationalError:
+        pass  # the crawl has not made its tables yet
+    time.sleep(0.02)
 db.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
+print("locked", db.execute("SELECT count(*) FROM articles").fetchone()[0], flush=True)
+time.sleep(float(sys.argv[3]))
+held = db.execute("SELECT count(*) FROM articles").fetchone()[0]
 db.execute("COMMIT")
+print("released", held, flush=True)
 """
 
 
-def test_database_locked_by_another_process_for_eight_seconds(tmp_path, results):
+def test_database_write_locked_mid_crawl_for_eight_seconds(tmp_path, results):
+    """Another process holds the write lock while the crawl is storing: the crawl waits it out and
+    stores every story once, and its run finishes."""
     path = tmp_path / "locked.db"
     database_url = f"sqlite:///{path}"
     open_database(database_url).kw["bind"].dispose()
-    with GeneratedSite(pages=20) as site:
-        locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(path), "8"], stdout=subprocess.PIPE, text=True)
-        assert locker.stdout.readline().strip() == "locked"
-        locked_at = time.monotonic()
-        crawl = run_crawl("locked 8 s", database_url, [site.base_url + "/"])
-        locker.wait(timeout=30)
+    pages = 40
+    with GeneratedSite(pages=pages) as site:
+        locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(path), "3", "8"], stdout=subprocess.PIPE, text=True)
+        # Paced (one page at a time, 0.2 s apart) so that most stories are still to be stored
+        # when the lock is taken.
+        crawl = run_crawl(
+            "locked 8 s", database_url, [site.base_url + "/"],
+            {"DOWNLOAD_DELAY": 0.2, "CONCURRENT_REQUESTS_PER_DOMAIN": 1},
+        )  # fmt: skip
+        output, _ = locker.communicate(timeout=150)
+    report = dict(line.split() for line in output.splitlines())
     stored = _stored_urls(database_url)
-    expected = {site.article_url(n) for n in range(1, 21)}
+    expected = {site.article_url(n) for n in range(1, pages + 1)}
+    duplicates = duplicate_stories(database_url)
+    status = _scalar(database_url, "SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 1")
     RESULTS.articles_lost += len(expected - stored)
-    waited = time.monotonic() - locked_at
+    RESULTS.duplicate_stories += duplicates
     results.add(
-        "fault: SQLite locked 8 s by another process",
-        "waits, stores all 20",
-        f"{len(stored & expected)}/20 stored, crawl {crawl.seconds:.0f} s",
+        "fault: SQLite write-locked 8 s mid-crawl",
+        f"waits, stores all {pages} once, run finished",
+        f"locked at {report.get('locked')}/{pages} stored; {len(stored & expected)}/{pages} stored, "
+        f"{duplicates} twice, run {status}",
     )
+    # The lock landed while the crawl still had stories to store, and held them off.
+    assert 0 < int(report["locked"]) == int(report["released"]) < pages, report
     assert crawl.returncode == 0, crawl.stderr[-3000:]
-    assert not crawl.crash_lines
-    assert stored == expected
-    assert waited >= 8
+    assert not crawl.crash_lines, "\n".join(crawl.crash_lines[:10])
+    assert stored == expected and duplicates == 0
+    assert status == "finished"
 
 
 def test_disk_full_stops_the_crawl_cleanly_and_a_rerun_stores_everything(tmp_path, results):
@@ -132,9 +158,9 @@ def test_disk_full_stops_the_crawl_cleanly_and_a_rerun_stores_everything(tmp_pat
         again = run_crawl("disk full", database_url, [site.base_url + "/"])
     stored = _stored_urls(database_url)
     expected = {site.article_url(n) for n in range(1, 151)}
-    duplicates = duplicate_rows(database_url)
+    duplicates = duplicate_stories(database_url)
     RESULTS.articles_lost += len(expected - stored)
-    RESULTS.duplicate_rows += duplicates
+    RESULTS.duplicate_stories += duplicates
     closed = "Spider closed (database-error)" in full.stderr
     results.add(
         "fault: disk full (RLIMIT_FSIZE) mid-crawl",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -59,28 +60,44 @@ def _many_params(handler, rest: str) -> None:
     handler.send(200, article_html("many-params", 31337))
 
 
+#: Each Retry-After case on a host of its own (its own loopback address, so its own Scrapy download
+#: slot and its own pause): on a shared host one case's pause would delay the other's retry, and a
+#: case whose own Retry-After was ignored would still show a long enough gap.
+RETRY_AFTER_HOSTS = {
+    "retry-after-503": "127.0.0.11",
+    "retry-after-429": "127.0.0.12",
+    "retry-after-date": "127.0.0.13",
+    "retry-after-cap": "127.0.0.14",
+}
+
+
 @pytest.fixture(scope="module")
 def servers():
-    with HostileServer() as main, HostileServer() as elsewhere:
+    with contextlib.ExitStack() as stack:
+        main, elsewhere = stack.enter_context(HostileServer()), stack.enter_context(HostileServer())
         flaky = {
             "retry-after-503": FlakyOnce(503, "2", 4201),
             "retry-after-429": FlakyOnce(429, "1", 4202),
             "retry-after-date": FlakyOnce(503, "Wed, 21 Oct 2015 07:28:00 GMT", 4203),  # in the past: retry now
             "retry-after-cap": FlakyOnce(503, "86400", 4204, times=100),
         }
+        by_case = {}
+        for case, host in RETRY_AFTER_HOSTS.items():
+            by_case[case] = stack.enter_context(HostileServer(host))
+            by_case[case].routes[case] = flaky[case]
         main.routes.update(
             {
                 "http-404": _status(404),
                 "http-410": _status(410),
                 "http-500": _status(500),
-                **flaky,
                 "redirect-chain": _redirect_chain,
                 "redirect-loop": _redirect_loop,
                 "redirect-offsite": lambda h, rest: h.send(302, b"", Location=elsewhere.case_url("landing", "ok")),
                 "many-params": _many_params,
             }
         )
-        yield {"main": main, "elsewhere": elsewhere, "flaky": flaky}
+        by_case.update({case: main for case in CASES if case not in by_case})
+        yield {"main": main, "elsewhere": elsewhere, "flaky": flaky, "by_case": by_case}
 
 
 CASES = [
@@ -91,10 +108,10 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def crawl(servers, tmp_path_factory):
-    main = servers["main"]
     database_url = f"sqlite:///{tmp_path_factory.mktemp('protocol') / 'crawl.db'}"
     settings = {"NEWSDESK_MAX_RETRY_AFTER": RETRY_AFTER_CAP, "NEWSDESK_RETRY_AFTER_TIMES": RETRY_AFTER_TIMES, "RETRY_TIMES": 1}
-    return run_crawl("protocol", database_url, [main.case_url(case) for case in CASES], settings)
+    by_case = servers["by_case"]
+    return run_crawl("protocol", database_url, [by_case[case].case_url(case) for case in CASES], settings)
 
 
 def _last(crawl, url: str) -> tuple[str, str]:
@@ -104,7 +121,9 @@ def _last(crawl, url: str) -> tuple[str, str]:
 
 
 def test_protocol_crawl_went_on(crawl, servers):
-    assert_crawl_went_on(crawl, servers["main"], CASES)
+    by_case = servers["by_case"]
+    for server in {id(server): server for server in by_case.values()}.values():
+        assert_crawl_went_on(crawl, server, [case for case in CASES if by_case[case] is server])
 
 
 @pytest.mark.parametrize(("case", "status"), [("http-404", 404), ("http-410", 410), ("http-500", 500)])
@@ -116,8 +135,9 @@ def test_error_statuses_are_logged_as_errors(crawl, servers, results, case, stat
 
 @pytest.mark.parametrize(("case", "min_gap"), [("retry-after-503", 2.0), ("retry-after-429", 1.0), ("retry-after-date", 0.0)])
 def test_retry_after_pauses_then_the_page_is_stored(crawl, servers, results, case, min_gap):
+    # The gap between this case's own two requests, as its own server saw them.
     flaky = servers["flaky"][case]
-    outcome, _ = _last(crawl, servers["main"].case_url(case, "bad"))
+    outcome, _ = _last(crawl, servers["by_case"][case].case_url(case, "bad"))
     gap = flaky.hit_times[1] - flaky.hit_times[0] if len(flaky.hit_times) > 1 else None
     results.add(
         f"protocol: {case.replace('retry-after-', '')} + Retry-After",
@@ -131,7 +151,7 @@ def test_retry_after_pauses_then_the_page_is_stored(crawl, servers, results, cas
 
 def test_retry_after_is_capped_in_length_and_count(crawl, servers, results):
     flaky = servers["flaky"]["retry-after-cap"]
-    outcome, reason = _last(crawl, servers["main"].case_url("retry-after-cap", "bad"))
+    outcome, reason = _last(crawl, servers["by_case"]["retry-after-cap"].case_url("retry-after-cap", "bad"))
     gaps = [b - a for a, b in zip(flaky.hit_times, flaky.hit_times[1:])]
     results.add(
         "protocol: Retry-After 86400 forever",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime
 
 import pytest
 
@@ -37,8 +38,8 @@ def test_sitemap_entries_with_news_fields():
     sitemap = read_sitemap(URLSET, max_size=10_000)
     assert not sitemap.is_index
     first, second = sitemap.entries
-    assert first.lastmod == "2026-11-02T08:00:00+00:00"
-    assert second.news_publication_date == "2026-11-03T10:00:00Z"
+    assert first.lastmod == datetime(2026, 11, 2, 8, tzinfo=UTC)
+    assert second.news_publication_date == datetime(2026, 11, 3, 10, tzinfo=UTC)
     assert second.news_title == "Two"
 
 

@@ -67,6 +67,20 @@ def test_a_valid_file_loads_into_frozen_records(tmp_path):
         rt.name = "other"  # type: ignore[misc]
 
 
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ('"2026-01-01"', datetime(2026, 1, 1, tzinfo=UTC)),
+        ("2026-01-01T10:00:00+02:00", datetime(2026, 1, 1, 8, tzinfo=UTC)),
+        ('"2026-01-01T10:00Z"', datetime(2026, 1, 1, 10, tzinfo=UTC)),
+    ],
+)
+def test_since_is_aware_utc_whether_a_toml_date_or_a_string(tmp_path, written, expected):
+    path = write(tmp_path, "[[source]]\n" + ENTRY + f"since = {written}\n")
+    since = load_sources(path)["site"].since
+    assert since == expected and since.tzinfo is UTC
+
+
 @pytest.mark.parametrize("filename", ["sources.example.toml", "sources.demo.toml"])
 def test_the_shipped_files_load(filename):
     sources = load_sources(ROOT / filename, variables={"demo": "http://127.0.0.1:8000"})
@@ -107,6 +121,8 @@ ENTRY = 'name = "site"\nstart_urls = ["https://site.example/"]\n'
         ('recrawl_after = "soon"\n', "recrawl_after", "not a duration"),
         ('timeout = "2 hours"\n', "timeout", "not a duration"),
         ("since = 2026-01-01T00:00:00\n", "since", "no time zone"),
+        ("since = 0001-01-01T00:00:00+01:00\n", "since", "outside the dates UTC can hold"),
+        ('since = "2026-13-01"\n', "since", "not an ISO 8601 date"),
         ("language = 5\n", "language", "must be a str"),
         ("settings = { ITEM_PIPELINES = 1 }\n", "settings.ITEM_PIPELINES", "not a setting a source may override"),
         ('settings = { DOWNLOAD_DELAY = "fast" }\n', "settings.DOWNLOAD_DELAY", "must be int or float"),
