@@ -80,8 +80,14 @@ class FrontierScheduler(BaseScheduler):
             self.owner = frontier.lease_owner(self.run_id)
             reclaimed = frontier.reclaim_orphaned(session, self.source)
             hubs = frontier.reopen_hubs(session, self.source, run_id=self.run_id)
+            due = 0
+            if self.recrawl_after is not None:
+                due = frontier.reopen_due_articles(
+                    session, self.source, run_id=self.run_id, recrawl_after=self.recrawl_after
+                )
         spider.run_id = self.run_id
         self.stats.set_value("newsdesk/frontier/hubs_reopened", hubs)
+        self.stats.set_value("newsdesk/frontier/due_reopened", due)
         self.crawler.signals.connect(self.write_discovered, signal=frontier_sync)
         if reclaimed:
             logger.info("resuming %s: %d URLs left leased by a stopped crawl are pending again", self.source, reclaimed)

@@ -38,6 +38,7 @@ __all__ = [
     "owner_is_alive",
     "reclaim_orphaned",
     "release",
+    "reopen_due_articles",
     "reopen_hubs",
 ]
 
@@ -282,6 +283,30 @@ def reopen_hubs(session: Session, source: str, *, run_id: int) -> int:
             FrontierEntry.source == source,
             is_hub,
             may_retry,
+            sa.or_(FrontierEntry.run_id.is_(None), FrontierEntry.run_id != run_id),
+        )
+        .values(state=PENDING)
+    )
+    return result.rowcount or 0
+
+
+def reopen_due_articles(
+    session: Session, source: str, *, run_id: int, recrawl_after: timedelta, now: datetime | None = None
+) -> int:
+    """Makes pending the stored articles fetched longer than ``recrawl_after`` ago.
+
+    Done here rather than when a hub lists them again: hubs are fetched conditionally, and one
+    that answers 304 (or no longer lists a story) would never bring its articles back.
+    """
+    now = now or _now()
+    result = session.execute(
+        sa.update(FrontierEntry)
+        .where(
+            FrontierEntry.source == source,
+            FrontierEntry.state == DONE,
+            FrontierEntry.kind == "page",
+            FrontierEntry.outcome.in_(ARTICLE_OUTCOMES),
+            FrontierEntry.done_at <= now - recrawl_after,
             sa.or_(FrontierEntry.run_id.is_(None), FrontierEntry.run_id != run_id),
         )
         .values(state=PENDING)
