@@ -46,6 +46,8 @@ PENDING, LEASED, DONE, FAILED = "pending", "leased", "done", "failed"
 
 #: Outcomes of an article page: once stored, it is not fetched again unless it may have changed.
 ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate"})
+#: A page fetched and not stored (a listing, a section page the extractor refused): asked every run.
+NOT_AN_ARTICLE = "not-an-article"
 #: How often a URL that failed is tried again in later runs.
 MAX_ATTEMPTS = 3
 #: Kinds a URL first queued as a page may turn out to be (a feed advertised after it was linked).
@@ -250,6 +252,9 @@ def complete(
         values.update(etag=etag, last_modified=last_modified)
     if hub:
         values["hub"] = True
+    if outcome == "unchanged":
+        # A 304 says the page is what it was: one that was no article is still none.
+        values["outcome"] = sa.case((FrontierEntry.outcome == NOT_AN_ARTICLE, NOT_AN_ARTICLE), else_=outcome)
     session.execute(
         sa.update(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url == url).values(**values)
     )
@@ -268,12 +273,13 @@ def release(session: Session, source: str, owner: str, urls: Iterable[str] | Non
 
 def reopen_hubs(session: Session, source: str, *, run_id: int) -> int:
     """Makes every hub of the source pending for this run: start URLs, home, section and tag
-    pages, feeds, sitemaps and robots.txt are fetched again (conditionally) on every run.
+    pages (any page that was not an article), feeds, sitemaps and robots.txt are fetched again
+    (conditionally) on every run.
 
     Not left to re-discovery: a hub that answers 304 lists nothing, so the feeds and sitemaps
     below it would otherwise never be asked again.
     """
-    is_hub = sa.or_(FrontierEntry.hub, FrontierEntry.kind != "page")
+    is_hub = sa.or_(FrontierEntry.hub, FrontierEntry.kind != "page", FrontierEntry.outcome == NOT_AN_ARTICLE)
     may_retry = sa.or_(
         FrontierEntry.state == DONE, sa.and_(FrontierEntry.state == FAILED, FrontierEntry.attempts < MAX_ATTEMPTS)
     )

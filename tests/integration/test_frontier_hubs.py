@@ -112,3 +112,16 @@ def test_a_recrawl_interval_reopens_due_articles_without_waiting_for_a_hub_to_li
         assert [r.url for r in frontier.lease(s, "a", owner="w2", limit=10, lease_seconds=60, now=T0)] == [
             "https://a.example/old"
         ]
+
+
+def test_a_page_the_extractor_refused_is_asked_every_run_even_after_a_304(database_url):
+    sessions = open_database(database_url)
+    with sessions.begin() as s:
+        frontier.add_urls(s, "a", [url("/city/")], run_id=1, now=T0)
+    # Read as a candidate and refused by extraction (a thin section page): not marked a hub.
+    fetch(sessions, 1, outcome="not-an-article")
+    for run_id in (2, 3):
+        with sessions.begin() as s:
+            assert frontier.reopen_hubs(s, "a", run_id=run_id) == 1, f"run {run_id}"
+        fetch(sessions, run_id, outcome="unchanged", at=T0 + timedelta(hours=run_id))
+    assert row(sessions, "/city/").outcome == "not-an-article"
