@@ -120,6 +120,26 @@ def _should_reopen(
     return recrawl_after is not None and done_at is not None and now - done_at >= recrawl_after
 
 
+def _merged(items: Sequence[FrontierUrl]) -> list[FrontierUrl]:
+    """One item per URL, keeping what each sighting told: a feed advertised in a page's head and
+    linked in its footer is a feed, and a start URL met as a link is still a hub."""
+    by_url: dict[str, FrontierUrl] = {}
+    for item in items:
+        seen = by_url.get(item.url)
+        if seen is None:
+            by_url[item.url] = item
+            continue
+        by_url[item.url] = FrontierUrl(
+            url=item.url,
+            kind=seen.kind if seen.kind != "page" else item.kind,
+            depth=min(seen.depth, item.depth),
+            priority=max(seen.priority, item.priority),
+            lastmod=max((d for d in (seen.lastmod, item.lastmod) if d is not None), default=None),
+            hub=seen.hub or item.hub,
+        )
+    return list(by_url.values())
+
+
 def add_urls(
     session: Session,
     source: str,
@@ -134,6 +154,7 @@ def add_urls(
     if not items:
         return []
     insert = dialect_insert(session, FrontierEntry.__table__)
+    items = _merged(items)
     values = [
         {
             "source": source,

@@ -233,6 +233,10 @@ class NewsSpider(scrapy.Spider):
             yield self.outcome(response.url, "error", str(exc), response.status, len(response.body), response.meta)
             return
         if sitemap is None:
+            if document_kind(response.body, None) == "feed":
+                # Search engines take a feed as a sitemap, so robots.txt files name feeds too.
+                yield from self.parse_feed(response)
+                return
             yield self.outcome(response.url, "error", "not a sitemap", response.status, len(response.body), response.meta)
             return
         if sitemap.is_index:
@@ -255,6 +259,10 @@ class NewsSpider(scrapy.Spider):
         yield self.hub_done(response, f"{kind} listing {len(entries)} URLs in scope")
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request | FetchOutcome]:
+        if document_kind(response.body, None) == "sitemap":
+            # A feed link that leads to a sitemap: read as what it is.
+            yield from self.parse_sitemap(response)
+            return
         try:
             entries = read_feed(response.body, response.url)
         except FeedRefused as exc:

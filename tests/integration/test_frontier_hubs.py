@@ -125,3 +125,28 @@ def test_a_page_the_extractor_refused_is_asked_every_run_even_after_a_304(databa
             assert frontier.reopen_hubs(s, "a", run_id=run_id) == 1, f"run {run_id}"
         fetch(sessions, run_id, outcome="unchanged", at=T0 + timedelta(hours=run_id))
     assert row(sessions, "/city/").outcome == "not-an-article"
+
+
+def test_the_scheduler_passes_on_what_a_known_url_turns_out_to_be(database_url):
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.frontier import FrontierScheduler, frontier_sync
+    from crawler.spiders.news import NewsSpider
+
+    crawler = get_crawler(NewsSpider, {"NEWSDESK_DATABASE_URL": database_url})
+    spider = NewsSpider.from_crawler(crawler, start_urls=HOME)
+    scheduler = FrontierScheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    feed, home = "https://a.example/rss", HOME
+    assert scheduler.enqueue_request(Request(feed, meta={"kind": "page"}))  # a footer link
+    assert scheduler.enqueue_request(Request(home, meta={"kind": "page"}))
+    assert not scheduler.enqueue_request(Request(feed, meta={"kind": "page"}))  # known, nothing new
+    assert scheduler.enqueue_request(Request(feed, meta={"kind": "feed"}))  # advertised as a feed
+    assert scheduler.enqueue_request(Request(home, meta={"kind": "page", "hub": True}))  # a start URL
+    crawler.signals.send_catch_log(frontier_sync)
+    sessions = open_database(database_url)
+    with sessions() as s:
+        rows = {r.url: r for r in s.scalars(sa.select(FrontierEntry))}
+    assert rows[feed].kind == "feed" and rows[home].hub
+    scheduler.close("finished")
