@@ -46,12 +46,12 @@ PENDING, LEASED, DONE, FAILED = "pending", "leased", "done", "failed"
 
 #: Outcomes of an article page: once stored, it is not fetched again unless it may have changed.
 ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate"})
-#: A page fetched and not stored (a listing, a section page the extractor refused): asked every run.
-NOT_AN_ARTICLE = "not-an-article"
 #: How often a URL that failed is tried again in later runs.
 MAX_ATTEMPTS = 3
 #: Kinds a URL first queued as a page may turn out to be (a feed advertised after it was linked).
 DOCUMENT_KINDS = frozenset({"feed", "sitemap"})
+#: A page fetched and not stored (a listing, a section page the extractor refused): asked every run.
+NOT_AN_ARTICLE = "not-an-article"
 
 
 @dataclass(frozen=True, slots=True)
