@@ -50,8 +50,6 @@ ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate"})
 MAX_ATTEMPTS = 3
 #: Kinds a URL first queued as a page may turn out to be (a feed advertised after it was linked).
 DOCUMENT_KINDS = frozenset({"feed", "sitemap"})
-#: A page fetched and not stored (a listing, a section page the extractor refused): asked every run.
-NOT_AN_ARTICLE = "not-an-article"
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +273,7 @@ def complete(
         values["hub"] = True
     if outcome == "unchanged":
         # A 304 says the page is what it was: one that was no article is still none.
-        values["outcome"] = sa.case((FrontierEntry.outcome == NOT_AN_ARTICLE, NOT_AN_ARTICLE), else_=outcome)
+        values["outcome"] = sa.case((_was_no_article(), FrontierEntry.outcome), else_=outcome)
     session.execute(
         sa.update(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url == url).values(**values)
     )
@@ -292,6 +290,12 @@ def release(session: Session, source: str, owner: str, urls: Iterable[str] | Non
     return result.rowcount or 0
 
 
+def _was_no_article() -> sa.ColumnElement[bool]:
+    """The row's last fetch found no article (a listing, a section page the extractor refused, a
+    skipped one): what :func:`_should_reopen` re-opens whatever the dates say."""
+    return sa.and_(FrontierEntry.outcome.not_in(ARTICLE_OUTCOMES), FrontierEntry.outcome != "error")
+
+
 def reopen_hubs(session: Session, source: str, *, run_id: int) -> int:
     """Makes every hub of the source pending for this run: start URLs, home, section and tag
     pages (any page that was not an article), feeds, sitemaps and robots.txt are fetched again
@@ -300,7 +304,7 @@ def reopen_hubs(session: Session, source: str, *, run_id: int) -> int:
     Not left to re-discovery: a hub that answers 304 lists nothing, so the feeds and sitemaps
     below it would otherwise never be asked again.
     """
-    is_hub = sa.or_(FrontierEntry.hub, FrontierEntry.kind != "page", FrontierEntry.outcome == NOT_AN_ARTICLE)
+    is_hub = sa.or_(FrontierEntry.hub, FrontierEntry.kind != "page", _was_no_article())
     may_retry = sa.or_(
         FrontierEntry.state == DONE, sa.and_(FrontierEntry.state == FAILED, FrontierEntry.attempts < MAX_ATTEMPTS)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from storage import frontier
@@ -114,17 +115,18 @@ def test_a_recrawl_interval_reopens_due_articles_without_waiting_for_a_hub_to_li
         ]
 
 
-def test_a_page_the_extractor_refused_is_asked_every_run_even_after_a_304(database_url):
+@pytest.mark.parametrize("verdict", ["not-an-article", "skipped"])
+def test_a_page_that_was_no_article_is_asked_every_run_even_after_a_304(database_url, verdict):
     sessions = open_database(database_url)
     with sessions.begin() as s:
         frontier.add_urls(s, "a", [url("/city/")], run_id=1, now=T0)
     # Read as a candidate and refused by extraction (a thin section page): not marked a hub.
-    fetch(sessions, 1, outcome="not-an-article")
+    fetch(sessions, 1, outcome=verdict)
     for run_id in (2, 3):
         with sessions.begin() as s:
             assert frontier.reopen_hubs(s, "a", run_id=run_id) == 1, f"run {run_id}"
         fetch(sessions, run_id, outcome="unchanged", at=T0 + timedelta(hours=run_id))
-    assert row(sessions, "/city/").outcome == "not-an-article"
+    assert row(sessions, "/city/").outcome == verdict
 
 
 def test_the_scheduler_passes_on_what_a_known_url_turns_out_to_be(database_url):
