@@ -79,7 +79,15 @@ class FrontierScheduler(BaseScheduler):
             self.run_id = run_log.start_run(session, self.source)
             self.owner = frontier.lease_owner(self.run_id)
             reclaimed = frontier.reclaim_orphaned(session, self.source)
+            hubs = frontier.reopen_hubs(session, self.source, run_id=self.run_id)
+            due = 0
+            if self.recrawl_after is not None:
+                due = frontier.reopen_due_articles(
+                    session, self.source, run_id=self.run_id, recrawl_after=self.recrawl_after
+                )
         spider.run_id = self.run_id
+        self.stats.set_value("newsdesk/frontier/hubs_reopened", hubs)
+        self.stats.set_value("newsdesk/frontier/due_reopened", due)
         self.crawler.signals.connect(self.write_discovered, signal=frontier_sync)
         if reclaimed:
             logger.info("resuming %s: %d URLs left leased by a stopped crawl are pending again", self.source, reclaimed)
@@ -130,17 +138,22 @@ class FrontierScheduler(BaseScheduler):
             # Retries and explicit re-requests: already in the frontier (or deliberately outside it).
             self.in_memory.append(request)
             return True
-        if request.url in self.known and request.meta.get("lastmod") is None:
+        # Known already, unless it now comes with a date, or as what it really is (a hub, a feed
+        # or sitemap first met as a link): the frontier records that.
+        kind = request.meta.get("kind", "page")
+        tells_more = request.meta.get("lastmod") is not None or request.meta.get("hub") or kind != "page"
+        if request.url in self.known and not tells_more:
             self.stats.inc_value("newsdesk/frontier/known")
             return False
         self.known.add(request.url)
         self.discovered.append(
             frontier.FrontierUrl(
                 url=request.url,
-                kind=request.meta.get("kind", "page"),
+                kind=kind,
                 depth=request.meta.get("depth", 0),
                 priority=request.priority,
                 lastmod=request.meta.get("lastmod"),
+                hub=bool(request.meta.get("hub")),
             )
         )
         return not self.database_failed
@@ -218,5 +231,6 @@ class FrontierScheduler(BaseScheduler):
             priority=row.priority,
             etag=row.etag,
             last_modified=row.last_modified,
+            hub=row.hub,
             frontier=True,
         )

@@ -44,3 +44,8 @@ class FetchOutcome:
     status: int | None = None
     size: int | None = None
     requested_url: str | None = None
+    #: HTTP validators of a hub (feed, sitemap, home page), for the next run's conditional fetch.
+    etag: str | None = None
+    last_modified: str | None = None
+    #: The page lists stories: the frontier keeps it a hub.
+    hub: bool = False

@@ -168,7 +168,12 @@ class StorePipeline:
 
     def _record(self, item: Any) -> Any:
         if isinstance(item, FetchOutcome):
-            self._queue(FetchResult(item.url, item.status, item.size, item.outcome, item.reason, item.requested_url))
+            self._queue(
+                FetchResult(
+                    item.url, item.status, item.size, item.outcome, item.reason, item.requested_url,
+                    etag=item.etag, last_modified=item.last_modified, hub=item.hub,
+                )
+            )  # fmt: skip
             raise FetchFailed(f"{item.outcome}: {item.reason} <{item.url}>")
         if not isinstance(item, PageItem):
             return item

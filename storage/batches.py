@@ -52,6 +52,8 @@ class FetchResult:
     article: article_store.ArticleIn | None = None
     etag: str | None = None
     last_modified: str | None = None
+    #: The page lists stories: the frontier keeps it a hub (fetched again every run).
+    hub: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
                 run_id=target.run_id,
                 etag=fetch.etag,
                 last_modified=fetch.last_modified,
+                hub=fetch.hub,
             )
         rows.append(
             {

@@ -5,9 +5,11 @@ rows at a time; a lease expires, so a crashed worker's URLs go back to pending, 
 a process that is gone are reclaimed at once. A URL is marked done only in the transaction that
 stores its result, so a kill -9 loses nothing and stores nothing twice.
 
-A later run re-opens what may have changed: hubs (sitemaps, feeds, robots, and pages that were
-not articles, such as home and section pages) every run; articles only when a sitemap or feed says
-they changed after we fetched them, or when the recrawl interval has passed.
+A later run re-opens what may have changed: hubs (sitemaps, feeds, robots, start URLs, and pages
+that were not articles, such as home and section pages) every run; articles only when a sitemap or
+feed says they changed after we fetched them, or when the recrawl interval has passed. A page once
+known to list stories stays a hub (``hub``) whatever a later fetch makes of it, and a URL first
+found as a link and later known to be a feed or sitemap takes that kind.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ __all__ = [
     "owner_is_alive",
     "reclaim_orphaned",
     "release",
+    "reopen_due_articles",
+    "reopen_hubs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -48,6 +52,8 @@ PENDING, LEASED, DONE, FAILED = "pending", "leased", "done", "failed"
 ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate"})
 #: How often a URL that failed is tried again in later runs.
 MAX_ATTEMPTS = 3
+#: Kinds a URL first queued as a page may turn out to be (a feed advertised after it was linked).
+DOCUMENT_KINDS = frozenset({"feed", "sitemap"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,8 @@ class FrontierUrl:
     depth: int = 0
     priority: int = 0
     lastmod: datetime | None = None
+    #: Known to list stories (a start URL): never done for good, whatever its fetch makes of it.
+    hub: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,7 @@ class LeasedUrl:
     priority: int
     etag: str | None
     last_modified: str | None
+    hub: bool = False
 
 
 def _now() -> datetime:
@@ -111,7 +120,7 @@ def _should_reopen(
         return False
     if row.state == FAILED or row.outcome == "error":
         return row.attempts < MAX_ATTEMPTS
-    if row.kind != "page" or row.outcome not in ARTICLE_OUTCOMES:
+    if row.hub or row.kind != "page" or row.outcome not in ARTICLE_OUTCOMES:
         return True
     done_at = _aware(row.done_at or row.discovered_at)
     lastmod = _aware(item.lastmod)
@@ -122,6 +131,26 @@ def _should_reopen(
         if earlier is None or lastmod > earlier:
             return True
     return recrawl_after is not None and done_at is not None and _aware(now) - done_at >= recrawl_after
+
+
+def _merged(items: Sequence[FrontierUrl]) -> list[FrontierUrl]:
+    """One item per URL, keeping what each sighting told: a feed advertised in a page's head and
+    linked in its footer is a feed, and a start URL met as a link is still a hub."""
+    by_url: dict[str, FrontierUrl] = {}
+    for item in items:
+        seen = by_url.get(item.url)
+        if seen is None:
+            by_url[item.url] = item
+            continue
+        by_url[item.url] = FrontierUrl(
+            url=item.url,
+            kind=seen.kind if seen.kind != "page" else item.kind,
+            depth=min(seen.depth, item.depth),
+            priority=max(seen.priority, item.priority),
+            lastmod=max((d for d in (seen.lastmod, item.lastmod) if d is not None), default=None),
+            hub=seen.hub or item.hub,
+        )
+    return list(by_url.values())
 
 
 def add_urls(
@@ -145,6 +174,7 @@ def add_urls(
         return []
     items = [replace(item, url=values.text(item.url), lastmod=_aware(item.lastmod)) for item in items]
     insert = dialect_insert(session, FrontierEntry.__table__)
+    items = _merged(items)
     new_rows = [
         {
             "source": source,
@@ -156,6 +186,7 @@ def add_urls(
             "attempts": 0,
             "discovered_at": now,
             "lastmod": item.lastmod,
+            "hub": item.hub,
         }
         for item in items
     ]
@@ -175,6 +206,12 @@ def add_urls(
     became_pending = [item.url for item in items if item.url in inserted]
     for row in rows:
         item = by_url[row.url]
+        # What a URL is only grows: a start URL is a hub from now on, a linked URL that turns out
+        # to be a feed or sitemap is one (the session writes these with the next statement).
+        if item.hub and not row.hub:
+            row.hub = True
+        if item.kind in DOCUMENT_KINDS and row.kind == "page":
+            row.kind = item.kind
         if _should_reopen(row, item, run_id, recrawl_after, now):
             # Conditional update: another worker may have re-opened it in the meantime.
             reopened = session.execute(
@@ -223,7 +260,7 @@ def lease(
         .where(FrontierEntry.id.in_(ids))
         .order_by(FrontierEntry.priority.desc(), FrontierEntry.id)
     )
-    return [LeasedUrl(r.url, r.kind, r.depth, r.priority, r.etag, r.last_modified) for r in rows]
+    return [LeasedUrl(r.url, r.kind, r.depth, r.priority, r.etag, r.last_modified, r.hub) for r in rows]
 
 
 def complete(
@@ -235,9 +272,13 @@ def complete(
     run_id: int,
     etag: str | None = None,
     last_modified: str | None = None,
+    hub: bool = False,
     now: datetime | None = None,
 ) -> None:
-    """Marks a URL done (or failed, for outcome ``error``) with what its fetch led to."""
+    """Marks a URL done (or failed, for outcome ``error``) with what its fetch led to.
+
+    ``hub``: the page was read as a list of stories; it stays a hub (an earlier verdict is kept).
+    """
     failed = outcome == "error"
     changes: dict = {
         "state": FAILED if failed else DONE,
@@ -252,6 +293,11 @@ def complete(
         changes.update(
             etag=values.capped(etag, "etag"), last_modified=values.capped(last_modified, "last_modified")
         )
+    if hub:
+        changes["hub"] = True
+    if outcome == "unchanged":
+        # A 304 says the page is what it was: one that was no article is still none.
+        changes["outcome"] = sa.case((_was_no_article(), FrontierEntry.outcome), else_=outcome)
     session.execute(
         sa.update(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url == url).values(**changes)
     )
@@ -264,6 +310,61 @@ def release(session: Session, source: str, owner: str, urls: Iterable[str] | Non
         condition.append(FrontierEntry.url.in_(list(urls)))
     result = session.execute(
         sa.update(FrontierEntry).where(*condition).values(state=PENDING, lease_owner=None, lease_expires_at=None)
+    )
+    return result.rowcount or 0
+
+
+def _was_no_article() -> sa.ColumnElement[bool]:
+    """The row's last fetch found no article (a listing, a section page the extractor refused, a
+    skipped one): what :func:`_should_reopen` re-opens whatever the dates say."""
+    return sa.and_(FrontierEntry.outcome.not_in(ARTICLE_OUTCOMES), FrontierEntry.outcome != "error")
+
+
+def reopen_hubs(session: Session, source: str, *, run_id: int) -> int:
+    """Makes every hub of the source pending for this run: start URLs, home, section and tag
+    pages (any page that was not an article), feeds, sitemaps and robots.txt are fetched again
+    (conditionally) on every run.
+
+    Not left to re-discovery: a hub that answers 304 lists nothing, so the feeds and sitemaps
+    below it would otherwise never be asked again.
+    """
+    is_hub = sa.or_(FrontierEntry.hub, FrontierEntry.kind != "page", _was_no_article())
+    may_retry = sa.or_(
+        FrontierEntry.state == DONE, sa.and_(FrontierEntry.state == FAILED, FrontierEntry.attempts < MAX_ATTEMPTS)
+    )
+    result = session.execute(
+        sa.update(FrontierEntry)
+        .where(
+            FrontierEntry.source == source,
+            is_hub,
+            may_retry,
+            sa.or_(FrontierEntry.run_id.is_(None), FrontierEntry.run_id != run_id),
+        )
+        .values(state=PENDING)
+    )
+    return result.rowcount or 0
+
+
+def reopen_due_articles(
+    session: Session, source: str, *, run_id: int, recrawl_after: timedelta, now: datetime | None = None
+) -> int:
+    """Makes pending the stored articles fetched longer than ``recrawl_after`` ago.
+
+    Done here rather than when a hub lists them again: hubs are fetched conditionally, and one
+    that answers 304 (or no longer lists a story) would never bring its articles back.
+    """
+    now = now or _now()
+    result = session.execute(
+        sa.update(FrontierEntry)
+        .where(
+            FrontierEntry.source == source,
+            FrontierEntry.state == DONE,
+            FrontierEntry.kind == "page",
+            FrontierEntry.outcome.in_(ARTICLE_OUTCOMES),
+            FrontierEntry.done_at <= now - recrawl_after,
+            sa.or_(FrontierEntry.run_id.is_(None), FrontierEntry.run_id != run_id),
+        )
+        .values(state=PENDING)
     )
     return result.rowcount or 0
 

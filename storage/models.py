@@ -240,6 +240,8 @@ class FrontierEntry(Base):
     source: Mapped[str] = mapped_column(sa.String(200))
     url: Mapped[str] = mapped_column(sa.Text)
     kind: Mapped[str] = mapped_column(sa.String(16))
+    #: Lists stories (a start URL, a home, section or tag page): fetched again on every run.
+    hub: Mapped[bool] = mapped_column(server_default=sa.false())
     depth: Mapped[int]
     priority: Mapped[int]
     state: Mapped[str] = mapped_column(sa.String(16))

@@ -24,6 +24,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.discovery.continuation import MAX_PARTS
+from crawler.discovery.documents import document_kind
 from crawler.discovery.feeds import FeedRefused, read_feed
 from crawler.discovery.scope import CrawlScope
 from crawler.discovery.sitemaps import SitemapRefused, read_sitemap
@@ -143,7 +144,8 @@ class NewsSpider(scrapy.Spider):
             if robots_url not in robots_seen:
                 robots_seen.add(robots_url)
                 yield self.request_for(robots_url, kind="robots", priority=HUB_PRIORITY)
-            yield self.request_for(canonical_url(url), kind="page")
+            # A start URL is a hub, whatever an earlier run made of it: fetched again every run.
+            yield self.request_for(canonical_url(url), kind="page", hub=True)
         if self.definition is not None:
             for sitemap_url in self.definition.sitemaps:
                 yield self.request_for(sitemap_url, kind="sitemap", priority=HUB_PRIORITY)
@@ -160,14 +162,18 @@ class NewsSpider(scrapy.Spider):
         lastmod: datetime | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        hub: bool = False,
         frontier: bool = False,
     ) -> scrapy.Request:
         """The request for a URL of a given kind; the frontier scheduler rebuilds requests with it.
 
         ``frontier=True`` marks a request that came out of the frontier (it is completed there once
-        its result is stored); conditional headers let an unchanged page answer 304.
+        its result is stored); conditional headers let an unchanged page, feed or sitemap answer
+        304. ``hub``: the page lists stories; it is read for links only, never stored.
         """
         meta: dict[str, Any] = {"kind": kind}
+        if hub:
+            meta["hub"] = True
         if depth is not None:
             meta["depth"] = depth
         if lastmod is not None:
@@ -175,9 +181,9 @@ class NewsSpider(scrapy.Spider):
         if frontier:
             meta["frontier_url"] = url
         headers = {}
-        if kind == "page" and etag:
+        if etag:
             headers["If-None-Match"] = etag
-        if kind == "page" and last_modified:
+        if last_modified:
             headers["If-Modified-Since"] = last_modified
         return scrapy.Request(
             url,
@@ -208,10 +214,14 @@ class NewsSpider(scrapy.Spider):
             yield self.request_for(sitemap_url, kind="sitemap", priority=HUB_PRIORITY)
         yield self.hub_done(response, f"robots.txt listing {len(sitemaps)} sitemaps")
 
-    def hub_done(self, response: Response, reason: str) -> FetchOutcome:
-        """The last output of a robots, sitemap or feed callback: everything it listed has been
-        queued by now, so the store pipeline may log it and mark it done in the frontier."""
-        return self.outcome(response.url, "not-an-article", reason, response.status, len(response.body), response.meta)
+    def hub_done(self, response: Response, reason: str, *, lists_stories: bool = False) -> FetchOutcome:
+        """The last output of a robots, sitemap or feed callback (or of a page read for links
+        only, which ``lists_stories`` keeps a hub): everything it listed has been queued by now,
+        so the store pipeline may log it and mark it done in the frontier, with its validators."""
+        done = self.outcome(response.url, "not-an-article", reason, response.status, len(response.body), response.meta)
+        page = page_from_response(response)
+        done.etag, done.last_modified, done.hub = page.etag, page.last_modified, lists_stories
+        return done
 
     def on_robots_error(self, failure: Failure) -> None:
         logger.info("no robots.txt sitemaps for %s: %s", failure.request.url, failure.getErrorMessage())
@@ -223,6 +233,10 @@ class NewsSpider(scrapy.Spider):
             yield self.outcome(response.url, "error", str(exc), response.status, len(response.body), response.meta)
             return
         if sitemap is None:
+            if document_kind(response.body, None) == "feed":
+                # Search engines take a feed as a sitemap, so robots.txt files name feeds too.
+                yield from self.parse_feed(response)
+                return
             yield self.outcome(response.url, "error", "not a sitemap", response.status, len(response.body), response.meta)
             return
         if sitemap.is_index:
@@ -245,6 +259,10 @@ class NewsSpider(scrapy.Spider):
         yield self.hub_done(response, f"{kind} listing {len(entries)} URLs in scope")
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request | FetchOutcome]:
+        if document_kind(response.body, None) == "sitemap":
+            # A feed link that leads to a sitemap: read as what it is.
+            yield from self.parse_sitemap(response)
+            return
         try:
             entries = read_feed(response.body, response.url)
         except FeedRefused as exc:
@@ -269,6 +287,16 @@ class NewsSpider(scrapy.Spider):
 
     async def parse_page(self, response: Response) -> AsyncIterator[scrapy.Request | PageItem | FetchOutcome]:
         page = page_from_response(response)
+        document = document_kind(page.body, page.content_type)
+        if document is not None and response.meta.get("story") is None:
+            # A feed or sitemap fetched as a page (first met as a link, or served as text/html):
+            # read as what it is, and recorded as such in the frontier for the next runs.
+            url = response.meta.get("frontier_url") or response.url
+            yield self.request_for(url, kind=document, priority=HUB_PRIORITY)
+            read = self.parse_feed if document == "feed" else self.parse_sitemap
+            for output in read(response):
+                yield output
+            return
         if not page.is_html:
             yield self.outcome(
                 page.url, "skipped", f"content type {page.content_type}", page.status, len(page.body), response.meta
@@ -290,7 +318,7 @@ class NewsSpider(scrapy.Spider):
                 http_charset=page.http_charset,
                 max_anchors=limit * 5 if limit > 0 else 0,
                 want_feeds=response.meta.get("depth", 0) == 0,
-                may_be_article=self.is_article_candidate(page.url),
+                may_be_article=not response.meta.get("hub") and self.is_article_candidate(page.url),
                 is_part=story is not None,
                 max_text_chars=self.max_text_chars,
             ),
@@ -313,9 +341,9 @@ class NewsSpider(scrapy.Spider):
             self.requested.add(link_url)
             yield self.page_request(link_url)
         if reading.not_article_reason is not None:
-            yield self.outcome(
-                page.url, "not-an-article", reading.not_article_reason, page.status, len(page.body), response.meta
-            )
+            # A page read for links only (a home, section or tag page) stays a hub.
+            reason = "hub, read for links" if response.meta.get("hub") else reading.not_article_reason
+            yield self.hub_done(response, reason, lists_stories=True)
             return
         if story is None:
             first_url = response.meta.get("frontier_url") or response.url
