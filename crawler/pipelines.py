@@ -20,6 +20,7 @@ from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
 from crawler.items import FetchOutcome, PageItem
 from crawler.normalize import choose_canonical_url
+from crawler.reading import INTERSTITIAL
 from storage import articles as article_store
 from storage import runs as run_log
 from storage.batches import BatchTarget, BatchWriter, FetchResult
@@ -34,6 +35,8 @@ __all__ = ["NormalisePipeline", "NotAnArticle", "StorePipeline"]
 
 #: Rejection reasons that mean extraction broke, not that the page is no article.
 EXTRACTION_FAILURES = frozenset({"extraction-timeout", "extraction-crashed"})
+#: Rejection reasons logged as an outcome of their own (else ``not-an-article``).
+REJECTION_OUTCOMES = {"published-before-since": "skipped", INTERSTITIAL: "interstitial"}
 
 
 class _LoggedDrop(DropItem):
@@ -184,7 +187,7 @@ class StorePipeline:
             fetch.outcome = "error"
             self._queue(fetch)
             raise ExtractionFailed(f"{reason} <{page.url}>")
-        fetch.outcome = "skipped" if getattr(rejection, "reason", None) == "published-before-since" else "not-an-article"
+        fetch.outcome = REJECTION_OUTCOMES.get(getattr(rejection, "reason", None), "not-an-article")
         self._queue(fetch)
         raise NotAnArticle(f"{reason} <{page.url}>")
 
