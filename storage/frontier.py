@@ -42,6 +42,9 @@ PENDING, LEASED, DONE, FAILED = "pending", "leased", "done", "failed"
 
 #: Outcomes of an article page: once stored, it is not fetched again unless it may have changed.
 ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate"})
+#: A URL found to be a copy of another is asked again on this many later runs (then as an article):
+#: the copy may have been a wall or a page served in the wrong shape, and its story never stored.
+DUPLICATE_RECHECKS = 3
 #: How often a URL that failed is tried again in later runs.
 MAX_ATTEMPTS = 3
 
@@ -99,6 +102,8 @@ def _should_reopen(
     if row.state == FAILED or row.outcome == "error":
         return row.attempts < MAX_ATTEMPTS
     if row.kind != "page" or row.outcome not in ARTICLE_OUTCOMES:
+        return True
+    if row.outcome == "duplicate" and row.attempts <= DUPLICATE_RECHECKS:
         return True
     done_at = row.done_at or row.discovered_at
     if item.lastmod is not None:
