@@ -19,7 +19,7 @@ from scrapy.utils.asyncio import create_looping_call
 from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
 from crawler.items import FetchOutcome, PageItem
-from crawler.normalize import choose_canonical_url
+from crawler.normalize import canonical_url, choose_canonical_url
 from crawler.reading import INTERSTITIAL
 from storage import articles as article_store
 from storage import runs as run_log
@@ -95,6 +95,7 @@ class NormalisePipeline:
                 etag=page.etag,
                 last_modified=page.last_modified,
                 fingerprint=item.fingerprint,
+                fetched_canonical_url=canonical_url(page.url),
             )
         return item
 

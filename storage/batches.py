@@ -94,6 +94,10 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
             if outcome == "alias" or (outcome == "unchanged" and fetch.article.url != fetch.article.canonical_url):
                 # Another URL of an article already stored (an alias, an AMP copy, a variant).
                 outcome = "duplicate"
+            elif outcome == "boilerplate":
+                # The pages that showed this body before may hold stories of their own: ask again.
+                frontier.recheck_next_run(session, target.source, result.urls, outcome=outcome)
+                article_id = None
         outcomes.append(outcome)
         if fetch.frontier_url is not None:
             frontier.complete(

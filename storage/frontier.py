@@ -33,6 +33,7 @@ __all__ = [
     "has_pending",
     "lease",
     "lease_owner",
+    "recheck_next_run",
     "owner_is_alive",
     "reclaim_orphaned",
     "release",
@@ -236,6 +237,21 @@ def complete(
     session.execute(
         sa.update(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url == url).values(**values)
     )
+
+
+def recheck_next_run(session: Session, source: str | None, urls: Iterable[str], *, outcome: str) -> int:
+    """Marks URLs done with an article outcome so that the next run fetches them again.
+
+    For pages found to have shown the source's boilerplate (a wall) instead of their story.
+    """
+    if outcome in ARTICLE_OUTCOMES:
+        raise ValueError(f"{outcome!r} would not re-open the URLs")
+    result = session.execute(
+        sa.update(FrontierEntry)
+        .where(FrontierEntry.source == source, FrontierEntry.url.in_(list(urls)), FrontierEntry.state == DONE)
+        .values(outcome=outcome)
+    )
+    return result.rowcount or 0
 
 
 def release(session: Session, source: str, owner: str, urls: Iterable[str] | None = None) -> int:
