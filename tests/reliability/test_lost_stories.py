@@ -51,6 +51,8 @@ ERROR_PAGE = (
     + "</article></body></html>"
 ).encode()
 
+#: Normalised words of each wall's body: an article holding them stored the wall as a story.
+WALL_MARKERS = ("we and our partners use cookies", "our newsroom system is being moved")
 #: case -> what run 1 serves instead of the article
 PAGES = {"consent-wall": CONSENT_WALL, "error-page-200": ERROR_PAGE}
 NUMBERS = {case: 700_000 + 100 * index for index, case in enumerate(("consent-wall", "error-page-200", "canonical-root", "canonical-section", "not-modified"))}  # fmt: skip
@@ -173,7 +175,9 @@ def test_every_story_is_stored_once(crawls, server, results, case, count, what):
     second = crawls[2]
     stories = _stories(second.database_url)
     found, duplicates = _found(_expected(case, count), stories)
-    walls = sum(1 for _url, text in stories if "before you continue" in text or "we will be right back" in text)
+    walls = sum(
+        1 for url, text in stories if url.startswith(server.case_url(case)) and any(m in text for m in WALL_MARKERS)
+    )
     results.articles_lost += count - found
     results.duplicate_rows += duplicates
     outcomes = collections.Counter(row[2] for row in second.fetches_under(server.case_url(case, "story")))
