@@ -182,7 +182,8 @@ class StorePipeline:
             self._queue(fetch)
             return item
         rejection = item.extraction
-        reason = f"{rejection.reason}: {rejection.detail}" if rejection and rejection.detail else getattr(rejection, "reason", "unknown")
+        # A Rejection is falsy: "if rejection" alone would drop every detail.
+        reason = f"{rejection.reason}: {rejection.detail}" if rejection is not None and rejection.detail else getattr(rejection, "reason", "unknown")
         fetch.reason = reason
         if getattr(rejection, "reason", None) in EXTRACTION_FAILURES:
             fetch.outcome = "error"
