@@ -183,7 +183,10 @@ class StorePipeline:
             return item
         rejection = item.extraction
         # A Rejection is falsy: "if rejection" alone would drop every detail.
-        reason = f"{rejection.reason}: {rejection.detail}" if rejection is not None and rejection.detail else getattr(rejection, "reason", "unknown")
+        if rejection is not None and rejection.detail:
+            reason = f"{rejection.reason}: {rejection.detail}"
+        else:
+            reason = getattr(rejection, "reason", "unknown")
         fetch.reason = reason
         if getattr(rejection, "reason", None) in EXTRACTION_FAILURES:
             fetch.outcome = "error"

@@ -156,7 +156,8 @@ def page_key(url: str) -> str:
     """
     parts = urlsplit(url)
     segments = [s for s in parts.path.lower().split("/") if s and s not in _RENDITION_SEGMENTS]
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _RENDITION_PARAMETERS)
+    parameters = parse_qsl(parts.query, keep_blank_values=True)
+    query = sorted((k, v) for k, v in parameters if k.lower() not in _RENDITION_PARAMETERS)
     return "/" + "/".join(segments) + ("?" + urlencode(query) if query else "")
 
 

@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-_SPACES = re.compile(r"\s+")
-
 __all__ = ["INTERSTITIAL_KINDS", "Interstitial", "detect_interstitial"]
 
 INTERSTITIAL_KINDS = ("bot-challenge", "javascript-required", "consent", "paywall")
@@ -49,6 +47,7 @@ MAX_STORY_CHARS = {"consent": 700, "paywall": 450, "bot-challenge": 450, "javasc
 
 
 _WORD = re.compile(r"\w+")
+_SPACES = re.compile(r"\s+")
 
 
 class _Phrases:
@@ -133,7 +132,9 @@ _JAVASCRIPT_PHRASES = _Phrases(
     "activa javascript", "habilita javascript",
 )  # fmt: skip
 #: Markup a bot challenge leaves whatever its wording: widget, form and script names.
-_CHALLENGE_MARKUP = re.compile(r"captcha|challenge-(?:form|platform|running|body)|cf-chl|turnstile|cf_chl|/cdn-cgi/challenge")
+_CHALLENGE_MARKUP = re.compile(
+    r"captcha|challenge-(?:form|platform|running|body)|cf-chl|cf_chl|turnstile|/cdn-cgi/challenge"
+)
 #: An application mount point (React, Vue, Next, Nuxt, Angular) that a JavaScript shell leaves empty.
 _APP_MOUNTS = frozenset({"root", "app", "__next", "__nuxt", "___gatsby", "app-root", "main-app"})
 _WALL_WORDS = _CONSENT_WORDS | _OTHER_WALL_WORDS
@@ -158,10 +159,6 @@ class _PageText:
     story_chars: int
     #: Characters of prose blocks that speak of consent.
     consent_prose_chars: int
-    #: Attribute values that name scripts, forms and widgets (ids, classes, src, action).
-    markup: str
-    has_script: bool
-    empty_app_mount: bool
 
 
 def _read_text(root: HtmlElement) -> _PageText:
@@ -171,30 +168,20 @@ def _read_text(root: HtmlElement) -> _PageText:
         body = root
     blocks: dict[HtmlElement, list[str]] = defaultdict(list)
     noscript: list[str] = []
-    markup: list[str] = []
     # The block each element's text belongs to; None: invisible (and so is all below it).
     block_of: dict[HtmlElement, HtmlElement | None] = {body: body}
     if body.text:
         blocks[body].append(body.text)
-    has_script = False
-    empty_app_mount = False
     for count, element in enumerate(body.iterdescendants()):
         if count >= MAX_ELEMENTS:
             break
-        parent = element.getparent()
-        parent_block = block_of.get(parent)
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag == "script":
-            has_script = True
-        for name in ("id", "class", "src", "action", "data-sitekey"):
-            value = element.get(name) if tag else None
-            if value:
-                markup.append(value.lower())
+        parent_block = block_of.get(element.getparent())
         if element.tail and parent_block is not None:
             blocks[parent_block].append(element.tail)
+        tag = element.tag
         # Hidden elements are read: a streamed page keeps its story in a hidden <div> until a
         # script moves it, and a story counted too generously only means a wall missed.
-        if not tag or tag in _INVISIBLE or parent_block is None:
+        if parent_block is None or not isinstance(tag, str) or tag in _INVISIBLE:
             block_of[element] = None
             continue
         if tag == "noscript":
@@ -205,8 +192,6 @@ def _read_text(root: HtmlElement) -> _PageText:
         block_of[element] = block
         if element.text:
             blocks[block].append(element.text)
-        if (element.get("id") or "").lower() in _APP_MOUNTS and not element.text_content().strip():
-            empty_app_mount = True
     texts = [_SPACES.sub(" ", "".join(parts)).strip().casefold() for parts in blocks.values()]
     story_chars = consent_prose_chars = 0
     for text in texts:
@@ -223,9 +208,23 @@ def _read_text(root: HtmlElement) -> _PageText:
         noscript=_SPACES.sub(" ", " ".join(noscript)).strip().casefold(),
         story_chars=story_chars,
         consent_prose_chars=consent_prose_chars,
-        markup=" ".join(markup),
-        has_script=has_script,
-        empty_app_mount=empty_app_mount,
+    )
+
+
+def _challenge_markup(root: HtmlElement) -> str | None:
+    """The name of a challenge form, captcha widget or challenge script in the page, if any."""
+    for value in root.xpath("//@id | //@class | //@src | //@action | //@data-sitekey"):
+        found = _CHALLENGE_MARKUP.search(value.lower())
+        if found:
+            return found.group(0)
+    return None
+
+
+def _is_empty_app_shell(root: HtmlElement) -> bool:
+    """Scripts and an application mount point with nothing in it: the page is built in the browser."""
+    mounts = root.xpath("//body//*[@id]")
+    return bool(root.xpath("//script")) and any(
+        (mount.get("id") or "").lower() in _APP_MOUNTS and not mount.text_content().strip() for mount in mounts
     )
 
 
@@ -233,21 +232,23 @@ def detect_interstitial(root: HtmlElement) -> Interstitial | None:
     """The wall this page is, or None for a page that may hold a story."""
     page = _read_text(root)
     story = page.story_chars
+    if story >= max(MAX_STORY_CHARS.values()):
+        return None  # an article, whatever banner or box it also carries
 
     texts = (page.title, page.visible, page.noscript)
     words = _words(*texts)
     challenge = _CHALLENGE_PHRASES.found(texts, words)
-    challenge_markup = _CHALLENGE_MARKUP.search(page.markup)
-    if story < MAX_STORY_CHARS["bot-challenge"] and len(page.visible) < 2000:
-        if challenge and (challenge_markup or len(challenge) >= 2 or _CHALLENGE_PHRASES.found((page.title,), words) == [page.title.rstrip(".!…")]):
-            evidence = ", ".join(challenge[:3]) + (f"; markup {challenge_markup.group(0)!r}" if challenge_markup else "")
-            return Interstitial("bot-challenge", evidence)
+    if challenge and story < MAX_STORY_CHARS["bot-challenge"] and len(page.visible) < 2000:
+        markup = _challenge_markup(root)
+        titled = page.title.rstrip(".!… ") in challenge  # "Just a moment...", "Attention Required!"
+        if markup or titled or len(challenge) >= 2:
+            return Interstitial("bot-challenge", ", ".join(challenge[:3]) + (f"; markup {markup!r}" if markup else ""))
 
     if len(page.visible) < MAX_STORY_CHARS["javascript-required"]:
         needs_script = _JAVASCRIPT_PHRASES.found(texts[1:], words)
         if needs_script:
             return Interstitial("javascript-required", ", ".join(needs_script[:3]))
-        if page.has_script and page.empty_app_mount and not page.visible:
+        if not page.visible and _is_empty_app_shell(root):
             return Interstitial("javascript-required", "an empty application mount point and scripts, no text")
 
     consent = _CONSENT_PHRASES.found(texts[:2], words)
