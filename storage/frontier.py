@@ -42,10 +42,12 @@ __all__ = [
 PENDING, LEASED, DONE, FAILED = "pending", "leased", "done", "failed"
 
 #: Outcomes of an article page: once stored, it is not fetched again unless it may have changed.
-ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate"})
-#: A URL found to be a copy of another is asked again on this many later runs (then as an article):
-#: the copy may have been a wall or a page served in the wrong shape, and its story never stored.
-DUPLICATE_RECHECKS = 3
+ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate", "interstitial", "boilerplate"})
+#: Article outcomes that may hide a story not yet seen (a copy of another page, a wall, a body many
+#: pages showed): such a URL is asked again on each later run until it has been fetched this many
+#: times. Then it is an article like the others (asked again when it may have changed): a site
+#: that walls every story for good is not fetched in full on every run.
+RECHECKS = {"duplicate": 4, "interstitial": 6, "boilerplate": 6}
 #: How often a URL that failed is tried again in later runs.
 MAX_ATTEMPTS = 3
 
@@ -104,7 +106,7 @@ def _should_reopen(
         return row.attempts < MAX_ATTEMPTS
     if row.kind != "page" or row.outcome not in ARTICLE_OUTCOMES:
         return True
-    if row.outcome == "duplicate" and row.attempts <= DUPLICATE_RECHECKS:
+    if row.attempts < RECHECKS.get(row.outcome, 0):
         return True
     done_at = row.done_at or row.discovered_at
     if item.lastmod is not None:
@@ -240,11 +242,11 @@ def complete(
 
 
 def recheck_next_run(session: Session, source: str | None, urls: Iterable[str], *, outcome: str) -> int:
-    """Marks URLs done with an article outcome so that the next run fetches them again.
+    """Gives done URLs an outcome of :data:`RECHECKS`, so that the next run fetches them again.
 
     For pages found to have shown the source's boilerplate (a wall) instead of their story.
     """
-    if outcome in ARTICLE_OUTCOMES:
+    if outcome not in RECHECKS:
         raise ValueError(f"{outcome!r} would not re-open the URLs")
     result = session.execute(
         sa.update(FrontierEntry)

@@ -112,6 +112,12 @@ def test_duplicates_and_walls_are_asked_again_on_later_runs(database_url):
                 outcome = "duplicate" if path == "/copy" else "interstitial"
                 frontier.complete(s, "a", f"https://a.example{path}", outcome=outcome, run_id=run_id, now=T0)
     # Found a copy on every look: from then on it is an article like any other (no fetch each run).
+    for run_id in (5, 6):
+        with sessions.begin() as s:
+            reopened = frontier.add_urls(s, "a", urls(*paths), run_id=run_id, now=T0 + timedelta(hours=run_id))
+            assert sorted(reopened) == ["https://a.example/shared-body", "https://a.example/walled"]
+            for url in reopened:
+                frontier.complete(s, "a", url, outcome="interstitial", run_id=run_id, now=T0)
+    # A wall on six looks: a site that walls its stories for good is not fetched in full every run.
     with sessions.begin() as s:
-        reopened = frontier.add_urls(s, "a", urls(*paths), run_id=5, now=T0 + timedelta(hours=5))
-        assert sorted(reopened) == ["https://a.example/shared-body", "https://a.example/walled"]
+        assert frontier.add_urls(s, "a", urls(*paths), run_id=7, now=T0 + timedelta(hours=7)) == []
