@@ -97,8 +97,18 @@ def choose_canonical_url(
     declared_canonical: str | None,
     tracking_parameters: tuple[str, ...] = DEFAULT_TRACKING_PARAMETERS,
 ) -> str:
-    """The page's declared canonical URL when it is on the fetched page's site, else the fetched URL."""
+    """The page's declared canonical URL when it is on the fetched page's site, else the fetched URL.
+
+    A canonical pointing at the site's root (``/``, or only a query) from another page is a CMS
+    misconfiguration, not a claim that the page is the home page: five stories declaring it
+    became one article at version 5. It is ignored. (A canonical that several different stories
+    share is caught in storage, where the stories are: see ``storage.articles``.)
+    """
     if declared_canonical and urlsplit(declared_canonical).scheme in ("http", "https"):
-        if same_site(declared_canonical, fetched_url):
+        if same_site(declared_canonical, fetched_url) and not _names_the_root_instead(declared_canonical, fetched_url):
             return canonical_url(declared_canonical, tracking_parameters)
     return canonical_url(fetched_url, tracking_parameters)
+
+
+def _names_the_root_instead(declared_canonical: str, fetched_url: str) -> bool:
+    return urlsplit(declared_canonical).path in ("", "/") and urlsplit(fetched_url).path not in ("", "/")

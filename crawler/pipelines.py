@@ -20,7 +20,8 @@ from crawler.discovery.dates import to_utc
 from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
 from crawler.items import FetchOutcome, PageItem
-from crawler.normalize import choose_canonical_url
+from crawler.normalize import canonical_url, choose_canonical_url
+from crawler.reading import INTERSTITIAL
 from storage import articles as article_store
 from storage import runs as run_log
 from storage.batches import BatchTarget, BatchWriter, FetchResult
@@ -35,6 +36,8 @@ __all__ = ["NormalisePipeline", "NotAnArticle", "StorePipeline"]
 
 #: Rejection reasons that mean extraction broke, not that the page is no article.
 EXTRACTION_FAILURES = frozenset({"extraction-timeout", "extraction-crashed"})
+#: Rejection reasons logged as an outcome of their own (else ``not-an-article``).
+REJECTION_OUTCOMES = {"published-before-since": "skipped", INTERSTITIAL: "interstitial"}
 
 
 class _LoggedDrop(DropItem):
@@ -95,6 +98,7 @@ class NormalisePipeline:
                 etag=page.etag,
                 last_modified=page.last_modified,
                 fingerprint=item.fingerprint,
+                fetched_canonical_url=canonical_url(page.url),
             )
         return item
 
@@ -186,13 +190,17 @@ class StorePipeline:
             self._queue(fetch)
             return item
         rejection = item.extraction
-        reason = f"{rejection.reason}: {rejection.detail}" if rejection and rejection.detail else getattr(rejection, "reason", "unknown")
+        # A Rejection is falsy: "if rejection" alone would drop every detail.
+        if rejection is not None and rejection.detail:
+            reason = f"{rejection.reason}: {rejection.detail}"
+        else:
+            reason = getattr(rejection, "reason", "unknown")
         fetch.reason = reason
         if getattr(rejection, "reason", None) in EXTRACTION_FAILURES:
             fetch.outcome = "error"
             self._queue(fetch)
             raise ExtractionFailed(f"{reason} <{page.url}>")
-        fetch.outcome = "skipped" if getattr(rejection, "reason", None) == "published-before-since" else "not-an-article"
+        fetch.outcome = REJECTION_OUTCOMES.get(getattr(rejection, "reason", None), "not-an-article")
         self._queue(fetch)
         raise NotAnArticle(f"{reason} <{page.url}>")
 

@@ -19,6 +19,7 @@ from parsel import Selector
 
 from crawler.discovery.continuation import next_part, previous_part
 from crawler.discovery.feeds import advertised_feeds
+from crawler.discovery.interstitials import detect_interstitial
 from crawler.discovery.links import page_links
 from crawler.discovery.pagetype import PageVerdict, classify_page
 from crawler.discovery.scope import CrawlScope
@@ -28,7 +29,10 @@ from storage.dedup import Fingerprint, fingerprint
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PageReading", "ReadRequest", "join_parts", "read_page"]
+__all__ = ["INTERSTITIAL", "PageReading", "ReadRequest", "join_parts", "read_page"]
+
+#: The rejection reason of a page standing in front of the story (consent, paywall, bot check).
+INTERSTITIAL = "interstitial"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,10 @@ def _read(html: bytes, request: ReadRequest) -> PageReading:
     reason = _why_not_an_article(selector, request, verdict)
     if reason is not None:
         return replace(reading, not_article_reason=reason)
+    wall = detect_interstitial(tree)
+    if wall is not None:
+        # Not the story but a page in front of it: no article, and the URL is tried again later.
+        return replace(reading, extraction=Rejection(INTERSTITIAL, f"{wall.kind}: {wall.evidence}"[:200]))
     extraction = extract_article(tree, url)
     if not isinstance(extraction, Article):
         return replace(reading, extraction=extraction)

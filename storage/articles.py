@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -28,7 +28,7 @@ __all__ = ["OUTCOMES", "ArticleIn", "StoreResult", "UrlTooLong", "fit_for_storag
 
 logger = logging.getLogger(__name__)
 
-OUTCOMES = ("stored", "updated", "unchanged", "alias")
+OUTCOMES = ("stored", "updated", "unchanged", "alias", "boilerplate")
 
 # PostgreSQL: one transaction at a time assigns clusters, so two near-duplicates stored at the same
 # moment by different workers still see each other (READ COMMITTED would hide both from both).
@@ -54,7 +54,7 @@ def _upsert_url(conn: sa.Connection) -> sa.Executable:
 
 _BUILDERS = {
     "by_canonical_url": lambda conn: sa.select(
-        Article.id, Article.content_hash, Article.version, Article.cluster_id
+        Article.id, Article.content_hash, Article.version, Article.cluster_id, Article.url, Article.minhash
     ).where(Article.canonical_url == sa.bindparam("canonical_url")),
     "same_body_in_source": lambda conn: sa.select(Article.id, Article.version, Article.cluster_id)
     .where(Article.source_id == sa.bindparam("source_id"), Article.content_hash == sa.bindparam("content_hash"))
@@ -66,6 +66,7 @@ _BUILDERS = {
     "insert_version": lambda conn: dialect_insert(conn, ArticleVersion.__table__).on_conflict_do_nothing(
         index_elements=["article_id", "version"]
     ),
+    "urls_of": lambda conn: sa.select(ArticleUrl.url).where(ArticleUrl.article_id == sa.bindparam("article_id")),
     "record_urls": lambda conn: dialect_insert(conn, ArticleUrl.__table__).on_conflict_do_nothing(
         index_elements=["url"]
     ),
@@ -96,14 +97,22 @@ class ArticleIn:
     last_modified: str | None = None
     #: The body's dedup fingerprint when the caller computed it already (else computed here).
     fingerprint: dedup.Fingerprint | None = None
+    #: The fetched URL canonicalised: the key when the declared canonical proves untrustworthy
+    #: (see :func:`_canonical_is_shared`); None: ``url`` as it is.
+    fetched_canonical_url: str | None = None
 
 
 @dataclass(frozen=True)
 class StoreResult:
+    """``boilerplate``: the body is one that several other pages of the source already showed (a
+    wall, an error page served with 200); nothing was stored, ``article_id`` is the article holding
+    that body and ``urls`` the URLs that led to it, to be asked again."""
+
     article_id: int
     outcome: str  # one of OUTCOMES
     version: int
     cluster_id: int | None
+    urls: tuple[str, ...] = ()
 
 
 def _utc(value: datetime) -> datetime:
@@ -223,6 +232,13 @@ def store_article(
             _statement(conn, "same_body_in_source"), {"source_id": source_id, "content_hash": hash_}
         ).one_or_none()
         if same is not None:
+            shown_by = _urls_of(conn, same.id)
+            if _is_boilerplate([*shown_by, *urls]):
+                logger.warning(
+                    "%s: its body is the one %d other pages of %s showed (%s): boilerplate, not a story",
+                    item.url, len({dedup.page_key(url) for url in shown_by}), item.source, shown_by[0],
+                )  # fmt: skip
+                return StoreResult(same.id, "boilerplate", same.version, same.cluster_id, tuple(shown_by))
             _record_urls(conn, same.id, urls, seen_at)
             _touch(conn, same.id, item, seen_at)
             return StoreResult(same.id, "alias", same.version, same.cluster_id)
@@ -263,6 +279,14 @@ def store_article(
         existing = conn.execute(
             _statement(conn, "by_canonical_url"), {"canonical_url": item.canonical_url}
         ).one()
+
+    if existing.content_hash != hash_ and _canonical_is_shared(existing, item, body, threshold):
+        fetched_key = item.fetched_canonical_url or item.url
+        logger.info(
+            "%s: declares canonical %s, which holds a different story; stored under its own URL",
+            item.url, item.canonical_url,
+        )  # fmt: skip
+        return store_article(session, replace(item, canonical_url=fetched_key), threshold=threshold)
 
     _record_urls(conn, existing.id, urls, seen_at)
     if existing.content_hash == hash_:
@@ -325,6 +349,36 @@ def fit_for_storage(item: ArticleIn) -> ArticleIn:
         # A fingerprint of the text as it was would not match the text stored.
         fingerprint=item.fingerprint if text == item.text else None,
     )
+
+
+def _urls_of(conn: sa.Connection, article_id: int) -> list[str]:
+    return sorted(conn.execute(_statement(conn, "urls_of"), {"article_id": article_id}).scalars())
+
+
+def _is_boilerplate(urls: Sequence[str]) -> bool:
+    """One body under this many different pages (renditions of one page count once) is no story.
+
+    An article's AMP, print and mobile copies, or a URL that moved once, are aliases; the same body
+    answering for several unrelated pages of one source is what the site shows in front of them.
+    """
+    return len({dedup.page_key(url) for url in urls}) >= dedup.BOILERPLATE_MIN_PAGES
+
+
+def _canonical_is_shared(existing: sa.Row, item: ArticleIn, body: dedup.Fingerprint, threshold: float) -> bool:
+    """The declared canonical URL already holds a clearly different story fetched from another URL.
+
+    A CMS that gives every page the same canonical (the home page, a section) would otherwise turn
+    different stories into versions of one. A new version needs the canonical URL to be fetched
+    itself, or a body near the stored one; a page that only claims the canonical is stored under
+    its own URL instead.
+    """
+    fetched_key = item.fetched_canonical_url or item.url
+    if fetched_key == item.canonical_url or dedup.page_key(item.url) == dedup.page_key(existing.url):
+        return False
+    incoming, stored = body.signature, existing.minhash
+    if incoming is None or stored is None:
+        return False  # too short to tell stories apart: a version, as before
+    return dedup.estimate_similarity(incoming, dedup.signature_from_bytes(stored)) < threshold
 
 
 def _content_values(item: ArticleIn, body: dedup.Fingerprint) -> dict[str, object]:

@@ -106,6 +106,10 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
             if outcome == "alias" or (outcome == "unchanged" and item.url != item.canonical_url):
                 # Another URL of an article already stored (an alias, an AMP copy, a variant).
                 outcome = "duplicate"
+            elif outcome == "boilerplate":
+                # The pages that showed this body before may hold stories of their own: ask again.
+                frontier.recheck_next_run(session, target.source, result.urls, outcome=outcome)
+                article_id = None
         elif fetch.article is not None:
             outcome, reason = "refused", f"URL over {values.MAX_URL_BYTES} bytes: not stored"
         outcomes.append(outcome)

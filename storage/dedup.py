@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import numpy as np
 import sqlalchemy as sa
@@ -49,6 +50,7 @@ __all__ = [
     "NUM_BANDS",
     "NUM_PERM",
     "SHINGLE_SIZE",
+    "BOILERPLATE_MIN_PAGES",
     "band_keys",
     "content_hash",
     "estimate_similarity",
@@ -56,6 +58,7 @@ __all__ = [
     "fingerprint",
     "minhash_signature",
     "normalise_text",
+    "page_key",
 ]
 
 NUM_PERM = 128
@@ -71,6 +74,14 @@ DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.5
 MIN_SHINGLES = 8
 # Bodies shorter than this many words never make an alias or join a cluster by their hash alone.
 MIN_WORDS_FOR_HASH_MATCH = 8
+
+# One body under this many different pages of one source is the site's boilerplate (a consent or
+# login wall, an error page served with 200), not a story those pages share.
+BOILERPLATE_MIN_PAGES = 3
+# Path segments and query parameters that name a rendition of a page (AMP, print, mobile), not
+# another page: an article's AMP and print copies are one page with it.
+_RENDITION_SEGMENTS = frozenset({"amp", "print", "mobile", "m", "index.html", "index.htm", "index.php"})
+_RENDITION_PARAMETERS = frozenset({"amp", "print", "output", "outputtype", "view", "mode", "m"})
 
 # --- normalisation ----------------------------------------------------------------------------
 
@@ -135,6 +146,19 @@ def identifies_article(normalised: str) -> bool:
 
 def hash_normalised(normalised: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def page_key(url: str) -> str:
+    """What tells the pages of a source apart: path and query, without rendition markers and host.
+
+    Two URLs with one key are renditions of one page (``/a/story``, ``/a/story/amp``,
+    ``/amp/a/story?print=1``); URLs with different keys are different pages.
+    """
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.lower().split("/") if s and s not in _RENDITION_SEGMENTS]
+    parameters = parse_qsl(parts.query, keep_blank_values=True)
+    query = sorted((k, v) for k, v in parameters if k.lower() not in _RENDITION_PARAMETERS)
+    return "/" + "/".join(segments) + ("?" + urlencode(query) if query else "")
 
 
 # --- MinHash and LSH --------------------------------------------------------------------------

@@ -37,6 +37,7 @@ __all__ = [
     "has_pending",
     "lease",
     "lease_owner",
+    "recheck_next_run",
     "owner_is_alive",
     "reclaim_orphaned",
     "release",
@@ -49,7 +50,12 @@ logger = logging.getLogger(__name__)
 PENDING, LEASED, DONE, FAILED = "pending", "leased", "done", "failed"
 
 #: Outcomes of an article page: once stored, it is not fetched again unless it may have changed.
-ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate"})
+ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate", "interstitial", "boilerplate"})
+#: Article outcomes that may hide a story not yet seen (a copy of another page, a wall, a body many
+#: pages showed): such a URL is asked again on each later run until it has been fetched this many
+#: times. Then it is an article like the others (asked again when it may have changed): a site
+#: that walls every story for good is not fetched in full on every run.
+RECHECKS = {"duplicate": 4, "interstitial": 6, "boilerplate": 6}
 #: How often a URL that failed is tried again in later runs.
 MAX_ATTEMPTS = 3
 #: Kinds a URL first queued as a page may turn out to be (a feed advertised after it was linked).
@@ -121,6 +127,8 @@ def _should_reopen(
     if row.state == FAILED or row.outcome == "error":
         return row.attempts < MAX_ATTEMPTS
     if row.hub or row.kind != "page" or row.outcome not in ARTICLE_OUTCOMES:
+        return True
+    if row.attempts < RECHECKS.get(row.outcome, 0):
         return True
     done_at = _aware(row.done_at or row.discovered_at)
     lastmod = _aware(item.lastmod)
@@ -301,6 +309,21 @@ def complete(
     session.execute(
         sa.update(FrontierEntry).where(FrontierEntry.source == source, FrontierEntry.url == url).values(**changes)
     )
+
+
+def recheck_next_run(session: Session, source: str | None, urls: Iterable[str], *, outcome: str) -> int:
+    """Gives done URLs an outcome of :data:`RECHECKS`, so that the next run fetches them again.
+
+    For pages found to have shown the source's boilerplate (a wall) instead of their story.
+    """
+    if outcome not in RECHECKS:
+        raise ValueError(f"{outcome!r} would not re-open the URLs")
+    result = session.execute(
+        sa.update(FrontierEntry)
+        .where(FrontierEntry.source == source, FrontierEntry.url.in_(list(urls)), FrontierEntry.state == DONE)
+        .values(outcome=outcome)
+    )
+    return result.rowcount or 0
 
 
 def release(session: Session, source: str, owner: str, urls: Iterable[str] | None = None) -> int:

@@ -41,6 +41,8 @@ FETCH_OUTCOMES = frozenset(
         "alias",  # StoreResult outcomes can be logged as they are
         "duplicate",
         "not-an-article",
+        "interstitial",  # a consent, pay or bot wall, or a JavaScript shell, in front of the story: tried again next run
+        "boilerplate",  # the body many pages of the site share (a wall): no story; tried again next run
         "skipped-by-robots",
         "refused",  # the private-address guard stopped the request before it was sent
         "skipped",

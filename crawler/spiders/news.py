@@ -384,7 +384,11 @@ class NewsSpider(scrapy.Spider):
             # A later part of a multi-page article failed: the story is stored from the parts read.
             yield story.item(self.source_name)
         if failure.check(HttpError) and failure.value.response.status == 304:
-            yield self.outcome(url, "unchanged", "HTTP 304 not modified", 304, 0, meta)
+            if _sent_a_validator(failure.request):
+                yield self.outcome(url, "unchanged", "HTTP 304 not modified", 304, 0, meta)
+            else:
+                # A broken server or cache: "unchanged" would mean a story never stored is never asked for again.
+                yield self.outcome(url, "error", "HTTP 304 to a request without a validator", 304, 0, meta)
         elif failure.check(RefusedAddress) or "refused private address" in failure.getErrorMessage():
             yield self.outcome(url, "refused", failure.getErrorMessage(), meta=meta)
         elif failure.check(HttpError):
@@ -397,3 +401,8 @@ class NewsSpider(scrapy.Spider):
             yield self.outcome(url, "skipped", failure.getErrorMessage() or "request ignored", meta=meta)
         else:
             yield self.outcome(url, "error", f"{failure.type.__name__}: {failure.getErrorMessage()}", meta=meta)
+
+
+def _sent_a_validator(request: scrapy.Request) -> bool:
+    """Whether the request was conditional: only then does a 304 say that nothing changed."""
+    return bool(request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since"))

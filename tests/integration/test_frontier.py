@@ -112,3 +112,31 @@ def test_scheduler_writes_discovered_urls_in_one_go_before_pages_are_marked_done
         assert frontier.frontier_counts(s, "a.example") == {"pending": len(found)}
     assert crawler.stats.get_value("newsdesk/frontier/added") == len(found)
     scheduler.close("finished")
+
+
+def test_duplicates_and_walls_are_asked_again_on_later_runs(database_url):
+    """A URL closed as a copy of another, or answered by a wall, may hold a story never stored."""
+    sessions = open_database(database_url)
+    paths = ("/copy", "/walled", "/shared-body", "/story")
+    outcomes = ("duplicate", "interstitial", "boilerplate", "stored")
+    with sessions.begin() as s:
+        frontier.add_urls(s, "a", urls(*paths), run_id=1, now=T0)
+        for path, outcome in zip(paths, outcomes, strict=True):
+            frontier.complete(s, "a", f"https://a.example{path}", outcome=outcome, run_id=1, now=T0)
+    for run_id in (2, 3, 4):
+        with sessions.begin() as s:
+            reopened = frontier.add_urls(s, "a", urls(*paths), run_id=run_id, now=T0 + timedelta(hours=run_id))
+            assert sorted(reopened) == [f"https://a.example{p}" for p in ("/copy", "/shared-body", "/walled")]
+            for path in ("/copy", "/walled", "/shared-body"):
+                outcome = "duplicate" if path == "/copy" else "interstitial"
+                frontier.complete(s, "a", f"https://a.example{path}", outcome=outcome, run_id=run_id, now=T0)
+    # Found a copy on every look: from then on it is an article like any other (no fetch each run).
+    for run_id in (5, 6):
+        with sessions.begin() as s:
+            reopened = frontier.add_urls(s, "a", urls(*paths), run_id=run_id, now=T0 + timedelta(hours=run_id))
+            assert sorted(reopened) == ["https://a.example/shared-body", "https://a.example/walled"]
+            for url in reopened:
+                frontier.complete(s, "a", url, outcome="interstitial", run_id=run_id, now=T0)
+    # A wall on six looks: a site that walls its stories for good is not fetched in full every run.
+    with sessions.begin() as s:
+        assert frontier.add_urls(s, "a", urls(*paths), run_id=7, now=T0 + timedelta(hours=7)) == []

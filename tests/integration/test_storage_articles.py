@@ -354,3 +354,65 @@ def test_a_rolled_back_savepoint_leaves_no_stale_source(session_factory):
         result = store_article(session, article("https://new.example/2", story(501), source="newcomer"))
     assert result.outcome == "stored"
     assert count(session_factory, Article) == 1
+
+
+def test_a_body_many_pages_of_a_source_show_is_boilerplate_not_their_story(session_factory):
+    """Five article URLs answering one run with the same wall: not one story and four duplicates."""
+    wall = story(900)
+    urls = [f"https://a.example/news/2024/story-{slug}" for slug in ("budget", "bridge", "strike", "storm", "vote")]
+    outcomes = [store(session_factory, article(url, wall, title="Before you continue")).outcome for url in urls]
+    # Two pages may share a body (a story moved once); a third page showing it makes it boilerplate.
+    assert outcomes == ["stored", "alias", "boilerplate", "boilerplate", "boilerplate"]
+    boilerplate = store(session_factory, article(urls[3], wall))
+    assert set(boilerplate.urls) == set(urls[:2])  # the pages to ask again
+    with session_factory() as session:
+        pointed = set(session.execute(sa.select(ArticleUrl.url)).scalars())
+    assert pointed == set(urls[:2])
+    # Their real stories, served later, are stored each on its own.
+    for n, url in enumerate(urls):
+        result = store(session_factory, article(url, story(910 + n), fetched_at=T0 + timedelta(days=1)))
+        assert result.outcome in ("stored", "updated")
+    with session_factory() as session:
+        texts = {row.canonical_url: row.text for row in session.execute(sa.select(Article.canonical_url, Article.text))}
+    assert {texts[url] for url in urls} == {story(910 + n) for n in range(5)}
+
+
+def test_renditions_of_one_page_stay_aliases(session_factory):
+    """AMP, print and mobile copies of one article are one page, however many there are."""
+    text = story(920)
+    first = store(session_factory, article("https://a.example/news/story", text))
+    for url in ("https://a.example/news/story/amp", "https://a.example/amp/news/story?print=1",
+                "https://m.a.example/news/story/", "https://a.example/news/story?outputType=amp"):  # fmt: skip
+        assert store(session_factory, article(url, text)).outcome == "alias", url
+    assert count(session_factory, Article) == 1 and first.outcome == "stored"
+
+
+def test_a_canonical_shared_by_different_stories_makes_no_versions(session_factory):
+    """Five stories declaring a section page as canonical: five articles, not one at version 5."""
+    hub = "https://a.example/news/"
+    results = [
+        store(session_factory, article(f"https://a.example/news/2024/story-{n}", story(930 + n), canonical_url=hub))
+        for n in range(5)
+    ]
+    assert [r.outcome for r in results] == ["stored"] * 5
+    assert len({r.article_id for r in results}) == 5 and {r.version for r in results} == {1}
+    with session_factory() as session:
+        texts = set(session.execute(sa.select(Article.text)).scalars())
+    assert texts == {story(930 + n) for n in range(5)}
+
+
+def test_a_canonical_still_versions_its_own_page_and_near_copies(session_factory):
+    """The rule spares real updates: the canonical page itself, the same fetched URL, a near body."""
+    canonical = "https://a.example/news/story"
+    text = story(940)
+    store(session_factory, article("https://a.example/news/story?page=1", text, canonical_url=canonical))
+    rewritten = store(
+        session_factory, article("https://a.example/news/story?page=1", story(941), canonical_url=canonical)
+    )
+    assert (rewritten.outcome, rewritten.version) == ("updated", 2)
+    near_copy = article("https://a.example/amp/news/story?x=1", story(941) + "\n\nMore.", canonical_url=canonical)
+    near = store(session_factory, near_copy)
+    assert (near.outcome, near.version) == ("updated", 3)
+    itself = store(session_factory, article(canonical, story(942)))
+    assert (itself.outcome, itself.version) == ("updated", 4)
+    assert count(session_factory, Article) == 1

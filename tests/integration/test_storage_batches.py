@@ -115,3 +115,24 @@ def test_a_batch_that_fails_is_written_item_by_item_and_the_bad_item_dead_letter
     # Enough to store the article again; the fingerprint is derived from its text.
     assert payload["frontier_url"] == URL.format(2)
     assert payload["article"]["text"] == story(2) and payload["article"]["fingerprint"] is None
+
+
+def test_pages_that_showed_boilerplate_are_all_asked_again_next_run(database_url):
+    """Four URLs answering with one wall: none is closed as a story or a duplicate for good."""
+    target = _target(database_url)
+    wall = story(900)
+    outcomes = write_batch(target, [_fetch(n, wall) for n in range(1, 5)])
+    assert outcomes == ["stored", "duplicate", "boilerplate", "boilerplate"]
+    sessions = open_database(database_url)
+    with sessions.begin() as session:
+        # The two pages that showed the wall first are marked to be asked again, like the others.
+        assert dict(session.execute(sa.select(FrontierEntry.url, FrontierEntry.outcome)).all()) == {
+            URL.format(n): "boilerplate" for n in range(1, 5)
+        }
+        next_run = run_log.start_run(session, "alpha")
+        reopened = frontier.add_urls(
+            session, "alpha", [frontier.FrontierUrl(url=URL.format(n), kind="page", depth=1) for n in range(1, 5)],
+            run_id=next_run,
+        )  # fmt: skip
+    sessions.kw["bind"].dispose()
+    assert sorted(reopened) == [URL.format(n) for n in range(1, 5)]

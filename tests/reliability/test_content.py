@@ -165,7 +165,7 @@ def test_content_crawl_went_on(crawl, server):
         ("pdf-right-type", "skipped", "content type application/pdf"),
         ("pdf-wrong-type", "not-an-article", "not-html"),
         ("empty-body", "not-an-article", ""),
-        ("login-wall", "not-an-article", ""),
+        ("login-wall", "interstitial", "paywall"),
     ],
 )
 def test_non_articles_are_recorded_not_stored(crawl, server, results, case, outcome, reason_part):

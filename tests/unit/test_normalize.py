@@ -43,6 +43,15 @@ def test_declared_canonical_wins_on_the_same_site_only():
     assert choose_canonical_url(fetched, None) == fetched
 
 
+@pytest.mark.parametrize("root", ["https://news.example.com/", "https://news.example.com", "https://news.example.com/?lang=en"])
+def test_a_canonical_naming_the_site_root_is_ignored_for_a_story(root):
+    """A CMS that gives every page the home page's canonical must not make them one article."""
+    fetched = "https://news.example.com/world/2026/03/story-1"
+    assert choose_canonical_url(fetched, root) == fetched
+    # The home page itself may declare it.
+    assert choose_canonical_url("https://news.example.com/?utm_source=x", root) == canonical_url(root)
+
+
 def test_site_key_ignores_www_and_default_port():
     assert site_key("https://www.Example.com:443/x") == "example.com"
     assert same_site("http://127.0.0.1:8000/a", "http://127.0.0.1:8000/b")
