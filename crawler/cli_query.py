@@ -1,7 +1,8 @@
 """Reading the corpus: articles, show, clusters, stats, runs and export. Thin over storage.
 
-Read commands open the database read-only where the dialect allows (SQLite ``mode=ro``,
-PostgreSQL read-only transactions), so no input given to them can change it.
+Read commands open the database read-only (SQLite ``mode=ro``, PostgreSQL read-only
+transactions) and never migrate it, so they work for a user who may only read the file, never
+wait for a writer's lock, and no input given to them can change the database.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -22,7 +22,6 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from crawler.cli_common import (
@@ -35,13 +34,7 @@ from crawler.cli_common import (
 )
 from storage import queries
 from storage import runs as run_log
-from storage.db import (
-    DatabaseError,
-    current_revision,
-    head_revision,
-    make_engine,
-    upgrade,
-)
+from storage.db import open_read_only
 from storage.export import EXPORT_FORMATS, ExportError, export_articles
 
 __all__ = ["READ_COMMANDS", "TABLE_COLUMNS", "read_sessions_for"]
@@ -51,22 +44,8 @@ LIST_SORTS = ("published", "seen", "relevance", "oldest", "title", "words")
 
 
 def read_sessions_for(ctx: click.Context) -> sessionmaker:
-    """A session factory on a read-only connection to the root group's database.
-
-    A missing SQLite file is an error (a read never creates a database); a database behind the
-    newest migration is migrated first, as ``open_database`` would, then opened read-only.
-    """
-    url = ctx.find_root().obj
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:"):
-            raise DatabaseError("read commands need a database file or server, not an in-memory database")
-        if not Path(database).is_file():
-            raise DatabaseError(f"no database at {database} (crawl first, or pass --db)")
-    if current_revision(url) != head_revision():
-        upgrade(url)
-    return sessionmaker(make_engine(url, read_only=True), expire_on_commit=False)
+    """Read-only sessions on the root group's database (see ``storage.db.open_read_only``)."""
+    return open_read_only(ctx.find_root().obj)
 
 
 def _filter_options(command):
