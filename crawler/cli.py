@@ -7,6 +7,7 @@ and a non-zero exit. Scrapy is imported only inside the commands that crawl.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import json
 import os
@@ -20,11 +21,52 @@ from crawler import settings as crawl_settings
 from crawler.cli_common import console, handle_user_errors, sessions_for
 from crawler.cli_query import READ_COMMANDS
 from crawler.cli_schedule import schedule_command
+from crawler.settings_check import check_settings
 from storage import queries
 from storage.db import current_revision, head_revision, open_database, resolve_database_url, upgrade
 
 
-@click.group()
+class NewsdeskGroup(click.Group):
+    """The root group: every error a user can cause ends as one line on stderr, never a traceback.
+
+    Click's own usage errors (a bad option value) are shown without the usage block, Ctrl-C at any
+    point is "interrupted" with exit status 130, and output that cannot be written (stdout on a
+    full disk or /dev/full) is one line and exit status 1.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            sys.stdout.flush()
+            code = result if isinstance(result, int) and not isinstance(result, bool) else 0
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            code = exc.exit_code
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            click.echo("interrupted", err=True)
+            code = 130
+        except OSError as exc:
+            _silence_stdout()
+            if exc.errno != errno.EPIPE:  # a closed pipe (`| head`) is no error to report
+                where = f"cannot write {exc.filename}" if exc.filename else "cannot write output"
+                click.echo(f"Error: {where}: {exc.strerror or exc}", err=True)
+            code = 1
+        sys.exit(code)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of unwritable output is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # CliRunner's stdout has no file descriptor
+        pass
+
+
+@click.group(cls=NewsdeskGroup)
 @click.option(
     "--db",
     "database_url",
@@ -100,7 +142,11 @@ def crawl(ctx: click.Context, names, urls, source, sources_path, recrawl_after, 
     args = {"recrawl_after": recrawl_after} if recrawl_after else {}
     if urls:
         CrawlScope.from_start_urls(urls)  # rejects file:, data:, ftp: and host-less URLs up front
-        targets = [CrawlTarget(source=source or site_key(urls[0]), start_urls=urls, spider_args=args)]
+        source = source or site_key(urls[0])
+        if not source.strip() or len(source) > SOURCE_NAME_MAX:
+            shown = source if len(source) <= 60 else source[:60] + "…"
+            raise click.UsageError(f"source name {shown!r} must be 1 to {SOURCE_NAME_MAX} characters (give --source)")
+        targets = [CrawlTarget(source=source, start_urls=urls, spider_args=args)]
     else:
         path = resolve_sources_path(sources_path)
         known = load_sources(path)
@@ -112,10 +158,14 @@ def crawl(ctx: click.Context, names, urls, source, sources_path, recrawl_after, 
         targets = [
             CrawlTarget(source=name, start_urls=(), spider_args={**args, "sources": str(path)}) for name in names
         ]
-    settings = dict(_parse_override(o) for o in overrides)
+    settings = check_settings(dict(_parse_override(o) for o in overrides))
     open_database(ctx.obj)  # migrate first: a bad URL fails here with one line, not in the reactor
     stats = run_crawls(targets, ctx.obj, settings)
     _print_crawl_summary(stats)
+
+
+#: The database's limit on a source name (sources.name is VARCHAR(200)).
+SOURCE_NAME_MAX = 200
 
 
 def _parse_override(text: str) -> tuple[str, str]:

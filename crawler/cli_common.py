@@ -7,17 +7,22 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from crawler.settings_check import SettingError
+from crawler.sources import parse_duration
 from storage.db import DatabaseError, open_database
 
 __all__ = [
     "FORMATS",
+    "SQL_INT_MAX",
+    "BadValue",
+    "WholeNumber",
     "WhenType",
     "console",
     "emit_rows",
@@ -32,6 +37,12 @@ console = Console()
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
+class BadValue(click.ClickException):
+    """A value the user gave that cannot be used: one line on stderr and exit status 2."""
+
+    exit_code = 2
+
+
 def handle_user_errors(command: Callable) -> Callable:
     """Database and input problems become one line on stderr, never a traceback."""
 
@@ -41,6 +52,8 @@ def handle_user_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except DatabaseError as exc:
             raise click.ClickException(str(exc)) from None
+        except SettingError as exc:
+            raise BadValue(str(exc)) from None
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
 
@@ -48,18 +61,39 @@ def handle_user_errors(command: Callable) -> Callable:
 
 
 def parse_when(value: str | None) -> datetime | None:
-    """A date (2026-11-01), a datetime (ISO 8601) or a span back from now (90m, 12h, 7d, 2w)."""
+    """A date (2026-11-01), a datetime (ISO 8601) or a span back from now (90m, 12h, 7d, 2w, 1d12h).
+
+    Spans follow the one duration grammar of ``crawler.sources.parse_duration``; a date that
+    cannot be placed on a UTC time line (before year 1 or after 9999 once its offset is applied)
+    is refused here rather than deep in a query.
+    """
     if value is None:
         return None
-    text = value.strip().lower()
-    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    if text[:-1].isdigit() and text[-1:] in units:
-        return datetime.now(UTC) - timedelta(**{units[text[-1]]: int(text[:-1])})
+    text = value.strip()
+    if text[-1:].lower() in ("s", "m", "h", "d", "w") and text[:1].isdigit():
+        try:
+            return datetime.now(UTC) - parse_duration(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date, a datetime or a span like 7d") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        raise click.BadParameter(f"{value!r} is outside the years 1 to 9999 in UTC") from None
+
+
+#: The largest value of a SQL BIGINT: ids, limits and counts beyond it cannot reach a query.
+SQL_INT_MAX = 2**63 - 1
+
+
+class WholeNumber(click.IntRange):
+    """An integer option a query can use: at most ``SQL_INT_MAX`` (and at least ``min``)."""
+
+    def __init__(self, min: int | None = None) -> None:
+        super().__init__(min=min, max=SQL_INT_MAX)
 
 
 class WhenType(click.ParamType):

@@ -26,6 +26,8 @@ from sqlalchemy.orm import sessionmaker
 
 from crawler.cli_common import (
     FORMATS,
+    SQL_INT_MAX,
+    WholeNumber,
     WhenType,
     cell_text,
     console,
@@ -48,6 +50,12 @@ def read_sessions_for(ctx: click.Context) -> sessionmaker:
     return open_read_only(ctx.find_root().obj)
 
 
+def _too_big(text: str) -> bool:
+    """An id no database column can hold (SQL integers stop at 2**63 - 1)."""
+    digits = text.strip()
+    return digits.isascii() and digits.isdigit() and (len(digits) > 19 or int(digits) > SQL_INT_MAX)
+
+
 def _filter_options(command):
     """The article filters shared by `articles` and `export`."""
     options = [
@@ -57,16 +65,16 @@ def _filter_options(command):
         click.option("--lang", "language", help="Language code, e.g. en."),
         click.option("--search", help='Full text: words, "a phrase", prefix*; all must match. Ranked.'),
         click.option("--contains", help="Literal, case-insensitive substring of title or text."),
-        click.option("--cluster", "cluster_id", type=int, help="Only this story cluster."),
+        click.option("--cluster", "cluster_id", type=WholeNumber(), help="Only this story cluster."),
         click.option("--url", help="The article at this canonical URL or any URL variant."),
-        click.option("--min-words", type=click.IntRange(min=0), help="At least this many words."),
+        click.option("--min-words", type=WholeNumber(min=0), help="At least this many words."),
         click.option("--unique", is_flag=True, help="One article per story: its cluster's representative."),
         click.option(
             "--sort",
             type=click.Choice(LIST_SORTS),
             help="published (newest first; the default) or seen (newest first fetched); relevance with --search.",
         ),
-        click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many."),
+        click.option("--limit", type=WholeNumber(min=1), default=None, help="At most this many."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -141,7 +149,7 @@ def _print_articles_table(rows, *, with_snippet: bool) -> None:
 
 @click.command()
 @click.argument("id_or_url")
-@click.option("--diff", "diff_versions", nargs=2, type=int, metavar="OLD NEW",
+@click.option("--diff", "diff_versions", nargs=2, type=WholeNumber(), metavar="OLD NEW",
               help="Unified diff of the text between two versions, e.g. --diff 1 2.")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.pass_context
@@ -151,6 +159,8 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
 
     Metadata, body, every URL variant, version history and the other articles of its story.
     """
+    if _too_big(id_or_url):
+        raise click.ClickException(f"no article {id_or_url[:200]!r}")
     sessions = read_sessions_for(ctx)
     with sessions() as session:
         detail = queries.get_article(session, id_or_url)
@@ -187,11 +197,11 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
 
 
 @click.group(invoke_without_command=True)
-@click.option("--min-size", default=2, show_default=True, type=click.IntRange(min=1), help="At least this many articles.")
-@click.option("--min-sources", default=1, show_default=True, type=click.IntRange(min=1),
+@click.option("--min-size", default=2, show_default=True, type=WholeNumber(min=1), help="At least this many articles.")
+@click.option("--min-sources", default=1, show_default=True, type=WholeNumber(min=1),
               help="At least this many distinct sources.")  # fmt: skip
 @click.option("--since", type=WhenType(), help="With a member published (or first seen) since: 7d, a date...")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="At most this many clusters.")
+@click.option("--limit", default=20, show_default=True, type=WholeNumber(min=1), help="At most this many clusters.")
 @click.option("--summary", is_flag=True, help="One row per cluster instead of one per member.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
@@ -245,7 +255,7 @@ def _print_clusters_table(found: list[queries.ClusterSummary]) -> None:
 
 
 @clusters.command("show")
-@click.argument("cluster_id", type=int)
+@click.argument("cluster_id", type=WholeNumber())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
 @handle_user_errors
@@ -267,7 +277,7 @@ def clusters_show(ctx: click.Context, cluster_id: int, fmt: str) -> None:
 
 
 @click.command()
-@click.option("--days", default=14, show_default=True, type=click.IntRange(min=1), help="Days of articles per day.")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(min=1, max=36_500), help="Days of articles per day.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 @click.pass_context
 @handle_user_errors
@@ -303,7 +313,7 @@ def stats(ctx: click.Context, days: int, fmt: str) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", default=20, show_default=True, type=WholeNumber(min=1))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
 @handle_user_errors
@@ -318,7 +328,7 @@ def runs(ctx: click.Context, limit: int, fmt: str) -> None:
 
 
 @runs.command("show")
-@click.argument("run_id", type=int)
+@click.argument("run_id", type=WholeNumber())
 @click.option("--outcome", help="Only fetches with this outcome (e.g. error, not-an-article).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context

@@ -13,6 +13,8 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
+from crawler.cli_common import BadValue
+from crawler.settings_check import SettingError, check_setting
 from crawler.sources import SourcesError, load_sources, parse_duration, resolve_sources_path
 from storage.db import DatabaseError, describe_error
 
@@ -73,8 +75,13 @@ def schedule_command(
     except SourcesError as exc:
         raise click.UsageError(str(exc)) from None
     for override in overrides:
-        if not override.partition("=")[0].strip() or "=" not in override:
+        name, _, value = override.partition("=")
+        if not name.strip() or "=" not in override:
             raise click.UsageError(f"setting {override!r} is not NAME=VALUE")
+        try:
+            check_setting(name.strip(), value)
+        except SettingError as exc:
+            raise BadValue(str(exc)) from None
     if not any(source.schedule for source in sources.values()):
         raise click.UsageError(f"no source in {path} has a schedule")
     output = open(log_file, "a", buffering=1, encoding="utf-8") if log_file else None  # noqa: SIM115
