@@ -26,7 +26,6 @@ from sqlalchemy.orm import sessionmaker
 
 from crawler.cli_common import (
     FORMATS,
-    SQL_INT_MAX,
     WholeNumber,
     WhenType,
     cell_text,
@@ -48,12 +47,6 @@ LIST_SORTS = ("published", "seen", "relevance", "oldest", "title", "words")
 def read_sessions_for(ctx: click.Context) -> sessionmaker:
     """Read-only sessions on the root group's database (see ``storage.db.open_read_only``)."""
     return open_read_only(ctx.find_root().obj)
-
-
-def _too_big(text: str) -> bool:
-    """An id no database column can hold (SQL integers stop at 2**63 - 1)."""
-    digits = text.strip()
-    return digits.isascii() and digits.isdigit() and (len(digits) > 19 or int(digits) > SQL_INT_MAX)
 
 
 def _filter_options(command):
@@ -159,8 +152,6 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
 
     Metadata, body, every URL variant, version history and the other articles of its story.
     """
-    if _too_big(id_or_url):
-        raise click.ClickException(f"no article {id_or_url[:200]!r}")
     sessions = read_sessions_for(ctx)
     with sessions() as session:
         detail = queries.get_article(session, id_or_url)

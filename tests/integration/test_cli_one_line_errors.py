@@ -113,15 +113,18 @@ def test_a_span_too_long_to_recrawl_after_is_one_line(db):
         ["runs", "show", str(2**63)],
         ["show", str(2**63)],
         ["show", "9" * 40],
+        ["show", "²"],
         ["stats", "--days", "99999999"],
     ],
 )
-def test_an_integer_past_sql_range_is_one_line(db, args):
-    one_line_error(["--db", db, *args])
+def test_an_integer_past_sql_range_is_one_line(database_url, args):
+    upgrade(database_url)
+    one_line_error(["--db", database_url, *args])
 
 
-def test_a_source_name_the_database_cannot_hold_is_one_line(db):
-    line = one_line_error(["--db", db, "crawl", "--url", "http://127.0.0.1:9/", "--source", "s" * 201])
+def test_a_source_name_the_database_cannot_hold_is_one_line(database_url):
+    upgrade(database_url)
+    line = one_line_error(["--db", database_url, "crawl", "--url", "http://127.0.0.1:9/", "--source", "s" * 201])
     assert "200" in line
 
 
