@@ -204,3 +204,29 @@ def test_a_pipe_closed_early_is_not_an_error_message(db):
     reader.stdout.close()
     _, stderr = reader.communicate(timeout=120)
     assert b"Traceback" not in stderr
+
+
+# -- --db after the sub-command ---------------------------------------------------------------
+
+
+def test_db_is_accepted_after_the_sub_command_and_wins(db, tmp_path):
+    elsewhere = f"sqlite:///{tmp_path / 'missing.db'}"
+    for args in (["articles", "--format", "jsonl"], ["runs"], ["stats"], ["clusters"], ["db", "current"]):
+        result = CliRunner().invoke(cli, ["--db", elsewhere, *args, "--db", db])
+        assert result.exit_code == 0, (args, result.output)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_every_command_that_uses_a_database_takes_db():
+    def commands(group, prefix=()):
+        for name, command in group.commands.items():
+            yield (*prefix, name), command
+            if hasattr(command, "commands"):
+                yield from commands(command, (*prefix, name))
+
+    without = [
+        " ".join(path)
+        for path, command in commands(cli)
+        if not any("--db" in param.opts for param in command.params) and path not in (("db",), ("extract",))
+    ]
+    assert without == []

@@ -108,7 +108,7 @@ def test_a_redirect_to_ftp_is_refused(servers):
 
 
 def test_a_file_or_stdin_is_read_only_up_to_the_crawls_size_cap(tmp_path, monkeypatch):
-    monkeypatch.setattr("crawler.cli.EXTRACT_MAX_BYTES", 1000)
+    monkeypatch.setattr("crawler.cli.page.EXTRACT_MAX_BYTES", 1000)
     big = tmp_path / "big.html"
     big.write_bytes(ARTICLE * 10)
     assert "larger than" in _one_line_error(_extract(str(big)))

@@ -1,0 +1,154 @@
+"""``newsdesk crawl`` and ``newsdesk demo``: Scrapy is imported only inside the commands."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import click
+from rich.table import Table
+
+from crawler.cli.errors import handle_user_errors
+from crawler.cli.options import database_option
+from crawler.cli.output import console
+from crawler.settings_check import check_settings
+from storage import queries
+from storage.db import open_database
+
+__all__ = ["DEMO_SETTINGS", "crawl", "demo"]
+
+
+# -- crawling ---------------------------------------------------------------------------------
+
+
+@click.command()
+@database_option
+@click.argument("names", nargs=-1)
+@click.option("--url", "urls", multiple=True, help="Crawl from this start URL instead of a named source; repeatable.")
+@click.option("--source", default=None, help="Source name for --url crawls (default: the first URL's host).")
+@click.option(
+    "--sources", "sources_path", default=None, help="Sources file (env NEWSDESK_SOURCES; default ./sources.toml)."
+)
+@click.option(
+    "--recrawl-after", default=None, metavar="SPAN", help="Re-fetch stored articles older than this (6h, 2d)."
+)
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting override.")
+@click.pass_context
+@handle_user_errors
+def crawl(ctx: click.Context, names, urls, source, sources_path, recrawl_after, overrides) -> None:
+    """Crawl named sources from the sources file, or start URLs given with --url.
+
+    A crawl stopped by a crash or kill continues where it stopped when run again; a crawl run
+    again after it finished fetches only what is new or may have changed.
+    """
+    from crawler.discovery.scope import CrawlScope
+    from crawler.normalize import site_key
+    from crawler.runner import CrawlTarget, run_crawls
+    from crawler.sources import load_sources, parse_duration, resolve_sources_path
+
+    if bool(names) == bool(urls):
+        raise click.UsageError("name sources to crawl, or give --url (not both)")
+    if recrawl_after:
+        parse_duration(recrawl_after)  # a bad span fails here, not inside the crawl
+    args = {"recrawl_after": recrawl_after} if recrawl_after else {}
+    if urls:
+        CrawlScope.from_start_urls(urls)  # rejects file:, data:, ftp: and host-less URLs up front
+        source = source or site_key(urls[0])
+        if not source.strip() or len(source) > SOURCE_NAME_MAX:
+            shown = source if len(source) <= 60 else source[:60] + "…"
+            raise click.UsageError(f"source name {shown!r} must be 1 to {SOURCE_NAME_MAX} characters (give --source)")
+        targets = [CrawlTarget(source=source, start_urls=urls, spider_args=args)]
+    else:
+        path = resolve_sources_path(sources_path)
+        known = load_sources(path)
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise click.UsageError(
+                f"no source {', '.join(map(repr, unknown))} in {path} (known: {', '.join(sorted(known))})"
+            )
+        targets = [
+            CrawlTarget(source=name, start_urls=(), spider_args={**args, "sources": str(path)}) for name in names
+        ]
+    settings = check_settings(dict(_parse_override(o) for o in overrides))
+    open_database(ctx.obj)  # migrate first: a bad URL fails here with one line, not in the reactor
+    stats = run_crawls(targets, ctx.obj, settings)
+    _print_crawl_summary(stats)
+
+
+#: The database's limit on a source name (sources.name is VARCHAR(200)).
+SOURCE_NAME_MAX = 200
+
+
+def _parse_override(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"setting {text!r} is not NAME=VALUE")
+    return name.strip(), value
+
+
+def _print_crawl_summary(stats_by_source: dict[str, dict[str, Any]]) -> None:
+    table = Table("source", "requests", "stored", "updated", "unchanged", "duplicate", "not-an-article", "errors")
+    for source, stats in stats_by_source.items():
+        outcome = functools.partial(lambda s, k: str(s.get(f"newsdesk/outcome/{k}", 0)), stats)
+        table.add_row(
+            source,
+            str(stats.get("downloader/request_count", 0)),
+            outcome("stored"),
+            outcome("updated"),
+            outcome("unchanged"),
+            outcome("duplicate"),
+            outcome("not-an-article"),
+            str(sum(v for k, v in stats.items() if k in ("newsdesk/outcome/error",))),
+        )
+    console.print(table)
+
+
+# -- the demo ---------------------------------------------------------------------------------
+
+
+@click.command()
+@database_option
+@click.option("--show", "show_count", default=3, show_default=True, help="How many articles to print in full.")
+@click.pass_context
+@handle_user_errors
+def demo(ctx: click.Context, show_count: int) -> None:
+    """Serve the bundled offline news web, crawl it into the database and show what was stored."""
+    from crawler.demo import DemoWeb
+    from crawler.runner import CrawlTarget, run_crawls
+
+    open_database(ctx.obj)
+    with DemoWeb() as web:
+        click.echo(f"demo news web at {web.base_url}/ ; crawling into {ctx.obj}")
+        targets = [CrawlTarget(source=name, start_urls=(url,)) for name, url in web.site_urls.items()]
+        stats = run_crawls(targets, ctx.obj, DEMO_SETTINGS)
+    _print_crawl_summary(stats)
+    sessions = open_database(ctx.obj)
+    with sessions() as session:
+        rows = [row.as_dict() for row in queries.iter_articles(session, queries.ArticleFilter(limit=None))]
+    table = Table("id", "source", "published", "title", "words", "story", title="Stored articles")
+    for row in rows:
+        published = (row["published_at"] or "")[:10]
+        table.add_row(
+            str(row["id"]), row["source"], published, row["title"] or "", str(row["word_count"]), str(row["cluster_id"])
+        )
+    console.print(table)
+    for row in rows[:show_count]:
+        console.rule(f"[bold]{row['title']}[/bold]  ({row['source']}, {row['published_at']})")
+        click.echo(_excerpt(row["text"]))
+    click.echo(f"\n{len(rows)} articles stored. Try: newsdesk --db {ctx.obj} articles --format jsonl")
+
+
+#: Local, fast and unthrottled: the demo web is ours and on loopback.
+DEMO_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "NEWSDESK_BLOCK_PRIVATE_ADDRESSES": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    # The crawl log keeps every failure (`newsdesk runs show`); the demo's own traps need no shouting.
+    "LOG_LEVEL": "CRITICAL",
+}
+
+
+def _excerpt(text: str, paragraphs: int = 3) -> str:
+    parts = text.split("\n\n")
+    more = " […]" if len(parts) > paragraphs else ""
+    return "\n\n".join(parts[:paragraphs]) + more
