@@ -15,6 +15,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.error import DNSLookupError
 
+from crawler.addresses import is_forbidden_address, is_local_name, scheme_refusal
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -28,17 +30,6 @@ class RefusedAddress(IgnoreRequest):
     """The request's target is a loopback, private, link-local or metadata address."""
 
 
-def is_forbidden_address(address: str) -> bool:
-    """True for any address that is not a public unicast one."""
-    try:
-        ip = ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
 class PrivateAddressGuard:
     """Refuses requests whose host is, or resolves to, a forbidden address.
 
@@ -46,8 +37,6 @@ class PrivateAddressGuard:
     connection that follows uses the cached answer checked here, so a second DNS answer cannot
     swap a private address in. Redirects pass through here again, so they are checked too.
     """
-
-    LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
     def __init__(self, crawler: Crawler):
         if not crawler.settings.getbool("NEWSDESK_BLOCK_PRIVATE_ADDRESSES"):
@@ -59,8 +48,12 @@ class PrivateAddressGuard:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
+        refusal = scheme_refusal(request.url)
+        if refusal:  # only reachable by a redirect: DOWNLOAD_HANDLERS has no other scheme
+            self.stats.inc_value("newsdesk/refused_scheme")
+            raise RefusedAddress(refusal)
         host = (urlsplit(request.url).hostname or "").lower().rstrip(".")
-        if host in self.LOCAL_NAMES or host.endswith(".localhost"):
+        if is_local_name(host):
             self._refuse(host, host)
         try:
             ipaddress.ip_address(host.strip("[]"))

@@ -34,6 +34,10 @@ DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 # on the literal host and on the resolved IP. Turn off to crawl a site on your own machine or LAN
 # (the demo and the tests do).
 NEWSDESK_BLOCK_PRIVATE_ADDRESSES = True
+# No remote control of a running crawl: Scrapy's telnet console and its HTTP server that runs
+# Python sent to it (RemoteControl) are off, so no port is opened and no token file is left behind.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,
     # Politeness and limits (see the block below): RFC 9309 robots.txt in place of Scrapy's.

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.discovery.dates import to_utc
+from crawler.settings_check import SettingError, check_setting
 
 __all__ = [
     "SAFE_SETTINGS",
@@ -62,7 +63,7 @@ SAFE_SETTINGS: Mapping[str, tuple[type, ...]] = {
     "NEWSDESK_BLOCK_PRIVATE_ADDRESSES": (bool,),
 }
 
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_DURATION = re.compile(r"([0-9]+)\s*([smhdw])")  # ASCII digits: int() would take '²' or '٣' too
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
@@ -119,10 +120,17 @@ def parse_duration(text: str) -> timedelta:
     parts = _DURATION.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:
         raise ValueError(f"{text!r} is not a duration like 90s, 30m, 6h, 2d or 1h30m")
-    total = timedelta()
-    for number, unit in parts:
-        total += timedelta(**{_DURATION_UNITS[unit]: int(number)})
+    try:
+        total = sum((timedelta(**{_DURATION_UNITS[unit]: int(number)}) for number, unit in parts), timedelta())
+    except OverflowError:
+        total = timedelta.max
+    if total > MAX_DURATION:
+        raise ValueError(f"{text!r} is longer than {MAX_DURATION.days:,} days")
     return total
+
+
+#: Longest span accepted anywhere (a recrawl age, a timeout, a --since span): a century.
+MAX_DURATION = timedelta(days=36_500)
 
 
 def resolve_sources_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -138,7 +146,9 @@ def load_sources(
     """Read and validate a sources file; returns the sources by name, in file order."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a BOM, as Windows editors write it, is fine
+    except UnicodeDecodeError as exc:
+        raise SourcesError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except FileNotFoundError:
         raise SourcesError(f"sources file not found: {path}") from None
     except OSError as exc:
@@ -255,7 +265,11 @@ class _Checker:
         urls = []
         for raw in self.strings(entry, key):
             url = self._substitute(key, raw)
-            parts = urlsplit(url)
+            try:
+                parts = urlsplit(url)
+                parts.port  # noqa: B018 - raises for a port outside 0-65535
+            except ValueError as exc:
+                raise self.error(key, f"{url!r} is not a valid URL: {exc}") from None
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise self.error(key, f"{url!r} is not an http(s) URL with a host")
             urls.append(url)
@@ -315,7 +329,7 @@ class _Checker:
             raise self.error(key, f"{value.isoformat()} has no time zone; add one, e.g. Z or +02:00")
         since = to_utc(value)
         if since is None:
-            raise self.error(key, f"{value.isoformat()} is outside the dates UTC can hold")
+            raise self.error(key, f"{value.isoformat()} is outside the years 1 to 9999 in UTC")
         return since
 
     def duration(self, entry: Mapping[str, Any], key: str) -> str | None:
@@ -341,4 +355,8 @@ class _Checker:
             if not isinstance(setting, kinds) or (isinstance(setting, bool) and bool not in kinds):
                 expected = " or ".join(k.__name__ for k in kinds)
                 raise self.error(f"{key}.{name}", f"must be {expected}, not {setting!r}")
+            try:
+                value[name] = check_setting(name, setting)
+            except SettingError as exc:
+                raise self.error(f"{key}.{name}", str(exc)) from None
         return dict(value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,6 +42,7 @@ __all__ = [
     "is_outage",
     "make_engine",
     "open_database",
+    "open_read_only",
     "resolve_database_url",
     "run_in_transaction",
     "upgrade",
@@ -100,7 +104,13 @@ def _make_sqlite_engine(url: URL, *, read_only: bool) -> Engine:
         if not Path(database).exists():
             raise DatabaseError(f"database file not found: {database}")
         # A URI filename: SQLite refuses every write on this connection.
-        url = url.set(database=f"file:{Path(database).absolute().as_posix()}?mode=ro")
+        path = Path(database).absolute()
+        uri = f"file:{path.as_posix()}?mode=ro"
+        if not os.access(path.parent, os.W_OK) and not Path(f"{path}-shm").exists():
+            # A WAL reader needs a -shm file; where none exists and none can be made, no writer
+            # has the database open, and SQLite can read the file as it is.
+            uri += "&immutable=1"
+        url = url.set(database=uri)
         url = url.update_query_dict({"uri": "true"})
     elif not in_memory:
         parent = Path(database).absolute().parent
@@ -182,10 +192,43 @@ def _run_with_connection(url_or_engine: str | Engine, fn: Callable[[sa.Connectio
 
 
 def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
-    """Migrate the database up to ``revision`` (a fresh SQLite file is created)."""
-    _run_with_connection(
-        url_or_engine, lambda conn: command.upgrade(_alembic_config(conn), revision)
-    )
+    """Migrate the database up to ``revision`` (a fresh SQLite file is created).
+
+    ``revision`` is ``head`` or a revision id (or a unique prefix of one); a relative step, an
+    unknown id, or a database at a revision this newsdesk does not know is a :class:`DatabaseError`.
+    """
+    script = ScriptDirectory.from_config(_alembic_config())
+    if _RELATIVE_REVISION.search(revision.strip()):
+        raise DatabaseError(f"revision {revision!r} is relative; name one (head, or an id from `newsdesk db current`)")
+    try:
+        script.get_revisions(revision)
+    except (CommandError, RevisionError):
+        raise DatabaseError(f"no revision {revision!r}; give head or a revision id (see migrations/versions)") from None
+
+    def migrate(connection: sa.Connection) -> None:
+        _refuse_unknown_revision(script, MigrationContext.configure(connection).get_current_revision())
+        try:
+            command.upgrade(_alembic_config(connection), revision)
+        except (CommandError, RevisionError) as exc:
+            raise DatabaseError(f"cannot upgrade to {revision!r}: {str(exc).splitlines()[0]}") from None
+
+    _run_with_connection(url_or_engine, migrate)
+
+
+_RELATIVE_REVISION = re.compile(r"[+-]\d+$")
+
+
+def _refuse_unknown_revision(script: ScriptDirectory, current: str | None) -> None:
+    """A database migrated by a newer newsdesk is left alone, with a message saying so."""
+    if current is None:
+        return
+    try:
+        script.get_revision(current)
+    except (CommandError, RevisionError):
+        raise DatabaseError(
+            f"the database is at revision {current!r}, which this newsdesk does not know: "
+            "it was written by a newer newsdesk; upgrade newsdesk to use it"
+        ) from None
 
 
 def downgrade(url_or_engine: str | Engine, revision: str) -> None:
@@ -211,6 +254,32 @@ def open_database(url: str) -> sessionmaker[Session]:
     """An engine for ``url`` migrated to head, as a ``sessionmaker(expire_on_commit=False)``."""
     engine = make_engine(url)
     upgrade(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def open_read_only(url: str) -> sessionmaker[Session]:
+    """Sessions that can only read ``url``, which must exist and be at the newest revision.
+
+    Nothing is migrated and no write lock is taken: SQLite opens the file with ``mode=ro`` (a
+    read-only file in a read-only directory works, and a writer holding its lock does not stall
+    us under WAL), PostgreSQL runs read-only transactions. A database that is missing or behind
+    is one line telling the user to run ``newsdesk db upgrade``.
+    """
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:"):
+            raise DatabaseError("reading needs a database file or server, not an in-memory database")
+        if not Path(database).is_file():
+            raise DatabaseError(f"no database at {database}: crawl into it first, or run `newsdesk db upgrade`")
+    engine = make_engine(url, read_only=True)
+    current = _run_with_connection(engine, lambda conn: MigrationContext.configure(conn).get_current_revision())
+    head = head_revision()
+    if current != head:
+        engine.dispose()
+        _refuse_unknown_revision(ScriptDirectory.from_config(_alembic_config()), current)
+        where = "empty" if current is None else f"at revision {current}, behind {head}"
+        raise DatabaseError(f"the database is {where}: run `newsdesk db upgrade`")
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -16,6 +16,7 @@ import contextlib
 import csv
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import fields
@@ -57,11 +58,9 @@ def export_articles(
     """
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
-    target = Path(path)
-    if target.is_dir():
-        raise ExportError(f"{target} is a directory")
+    target = _writable_target(Path(path))
     if target.exists() and not force:
-        raise ExportError(f"{target} exists; pass --force to replace it")
+        raise ExportError(f"{path} exists; pass --force to replace it")
     if not target.parent.is_dir():
         raise ExportError(f"no directory {target.parent} to write {target.name} in")
     writer = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}[fmt]
@@ -70,6 +69,33 @@ def export_articles(
     rows = iter_articles(session, f)
     with _atomic_file(target, binary=fmt == "parquet") as handle:
         return writer(rows, handle, on_progress or (lambda _n: None))
+
+
+def _writable_target(path: Path) -> Path:
+    """The file an export may replace: a new path or a regular file (through a symlink too).
+
+    The export is renamed over its target, so a device, FIFO or directory there would be
+    replaced by a regular file (as root, /dev/full or /dev/null): those are refused.
+    """
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+    if stat.S_ISLNK(mode):
+        try:
+            resolved = path.resolve(strict=True)
+        except (FileNotFoundError, RuntimeError):
+            raise ExportError(f"{path} is a symbolic link to nothing; give a file path") from None
+        if not resolved.is_file():
+            raise ExportError(f"{path} links to {resolved}, which is not a regular file")
+        return resolved
+    if stat.S_ISDIR(mode):
+        raise ExportError(f"{path} is a directory")
+    if not stat.S_ISREG(mode):
+        raise ExportError(f"{path} is not a regular file (a device, FIFO or socket); give a file path")
+    return path
 
 
 @contextlib.contextmanager

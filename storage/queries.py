@@ -448,9 +448,14 @@ def count_articles(session: Session, f: ArticleFilter) -> int:
     return _execute_read(session, sa.select(sa.func.count()).select_from(stmt)).scalar_one()
 
 
+_MAX_ID = 2**63 - 1
+
+
 def _find_article_id(session: Session, id_or_url: str | int) -> int | None:
-    if isinstance(id_or_url, int) or (isinstance(id_or_url, str) and id_or_url.isdigit()):
+    if isinstance(id_or_url, int) or (isinstance(id_or_url, str) and id_or_url.isascii() and id_or_url.isdigit()):
         article_id = int(id_or_url)
+        if article_id > _MAX_ID:  # no row has it, and SQLite / PostgreSQL would refuse the value
+            return None
         found = session.execute(sa.select(Article.id).where(Article.id == article_id)).scalar()
         if found is not None:
             return found

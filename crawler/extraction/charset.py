@@ -2,7 +2,8 @@
 
 Order: BOM, then the HTTP header charset, then ``<meta charset>``, then a cheap
 detection. A declared charset is only believed when the bytes agree with it:
-a header claiming UTF-8 on bytes that are not UTF-8 is ignored, and a header
+a header claiming UTF-8 on bytes that are not UTF-8 is ignored, so is one claiming
+UTF-16/UTF-32 on bytes without their NULs or a 7-bit charset (ISO-2022-JP) on 8-bit bytes, and a header
 naming a single-byte Western charset (every byte sequence is "valid" there) is
 overruled by bytes that are valid non-ASCII UTF-8 or by a ``<meta>`` naming
 another charset.
@@ -51,6 +52,8 @@ def decode_html(body: bytes, http_charset: str | None) -> str:
     is_utf8 = _valid_utf8(body)
 
     for candidate in _candidates(header, declared):
+        if not _bytes_fit(body, candidate):
+            continue
         if candidate == "utf-8":
             if is_utf8:
                 return body.decode("utf-8", "replace")
@@ -80,6 +83,25 @@ def _candidates(header: str | None, declared: str | None) -> list[str]:
     else:
         order = [c for c in (header, declared) if c]
     return list(dict.fromkeys(order))
+
+
+def _bytes_fit(body: bytes, encoding: str) -> bool:
+    """False when the bytes cannot be in ``encoding``, whatever a header or <meta> says.
+
+    UTF-16 and UTF-32 text of an HTML page is full of NUL bytes (every ASCII character of the
+    markup has one or three); 7-bit encodings such as ISO-2022-JP have no byte above 0x7F.
+    Decoding UTF-8 bytes as either turns a page into nonsense that looks like text.
+    """
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return False
+    if name.startswith(("utf-16", "utf-32")):
+        sample = body[:4096]
+        return sample.count(0) >= len(sample) // 4
+    if name.startswith(("iso2022", "iso-2022", "utf-7", "hz")):
+        return body.isascii()
+    return True
 
 
 def _header_encoding(http_charset: str | None) -> str | None:

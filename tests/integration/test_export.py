@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import stat
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -141,3 +142,44 @@ def test_progress_is_reported(sessions, tmp_path, monkeypatch):
     seen: list[int] = []
     _export(sessions, tmp_path / "p.jsonl", "jsonl", on_progress=seen.append)
     assert seen == [10, 20, 23]
+
+
+def _device_like_dev_full(tmp_path):
+    """A node with /dev/full's device number in tmp_path, so no test can ever replace the real one."""
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    node = tmp_path / "full"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.stat("/dev/full").st_rdev)
+    return node
+
+
+def _fifo(tmp_path):
+    node = tmp_path / "fifo"
+    os.mkfifo(node)
+    return node
+
+
+@pytest.mark.parametrize("make_node", [_device_like_dev_full, _fifo])
+@pytest.mark.parametrize("through_symlink", [False, True])
+def test_export_never_replaces_a_device_or_fifo(sqlite_url, tmp_path, make_node, through_symlink):
+    sessions = open_database(sqlite_url)
+    node = make_node(tmp_path)
+    target = node
+    if through_symlink:
+        target = tmp_path / "link"
+        target.symlink_to(node)
+    with pytest.raises(ExportError, match="not a regular file"):
+        _export(sessions, target, "jsonl", force=True)
+    assert not stat.S_ISREG(os.stat(node).st_mode)
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_export_through_a_symlink_writes_the_file_it_names(sqlite_url, tmp_path):
+    sessions = open_database(sqlite_url)
+    real = tmp_path / "real.jsonl"
+    real.write_text("old")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    _export(sessions, link, "jsonl", force=True)
+    assert link.is_symlink()
+    assert real.read_text() == ""

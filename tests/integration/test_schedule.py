@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from crawler.cli_schedule import schedule_command
+from crawler.cli.schedule import schedule_command
 from storage import locks, runs
 from storage.db import make_engine, open_database
 
@@ -150,7 +150,7 @@ def test_schedule_once_crawls_the_demo_web(sqlite_url, tmp_path, demo_web):
 def run_scheduler(database_url: str, *args: str, **popen) -> subprocess.Popen:
     """`newsdesk schedule` in a process of its own, so a real SIGTERM can be sent to it."""
     code = (
-        "import sys; from crawler.cli_schedule import schedule_command; "
+        "import sys; from crawler.cli.schedule import schedule_command; "
         "schedule_command.main(sys.argv[2:], prog_name='newsdesk schedule', obj=sys.argv[1])"
     )
     return subprocess.Popen([sys.executable, "-c", code, database_url, *args], cwd=REPO, **popen)

@@ -152,3 +152,26 @@ def test_utf16_pages_decode(codec: str) -> None:
     result = extract_article(body, "https://mediatheque.example/a")
     assert isinstance(result, Article), result
     assert result.title == FRENCH_TITLE
+
+
+@pytest.mark.parametrize(
+    "http_charset", ["utf-16", "utf-16le", "UTF-16BE", "utf-32", "text/html; charset=utf-32le", "iso-2022-jp"]
+)
+def test_a_wide_or_7bit_header_on_utf8_bytes_is_not_believed(http_charset: str) -> None:
+    body = load("utf8_french.html")
+    assert FRENCH in decode_html(body, http_charset)
+    result = extract_article(body, "https://mediatheque.example/a", http_charset=http_charset)
+    assert isinstance(result, Article), result
+    assert result.title == FRENCH_TITLE
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_a_right_wide_header_is_still_believed(codec: str) -> None:
+    text = load("utf8_french.html").decode("utf-8").replace('<meta charset="utf-8">', "")
+    body = (" " + text).encode(codec)  # no BOM, and not starting with "<"
+    assert FRENCH in decode_html(body, codec)
+
+
+def test_a_right_iso_2022_jp_header_is_still_believed() -> None:
+    text = "<html><body><p>東京の図書館が再開した</p></body></html>"
+    assert "東京の図書館が再開した" in decode_html(text.encode("iso-2022-jp"), "iso-2022-jp")

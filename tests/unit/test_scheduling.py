@@ -202,7 +202,7 @@ def test_sigterm_to_the_scheduler_stops_its_crawls(sqlite_url):
 def test_schedule_command_reports_user_errors_in_one_line(sqlite_url, tmp_path):
     from click.testing import CliRunner
 
-    from crawler.cli_schedule import schedule_command
+    from crawler.cli.schedule import schedule_command
 
     runner = CliRunner()
     missing = runner.invoke(schedule_command, ["--sources", str(tmp_path / "nope.toml"), "--once"], obj=sqlite_url)

@@ -1,108 +1,50 @@
-"""Reading the corpus: articles, show, clusters, stats, runs and export. Thin over storage.
+"""Reading the corpus: articles, show, clusters, stats and runs. Thin over ``storage.queries``.
 
-Read commands open the database read-only where the dialect allows (SQLite ``mode=ro``,
-PostgreSQL read-only transactions), so no input given to them can change it.
+Read commands open the database read-only (SQLite ``mode=ro``, PostgreSQL read-only
+transactions) and never migrate it, so they work for a user who may only read the file, never
+wait for a writer's lock, and no input given to them can change the database.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
-from crawler.cli_common import (
-    FORMATS,
+from crawler.cli.errors import handle_user_errors
+from crawler.cli.options import (
     WhenType,
-    cell_text,
-    console,
-    emit_rows,
-    handle_user_errors,
+    WholeNumber,
+    article_filter_options,
+    database_option,
+    filter_from_options,
 )
+from crawler.cli.output import FORMATS, cell_text, console, emit_rows
 from storage import queries
 from storage import runs as run_log
-from storage.db import (
-    DatabaseError,
-    current_revision,
-    head_revision,
-    make_engine,
-    upgrade,
-)
-from storage.export import EXPORT_FORMATS, ExportError, export_articles
+from storage.db import open_read_only
 
 __all__ = ["READ_COMMANDS", "TABLE_COLUMNS", "read_sessions_for"]
 
 TABLE_COLUMNS = ("id", "source", "published_at", "title", "word_count", "cluster_id", "version")
-LIST_SORTS = ("published", "seen", "relevance", "oldest", "title", "words")
 
 
 def read_sessions_for(ctx: click.Context) -> sessionmaker:
-    """A session factory on a read-only connection to the root group's database.
-
-    A missing SQLite file is an error (a read never creates a database); a database behind the
-    newest migration is migrated first, as ``open_database`` would, then opened read-only.
-    """
-    url = ctx.find_root().obj
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:"):
-            raise DatabaseError("read commands need a database file or server, not an in-memory database")
-        if not Path(database).is_file():
-            raise DatabaseError(f"no database at {database} (crawl first, or pass --db)")
-    if current_revision(url) != head_revision():
-        upgrade(url)
-    return sessionmaker(make_engine(url, read_only=True), expire_on_commit=False)
-
-
-def _filter_options(command):
-    """The article filters shared by `articles` and `export`."""
-    options = [
-        click.option("--source", help="Only this source."),
-        click.option("--since", type=WhenType(), help="Published at or after (date, datetime, or 7d / 12h)."),
-        click.option("--until", type=WhenType(), help="Published before (date, datetime, or 7d / 12h)."),
-        click.option("--lang", "language", help="Language code, e.g. en."),
-        click.option("--search", help='Full text: words, "a phrase", prefix*; all must match. Ranked.'),
-        click.option("--contains", help="Literal, case-insensitive substring of title or text."),
-        click.option("--cluster", "cluster_id", type=int, help="Only this story cluster."),
-        click.option("--url", help="The article at this canonical URL or any URL variant."),
-        click.option("--min-words", type=click.IntRange(min=0), help="At least this many words."),
-        click.option("--unique", is_flag=True, help="One article per story: its cluster's representative."),
-        click.option(
-            "--sort",
-            type=click.Choice(LIST_SORTS),
-            help="published (newest first; the default) or seen (newest first fetched); relevance with --search.",
-        ),
-        click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _article_filter(**values: Any) -> queries.ArticleFilter:
-    return queries.ArticleFilter(**values)
+    """Read-only sessions on the root group's database (see ``storage.db.open_read_only``)."""
+    return open_read_only(ctx.find_root().obj)
 
 
 # -- reading ----------------------------------------------------------------------------------
 
 
 @click.command()
-@_filter_options
+@database_option
+@article_filter_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
 @handle_user_errors
@@ -114,7 +56,7 @@ def articles(ctx: click.Context, fmt: str, **filters: Any) -> None:
     """
     if filters["limit"] is None and fmt == "table":
         filters["limit"] = 50
-    article_filter = _article_filter(**filters)
+    article_filter = filter_from_options(**filters)
     sessions = read_sessions_for(ctx)
     with sessions() as session:
         rows = queries.iter_articles(session, article_filter, snippets=fmt == "table")
@@ -161,8 +103,9 @@ def _print_articles_table(rows, *, with_snippet: bool) -> None:
 
 
 @click.command()
+@database_option
 @click.argument("id_or_url")
-@click.option("--diff", "diff_versions", nargs=2, type=int, metavar="OLD NEW",
+@click.option("--diff", "diff_versions", nargs=2, type=WholeNumber(), metavar="OLD NEW",
               help="Unified diff of the text between two versions, e.g. --diff 1 2.")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.pass_context
@@ -208,11 +151,12 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
 
 
 @click.group(invoke_without_command=True)
-@click.option("--min-size", default=2, show_default=True, type=click.IntRange(min=1), help="At least this many articles.")
-@click.option("--min-sources", default=1, show_default=True, type=click.IntRange(min=1),
+@database_option
+@click.option("--min-size", default=2, show_default=True, type=WholeNumber(min=1), help="At least this many articles.")
+@click.option("--min-sources", default=1, show_default=True, type=WholeNumber(min=1),
               help="At least this many distinct sources.")  # fmt: skip
 @click.option("--since", type=WhenType(), help="With a member published (or first seen) since: 7d, a date...")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="At most this many clusters.")
+@click.option("--limit", default=20, show_default=True, type=WholeNumber(min=1), help="At most this many clusters.")
 @click.option("--summary", is_flag=True, help="One row per cluster instead of one per member.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
@@ -266,7 +210,8 @@ def _print_clusters_table(found: list[queries.ClusterSummary]) -> None:
 
 
 @clusters.command("show")
-@click.argument("cluster_id", type=int)
+@database_option
+@click.argument("cluster_id", type=WholeNumber())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
 @handle_user_errors
@@ -288,7 +233,8 @@ def clusters_show(ctx: click.Context, cluster_id: int, fmt: str) -> None:
 
 
 @click.command()
-@click.option("--days", default=14, show_default=True, type=click.IntRange(min=1), help="Days of articles per day.")
+@database_option
+@click.option("--days", default=14, show_default=True, type=click.IntRange(min=1, max=36_500), help="Days of articles per day.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 @click.pass_context
 @handle_user_errors
@@ -324,7 +270,8 @@ def stats(ctx: click.Context, days: int, fmt: str) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@database_option
+@click.option("--limit", default=20, show_default=True, type=WholeNumber(min=1))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
 @handle_user_errors
@@ -339,7 +286,8 @@ def runs(ctx: click.Context, limit: int, fmt: str) -> None:
 
 
 @runs.command("show")
-@click.argument("run_id", type=int)
+@database_option
+@click.argument("run_id", type=WholeNumber())
 @click.option("--outcome", help="Only fetches with this outcome (e.g. error, not-an-article).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
@@ -370,38 +318,4 @@ def _fetch_dict(fetch: run_log.FetchRow) -> dict[str, Any]:
     return data
 
 
-# -- export -----------------------------------------------------------------------------------
-
-
-@click.command()
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="File format.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
-@click.option("--force", is_flag=True, help="Replace the file if it exists.")
-@_filter_options
-@click.pass_context
-@handle_user_errors
-def export(ctx: click.Context, fmt: str, output: str, force: bool, **filters: Any) -> None:
-    """Write matching articles to a JSONL, CSV or Parquet file, streamed in constant memory.
-
-    The file appears only once complete (written beside it, then renamed); an existing file is
-    kept unless --force. Parquet needs pyarrow (pip install 'newsdesk[export]').
-    """
-    article_filter = _article_filter(**filters)
-    sessions = read_sessions_for(ctx)
-    with sessions() as session:
-        try:
-            if sys.stdout.isatty():
-                total = queries.count_articles(session, article_filter)
-                columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-                with Progress(*columns, console=console, transient=True) as progress:
-                    task = progress.add_task("export", total=total)
-                    written = export_articles(session, article_filter, output, fmt, force=force,
-                                              on_progress=lambda n: progress.update(task, completed=n))  # fmt: skip
-            else:
-                written = export_articles(session, article_filter, output, fmt, force=force)
-        except ExportError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(f"{written:,} articles written to {output}", err=True)
-
-
-READ_COMMANDS = (articles, show, clusters, stats, runs, export)
+READ_COMMANDS = (articles, show, clusters, stats, runs)

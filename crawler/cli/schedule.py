@@ -13,7 +13,10 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from crawler.sources import SourcesError, load_sources, parse_duration, resolve_sources_path
+from crawler.cli.errors import BadValue
+from crawler.cli.options import SpanType, database_option
+from crawler.settings_check import SettingError, check_setting
+from crawler.sources import SourcesError, load_sources, resolve_sources_path
 from storage.db import DatabaseError, describe_error
 
 __all__ = ["schedule_command"]
@@ -21,19 +24,8 @@ __all__ = ["schedule_command"]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-class SpanType(click.ParamType):
-    name = "SPAN"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
 @click.command("schedule")
+@database_option
 @click.option("--sources", "sources_file", default=None, help="Sources file (env NEWSDESK_SOURCES; default ./sources.toml).")
 @click.option("--once", is_flag=True, help="Start the crawls due now, wait for them, and exit (for cron).")
 @click.option("--list", "list_only", is_flag=True, help="Show each scheduled source's next run and last result.")
@@ -73,8 +65,13 @@ def schedule_command(
     except SourcesError as exc:
         raise click.UsageError(str(exc)) from None
     for override in overrides:
-        if not override.partition("=")[0].strip() or "=" not in override:
+        name, _, value = override.partition("=")
+        if not name.strip() or "=" not in override:
             raise click.UsageError(f"setting {override!r} is not NAME=VALUE")
+        try:
+            check_setting(name.strip(), value)
+        except SettingError as exc:
+            raise BadValue(str(exc)) from None
     if not any(source.schedule for source in sources.values()):
         raise click.UsageError(f"no source in {path} has a schedule")
     output = open(log_file, "a", buffering=1, encoding="utf-8") if log_file else None  # noqa: SIM115
