@@ -121,7 +121,7 @@ ENTRY = 'name = "site"\nstart_urls = ["https://site.example/"]\n'
         ('recrawl_after = "soon"\n', "recrawl_after", "not a duration"),
         ('timeout = "2 hours"\n', "timeout", "not a duration"),
         ("since = 2026-01-01T00:00:00\n", "since", "no time zone"),
-        ("since = 0001-01-01T00:00:00+01:00\n", "since", "outside the dates UTC can hold"),
+        ("since = 0001-01-01T00:00:00+01:00\n", "since", "outside the years 1 to 9999 in UTC"),
         ('since = "2026-13-01"\n', "since", "not an ISO 8601 date"),
         ("language = 5\n", "language", "must be a str"),
         ("settings = { ITEM_PIPELINES = 1 }\n", "settings.ITEM_PIPELINES", "not a setting a source may override"),
