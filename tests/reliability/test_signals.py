@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from reliability_kit import REPO, RESULTS, run_crawl
+from reliability_kit import REPO, RESULTS, descendants, run_crawl
 
 from crawler.demo.generated import GeneratedSite
 from storage.dedup import normalise_text
@@ -98,28 +98,6 @@ def _wait_for(condition, seconds: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (Linux /proc children lists)."""
-    found: set[int] = set()
-    pending = [pid]
-    while pending:
-        parent = pending.pop()
-        try:
-            tasks = os.listdir(f"/proc/{parent}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{parent}/task/{task}/children") as children:
-                    for child in map(int, children.read().split()):
-                        if child not in found:
-                            found.add(child)
-                            pending.append(child)
-            except OSError:
-                continue
-    return found
-
-
 def _running(pid: int) -> bool:
     """Alive and not a zombie (an orphan's zombie waits for whoever reaps in this container)."""
     try:
@@ -143,7 +121,7 @@ def _describe(pids: set[int]) -> str:
 
 def _stop(process: subprocess.Popen) -> None:
     """Whatever a failed test left running: the crawl's group and its helpers."""
-    helpers = _descendants(process.pid)
+    helpers = descendants(process.pid)
     if process.poll() is None:
         try:
             os.killpg(process.pid, signal.SIGKILL)
@@ -166,7 +144,7 @@ def test_a_signal_to_the_crawl_group_stops_it_in_bounded_time_and_loses_nothing(
         process = _start_crawl(database_url, site.base_url + "/", stderr_path)
         try:
             _wait_for(lambda: len(_stories(database_url)) >= STORED_BEFORE_SIGNAL, 180, "first stories stored")
-            helpers = _descendants(process.pid)
+            helpers = descendants(process.pid)
             fetched = site.served_now()
             os.killpg(process.pid, signum)
             signalled = time.monotonic()
@@ -213,7 +191,7 @@ def test_kill_9_of_the_crawl_alone_leaves_no_helper_process(tmp_path, results):
         process = _start_crawl(database_url, site.base_url + "/", tmp_path / "crawl.log")
         try:
             _wait_for(lambda: len(_stories(database_url)) >= STORED_BEFORE_SIGNAL, 180, "first stories stored")
-            helpers = _descendants(process.pid)
+            helpers = descendants(process.pid)
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
             killed = time.monotonic()
