@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import Future
 
 from crawler.demo.generated import article_text
 from crawler.discovery.scope import CrawlScope
@@ -57,3 +58,23 @@ def test_a_closed_pool_answers_at_once_without_reading_in_this_process():
     reading = asyncio.run(pool.read(_page(), REQUEST))
     assert isinstance(reading.extraction, Rejection) and reading.extraction.reason == "extraction-crashed"
     assert time.monotonic() - started < 5
+
+
+class _PoolThatNeverAnswers:
+    """Stands for a pool whose workers died where pebble cannot see it: pages go out, nothing
+    comes back (the hang a signal to the crawl's group used to cause)."""
+
+    def __init__(self):
+        self.futures: list[Future] = []
+
+    def schedule(self, function, args=(), timeout=None) -> Future:
+        self.futures.append(Future())
+        return self.futures[-1]
+
+
+def test_a_page_no_worker_answers_is_given_up_within_its_deadline():
+    pool = ReadingPool(workers=2, timeout=0.1)
+    pool.pool = _PoolThatNeverAnswers()
+    reading = asyncio.run(pool.read(_page(), REQUEST))
+    assert isinstance(reading.extraction, Rejection) and reading.extraction.reason == "extraction-timeout"
+    assert all(future.cancelled() for future in pool.pool.futures)
