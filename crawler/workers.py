@@ -94,6 +94,7 @@ class ReadingPool:
 
     def start(self) -> None:
         if self.workers > 1 and self.pool is None:
+            self.closing = False
             processes.start_forkserver()
             self.pool = ProcessPool(
                 max_workers=self.workers,

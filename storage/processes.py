@@ -69,13 +69,20 @@ def forkserver_context(*preload: str) -> ForkServerContext:
 def start_forkserver() -> None:
     """Start the resource tracker and the fork server now, with SIGHUP blocked while they start
     (the tracker inherits the block and so survives a hang-up sent to the crawl's group; the crawl
-    gets its pending SIGHUP once unblocked)."""
+    gets its pending SIGHUP once unblocked).
+
+    Only a server started from the main thread leaves the crawl's group and dies with it: the
+    death signal fires when the *thread* that started the server exits, and a worker thread may
+    end long before the crawl does.
+    """
+    on_main_thread = threading.current_thread() is threading.main_thread()
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})  # this thread's mask only
-    os.environ[SERVER_PARENT_ENV] = str(os.getpid())
+    if on_main_thread:
+        os.environ[SERVER_PARENT_ENV] = str(os.getpid())
     try:
         forkserver.ensure_running()
     finally:
-        del os.environ[SERVER_PARENT_ENV]
+        os.environ.pop(SERVER_PARENT_ENV, None)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
