@@ -119,9 +119,10 @@ def _describe(pids: set[int]) -> str:
     return "; ".join(names)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Whatever a failed test left running: the crawl's group and its helpers."""
-    helpers = descendants(process.pid)
+def _stop(process: subprocess.Popen, known: set[int] = frozenset()) -> None:
+    """Whatever a failed test left running: the crawl's group, its helpers, and ``known`` helpers
+    (which a killed crawl no longer lists as its own)."""
+    helpers = descendants(process.pid) | {pid for pid in known if _running(pid)}
     if process.poll() is None:
         try:
             os.killpg(process.pid, signal.SIGKILL)
@@ -142,6 +143,7 @@ def test_a_signal_to_the_crawl_group_stops_it_in_bounded_time_and_loses_nothing(
     with SlowSite(PAGES) as site:
         expected = {site.article_url(n) for n in range(1, PAGES + 1)}
         process = _start_crawl(database_url, site.base_url + "/", stderr_path)
+        helpers: set[int] = set()
         try:
             _wait_for(lambda: len(_stories(database_url)) >= STORED_BEFORE_SIGNAL, 180, "first stories stored")
             helpers = descendants(process.pid)
@@ -159,7 +161,7 @@ def test_a_signal_to_the_crawl_group_stops_it_in_bounded_time_and_loses_nothing(
             except AssertionError:
                 left = {pid for pid in helpers if _running(pid)}
         finally:
-            _stop(process)
+            _stop(process, helpers)
         log = stderr_path.read_text(errors="replace")
         [(status,)] = _query(database_url, "SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 1")
         stored_first = {url for url, _ in _stories(database_url)}
@@ -189,6 +191,7 @@ def test_kill_9_of_the_crawl_alone_leaves_no_helper_process(tmp_path, results):
     database_url = f"sqlite:///{tmp_path / 'kill.db'}"
     with SlowSite(PAGES) as site:
         process = _start_crawl(database_url, site.base_url + "/", tmp_path / "crawl.log")
+        helpers: set[int] = set()
         try:
             _wait_for(lambda: len(_stories(database_url)) >= STORED_BEFORE_SIGNAL, 180, "first stories stored")
             helpers = descendants(process.pid)
@@ -202,7 +205,7 @@ def test_kill_9_of_the_crawl_alone_leaves_no_helper_process(tmp_path, results):
                 left = {pid for pid in helpers if _running(pid)}
             seconds = time.monotonic() - killed
         finally:
-            _stop(process)
+            _stop(process, helpers)
     results.add(
         "signal: kill -9 of the crawl process alone",
         f"no helper left after {ORPHAN_SECONDS} s",
