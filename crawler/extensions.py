@@ -1,9 +1,11 @@
-"""Scrapy extensions: resource figures of a crawl, for benchmarks and the reliability suite."""
+"""Scrapy extensions: resource figures of a crawl, for benchmarks and the reliability suite; a
+hang-up that shuts the crawl down like SIGTERM."""
 
 from __future__ import annotations
 
 import json
 import resource
+import signal
 import time
 from typing import TYPE_CHECKING
 
@@ -13,7 +15,7 @@ from scrapy.exceptions import NotConfigured
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-__all__ = ["ResourceStats"]
+__all__ = ["HangUpShutdown", "ResourceStats"]
 
 
 def _rss_bytes() -> int:
@@ -67,3 +69,30 @@ class ResourceStats:
         }
         with open(self.path, "w") as handle:
             json.dump(figures, handle)
+
+
+class HangUpShutdown:
+    """SIGHUP (the terminal or SSH session closed) stops the crawl the way SIGTERM does.
+
+    Scrapy handles SIGINT and SIGTERM only, so a hang-up killed the crawl where it stood: its last
+    batch unwritten, its run left ``running``. The hang-up is handed to whatever handles SIGTERM at
+    that moment (a graceful stop, then, on a second signal, Scrapy's immediate one).
+    """
+
+    def __init__(self, crawler: Crawler):
+        if not hasattr(signal, "SIGHUP"):
+            raise NotConfigured  # no hang-ups on this platform
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HangUpShutdown:
+        return cls(crawler)
+
+    def engine_started(self) -> None:
+        signal.signal(signal.SIGHUP, _as_termination)
+
+
+def _as_termination(signum: int, frame) -> None:
+    handler = signal.getsignal(signal.SIGTERM)
+    if callable(handler):
+        handler(signum, frame)

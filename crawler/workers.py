@@ -3,58 +3,129 @@
 Reading is CPU-bound (about 30 ms on a real news page): inline it would stall downloads, and a
 hostile page could stall them for a minute. Each page gets a hard timeout; pebble replaces a worker
 that overruns it. With one worker, pages are read inline (no process to feed).
+
+Workers live outside the crawl's process group and die with it (see :mod:`storage.processes`): a
+signal to the crawl's group reaches the crawl alone, which closes the pool within
+``CLOSE_SECONDS``. A worker whose memory grew past ``NEWSDESK_WORKER_MAX_RSS_MB`` is replaced
+before it takes another page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import multiprocessing
+import logging
+import math
+import os
+import resource
 import signal
+import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from pebble import ProcessPool
+from pebble import ProcessExpired, ProcessPool
 
 from crawler.extraction import Rejection, warm_up
 from crawler.reading import PageReading, ReadRequest, read_page
+from storage import processes
 
-__all__ = ["ReadingPool"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["CLOSE_SECONDS", "ReadingPool"]
 
 #: A worker is replaced after this many pages, so memory a page leaves behind is given back.
 PAGES_PER_WORKER = 500
+#: How long closing waits for pages still being read before it stops the workers.
+CLOSE_SECONDS = 15.0
+#: A worker that exits with this code took no page: it retired for its memory (see ``_read``).
+RETIRED_EXIT_CODE = 75
+#: Beyond its own timeout, how long a page may wait for a free worker, per page ahead of it.
+_QUEUE_SLACK_SECONDS = 5.0
+
+#: In a worker: RSS in MB above which it retires before reading another page (0: never).
+_max_rss_mb = 0
 
 
-def _start_reader() -> None:
-    # Ctrl-C reaches the whole process group; the crawl decides when its workers stop.
+def _start_reader(max_rss_mb: int) -> None:
+    global _max_rss_mb
+    # Ctrl-C reaches the whole process group: should it reach a worker, the crawl still decides
+    # when its workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    processes.die_with_parent()
+    _max_rss_mb = max_rss_mb
     warm_up()
 
 
+def _rss_mb() -> float:
+    """This process's resident set, in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize() / (1024 * 1024)
+    except OSError:
+        return 0.0
+
+
+def _read(html: bytes, request: ReadRequest) -> PageReading:
+    """:func:`read_page` in a worker, which first retires if an earlier page left it too big.
+
+    Checked before a page rather than after it: a worker cannot exit between sending its result
+    and taking the next page, and exiting while holding a page would lose that page.
+    """
+    if _max_rss_mb and _rss_mb() > _max_rss_mb:
+        os._exit(RETIRED_EXIT_CODE)
+    return read_page(html, request)
+
+
 class ReadingPool:
-    def __init__(self, workers: int, timeout: float):
+    def __init__(self, workers: int, timeout: float, max_rss_mb: int = 0):
         self.workers = max(1, workers)
         self.timeout = timeout
+        self.max_rss_mb = max_rss_mb
         self.pool: ProcessPool | None = None
+        self.closing = False
+        self.in_flight = 0
+        if self.workers > 1:
+            # forkserver: workers must not inherit the running reactor's threads and sockets. The
+            # server imports what workers run, warmed up, once: a worker replaced every
+            # PAGES_PER_WORKER pages starts in milliseconds instead of seconds of loading. Asked
+            # for here, before the writer can start the server.
+            self.context = processes.forkserver_context(
+                "crawler.reading", "crawler.extraction.warmed", "crawler.workers", "storage.batches"
+            )
 
     def start(self) -> None:
         if self.workers > 1 and self.pool is None:
-            # forkserver: workers must not inherit the running reactor's threads and sockets. The
-            # server imports what workers run, warmed up, once: a worker replaced every
-            # PAGES_PER_WORKER pages starts in milliseconds instead of seconds of loading.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.reading", "crawler.extraction.warmed", "storage.batches"])
+            self.closing = False
+            processes.start_forkserver()
             self.pool = ProcessPool(
-                max_workers=self.workers, max_tasks=PAGES_PER_WORKER, context=context, initializer=_start_reader
+                max_workers=self.workers,
+                max_tasks=PAGES_PER_WORKER,
+                context=self.context,
+                initializer=_start_reader,
+                initargs=(self.max_rss_mb,),
             )
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
-            self.pool = None
+        """Let the workers finish the pages they hold, for ``CLOSE_SECONDS`` at most, then stop them."""
+        self.closing = True
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        pool.close()
+        try:
+            pool.join(timeout=CLOSE_SECONDS)
+            return
+        except TimeoutError:
+            logger.warning("extraction workers still busy %g s after the crawl closed; stopping them", CLOSE_SECONDS)
+        pool.stop()
+        # pebble's join waits for its threads; one stuck on a dead pipe must not hold the crawl.
+        stopping = threading.Thread(target=pool.join, name="stop-readers", daemon=True)
+        stopping.start()
+        stopping.join(CLOSE_SECONDS)
+        if stopping.is_alive():
+            logger.error("extraction workers did not stop within %g s; they die with the crawl", CLOSE_SECONDS)
 
     async def read(self, html: bytes, request: ReadRequest) -> PageReading:
-        if self.pool is None:
+        if self.workers == 1:
             return read_page(html, request)
         try:
             return await self._in_worker(html, request)
@@ -62,6 +133,8 @@ class ReadingPool:
             failure = Rejection("extraction-timeout", f"over {self.timeout:g} s")
         except Exception as exc:  # a worker that died (memory, segfault in lxml) surfaces here
             failure = Rejection("extraction-crashed", f"{type(exc).__name__}: {exc}")
+        if self.pool is None:
+            return PageReading(extraction=failure)
         # The page's links are still worth following: read it again for discovery alone.
         try:
             discovery = await self._in_worker(html, dataclasses.replace(request, extract=False))
@@ -70,5 +143,29 @@ class ReadingPool:
         return dataclasses.replace(discovery, next_part=None, extraction=failure)
 
     async def _in_worker(self, html: bytes, request: ReadRequest) -> PageReading:
-        future = self.pool.schedule(read_page, args=(html, request), timeout=self.timeout)
-        return await asyncio.wrap_future(future)
+        try:
+            return await self._schedule(html, request)
+        except ProcessExpired as exc:
+            if exc.exitcode != RETIRED_EXIT_CODE:
+                raise
+            logger.info("extraction worker %s retired over %d MB (NEWSDESK_WORKER_MAX_RSS_MB)", exc.pid, self.max_rss_mb)
+            return await self._schedule(html, request)  # a fresh worker reads it
+
+    async def _schedule(self, html: bytes, request: ReadRequest) -> PageReading:
+        if self.pool is None or self.closing:
+            raise RuntimeError("the worker pool is closed")
+        # pebble's timeout runs from when a worker takes the page; a page no worker ever takes (a
+        # pool whose workers died and cannot be replaced) would wait forever without this one.
+        ahead = math.ceil(self.in_flight / self.workers)
+        deadline = (self.timeout + _QUEUE_SLACK_SECONDS) * (1 + ahead)
+        future = self.pool.schedule(_read, args=(html, request), timeout=self.timeout)
+        answer = asyncio.wrap_future(future)
+        self.in_flight += 1
+        try:
+            done, _ = await asyncio.wait({answer}, timeout=deadline)
+        finally:
+            self.in_flight -= 1
+        if not done:
+            future.cancel()
+            raise FutureTimeout(f"no worker read the page within {deadline:g} s")
+        return answer.result()

@@ -17,7 +17,7 @@ import dataclasses
 import functools
 import json
 import logging
-import multiprocessing
+import os
 import signal
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from storage import articles as article_store
-from storage import frontier
+from storage import frontier, processes
 from storage import runs as run_log
 from storage import values
 from storage.db import OUTAGE_RETRIES, is_outage, open_database, run_in_transaction
@@ -201,10 +201,13 @@ def _dead_letter(
     )
 
 
-def _start_writer(log_options: dict) -> None:
-    # Ctrl-C reaches the whole process group: the crawl shuts down gracefully and hands over its
-    # last batch, so the writer must keep going until the crawl closes it.
+def _start_writer(log_options: dict, crawl_pid: int) -> None:
+    # The writer keeps going until the crawl closes it (the crawl hands over its last batch when it
+    # shuts down): it runs outside the crawl's process group (see storage.processes), and ignores
+    # Ctrl-C should it reach it anyway. It dies with the crawl, with its connection.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    processes.die_with_parent()
+    processes.watch_parent(crawl_pid)
     # The writer's records go where the crawl's go, in the crawl's format.
     logging.basicConfig(**log_options)
 
@@ -222,11 +225,13 @@ class BatchWriter:
         self.executor: ProcessPoolExecutor | None = None
         if not in_process:
             # forkserver: the writer must not inherit the crawl's reactor, threads and sockets.
+            context = processes.forkserver_context("storage.batches")
+            processes.start_forkserver()
             self.executor = ProcessPoolExecutor(
                 max_workers=1,
-                mp_context=multiprocessing.get_context("forkserver"),
+                mp_context=context,
                 initializer=_start_writer,
-                initargs=(log_options or {"level": logging.INFO},),
+                initargs=(log_options or {"level": logging.INFO}, os.getpid()),
             )
 
     def submit(self, batch: Sequence[FetchResult]) -> Future[list[str | None]]:

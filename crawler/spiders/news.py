@@ -121,9 +121,11 @@ class NewsSpider(scrapy.Spider):
         spider.max_html_bytes = settings.getint("NEWSDESK_MAX_HTML_BYTES")
         spider.max_text_chars = settings.getint("NEWSDESK_MAX_ARTICLE_CHARS")
         spider.max_url_length = settings.getint("URLLENGTH_LIMIT")
+        spider.max_elements = settings.getint("NEWSDESK_MAX_PAGE_ELEMENTS")
         spider.readers = ReadingPool(
             workers=settings.getint("NEWSDESK_EXTRACT_WORKERS") or os.cpu_count() or 1,
             timeout=settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT"),
+            max_rss_mb=settings.getint("NEWSDESK_WORKER_MAX_RSS_MB"),
         )
         crawler.signals.connect(spider.readers.start, signal=signals.spider_opened)
         crawler.signals.connect(spider.readers.close, signal=signals.spider_closed)
@@ -321,6 +323,7 @@ class NewsSpider(scrapy.Spider):
                 may_be_article=not response.meta.get("hub") and self.is_article_candidate(page.url),
                 is_part=story is not None,
                 max_text_chars=self.max_text_chars,
+                max_elements=self.max_elements,
             ),
         )
         if reading.text_cut_from:

@@ -34,3 +34,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         write("peak RSS, crawl process (largest process in its tree, e.g. an extraction worker):")
         for name, mb in sorted(r.peak_rss_mb.items()):
             write(f"  {name}: {mb:.0f} MB ({r.tree_peak_rss_mb.get(name, 0):.0f} MB)")
+        write("peak memory of the crawl's whole tree (crawl, fork server, workers, writer), summed PSS:")
+        for name, mb in sorted(r.tree_sum_peak_mb.items()):
+            write(f"  {name}: {mb:.0f} MB")

@@ -73,6 +73,8 @@ class Results:
     forbidden_requests: int = 0
     peak_rss_mb: dict[str, float] = dataclasses.field(default_factory=dict)
     tree_peak_rss_mb: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: Peak memory of the crawl and all its helper processes together (summed PSS).
+    tree_sum_peak_mb: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def add(self, case: str, expected: str, observed: str, passed: bool = True) -> None:
         self.rows.append(CaseResult(case, expected, observed, passed))
@@ -230,6 +232,8 @@ class Crawl:
     seconds: float
     database_url: str
     tree_peak_rss_mb: float = 0.0
+    #: The crawl's whole tree (crawl, fork server, workers, writer, resource tracker), summed PSS.
+    tree_sum_peak_mb: float = 0.0
 
     @property
     def crash_lines(self) -> list[str]:
@@ -300,9 +304,10 @@ def run_crawl(
     reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: process.stderr.read(65536), b"")), daemon=True)
     reader.start()
     deadline = started + timeout
-    crawl_peak_kb = 0
+    crawl_peak_kb = tree_sum_peak_kb = 0
     while True:
         crawl_peak_kb = max(crawl_peak_kb, _peak_rss_kb(process.pid))
+        tree_sum_peak_kb = max(tree_sum_peak_kb, sum(map(_pss_kb, {process.pid} | descendants(process.pid))))
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
@@ -318,11 +323,13 @@ def run_crawl(
     # The crawl process's own peak (VmHWM, polled); wait4's figure is the largest process in its
     # tree, which includes extraction workers chewing on hostile pages.
     crawl = Crawl(
-        process.returncode, stderr, crawl_peak_kb / 1024, time.monotonic() - started, database_url, usage.ru_maxrss / 1024
+        process.returncode, stderr, crawl_peak_kb / 1024, time.monotonic() - started, database_url, usage.ru_maxrss / 1024,
+        tree_sum_peak_kb / 1024,
     )
     RESULTS.crawls += 1
     RESULTS.peak_rss_mb[name] = max(RESULTS.peak_rss_mb.get(name, 0.0), crawl.peak_rss_mb)
     RESULTS.tree_peak_rss_mb[name] = max(RESULTS.tree_peak_rss_mb.get(name, 0.0), crawl.tree_peak_rss_mb)
+    RESULTS.tree_sum_peak_mb[name] = max(RESULTS.tree_sum_peak_mb.get(name, 0.0), crawl.tree_sum_peak_mb)
     if not fault_expected and (crawl.returncode != 0 or crawl.crash_lines):
         RESULTS.crashes += 1
     return crawl
@@ -338,6 +345,42 @@ def _peak_rss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _pss_kb(pid: int) -> int:
+    """Proportional set size of a running process, in KiB (0 once it is gone): its resident pages,
+    each page shared with N processes counted 1/N. Summed over a tree, shared pages count once:
+    workers forked from the fork server share most of its 175 MB, which summed RSS counts thrice."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, found through Linux's /proc children lists."""
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as children:
+                    for child in map(int, children.read().split()):
+                        if child not in found:
+                            found.add(child)
+                            pending.append(child)
+            except OSError:
+                continue
+    return found
 
 
 def assert_crawl_went_on(crawl: Crawl, server: HostileServer, cases: list[str]) -> None:

@@ -100,3 +100,30 @@ def test_overlong_article_text_is_cut_at_a_paragraph_break():
     assert cut.extraction.word_count < full.extraction.word_count
     assert cut.fingerprint == fingerprint(cut.extraction.text)
     assert full.text_cut_from == 0
+
+
+def _tiny_elements_page(elements: int) -> bytes:
+    links = "".join(f'<a href="/news/{n}">x</a>' for n in range(10))
+    filler = "<i>x</i>" * elements
+    return f"<html><head><title>T</title></head><body><article><h1>T</h1>{links}{filler}</article></body></html>".encode()
+
+
+def test_a_page_over_the_element_cap_is_read_for_links_only():
+    request = ReadRequest(url=ARTICLE_URL, scope=SCOPE, max_elements=1_000)
+    reading = read_page(_tiny_elements_page(1_500), request)  # few enough tags to be parsed
+    assert reading.extraction is None
+    assert "NEWSDESK_MAX_PAGE_ELEMENTS" in reading.not_article_reason
+    assert "https://courier.example/news/9" in reading.links
+
+
+def test_bytes_far_past_the_element_cap_are_never_parsed():
+    # 50,000 elements where 1,000 are allowed: cut before four '<' per allowed element.
+    page = _tiny_elements_page(50_000) + b'<a href="/news/after-the-cut">late</a>'
+    reading = read_page(page, ReadRequest(url=ARTICLE_URL, scope=SCOPE, max_elements=1_000))
+    assert "NEWSDESK_MAX_PAGE_ELEMENTS" in reading.not_article_reason
+    assert "https://courier.example/news/after-the-cut" not in reading.links
+
+
+def test_a_real_article_is_far_under_the_element_cap():
+    reading = read("raw_news_page.html", max_elements=50_000)
+    assert isinstance(reading.extraction, Article)
