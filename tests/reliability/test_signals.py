@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from reliability_kit import REPO, RESULTS, descendants, run_crawl
+from support.stories import duplicate_stories
 
 from crawler.demo.generated import GeneratedSite
-from storage.dedup import normalise_text
 
 pytestmark = pytest.mark.reliability
 
@@ -83,11 +83,6 @@ def _query(database_url: str, sql: str) -> list[tuple]:
 
 def _stories(database_url: str) -> list[tuple[str, str]]:
     return _query(database_url, "SELECT canonical_url, text FROM articles")
-
-
-def _duplicate_stories(database_url: str) -> int:
-    texts = [normalise_text(text) for _, text in _stories(database_url)]
-    return len(texts) - len(set(texts))
 
 
 def _wait_for(condition, seconds: float, what: str) -> None:
@@ -165,14 +160,14 @@ def test_a_signal_to_the_crawl_group_stops_it_in_bounded_time_and_loses_nothing(
         log = stderr_path.read_text(errors="replace")
         [(status,)] = _query(database_url, "SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 1")
         stored_first = {url for url, _ in _stories(database_url)}
-        duplicates_first = _duplicate_stories(database_url)
+        duplicates_first = duplicate_stories(database_url)
         site.delay = 0
         rerun = run_crawl(f"rerun after {signum.name}", database_url, [site.base_url + "/"])
     stored = {url for url, _ in _stories(database_url)}
-    duplicates = _duplicate_stories(database_url)
+    duplicates = duplicate_stories(database_url)
     lost_at_signal = (fetched & expected) - stored_first
     RESULTS.articles_lost += len(expected - stored)
-    RESULTS.duplicate_rows += duplicates
+    RESULTS.duplicate_stories += duplicates
     results.add(
         f"signal: {signum.name} to the crawl's group",
         f"exit < {SHUTDOWN_SECONDS} s, interrupted, nothing lost",
