@@ -170,13 +170,14 @@ def _trafilatura_with(**options):
 
 
 _READABILITY_BLOCKS = {
-    "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "pre", "tr", "td", "th", "br", "section", "article",
+    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+    "blockquote", "pre", "table", "tr", "td", "th", "br", "section", "article",
+    "nav", "header", "footer", "aside", "figure", "figcaption", "dt", "dd",
 }
 
 
 def run_readability(html: bytes, url: str):
-    """readability-lxml's summary as text, one line per block element."""
+    """readability-lxml's summary as text, each block element on its own line."""
     import lxml.html
     from readability import Document
 
@@ -186,6 +187,7 @@ def run_readability(html: bytes, url: str):
     root = lxml.html.fromstring(summary)
     for element in root.iter():
         if isinstance(element.tag, str) and element.tag in _READABILITY_BLOCKS:
+            element.text = "\n" + (element.text or "")
             element.tail = "\n" + (element.tail or "")
     lines = (" ".join(line.split()) for line in root.text_content().split("\n"))
     return "\n".join(line for line in lines if line), None, None, None
