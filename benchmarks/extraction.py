@@ -1,14 +1,20 @@
-"""Extraction quality, side by side: newsdesk's extract_article vs plain trafilatura.extract.
+"""Extraction quality, side by side: newsdesk's extract_article vs every extractor a user could pick.
 
-Usage: .venv/bin/python benchmarks/extraction.py [--limit N] [--jobs 2] [--data PATH]
+Usage: .venv/bin/python benchmarks/extraction.py [--split check|tune|all] [--limit N] [--jobs 2] [--data PATH]
+
+Compared in one run, on the same pages: newsdesk, trafilatura with its defaults,
+with include_comments=False, favor_precision and favor_recall (both comments
+off), and readability-lxml. Scores are printed for the `check` and `tune` halves
+of splits.json separately (cut by site): fit on `tune`, report `check`.
 
 The dataset (see its README.md) holds real article pages with their true text.
 The metric is word-4-gram shingle precision/recall/F1, means over pages, plus
 empty predictions, "with"/"without" snippet hit rates, exact title match, date
-day match and milliseconds per page. Two extra rows: titles compared with
+day match and milliseconds per page (mean and median). Two extra rows: titles compared with
 typographic quotes and dashes folded to ASCII (the ground truth mixes both
-spellings), and the author list joined with ", " against the true author. Both extractors run on the same pages in
-the same run, so the comparison does not depend on the machine.
+spellings), and the author list joined with ", " against the true author (titles, dates and authors only for newsdesk
+and trafilatura's metadata reader). All extractors run on the same pages in the
+same run, so the comparison does not depend on the machine.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import argparse
 import gzip
 import json
 import re
+import statistics
 import sys
 import time
 from collections import Counter
@@ -151,9 +158,67 @@ def run_trafilatura(html: bytes, url: str) -> tuple[str, str | None, str | None]
     return text, title, day, authors, millis
 
 
+def _trafilatura_with(**options):
+    """trafilatura.extract with one user-facing option set changed; body text only."""
+
+    def run(html: bytes, url: str):
+        import trafilatura
+
+        return trafilatura.extract(html, url=url, **options) or "", None, None, None
+
+    return run
+
+
+_READABILITY_BLOCKS = {
+    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+    "blockquote", "pre", "table", "tr", "td", "th", "br", "section", "article",
+    "nav", "header", "footer", "aside", "figure", "figcaption", "dt", "dd",
+}
+
+
+def run_readability(html: bytes, url: str):
+    """readability-lxml's summary as text, each block element on its own line."""
+    import lxml.html
+    from readability import Document
+
+    summary = Document(html, url=url).summary(html_partial=True)
+    if not summary.strip():
+        return "", None, None, None
+    root = lxml.html.fromstring(summary)
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag in _READABILITY_BLOCKS:
+            element.text = "\n" + (element.text or "")
+            element.tail = "\n" + (element.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().split("\n"))
+    return "\n".join(line for line in lines if line), None, None, None
+
+
+# Column order of the printed table; newsdesk first.
+EXTRACTORS = {
+    "newsdesk": run_newsdesk,
+    "trafilatura": run_trafilatura,
+    "no comments": _trafilatura_with(include_comments=False),
+    "precision": _trafilatura_with(include_comments=False, favor_precision=True),
+    "recall": _trafilatura_with(include_comments=False, favor_recall=True),
+    "readability": run_readability,
+}
+# Metadata rows are only scored for the extractors that read metadata.
+_METADATA_EXTRACTORS = {"newsdesk", "trafilatura"}
+_METADATA_ROWS = {
+    "title exact match",
+    "title, quotes folded",
+    "date day match",
+    "author match",
+}
+
+
 def _timed(function, html: bytes, url: str):
     started = time.perf_counter()
-    text, title, day, authors, *millis = function(html, url)
+    try:
+        text, title, day, authors, *millis = function(html, url)
+    except Exception as error:  # noqa: BLE001 — one extractor's crash is its empty prediction
+        print(f"{function.__name__} failed on {url}: {error!r}", file=sys.stderr)
+        text, title, day, authors, millis = "", None, None, None, []
     return (
         text,
         title,
@@ -163,13 +228,14 @@ def _timed(function, html: bytes, url: str):
     )
 
 
-def evaluate(job: tuple[str, str, dict]) -> tuple[str, PageScore, PageScore]:
+def evaluate(job: tuple[str, str, dict]) -> tuple[str, dict[str, PageScore]]:
     page_id, path, truth = job
     html = gzip.decompress(Path(path).read_bytes())
     url = truth.get("url") or ""
-    newsdesk = score_page(*_timed(run_newsdesk, html, url), truth)
-    baseline = score_page(*_timed(run_trafilatura, html, url), truth)
-    return page_id, newsdesk, baseline
+    return page_id, {
+        name: score_page(*_timed(function, html, url), truth)
+        for name, function in EXTRACTORS.items()
+    }
 
 
 def summarise(scores: list[PageScore]) -> dict[str, float]:
@@ -200,7 +266,41 @@ def summarise(scores: list[PageScore]) -> dict[str, float]:
         "date day match": sum(dates) / max(1, len(dates)),
         "author match": sum(authors) / max(1, len(authors)),
         "ms per page": sum(s.millis for s in scores) / max(1, len(scores)),
+        "median ms per page": statistics.median(s.millis for s in scores)
+        if scores
+        else 0.0,
     }
+
+
+def print_table(label: str, results: list[tuple[str, dict[str, PageScore]]]) -> None:
+    columns = {
+        name: summarise([scores[name] for _, scores in results]) for name in EXTRACTORS
+    }
+    print(f"\n{label}: {len(results)} pages")
+    print(f"{'metric':<21}" + "".join(f"{name:>13}" for name in columns))
+    for key in columns["newsdesk"]:
+        cells = []
+        for name, summary in columns.items():
+            value = summary[key]
+            if key in _METADATA_ROWS and name not in _METADATA_EXTRACTORS:
+                cells.append(f"{'-':>13}")
+            elif key == "empty predictions":
+                cells.append(f"{int(value):>13d}")
+            elif "ms per page" in key:
+                cells.append(f"{value:>13.1f}")
+            else:
+                cells.append(f"{value:>13.3f}")
+        print(f"{key:<21}" + "".join(cells))
+    best = max(
+        (name for name in columns if name != "newsdesk"),
+        key=lambda name: columns[name]["F1"],
+    )
+    print(
+        f"newsdesk F1 minus best other ({best}): "
+        f"{columns['newsdesk']['F1'] - columns[best]['F1']:+.3f}; "
+        f"median ms newsdesk / trafilatura default: "
+        f"{columns['newsdesk']['median ms per page'] / max(1e-9, columns['trafilatura']['median ms per page']):.2f}x"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,46 +309,57 @@ def main(argv: list[str] | None = None) -> int:
         "--data",
         type=Path,
         default=DEFAULT_DATA,
-        help="dataset directory (ground-truth.json, html/)",
+        help="dataset directory (ground-truth.json, splits.json, html/)",
     )
     parser.add_argument(
-        "--limit", type=int, default=None, help="only the first N pages"
+        "--split",
+        choices=("check", "tune", "all"),
+        default="all",
+        help="score only this half of splits.json (all: check and tune, each on its own)",
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="only the first N pages of each split"
     )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument(
         "--worst",
         type=int,
         default=0,
-        help="also list the N pages where newsdesk's F1 is lowest",
+        help="also list the N pages where newsdesk's F1 is lowest against trafilatura's default",
     )
     args = parser.parse_args(argv)
 
     truth = json.loads((args.data / "ground-truth.json").read_text(encoding="utf-8"))
-    jobs = [
-        (page_id, str(args.data / "html" / f"{page_id}.html.gz"), record)
-        for page_id, record in sorted(truth.items())
-        if (args.data / "html" / f"{page_id}.html.gz").exists()
-    ][: args.limit]
+    splits_path = args.data / "splits.json"
+    page_split = (
+        json.loads(splits_path.read_text(encoding="utf-8"))["pages"]
+        if splits_path.exists()
+        else {}
+    )
+    wanted = ("check", "tune") if args.split == "all" else (args.split,)
+    jobs_by_split: dict[str, list[tuple[str, str, dict]]] = {}
+    for split in wanted:
+        jobs_by_split[split] = [
+            (page_id, str(args.data / "html" / f"{page_id}.html.gz"), record)
+            for page_id, record in sorted(truth.items())
+            if page_split.get(page_id, "tune") == split
+            and (args.data / "html" / f"{page_id}.html.gz").exists()
+        ][: args.limit]
+    jobs = [job for split in wanted for job in jobs_by_split[split]]
 
     started = time.perf_counter()
     with Pool(args.jobs) as pool:
-        results = pool.map(evaluate, jobs, chunksize=4)
+        results = dict(pool.map(evaluate, jobs, chunksize=4))
     elapsed = time.perf_counter() - started
 
-    newsdesk = summarise([r[1] for r in results])
-    baseline = summarise([r[2] for r in results])
     print(
         f"extraction benchmark: {len(results)} pages from {args.data} in {elapsed:.0f}s ({args.jobs} jobs)"
     )
-    print(f"{'metric':<20} {'newsdesk':>10} {'trafilatura':>12}")
-    for key in newsdesk:
-        left, right = newsdesk[key], baseline[key]
-        if key == "empty predictions":
-            print(f"{key:<20} {int(left):>10d} {int(right):>12d}")
-        elif key == "ms per page":
-            print(f"{key:<20} {left:>10.1f} {right:>12.1f}")
-        else:
-            print(f"{key:<20} {left:>10.3f} {right:>12.3f}")
+    for split in wanted:
+        print_table(
+            split,
+            [(page_id, results[page_id]) for page_id, _, _ in jobs_by_split[split]],
+        )
 
     if args.worst:
 
@@ -257,8 +368,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2 * p * r / (p + r) if p + r else 0.0
 
         print("\nworst pages for newsdesk (id, newsdesk P/R, trafilatura P/R):")
-        ranked = sorted(results, key=lambda r: page_f1(r[1]) - page_f1(r[2]))
-        for page_id, mine, theirs in ranked[: args.worst]:
+        ranked = sorted(
+            results.items(),
+            key=lambda r: page_f1(r[1]["newsdesk"]) - page_f1(r[1]["trafilatura"]),
+        )
+        for page_id, scores in ranked[: args.worst]:
+            mine, theirs = scores["newsdesk"], scores["trafilatura"]
             print(
                 f"  {page_id}  {mine.precision or 0:.2f}/{mine.recall or 0:.2f}"
                 f"  {theirs.precision or 0:.2f}/{theirs.recall or 0:.2f}"

@@ -1,0 +1,36 @@
+"""benchmarks/extraction.py: the metric and the readability-lxml adapter it compares newsdesk with."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+extraction_benchmark = pytest.importorskip("extraction")
+
+ARTICLE = (
+    "<html><head><title>Harbour</title></head><body><nav><a href='/'>Home</a></nav><article>"
+    "<p>The harbour bridge reopened on Thursday after three weeks of repairs to its deck</p>"
+    "<p>Engineers replaced forty steel plates and repainted the railings before the reopening</p>"
+    "<p>Ferries that carried commuters during the closure return to their winter timetable</p>"
+    "</article></body></html>"
+)
+
+
+def test_readability_text_keeps_paragraphs_apart() -> None:
+    """Paragraph text glued together would invent words ("deckEngineers") and lose shingles."""
+    pytest.importorskip("readability")
+    text, *_ = extraction_benchmark.run_readability(ARTICLE.encode(), "https://courier.example/a")
+    lines = text.split("\n")
+    assert "The harbour bridge reopened on Thursday after three weeks of repairs to its deck" in lines
+    assert "deckEngineers" not in text
+
+
+def test_score_text_counts_shingles_both_ways() -> None:
+    truth = "one two three four five six"
+    precision, recall = extraction_benchmark.score_text("one two three four five", truth)
+    assert precision == 1.0
+    assert recall == pytest.approx(2 / 3)
+    assert extraction_benchmark.score_text("", truth) == (None, 0.0)
