@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.components.run import CrawlRun
 from crawler.normalize import canonical_url
-from crawler.sources import parse_duration
 from storage import frontier
 from storage import runs as run_log
 from storage.db import OUTAGE_RETRIES, open_database, resolve_database_url, run_in_transaction
@@ -41,13 +40,12 @@ frontier_sync = object()
 WRITE_CHUNK = 500
 
 
-def _duration_or_none(text: str | None) -> timedelta | None:
-    """A recrawl interval; unset or empty means "only when a sitemap or feed says it changed"."""
-    return parse_duration(text) if text else None
-
-
 class FrontierScheduler(BaseScheduler):
-    """Starts the crawl run, keeps the frontier, and hands the engine one request at a time."""
+    """Keeps the frontier of the crawl run, and hands the engine one request at a time.
+
+    An exception here would stop the engine's loop and leave the crawl hanging: each is recorded
+    as an error of the run (with its URL) instead, and the URL it concerns is kept, not dropped.
+    """
 
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
@@ -56,12 +54,13 @@ class FrontierScheduler(BaseScheduler):
         self.database_url = resolve_database_url(settings.get("NEWSDESK_DATABASE_URL"))
         self.lease_seconds = settings.getfloat("NEWSDESK_FRONTIER_LEASE_SECONDS")
         self.batch_size = settings.getint("NEWSDESK_FRONTIER_BATCH")
-        self.default_recrawl_after = _duration_or_none(settings.get("NEWSDESK_RECRAWL_AFTER"))
         self.in_memory: deque[Request] = deque()
         self.leased: deque[frontier.LeasedUrl] = deque()
         self.known: set[str] = set()
         #: URLs discovered and not yet written to the frontier (see :meth:`write_discovered`).
         self.discovered: list[frontier.FrontierUrl] = []
+        #: Leased rows no request could be made of (an error, recorded): released when the crawl closes.
+        self.unserved: list[frontier.LeasedUrl] = []
         self.sessions = None
         self.spider = None
         self.database_failed = False
@@ -72,14 +71,14 @@ class FrontierScheduler(BaseScheduler):
 
     def open(self, spider: Spider) -> None:
         self.spider = spider
-        self.source = spider.source_name
-        self.recrawl_after = _duration_or_none(getattr(spider, "recrawl_after", None)) or self.default_recrawl_after
+        self.run = CrawlRun.of(self.crawler)
+        self.run_id = self.run.begin()
+        self.source = self.run.source
+        self.recrawl_after = self.run.recrawl_after
+        self.owner = frontier.lease_owner(self.run_id)
         self.sessions = open_database(self.database_url)
         with self.sessions.begin() as session:
-            self.run_id = run_log.start_run(session, self.source)
-            self.owner = frontier.lease_owner(self.run_id)
             reclaimed = frontier.reclaim_orphaned(session, self.source)
-        spider.run_id = self.run_id
         self.crawler.signals.connect(self.write_discovered, signal=frontier_sync)
         if reclaimed:
             logger.info("resuming %s: %d URLs left leased by a stopped crawl are pending again", self.source, reclaimed)
@@ -87,7 +86,7 @@ class FrontierScheduler(BaseScheduler):
 
     def close(self, reason: str) -> None:
         self.write_discovered()
-        unfetched = [row.url for row in self.leased]
+        unfetched = [row.url for row in (*self.leased, *self.unserved)]
         if unfetched and self.sessions is not None:
             with self.sessions.begin() as session:
                 frontier.release(session, self.source, self.owner, unfetched)
@@ -102,12 +101,20 @@ class FrontierScheduler(BaseScheduler):
             return
         self.database_failed = True
         logger.error("frontier database failed, closing the crawl (a rerun continues from here): %s", exc)
+        self.run.record_error("scheduler", exc)
         self.stats.set_value("newsdesk/frontier/database_error", str(exc)[:200])
         from twisted.internet import reactor
 
         reactor.callLater(0, lambda: deferred_from_coro(self.crawler.engine.close_spider_async(reason="database-error")))
 
     def has_pending_requests(self) -> bool:
+        try:
+            return self._has_pending_requests()
+        except Exception as exc:  # noqa: BLE001 - recorded as an error of the run
+            self.run.record_error("scheduler", exc)
+            return bool(self.in_memory or self.leased)
+
+    def _has_pending_requests(self) -> bool:
         if self.in_memory or self.leased:
             return True
         self.write_discovered()
@@ -123,6 +130,13 @@ class FrontierScheduler(BaseScheduler):
             return False
 
     def enqueue_request(self, request: Request) -> bool:
+        try:
+            return self._enqueue_request(request)
+        except Exception as exc:  # noqa: BLE001 - recorded as an error of the run
+            self.run.record_error("scheduler", exc, request.url)
+            return False
+
+    def _enqueue_request(self, request: Request) -> bool:
         frontier_url = request.meta.get("frontier_url")
         if frontier_url is not None and request.url != frontier_url and not request.dont_filter:
             return self._enqueue_redirect(request, frontier_url)
@@ -155,21 +169,32 @@ class FrontierScheduler(BaseScheduler):
         if not self.discovered or self.database_failed:
             return
         items, self.discovered = self.discovered, []
-
-        def add(session) -> int:
-            chunks = (items[i : i + WRITE_CHUNK] for i in range(0, len(items), WRITE_CHUNK))
-            return sum(
-                len(frontier.add_urls(session, self.source, chunk, run_id=self.run_id, recrawl_after=self.recrawl_after))
-                for chunk in chunks
-            )
-
         try:
-            added = run_in_transaction(self.sessions, add, retries=OUTAGE_RETRIES)
+            added = run_in_transaction(self.sessions, lambda session: self._add(session, items), retries=OUTAGE_RETRIES)
         except sa.exc.DBAPIError as exc:
+            self.discovered[:0] = items  # kept for the next try; the crawl closes cleanly
             self._stop_on_database_error(exc)
             return
+        except Exception as exc:  # noqa: BLE001 - retried one by one, each failure recorded
+            logger.warning("writing %d discovered URLs failed (%s); writing them one by one", len(items), exc)
+            added = sum(self._add_alone(item) for item in items)
         self.stats.inc_value("newsdesk/frontier/added", added)
         self.stats.inc_value("newsdesk/frontier/already_done", len(items) - added)
+
+    def _add(self, session, items: list[frontier.FrontierUrl]) -> int:
+        chunks = (items[i : i + WRITE_CHUNK] for i in range(0, len(items), WRITE_CHUNK))
+        return sum(
+            len(frontier.add_urls(session, self.source, chunk, run_id=self.run_id, recrawl_after=self.recrawl_after))
+            for chunk in chunks
+        )
+
+    def _add_alone(self, item: frontier.FrontierUrl) -> int:
+        """Write one discovered URL; one that cannot be written is an error of the run, with its URL."""
+        try:
+            return run_in_transaction(self.sessions, lambda session: self._add(session, [item]), retries=OUTAGE_RETRIES)
+        except Exception as exc:  # noqa: BLE001 - recorded as an error of the run
+            self.run.record_error("scheduler", exc, item.url)
+            return 0
 
     def _enqueue_redirect(self, request: Request, frontier_url: str) -> bool:
         """A redirect to a URL this crawl already has is a duplicate: closed here, not fetched."""
@@ -193,24 +218,41 @@ class FrontierScheduler(BaseScheduler):
     def next_request(self) -> Request | None:
         if self.in_memory:
             return self.in_memory.popleft()
-        self.write_discovered()
-        if not self.leased and not self.database_failed:
+        try:
+            self.write_discovered()
+            self._lease_if_empty()
+        except Exception as exc:  # noqa: BLE001 - recorded as an error of the run
+            self.run.record_error("scheduler", exc)
+        while self.leased:
+            row = self.leased.popleft()
             try:
-                rows = run_in_transaction(
-                    self.sessions,
-                    lambda session: frontier.lease(
-                        session, self.source, owner=self.owner, limit=self.batch_size, lease_seconds=self.lease_seconds
-                    ),
-                    retries=OUTAGE_RETRIES,
-                )
-            except sa.exc.DBAPIError as exc:
-                self._stop_on_database_error(exc)
-                rows = []
-            self.leased.extend(rows)
-        if not self.leased:
-            return None
-        row = self.leased.popleft()
-        self.stats.inc_value("scheduler/dequeued/frontier")
+                request = self.request_from_row(row)
+            except Exception as exc:  # noqa: BLE001 - recorded as an error of the run
+                self.unserved.append(row)  # released at close: pending again for the next run
+                self.run.record_error("scheduler", exc, row.url)
+                continue
+            self.stats.inc_value("scheduler/dequeued/frontier")
+            return request
+        return None
+
+    def _lease_if_empty(self) -> None:
+        if self.leased or self.database_failed:
+            return
+        try:
+            rows = run_in_transaction(
+                self.sessions,
+                lambda session: frontier.lease(
+                    session, self.source, owner=self.owner, limit=self.batch_size, lease_seconds=self.lease_seconds
+                ),
+                retries=OUTAGE_RETRIES,
+            )
+        except sa.exc.DBAPIError as exc:
+            self._stop_on_database_error(exc)
+            return
+        self.leased.extend(rows)
+
+    def request_from_row(self, row: frontier.LeasedUrl) -> Request:
+        """The request for a URL leased from the frontier, with its conditional headers."""
         return self.spider.request_for(
             row.url,
             kind=row.kind,

@@ -12,18 +12,17 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
 
+from crawler.components.run import CrawlRun
 from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
 from crawler.items import FetchOutcome, PageItem
 from crawler.normalize import choose_canonical_url
 from storage import articles as article_store
-from storage import runs as run_log
-from storage.batches import BatchTarget, BatchWriter, FetchResult
-from storage.db import open_database, resolve_database_url
+from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
+from storage.db import resolve_database_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -69,7 +68,7 @@ class NormalisePipeline:
         if isinstance(item, PageItem) and isinstance(item.extraction, Article):
             extracted = item.extraction
             page = item.page
-            since = getattr(self.crawler.spider, "since", None)
+            since = CrawlRun.of(self.crawler).since
             if since and extracted.published_at and extracted.published_at < since:
                 item.extraction = Rejection("published-before-since", f"published {extracted.published_at:%Y-%m-%d}")
                 return item
@@ -126,25 +125,17 @@ class StorePipeline:
         self.writer: BatchWriter | None = None
         self.flush_timer = None
         self.last_flush = time.monotonic()
-        self.sessions = None
-        self.run_id: int | None = None
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.run: CrawlRun | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        self.source = getattr(spider, "source_name", None)
-        self.sessions = open_database(self.database_url)
+        self.run = CrawlRun.of(self.crawler)
         # The frontier scheduler starts the run; without it, the run starts here.
-        self.run_id = getattr(spider, "run_id", None)
-        if self.run_id is None:
-            with self.sessions.begin() as session:
-                self.run_id = run_log.start_run(session, self.source)
-        logger.info("crawl run %s writing to %s", self.run_id, self.database_url)
-        target = BatchTarget(self.database_url, self.source, self.run_id, self.threshold)
+        run_id = self.run.begin()
+        target = BatchTarget(self.database_url, self.run.source, run_id, self.threshold)
         self.writer = BatchWriter(target, in_process=self.in_process, log_options=self.log_options)
         # A batch also goes out when no new item arrives: a stalled or trickling crawl must not
         # sit on results (another worker sharing the frontier waits for them to be marked done).
@@ -206,15 +197,20 @@ class StorePipeline:
     async def _write(self, batch: list[FetchResult]) -> None:
         try:
             outcomes = await asyncio.wrap_future(self.writer.submit(batch))
-        except Exception as exc:  # the writer process died (killed, out of memory) with the batch
+        except Exception as exc:  # noqa: BLE001 - the writer process died (killed, out of memory) with the batch
             self.writer.write_here_from_now_on(exc)
             try:
                 outcomes = await asyncio.wrap_future(self.writer.write_here(batch))
-            except Exception:
-                logger.exception("a batch of %d could not be written; its URLs are fetched again next run", len(batch))
+            except Exception as exc:  # noqa: BLE001 - each URL recorded as an error of the run
+                logger.error("a batch of %d could not be written; its URLs are fetched again next run", len(batch))
+                for fetch in batch:
+                    self.run.record_error("writer", exc, fetch.url)
                 return
-        for outcome in outcomes:
-            if outcome is not None:
+        for fetch, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, WriteFailed):
+                # Dead-lettered: not done in the frontier, so the next run fetches it again.
+                self.run.record_error("writer", outcome.error, fetch.url)
+            else:
                 self.stats.inc_value(f"newsdesk/outcome/{outcome}")
 
     async def close_spider(self) -> None:
@@ -225,16 +221,3 @@ class StorePipeline:
             await asyncio.gather(*self.writing, return_exceptions=True)
         if self.writer is not None:
             self.writer.close()
-
-    def spider_closed(self, spider, reason: str) -> None:
-        if self.sessions is None or self.run_id is None:
-            return
-        counts = {
-            key.removeprefix("newsdesk/outcome/"): value
-            for key, value in self.stats.get_stats().items()
-            if key.startswith("newsdesk/outcome/")
-        }
-        counts["requests"] = self.stats.get_value("downloader/request_count", 0)
-        status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
-        with self.sessions.begin() as session:
-            run_log.finish_run(session, self.run_id, status=status, counts=counts)
