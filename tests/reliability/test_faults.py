@@ -58,7 +58,7 @@ def test_a_store_that_fails_dead_letters_the_article_and_a_rerun_stores_it(tmp_p
         "BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END",
     )
     with GeneratedSite(pages=8) as site:
-        first = run_crawl("store fault", database_url, [site.base_url + "/"])
+        first = run_crawl("store fault", database_url, [site.base_url + "/"], fault_expected=True)
         victim = site.article_url(3)
         dead = _scalar(database_url, "SELECT COUNT(*) FROM dead_letters WHERE url = :u", u=victim)
         state = _scalar(database_url, "SELECT state FROM frontier WHERE url = :u", u=victim)
@@ -76,7 +76,9 @@ def test_a_store_that_fails_dead_letters_the_article_and_a_rerun_stores_it(tmp_p
         "dead-lettered, not done; rerun stores it",
         f"run 1: {len(stored_first)}/8 stored, dead letter {dead}, frontier '{state}'; run 2: {len(stored_second)}/8",
     )
-    assert first.returncode == 0 and second.returncode == 0, first.stderr[-2000:] + second.stderr[-2000:]
+    # The store's failure is an error of run 1: it finished with errors, and says so by its exit code.
+    assert first.returncode == 1 and second.returncode == 0, first.stderr[-2000:] + second.stderr[-2000:]
+    assert "finished-with-errors: 1 errors (writer 1)" in first.stderr
     assert stored_first == expected - {victim}
     assert dead == 1 and state != "done"
     assert lost == 0 and duplicates == 0
@@ -142,7 +144,7 @@ def test_disk_full_stops_the_crawl_cleanly_and_a_rerun_stores_everything(tmp_pat
         f"run 1: exit {full.returncode} in {full.seconds:.0f} s, closed cleanly {closed}, {len(stored_full)} stored; "
         f"run 2: {len(stored & expected)}/150, {duplicates} duplicates",
     )
-    assert full.returncode == 0 and closed, full.stderr[-3000:]
+    assert full.returncode == 1 and closed, full.stderr[-3000:]  # the run failed, and says so
     assert len(stored_full) < 150
     assert again.returncode == 0, again.stderr[-3000:]
     assert stored == expected and duplicates == 0
