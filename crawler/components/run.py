@@ -153,7 +153,6 @@ class CrawlRun:
             workers=settings.getint("NEWSDESK_EXTRACT_WORKERS") or os.cpu_count() or 1,
             timeout=settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT"),
         )
-        self.plan: CrawlPlan | None = None
         self.run_id: int | None = None
         self.sessions: sessionmaker[Session] | None = None
         #: The crawl's database work (frontier, error rows) runs in this one thread, off the reactor.
@@ -186,6 +185,11 @@ class CrawlRun:
     # -- the run's facts -------------------------------------------------------------------------
 
     @property
+    def plan(self) -> CrawlPlan | None:
+        """What the crawl was asked to do: the plan the spider made of its arguments."""
+        return getattr(self.crawler.spider, "plan", None)
+
+    @property
     def source(self) -> str | None:
         return self.plan.source if self.plan else None
 
@@ -207,7 +211,6 @@ class CrawlRun:
     def begin(self) -> int:
         """Start the ``crawl_runs`` row once (whoever opens first calls it) and return its id."""
         if self.run_id is None:
-            self.plan = getattr(self.crawler.spider, "plan", None)
             self.sessions = open_database(self.database_url)
             with self.sessions.begin() as session:
                 self.run_id = run_log.start_run(session, self.source)

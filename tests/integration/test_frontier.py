@@ -68,17 +68,29 @@ def test_a_later_run_reopens_hubs_and_changed_articles_only(database_url):
         ]
 
 
-def test_scheduler_writes_discovered_urls_in_one_go_before_pages_are_marked_done(database_url):
-    from scrapy import Request
+def _open_scheduler(database_url: str):
+    """A frontier scheduler opened for a crawl of https://a.example/, as the engine opens it."""
     from scrapy.utils.test import get_crawler
 
-    from crawler.frontier import WRITE_CHUNK, FrontierScheduler, frontier_sync
+    from crawler.frontier import FrontierScheduler
     from crawler.spiders.news import NewsSpider
 
-    crawler = get_crawler(NewsSpider, {"NEWSDESK_DATABASE_URL": database_url})
-    spider = NewsSpider.from_crawler(crawler, start_urls="https://a.example/")
+    crawler = get_crawler(
+        NewsSpider, {"NEWSDESK_DATABASE_URL": database_url, "EXTENSIONS": {"crawler.components.run.CrawlRun": 0}}
+    )
+    crawler.spider = NewsSpider.from_crawler(crawler, start_urls="https://a.example/")
+    crawler.stats.open_spider()
     scheduler = FrontierScheduler.from_crawler(crawler)
-    scheduler.open(spider)
+    scheduler.open(crawler.spider)
+    return crawler, scheduler
+
+
+def test_scheduler_writes_discovered_urls_in_one_go_before_pages_are_marked_done(database_url):
+    from scrapy import Request
+
+    from crawler.frontier import WRITE_CHUNK, frontier_sync
+
+    crawler, scheduler = _open_scheduler(database_url)
     # More than one INSERT's worth, as a large sitemap gives.
     found = [f"https://a.example/news/{n}" for n in range(WRITE_CHUNK + 20)]
     for url in found:
@@ -93,3 +105,40 @@ def test_scheduler_writes_discovered_urls_in_one_go_before_pages_are_marked_done
         assert frontier.frontier_counts(s, "a.example") == {"pending": len(found)}
     assert crawler.stats.get_value("newsdesk/frontier/added") == len(found)
     scheduler.close("finished")
+
+
+def test_discovered_urls_that_fail_to_be_written_are_kept_or_recorded_never_dropped(database_url, monkeypatch):
+    """A write of discovered URLs that raises (not a database outage) must not lose the batch it
+    took off its list: the URLs are written one by one, and the one that cannot be is an error of
+    the run, with its URL in the crawl log."""
+    from scrapy import Request
+
+    from crawler.components.run import CrawlRun
+    from crawler.frontier import frontier_sync
+    from storage import runs as run_log
+
+    crawler, scheduler = _open_scheduler(database_url)
+    found = [f"https://a.example/news/{n}" for n in range(10)]
+    for url in found:
+        scheduler.enqueue_request(Request(url, meta={"kind": "page"}))
+    add_urls = frontier.add_urls
+
+    def add_urls_failing_on_news_3(session, source, items, **kwargs):
+        if any(item.url.endswith("/news/3") for item in items):
+            raise TypeError("can't compare offset-naive and offset-aware datetimes")
+        return add_urls(session, source, items, **kwargs)
+
+    monkeypatch.setattr(frontier, "add_urls", add_urls_failing_on_news_3)
+    crawler.signals.send_catch_log(frontier_sync)
+    run = CrawlRun.of(crawler)
+    run.database.shutdown(wait=True)  # the error row is written in the run's database thread
+    sessions = open_database(database_url)
+    with sessions.begin() as s:
+        assert frontier.frontier_counts(s, "a.example") == {"pending": 9}
+        errors = run_log.run_fetches(s, run.run_id, outcome="error")
+    assert [(e.url, e.reason) for e in errors] == [
+        ("https://a.example/news/3", "scheduler: TypeError: can't compare offset-naive and offset-aware datetimes")
+    ]
+    assert crawler.stats.get_value("newsdesk/errors/scheduler") == 1 and run.errors
+    scheduler.close("finished")
+

@@ -46,7 +46,9 @@ def internal():
 
 @pytest.fixture
 def spider_and_guard():
-    crawler = get_crawler(NewsSpider, {"NEWSDESK_BLOCK_PRIVATE_ADDRESSES": True})
+    crawler = get_crawler(
+        NewsSpider, {"NEWSDESK_BLOCK_PRIVATE_ADDRESSES": True, "EXTENSIONS": {"crawler.components.run.CrawlRun": 0}}
+    )
     spider = NewsSpider.from_crawler(crawler, start_urls="https://news.example/")
     crawler.spider = spider
     return spider, PrivateAddressGuard.from_crawler(crawler), crawler
