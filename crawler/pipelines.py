@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
+from twisted.python.failure import Failure
 
 from crawler.components.run import CrawlRun
 from crawler.extraction import Article, Rejection
@@ -25,6 +26,8 @@ from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
 from storage.db import resolve_database_url
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
@@ -188,13 +191,21 @@ class StorePipeline:
         batch, self.pending = self.pending, []
         self.last_flush = time.monotonic()
         if batch:
-            # Links found on these pages reach the frontier before the pages are marked done.
-            self.crawler.signals.send_catch_log(frontier_sync)
-            written = asyncio.ensure_future(self._write(batch))
+            # Links found on these pages reach the frontier before the pages are marked done: the
+            # scheduler hands them to its database thread, and the batch waits for that write.
+            synced = [result for _, result in self.crawler.signals.send_catch_log(frontier_sync) if result is not None]
+            written = asyncio.ensure_future(self._write(batch, synced))
             self.writing.append(written)
             written.add_done_callback(self.writing.remove)
 
-    async def _write(self, batch: list[FetchResult]) -> None:
+    async def _write(self, batch: list[FetchResult], synced: list[Future[bool] | Failure] = ()) -> None:
+        for sync in synced:
+            if isinstance(sync, Failure) or not await asyncio.wrap_future(sync):
+                # Links found on these pages may be missing from the frontier: the pages are logged
+                # but not marked done, so the next run fetches them (and finds the links) again.
+                for fetch in batch:
+                    fetch.frontier_url = None
+                break
         try:
             outcomes = await asyncio.wrap_future(self.writer.submit(batch))
         except Exception as exc:  # noqa: BLE001 - the writer process died (killed, out of memory) with the batch

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -156,7 +157,10 @@ class CrawlRun:
         self.run_id: int | None = None
         self.sessions: sessionmaker[Session] | None = None
         #: The crawl's database work (frontier, error rows) runs in this one thread, off the reactor.
-        self.database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-db")
+        self.database = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="newsdesk-db", initializer=self._in_database_thread
+        )
+        self.database_thread: int | None = None
         self.error_rows: list[Future] = []
         self.errors: list[RunError] = []
         #: Responses that brought a page back (anything but an HTTP error), robots.txt aside.
@@ -230,7 +234,13 @@ class CrawlRun:
         self.stats.inc_value(f"newsdesk/errors/{where}")
         logger.error("error in %s on %s: %s", where, url or "(no URL)", found.error)
         if url and log_row and self.run_id is not None:
-            self.error_rows.append(self.database.submit(self._write_error_row, url, f"{where}: {found.error}"))
+            if threading.get_ident() == self.database_thread:
+                self._write_error_row(url, f"{where}: {found.error}")
+            else:
+                self.error_rows.append(self.database.submit(self._write_error_row, url, f"{where}: {found.error}"))
+
+    def _in_database_thread(self) -> None:
+        self.database_thread = threading.get_ident()
 
     def _write_error_row(self, url: str, reason: str) -> None:
         try:

@@ -99,8 +99,9 @@ def test_scheduler_writes_discovered_urls_in_one_go_before_pages_are_marked_done
     sessions = open_database(database_url)
     with sessions.begin() as s:
         assert frontier.frontier_counts(s, "a.example") == {}
-    # What the store pipeline sends before it hands a batch of fetched pages to storage.
-    crawler.signals.send_catch_log(frontier_sync)
+    # What the store pipeline sends, and waits for, before it hands a batch of fetched pages to storage.
+    [(_, written)] = crawler.signals.send_catch_log(frontier_sync)
+    assert written.result(timeout=60) is True
     with sessions.begin() as s:
         assert frontier.frontier_counts(s, "a.example") == {"pending": len(found)}
     assert crawler.stats.get_value("newsdesk/frontier/added") == len(found)
@@ -129,9 +130,9 @@ def test_discovered_urls_that_fail_to_be_written_are_kept_or_recorded_never_drop
         return add_urls(session, source, items, **kwargs)
 
     monkeypatch.setattr(frontier, "add_urls", add_urls_failing_on_news_3)
-    crawler.signals.send_catch_log(frontier_sync)
+    [(_, written)] = crawler.signals.send_catch_log(frontier_sync)
+    assert written.result(timeout=60) is True  # in the frontier, or recorded as an error
     run = CrawlRun.of(crawler)
-    run.database.shutdown(wait=True)  # the error row is written in the run's database thread
     sessions = open_database(database_url)
     with sessions.begin() as s:
         assert frontier.frontier_counts(s, "a.example") == {"pending": 9}
