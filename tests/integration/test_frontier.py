@@ -143,3 +143,37 @@ def test_discovered_urls_that_fail_to_be_written_are_kept_or_recorded_never_drop
     assert crawler.stats.get_value("newsdesk/errors/scheduler") == 1 and run.errors
     scheduler.close("finished")
 
+
+
+def test_frontier_queries_never_run_on_the_reactor_thread(database_url, monkeypatch):
+    """The scheduler is called on the reactor thread; every frontier query and write it makes must
+    run elsewhere, so a database asleep on a lock cannot stall downloads."""
+    import threading
+
+    from scrapy import Request
+
+    from crawler.frontier import frontier_sync
+
+    crawler, scheduler = _open_scheduler(database_url)
+    threads: dict[str, set[int]] = {}
+
+    def recorded(name, function):
+        def call(*args, **kwargs):
+            threads.setdefault(name, set()).add(threading.get_ident())
+            return function(*args, **kwargs)
+
+        return call
+
+    for name in ("add_urls", "lease", "has_pending", "reclaim_orphaned", "release"):
+        monkeypatch.setattr(frontier, name, recorded(name, getattr(frontier, name)))
+    for n in range(5):
+        scheduler.enqueue_request(Request(f"https://a.example/news/{n}", meta={"kind": "page"}))
+    assert scheduler.next_request() is None  # nothing leased yet: the lease is on its way
+    scheduler.refill.result(timeout=60)
+    [(_, written)] = crawler.signals.send_catch_log(frontier_sync)
+    written.result(timeout=60)
+    scheduler.frontier_has_more = False
+    scheduler.has_pending_requests()
+    scheduler.close("finished")
+    assert {"add_urls", "lease"} <= set(threads)
+    assert all(threading.get_ident() not in idents for idents in threads.values()), threads
