@@ -6,7 +6,7 @@ the pool of page readers, the thread that does the crawl's database work, and th
 every error. The scheduler, pipelines and middlewares get it with ``CrawlRun.of(crawler)``.
 
 No error can hide: an exception in a callback, errback, pipeline, middleware, the scheduler, the
-writer or an asyncio callback is logged with its URL, counted under ``newsdesk/errors``, written to
+writer, an asyncio callback or a Twisted Deferred nobody handled is logged with its URL, counted under ``newsdesk/errors``, written to
 the crawl log when a URL is known, and settles the run as ``failed`` or ``finished-with-errors``.
 A crawl that fetched no page because every request was refused, disallowed or failed is
 ``failed`` too, with a one-line reason.
@@ -28,6 +28,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.misc import load_object
+from twisted.logger import LogLevel, globalLogPublisher
 
 from crawler.discovery.scope import CrawlScope
 from crawler.normalize import site_key
@@ -161,6 +162,7 @@ class CrawlRun:
             max_workers=1, thread_name_prefix="newsdesk-db", initializer=self._in_database_thread
         )
         self.database_thread: int | None = None
+        self.database_closed = False
         self.error_rows: list[Future] = []
         self.errors: list[RunError] = []
         #: Responses that brought a page back (anything but an HTTP error), robots.txt aside.
@@ -209,9 +211,6 @@ class CrawlRun:
     def recrawl_after(self) -> timedelta | None:
         return (self.plan.recrawl_after if self.plan else None) or self.default_recrawl_after
 
-    def is_article_candidate(self, url: str) -> bool:
-        return self.plan is None or self.plan.is_article_candidate(url)
-
     def begin(self) -> int:
         """Start the ``crawl_runs`` row once (whoever opens first calls it) and return its id."""
         if self.run_id is None:
@@ -234,10 +233,11 @@ class CrawlRun:
         self.stats.inc_value(f"newsdesk/errors/{where}")
         logger.error("error in %s on %s: %s", where, url or "(no URL)", found.error)
         if url and log_row and self.run_id is not None:
-            if threading.get_ident() == self.database_thread:
-                self._write_error_row(url, f"{where}: {found.error}")
+            reason = f"{where}: {found.error}"
+            if threading.get_ident() == self.database_thread or self.database_closed:
+                self._write_error_row(url, reason)  # in the database thread already, or after it stopped
             else:
-                self.error_rows.append(self.database.submit(self._write_error_row, url, f"{where}: {found.error}"))
+                self.error_rows.append(self.database.submit(self._write_error_row, url, reason))
 
     def _in_database_thread(self) -> None:
         self.database_thread = threading.get_ident()
@@ -271,6 +271,12 @@ class CrawlRun:
             loop.default_exception_handler(context)
         self.record_error("asyncio", context.get("exception") or context.get("message", "unknown error"))
 
+    def _twisted_event(self, event: dict[str, Any]) -> None:
+        """Twisted's "Unhandled error in Deferred" and the other failures it logs as errors."""
+        failure = event.get("log_failure")
+        if failure is not None and event.get("log_level") in (LogLevel.error, LogLevel.critical):
+            self.record_error("twisted", failure)
+
     # -- signals -----------------------------------------------------------------------------------
 
     def response_received(self, response: Response, request, spider) -> None:
@@ -279,17 +285,21 @@ class CrawlRun:
 
     def spider_opened(self, spider) -> None:
         self.readers.start()
+        globalLogPublisher.addObserver(self._twisted_event)
         try:
             loop = asyncio.get_event_loop()
         except RuntimeError:
             return
+        # Chained to the handler before it (another crawl's in the same process, or asyncio's own).
         self._previous_asyncio_handler = loop.get_exception_handler()
         loop.set_exception_handler(self._asyncio_error)
 
     def spider_closed(self, spider, reason: str) -> None:
         self.readers.close()
+        globalLogPublisher.removeObserver(self._twisted_event)
         for row in self.error_rows:
             row.result()
+        self.database_closed = True
         self.database.shutdown(wait=True)
         counts = self.outcome_counts()
         self.status, self.status_reason = self.settle(reason, counts)

@@ -100,15 +100,21 @@ def test_a_fault_in_a_component_fails_the_run_with_its_url_and_error(component, 
     assert "finished-with-errors" in shown and victim in shown and expected in shown
 
 
-def test_an_asyncio_callback_that_raises_fails_the_run(tmp_path):
-    database_url = f"sqlite:///{tmp_path / 'asyncio.db'}"
-    pipelines = _with("ITEM_PIPELINES", project.ITEM_PIPELINES, "tests.support.faults.FaultyAsyncioCallback", 250)
+@pytest.mark.parametrize(
+    ("component", "fault"),
+    [("FaultyAsyncioCallback", "injected asyncio callback fault"), ("FaultyDeferred", "injected unhandled Deferred fault")],
+)
+def test_an_error_no_code_waits_for_fails_the_run(component, fault, tmp_path):
+    """asyncio's "Exception in callback" and Twisted's "Unhandled error in Deferred" have no URL,
+    and still fail the run."""
+    database_url = f"sqlite:///{tmp_path / 'unhandled.db'}"
+    pipelines = _with("ITEM_PIPELINES", project.ITEM_PIPELINES, f"tests.support.faults.{component}", 250)
     with GeneratedSite(pages=PAGES) as site:
         crawl = _crawl(database_url, site.base_url + "/", pipelines)
     with open_database(database_url)() as session:
         (run,) = list_runs(session)
     assert crawl.returncode != 0, crawl.stderr[-3000:]
-    assert run.status == "finished-with-errors" and "injected asyncio callback fault" in run.error
+    assert run.status == "finished-with-errors" and fault in run.error
     assert run.counts["exceptions"] == 1
 
 

@@ -13,6 +13,8 @@ import asyncio
 import re
 from typing import Any
 
+from twisted.internet import defer
+
 from crawler.frontier import FrontierScheduler
 from crawler.spiders.news import NewsSpider
 
@@ -68,6 +70,16 @@ class FaultyAsyncioCallback(_ForMatchingUrls):
         page = getattr(item, "page", None)
         if page is not None and self.pattern.search(page.url):
             asyncio.get_event_loop().call_soon(_raise_in_callback)
+        return item
+
+
+class FaultyDeferred(_ForMatchingUrls):
+    """Leaves a failed Deferred unhandled for the matching pages' items ("Unhandled error in Deferred")."""
+
+    def process_item(self, item: Any) -> Any:
+        page = getattr(item, "page", None)
+        if page is not None and self.pattern.search(page.url):
+            defer.fail(RuntimeError("injected unhandled Deferred fault"))
         return item
 
 
