@@ -206,6 +206,8 @@ class FrontierScheduler(BaseScheduler):
         return self.last_write
 
     def _write(self, items: list[frontier.FrontierUrl]) -> bool:  # in the database thread
+        if self.database_failed:
+            return False  # queued before the database failed: not written, its pages stay not done
         try:
             added = run_in_transaction(self.sessions, lambda session: self._add(session, items), retries=OUTAGE_RETRIES)
         except sa.exc.DBAPIError as exc:
@@ -290,6 +292,8 @@ class FrontierScheduler(BaseScheduler):
     def _lease(self, writes: int) -> tuple[list[frontier.LeasedUrl], bool, int]:  # in the database thread
         """Leased rows, and whether the frontier may hold more for this crawl (pending, or leased
         by another live worker)."""
+        if self.database_failed:
+            return [], False, writes
         try:
             rows = run_in_transaction(
                 self.sessions,
