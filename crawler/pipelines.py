@@ -12,10 +12,11 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
+from twisted.python.failure import Failure
 
+from crawler.components.run import CrawlRun
 from crawler.discovery.dates import to_utc
 from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
@@ -23,11 +24,12 @@ from crawler.items import FetchOutcome, PageItem
 from crawler.normalize import canonical_url, choose_canonical_url
 from crawler.reading import INTERSTITIAL
 from storage import articles as article_store
-from storage import runs as run_log
-from storage.batches import BatchTarget, BatchWriter, FetchResult
-from storage.db import open_database, resolve_database_url
+from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
+from storage.db import resolve_database_url
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ class NormalisePipeline:
             page = item.page
             # Dates reach storage as aware UTC whatever the extractor gave, so comparing never raises.
             published_at, modified_at = to_utc(extracted.published_at), to_utc(extracted.modified_at)
-            since = to_utc(getattr(self.crawler.spider, "since", None))
+            since = to_utc(CrawlRun.of(self.crawler).since)
             if since and published_at and published_at < since:
                 item.extraction = Rejection("published-before-since", f"published {published_at:%Y-%m-%d}")
                 return item
@@ -133,25 +135,17 @@ class StorePipeline:
         self.writer: BatchWriter | None = None
         self.flush_timer = None
         self.last_flush = time.monotonic()
-        self.sessions = None
-        self.run_id: int | None = None
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.run: CrawlRun | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        self.source = getattr(spider, "source_name", None)
-        self.sessions = open_database(self.database_url)
+        self.run = CrawlRun.of(self.crawler)
         # The frontier scheduler starts the run; without it, the run starts here.
-        self.run_id = getattr(spider, "run_id", None)
-        if self.run_id is None:
-            with self.sessions.begin() as session:
-                self.run_id = run_log.start_run(session, self.source)
-        logger.info("crawl run %s writing to %s", self.run_id, self.database_url)
-        target = BatchTarget(self.database_url, self.source, self.run_id, self.threshold)
+        run_id = self.run.begin()
+        target = BatchTarget(self.database_url, self.run.source, run_id, self.threshold)
         self.writer = BatchWriter(target, in_process=self.in_process, log_options=self.log_options)
         # A batch also goes out when no new item arrives: a stalled or trickling crawl must not
         # sit on results (another worker sharing the frontier waits for them to be marked done).
@@ -213,24 +207,38 @@ class StorePipeline:
         batch, self.pending = self.pending, []
         self.last_flush = time.monotonic()
         if batch:
-            # Links found on these pages reach the frontier before the pages are marked done.
-            self.crawler.signals.send_catch_log(frontier_sync)
-            written = asyncio.ensure_future(self._write(batch))
+            # Links found on these pages reach the frontier before the pages are marked done: the
+            # scheduler hands them to its database thread, and the batch waits for that write.
+            synced = [result for _, result in self.crawler.signals.send_catch_log(frontier_sync) if result is not None]
+            written = asyncio.ensure_future(self._write(batch, synced))
             self.writing.append(written)
             written.add_done_callback(self.writing.remove)
 
-    async def _write(self, batch: list[FetchResult]) -> None:
+    async def _write(self, batch: list[FetchResult], synced: list[Future[bool] | Failure] = ()) -> None:
+        for sync in synced:
+            if isinstance(sync, Failure) or not await asyncio.wrap_future(sync):
+                # Links found on these pages may be missing from the frontier: the pages are logged
+                # but not marked done, so the next run fetches them (and finds the links) again.
+                for fetch in batch:
+                    fetch.frontier_url = None
+                break
         try:
             outcomes = await asyncio.wrap_future(self.writer.submit(batch))
-        except Exception as exc:  # the writer process died (killed, out of memory) with the batch
+        except Exception as exc:  # noqa: BLE001 - the writer process died (killed, out of memory) with the batch
             self.writer.write_here_from_now_on(exc)
             try:
                 outcomes = await asyncio.wrap_future(self.writer.write_here(batch))
-            except Exception:
-                logger.exception("a batch of %d could not be written; its URLs are fetched again next run", len(batch))
+            except Exception as exc:  # noqa: BLE001 - each URL recorded as an error of the run
+                logger.error("a batch of %d could not be written; its URLs are fetched again next run", len(batch))
+                for fetch in batch:
+                    self.run.record_error("writer", exc, fetch.url)
                 return
-        for outcome in outcomes:
-            if outcome is not None:
+        for fetch, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, WriteFailed):
+                # Dead-lettered, with its crawl-log row and its frontier row failed (the next run
+                # fetches it again) written by the writer in the same transaction.
+                self.run.record_error("writer", outcome.error, fetch.url, log_row=False)
+            else:
                 self.stats.inc_value(f"newsdesk/outcome/{outcome}")
 
     async def close_spider(self) -> None:
@@ -241,16 +249,3 @@ class StorePipeline:
             await asyncio.gather(*self.writing, return_exceptions=True)
         if self.writer is not None:
             self.writer.close()
-
-    def spider_closed(self, spider, reason: str) -> None:
-        if self.sessions is None or self.run_id is None:
-            return
-        counts = {
-            key.removeprefix("newsdesk/outcome/"): value
-            for key, value in self.stats.get_stats().items()
-            if key.startswith("newsdesk/outcome/")
-        }
-        counts["requests"] = self.stats.get_value("downloader/request_count", 0)
-        status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
-        with self.sessions.begin() as session:
-            run_log.finish_run(session, self.run_id, status=status, counts=counts)

@@ -30,6 +30,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
+from crawler.components.run import CrawlRun
 from crawler.discovery.dates import to_utc
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ class BodySizeLimit:
 
 
 class RedirectScope:
-    """Refuses a redirect whose target is outside the spider's ``scope`` (recorded as skipped)."""
+    """Refuses a redirect whose target is outside the crawl run's scope (recorded as skipped)."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -238,7 +239,7 @@ class RedirectScope:
     def process_request(self, request: Request) -> None:
         if not request.meta.get("redirect_urls"):
             return
-        scope = getattr(self.crawler.spider, "scope", None)
+        scope = CrawlRun.of(self.crawler).scope
         if scope is not None and request.url not in scope:
             self.stats.inc_value("newsdesk/redirect_out_of_scope")
             raise IgnoreRequest(f"redirect out of the crawl's scope to {request.url}")

@@ -126,10 +126,15 @@ ITEM_PIPELINES = {
 # When set, the crawl writes its CPU time, wall time and memory figures to this JSON file.
 NEWSDESK_RESOURCE_STATS_FILE = None
 EXTENSIONS = {
-    "crawler.extensions.ResourceStats": 500,
+    # The crawl run: its state, its reading pool and the accounting of every error (it settles
+    # the run's status). The scheduler, pipelines and middlewares get it with CrawlRun.of(crawler).
+    "crawler.components.run.CrawlRun": 0,
     # SIGHUP stops the crawl gracefully, as SIGTERM and SIGINT do.
     "crawler.extensions.HangUpShutdown": 0,
+    "crawler.extensions.ResourceStats": 500,
 }
+# `scrapy crawl` exits non-zero when the run failed or finished with errors (crawler/commands/).
+COMMANDS_MODULE = "crawler.commands"
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BatchTarget", "BatchWriter", "FetchResult", "write_batch"]
+__all__ = ["BatchTarget", "BatchWriter", "FetchResult", "WriteFailed", "write_batch"]
 
 
 @dataclass
@@ -57,6 +57,13 @@ class FetchResult:
 
 
 @dataclass(frozen=True)
+class WriteFailed:
+    """A fetch that could not be written even alone: dead-lettered (its URL stays not done)."""
+
+    error: str
+
+
+@dataclass(frozen=True)
 class BatchTarget:
     """Where a crawl's batches go: its database, source and run."""
 
@@ -72,8 +79,8 @@ def _sessions(database_url: str) -> sessionmaker[Session]:
     return open_database(database_url)
 
 
-def write_batch(target: BatchTarget, batch: Sequence[FetchResult]) -> list[str | None]:
-    """Write a batch; returns each fetch's recorded outcome (None for a dead-lettered one)."""
+def write_batch(target: BatchTarget, batch: Sequence[FetchResult]) -> list[str | WriteFailed]:
+    """Write a batch; returns each fetch's recorded outcome, or why it could not be written."""
     sessions = _sessions(target.database_url)
     try:
         return run_in_transaction(sessions, lambda session: _write(session, target, batch), retries=OUTAGE_RETRIES)
@@ -156,7 +163,7 @@ def _with_storable_urls(item: article_store.ArticleIn, fetch: FetchResult) -> ar
     return dataclasses.replace(item, canonical_url=fallback)
 
 
-def _write_alone(sessions: sessionmaker[Session], target: BatchTarget, fetch: FetchResult) -> str | None:
+def _write_alone(sessions: sessionmaker[Session], target: BatchTarget, fetch: FetchResult) -> str | WriteFailed:
     try:
         [outcome] = run_in_transaction(
             sessions, lambda session: _write(session, target, [fetch]), retries=OUTAGE_RETRIES
@@ -173,7 +180,7 @@ def _write_alone(sessions: sessionmaker[Session], target: BatchTarget, fetch: Fe
             run_in_transaction(sessions, dead_letter, retries=OUTAGE_RETRIES)
         except Exception:
             logger.exception("could not dead-letter %s; it will be fetched again next run", fetch.url)
-        return None
+        return WriteFailed(f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500])
 
 
 def _dead_letter(
@@ -234,7 +241,7 @@ class BatchWriter:
                 initargs=(log_options or {"level": logging.INFO}, os.getpid()),
             )
 
-    def submit(self, batch: Sequence[FetchResult]) -> Future[list[str | None]]:
+    def submit(self, batch: Sequence[FetchResult]) -> Future[list[str | WriteFailed]]:
         if self.executor is not None:
             try:
                 return self.executor.submit(write_batch, self.target, list(batch))
@@ -242,9 +249,9 @@ class BatchWriter:
                 self.write_here_from_now_on(exc)
         return self.write_here(batch)
 
-    def write_here(self, batch: Sequence[FetchResult]) -> Future[list[str | None]]:
+    def write_here(self, batch: Sequence[FetchResult]) -> Future[list[str | WriteFailed]]:
         """Write ``batch`` in this process; the returned future is already done."""
-        future: Future[list[str | None]] = Future()
+        future: Future[list[str | WriteFailed]] = Future()
         try:
             future.set_result(write_batch(self.target, batch))
         except Exception as exc:  # noqa: BLE001 - handed to whoever waits on the future

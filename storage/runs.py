@@ -49,7 +49,9 @@ FETCH_OUTCOMES = frozenset(
         "error",
     }
 )
-RUN_STATUSES = frozenset({"running", "finished", "failed", "interrupted"})
+#: ``finished-with-errors``: the crawl went on and stored things, but something raised on the way
+#: (each error is in the run's ``error`` and, with its URL, in the crawl log).
+RUN_STATUSES = frozenset({"running", "finished", "finished-with-errors", "failed", "interrupted"})
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,19 @@ def crawl(ctx: click.Context, names, urls, source, sources_path, recrawl_after, 
     open_database(ctx.obj)  # migrate first: a bad URL fails here with one line, not in the reactor
     stats = run_crawls(targets, ctx.obj, settings)
     _print_crawl_summary(stats)
+    _fail_unless_finished(stats)
+
+
+def _fail_unless_finished(stats_by_source: dict[str, dict[str, Any]]) -> None:
+    """A run that failed, finished with errors or was interrupted exits non-zero, one line each."""
+    problems = [
+        f"crawl of {source} {stats.get('newsdesk/run/status', 'failed')}: "
+        f"{stats.get('newsdesk/run/reason', 'the crawl did not settle its run')}"
+        for source, stats in stats_by_source.items()
+        if stats.get("newsdesk/run/status") != "finished"
+    ]
+    if problems:
+        raise click.ClickException("\n".join(problems))
 
 
 #: The database's limit on a source name (sources.name is VARCHAR(200)).
@@ -87,18 +100,23 @@ def _parse_override(text: str) -> tuple[str, str]:
 
 
 def _print_crawl_summary(stats_by_source: dict[str, dict[str, Any]]) -> None:
-    table = Table("source", "requests", "stored", "updated", "unchanged", "duplicate", "not-an-article", "errors")
+    table = Table(
+        "source", "status", "requests", "stored", "updated", "unchanged", "duplicate", "not-an-article", "refused", "error", "exceptions"
+    )
     for source, stats in stats_by_source.items():
         outcome = functools.partial(lambda s, k: str(s.get(f"newsdesk/outcome/{k}", 0)), stats)
         table.add_row(
             source,
+            str(stats.get("newsdesk/run/status", "")),
             str(stats.get("downloader/request_count", 0)),
             outcome("stored"),
             outcome("updated"),
             outcome("unchanged"),
             outcome("duplicate"),
             outcome("not-an-article"),
-            str(sum(v for k, v in stats.items() if k in ("newsdesk/outcome/error",))),
+            outcome("refused"),
+            outcome("error"),
+            str(stats.get("newsdesk/errors", 0)),
         )
     console.print(table)
 

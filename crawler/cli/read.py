@@ -282,7 +282,10 @@ def runs(ctx: click.Context, limit: int, fmt: str) -> None:
     sessions = read_sessions_for(ctx)
     with sessions() as session:
         rows = [_run_dict(run) for run in run_log.list_runs(session, limit=limit)]
-    emit_rows(iter(rows), fmt, ("id", "source", "started_at", "finished_at", "status", "counts"))
+    if fmt == "table":
+        emit_rows(map(_run_summary, rows), fmt, RUN_SUMMARY_COLUMNS)
+    else:
+        emit_rows(iter(rows), fmt, ("id", "source", "started_at", "finished_at", "status", "counts"))
 
 
 @runs.command("show")
@@ -301,8 +304,22 @@ def runs_show(ctx: click.Context, run_id: int, outcome: str | None, fmt: str) ->
             raise click.ClickException(f"no run {run_id}")
         fetches = [_fetch_dict(f) for f in run_log.run_fetches(session, run_id, outcome=outcome)]
     if fmt == "table":
-        console.print(_run_dict(run))
+        emit_rows(iter([_run_summary(_run_dict(run))]), fmt, RUN_SUMMARY_COLUMNS)
+        if run.error:
+            console.print(f"{run.status}: {run.error}", markup=False, highlight=False, soft_wrap=True)
     emit_rows(iter(fetches), fmt, ("url", "status", "bytes", "outcome", "reason", "article_id"))
+
+
+#: The run summary's columns: each fetch outcome counted, then the exceptions the run recorded.
+RUN_SUMMARY_COLUMNS = (
+    "id", "source", "started_at", "status", "requests", "stored", "updated", "unchanged", "duplicate",
+    "not-an-article", "skipped", "skipped-by-robots", "refused", "error", "exceptions",
+)  # fmt: skip
+
+
+def _run_summary(row: dict[str, Any]) -> dict[str, Any]:
+    counts = row["counts"]
+    return {**row, **{column: counts.get(column, 0) for column in RUN_SUMMARY_COLUMNS[4:]}}
 
 
 def _run_dict(run: run_log.RunRow) -> dict[str, Any]:

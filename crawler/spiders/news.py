@@ -8,7 +8,6 @@ with its reason, so nothing leaves the crawl unexplained.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +16,12 @@ from urllib.parse import urljoin
 
 import scrapy
 from protego import Protego
-from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.components.run import CrawlPlan, CrawlRun
 from crawler.discovery.continuation import MAX_PARTS
 from crawler.discovery.documents import document_kind
 from crawler.discovery.feeds import FeedRefused, read_feed
@@ -30,14 +29,15 @@ from crawler.discovery.scope import CrawlScope
 from crawler.discovery.sitemaps import SitemapRefused, read_sitemap
 from crawler.items import FetchOutcome, PageItem
 from crawler.middlewares import RefusedAddress
-from crawler.normalize import canonical_url, site_key
+from crawler.normalize import canonical_url
 from crawler.pages import Page, page_from_response
 from crawler.reading import PageReading, ReadRequest, join_parts
-from crawler.sources import Source, SourcesError, load_sources, resolve_sources_path
-from crawler.workers import ReadingPool
+from crawler.sources import Source
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from crawler.workers import ReadingPool
 
 logger = logging.getLogger(__name__)
 
@@ -83,25 +83,10 @@ class NewsSpider(scrapy.Spider):
         ``NEWSDESK_SOURCES``, else ``./sources.toml``); ``-a start_urls=A,B`` crawls ad hoc, as
         a source named ``source`` or after the first URL's host."""
         super().__init__(**kwargs)
-        urls = start_urls.split(",") if isinstance(start_urls, str) else list(start_urls or [])
-        urls = [u.strip() for u in urls if u.strip()]
-        self.definition: Source | None = None
-        if source and not urls:
-            self.definition = load_sources(resolve_sources_path(sources)).get(source)
-            if self.definition is None:
-                raise SourcesError(f"no source named {source!r} in {resolve_sources_path(sources)}")
-            urls = list(self.definition.start_urls)
-        if not urls:
-            raise ValueError("nothing to crawl: give -a start_urls=URL[,URL...] or -a source=NAME")
-        self.start_urls = urls
-        definition = self.definition
-        extra_sites = [f"https://{domain}/" for domain in definition.domains] if definition else []
-        self.scope = CrawlScope.from_start_urls([*urls, *extra_sites])
-        self.source_name = source or site_key(urls[0])
-        self.recrawl_after = recrawl_after or (definition.recrawl_after if definition else None)
-        self.since = definition.since if definition else None
-        self.article_allow = definition.article_url_allow if definition else ()
-        self.article_deny = definition.article_url_deny if definition else ()
+        #: The crawl's arguments, resolved; the crawl run (crawler.components.run) takes it over.
+        self.plan = CrawlPlan.from_arguments(start_urls, source, sources, recrawl_after)
+        self.start_urls = list(self.plan.start_urls)
+        self.definition: Source | None = self.plan.definition
         # Canonical URLs this crawl has already turned into link requests: menus and footers
         # repeat the same links on every page, and a request costs far more than a set look-up.
         self.requested: set[str] = set()
@@ -122,20 +107,32 @@ class NewsSpider(scrapy.Spider):
         spider.max_text_chars = settings.getint("NEWSDESK_MAX_ARTICLE_CHARS")
         spider.max_url_length = settings.getint("URLLENGTH_LIMIT")
         spider.max_elements = settings.getint("NEWSDESK_MAX_PAGE_ELEMENTS")
-        spider.readers = ReadingPool(
-            workers=settings.getint("NEWSDESK_EXTRACT_WORKERS") or os.cpu_count() or 1,
-            timeout=settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT"),
-            max_rss_mb=settings.getint("NEWSDESK_WORKER_MAX_RSS_MB"),
-        )
-        crawler.signals.connect(spider.readers.start, signal=signals.spider_opened)
-        crawler.signals.connect(spider.readers.close, signal=signals.spider_closed)
         return spider
 
+    @property
+    def run(self) -> CrawlRun:
+        """The crawl run: its reading pool, and the errors it accounts for."""
+        return CrawlRun.of(self.crawler)
+
+    @property
+    def readers(self) -> ReadingPool:
+        return self.run.readers
+
+    # The plan's facts under the names discovery uses (the spider's own reading, no state of its own).
+    @property
+    def scope(self) -> CrawlScope:
+        return self.plan.scope
+
+    @property
+    def source_name(self) -> str:
+        return self.plan.source
+
+    @property
+    def since(self) -> datetime | None:
+        return self.plan.since
+
     def is_article_candidate(self, url: str) -> bool:
-        """The source's URL rules: a denied URL, or one no allow rule matches, is only a hub."""
-        if any(rule.search(url) for rule in self.article_deny):
-            return False
-        return not self.article_allow or any(rule.search(url) for rule in self.article_allow)
+        return self.plan.is_article_candidate(url)
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -403,6 +400,7 @@ class NewsSpider(scrapy.Spider):
         elif failure.check(IgnoreRequest):
             yield self.outcome(url, "skipped", failure.getErrorMessage() or "request ignored", meta=meta)
         else:
+            self.run.note_request_failure(failure, url)
             yield self.outcome(url, "error", f"{failure.type.__name__}: {failure.getErrorMessage()}", meta=meta)
 
 

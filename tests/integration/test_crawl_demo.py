@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections
 import re
+import subprocess
+import sys
 from datetime import UTC
 from pathlib import Path
 
@@ -114,12 +116,15 @@ def test_second_crawl_fetches_only_what_is_new_and_versions_the_edited_article(d
     assert duplicate_stories(database_url) == 0
 
 
-def test_private_address_guard_refuses_loopback_without_a_single_hit(demo_web, sqlite_url, scrapy_crawl):
-    # The guard is on by default; the fixture turns it off for the other tests, this turns it on again.
-    scrapy_crawl(sqlite_url, "-a", f"start_urls={demo_web.base_url}/", "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=true")
+def test_private_address_guard_refuses_loopback_without_a_single_hit(demo_web, sqlite_url):
+    # The guard is on by default: every request is refused, so the crawl fetched nothing and fails.
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"start_urls={demo_web.base_url}/",
+               "-s", f"NEWSDESK_DATABASE_URL={sqlite_url}"]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 1, result.stderr[-3000:]
     assert demo_web.requests == []
     sessions = open_database(sqlite_url)
     with sessions() as session:
         (run,) = list_runs(session)
         outcomes = {fetch.outcome for fetch in run_fetches(session, run.id)}
-    assert outcomes == {"refused"}
+    assert outcomes == {"refused"} and run.status == "failed"

@@ -68,6 +68,117 @@ def test_a_later_run_reopens_hubs_and_changed_articles_only(database_url):
         ]
 
 
+def _open_scheduler(database_url: str):
+    """A frontier scheduler opened for a crawl of https://a.example/, as the engine opens it."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler.frontier import FrontierScheduler
+    from crawler.spiders.news import NewsSpider
+
+    crawler = get_crawler(
+        NewsSpider, {"NEWSDESK_DATABASE_URL": database_url, "EXTENSIONS": {"crawler.components.run.CrawlRun": 0}}
+    )
+    crawler.spider = NewsSpider.from_crawler(crawler, start_urls="https://a.example/")
+    crawler.stats.open_spider()
+    scheduler = FrontierScheduler.from_crawler(crawler)
+    scheduler.open(crawler.spider)
+    return crawler, scheduler
+
+
+def test_scheduler_writes_discovered_urls_in_one_go_before_pages_are_marked_done(database_url):
+    from scrapy import Request
+
+    from crawler.frontier import WRITE_CHUNK, frontier_sync
+
+    crawler, scheduler = _open_scheduler(database_url)
+    # More than one INSERT's worth, as a large sitemap gives.
+    found = [f"https://a.example/news/{n}" for n in range(WRITE_CHUNK + 20)]
+    for url in found:
+        assert scheduler.enqueue_request(Request(url, meta={"kind": "page"}))
+    assert not scheduler.enqueue_request(Request(found[0], meta={"kind": "page"}))  # known to this crawl
+    sessions = open_database(database_url)
+    with sessions.begin() as s:
+        assert frontier.frontier_counts(s, "a.example") == {}
+    # What the store pipeline sends, and waits for, before it hands a batch of fetched pages to storage.
+    [(_, written)] = crawler.signals.send_catch_log(frontier_sync)
+    assert written.result(timeout=60) is True
+    with sessions.begin() as s:
+        assert frontier.frontier_counts(s, "a.example") == {"pending": len(found)}
+    assert crawler.stats.get_value("newsdesk/frontier/added") == len(found)
+    scheduler.close("finished")
+
+
+def test_discovered_urls_that_fail_to_be_written_are_kept_or_recorded_never_dropped(database_url, monkeypatch):
+    """A write of discovered URLs that raises (not a database outage) must not lose the batch it
+    took off its list: the URLs are written one by one, and the one that cannot be is an error of
+    the run, with its URL in the crawl log."""
+    from scrapy import Request
+
+    from crawler.components.run import CrawlRun
+    from crawler.frontier import frontier_sync
+    from storage import runs as run_log
+
+    crawler, scheduler = _open_scheduler(database_url)
+    found = [f"https://a.example/news/{n}" for n in range(10)]
+    for url in found:
+        scheduler.enqueue_request(Request(url, meta={"kind": "page"}))
+    add_urls = frontier.add_urls
+
+    def add_urls_failing_on_news_3(session, source, items, **kwargs):
+        if any(item.url.endswith("/news/3") for item in items):
+            raise TypeError("can't compare offset-naive and offset-aware datetimes")
+        return add_urls(session, source, items, **kwargs)
+
+    monkeypatch.setattr(frontier, "add_urls", add_urls_failing_on_news_3)
+    [(_, written)] = crawler.signals.send_catch_log(frontier_sync)
+    assert written.result(timeout=60) is True  # in the frontier, or recorded as an error
+    run = CrawlRun.of(crawler)
+    sessions = open_database(database_url)
+    with sessions.begin() as s:
+        assert frontier.frontier_counts(s, "a.example") == {"pending": 9}
+        errors = run_log.run_fetches(s, run.run_id, outcome="error")
+    assert [(e.url, e.reason) for e in errors] == [
+        ("https://a.example/news/3", "scheduler: TypeError: can't compare offset-naive and offset-aware datetimes")
+    ]
+    assert crawler.stats.get_value("newsdesk/errors/scheduler") == 1 and run.errors
+    scheduler.close("finished")
+
+
+
+def test_frontier_queries_never_run_on_the_reactor_thread(database_url, monkeypatch):
+    """The scheduler is called on the reactor thread; every frontier query and write it makes must
+    run elsewhere, so a database asleep on a lock cannot stall downloads."""
+    import threading
+
+    from scrapy import Request
+
+    from crawler.frontier import frontier_sync
+
+    crawler, scheduler = _open_scheduler(database_url)
+    threads: dict[str, set[int]] = {}
+
+    def recorded(name, function):
+        def call(*args, **kwargs):
+            threads.setdefault(name, set()).add(threading.get_ident())
+            return function(*args, **kwargs)
+
+        return call
+
+    for name in ("add_urls", "lease", "has_pending", "reclaim_orphaned", "release"):
+        monkeypatch.setattr(frontier, name, recorded(name, getattr(frontier, name)))
+    for n in range(5):
+        scheduler.enqueue_request(Request(f"https://a.example/news/{n}", meta={"kind": "page"}))
+    assert scheduler.next_request() is None  # nothing leased yet: the lease is on its way
+    scheduler.refill.result(timeout=60)
+    [(_, written)] = crawler.signals.send_catch_log(frontier_sync)
+    written.result(timeout=60)
+    scheduler.frontier_has_more = False
+    scheduler.has_pending_requests()
+    scheduler.close("finished")
+    assert {"add_urls", "lease"} <= set(threads)
+    assert all(threading.get_ident() not in idents for idents in threads.values()), threads
+
+
 def test_naive_dates_are_read_as_utc_and_never_break_a_batch(database_url):
     """A naive lastmod beside the aware one stored (issue 12, finding 1) used to raise TypeError and
     lose every URL of the batch; the frontier reads it as UTC."""
@@ -85,33 +196,6 @@ def test_naive_dates_are_read_as_utc_and_never_break_a_batch(database_url):
         ]
         reopened = frontier.add_urls(s, "a", batch, run_id=2, now=T0.replace(tzinfo=None) + timedelta(hours=1))
     assert sorted(reopened) == ["https://a.example/b", "https://a.example/new"]
-
-
-def test_scheduler_writes_discovered_urls_in_one_go_before_pages_are_marked_done(database_url):
-    from scrapy import Request
-    from scrapy.utils.test import get_crawler
-
-    from crawler.frontier import WRITE_CHUNK, FrontierScheduler, frontier_sync
-    from crawler.spiders.news import NewsSpider
-
-    crawler = get_crawler(NewsSpider, {"NEWSDESK_DATABASE_URL": database_url})
-    spider = NewsSpider.from_crawler(crawler, start_urls="https://a.example/")
-    scheduler = FrontierScheduler.from_crawler(crawler)
-    scheduler.open(spider)
-    # More than one INSERT's worth, as a large sitemap gives.
-    found = [f"https://a.example/news/{n}" for n in range(WRITE_CHUNK + 20)]
-    for url in found:
-        assert scheduler.enqueue_request(Request(url, meta={"kind": "page"}))
-    assert not scheduler.enqueue_request(Request(found[0], meta={"kind": "page"}))  # known to this crawl
-    sessions = open_database(database_url)
-    with sessions.begin() as s:
-        assert frontier.frontier_counts(s, "a.example") == {}
-    # What the store pipeline sends before it hands a batch of fetched pages to storage.
-    crawler.signals.send_catch_log(frontier_sync)
-    with sessions.begin() as s:
-        assert frontier.frontier_counts(s, "a.example") == {"pending": len(found)}
-    assert crawler.stats.get_value("newsdesk/frontier/added") == len(found)
-    scheduler.close("finished")
 
 
 def test_duplicates_and_walls_are_asked_again_on_later_runs(database_url):

@@ -46,7 +46,9 @@ def internal():
 
 @pytest.fixture
 def spider_and_guard():
-    crawler = get_crawler(NewsSpider, {"NEWSDESK_BLOCK_PRIVATE_ADDRESSES": True})
+    crawler = get_crawler(
+        NewsSpider, {"NEWSDESK_BLOCK_PRIVATE_ADDRESSES": True, "EXTENSIONS": {"crawler.components.run.CrawlRun": 0}}
+    )
     spider = NewsSpider.from_crawler(crawler, start_urls="https://news.example/")
     crawler.spider = spider
     return spider, PrivateAddressGuard.from_crawler(crawler), crawler
@@ -122,12 +124,13 @@ def test_crawl_with_guard_on_sends_nothing_to_loopback(internal, tmp_path, resul
     database_url = f"sqlite:///{tmp_path / 'guard.db'}"
     port = internal.server_address[1]
     starts = [f"http://127.0.0.2:{port}/c/start/", f"http://[::1]:{port}/c/start/", f"http://localhost:{port}/c/start/"]
-    crawl = run_crawl("guard on", database_url, starts, {"NEWSDESK_BLOCK_PRIVATE_ADDRESSES": "true"})
+    # Every request refused: the crawl fetched nothing, so it fails (exit 1) with a one-line reason.
+    crawl = run_crawl("guard on", database_url, starts, {"NEWSDESK_BLOCK_PRIVATE_ADDRESSES": "true"}, fault_expected=True)
     outcomes = {row[2] for row in crawl.fetches()}
     hits = internal.hits_under("/")
     RESULTS.forbidden_requests += hits
     results.add("address: crawl, guard on, loopback start URLs", "refused, 0 hits", f"outcomes {sorted(outcomes)}, {hits} hits")
-    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    assert crawl.returncode == 1 and "failed: no page could be fetched" in crawl.stderr, crawl.stderr[-2000:]
     assert outcomes == {"refused"} and hits == 0
 
 

@@ -77,7 +77,9 @@ def test_a_store_that_fails_dead_letters_the_article_and_a_rerun_stores_it(tmp_p
         "dead-lettered, not done; rerun stores it",
         f"run 1: {len(stored_first)}/8 stored, dead letter {dead}, frontier '{state}'; run 2: {len(stored_second)}/8",
     )
-    assert first.returncode == 0 and second.returncode == 0, first.stderr[-2000:] + second.stderr[-2000:]
+    # The store's failure is an error of run 1: it finished with errors, and says so by its exit code.
+    assert first.returncode == 1 and second.returncode == 0, first.stderr[-2000:] + second.stderr[-2000:]
+    assert "finished-with-errors: 1 errors (writer 1)" in first.stderr
     assert not second.crash_lines, "\n".join(second.crash_lines[:10])
     assert stored_first == expected - {victim}
     assert dead == 1 and state != "done"
@@ -168,7 +170,7 @@ def test_disk_full_stops_the_crawl_cleanly_and_a_rerun_stores_everything(tmp_pat
         f"run 1: exit {full.returncode} in {full.seconds:.0f} s, closed cleanly {closed}, {len(stored_full)} stored; "
         f"run 2: {len(stored & expected)}/150, {duplicates} duplicates",
     )
-    assert full.returncode == 0 and closed, full.stderr[-3000:]
+    assert full.returncode == 1 and closed, full.stderr[-3000:]  # the run failed, and says so
     assert len(stored_full) < 150
     assert again.returncode == 0, again.stderr[-3000:]
     assert stored == expected and duplicates == 0

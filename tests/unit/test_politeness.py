@@ -46,6 +46,7 @@ def crawler():
         "NEWSDESK_MAX_RETRY_AFTER": 5,
         "NEWSDESK_RETRY_AFTER_TIMES": 2,
         "DOWNLOAD_MAXSIZE": 10 * 1024 * 1024,
+        "EXTENSIONS": {"crawler.components.run.CrawlRun": 0},
     }
     crawler = get_crawler(NewsSpider, settings)
     crawler.spider = NewsSpider.from_crawler(crawler, start_urls="https://news.example/world/")

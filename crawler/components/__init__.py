@@ -1,0 +1,1 @@
+"""Scrapy components of a crawl, each built by ``from_crawler``."""

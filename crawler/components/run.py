@@ -1,0 +1,355 @@
+"""The crawl run: the one object that holds a crawl's state, made once per crawl.
+
+The spider parses its arguments into a :class:`CrawlPlan` (what to crawl) and only discovers and
+yields. :class:`CrawlRun`, a Scrapy extension, holds the rest: the ``crawl_runs`` row, the plan,
+the pool of page readers, the thread that does the crawl's database work, and the accounting of
+every error. The scheduler, pipelines and middlewares get it with ``CrawlRun.of(crawler)``.
+
+No error can hide: an exception in a callback, errback, pipeline, middleware, the scheduler, the
+writer, an asyncio callback or a Twisted Deferred nobody handled is logged with its URL, counted under ``newsdesk/errors``, written to
+the crawl log when a URL is known, and settles the run as ``failed`` or ``finished-with-errors``.
+A crawl that fetched no page because every request was refused, disallowed or failed is
+``failed`` too, with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.misc import load_object
+from twisted.logger import LogLevel, globalLogPublisher
+
+from crawler.discovery.scope import CrawlScope
+from crawler.normalize import site_key
+from crawler.sources import Source, SourcesError, load_sources, parse_duration, resolve_sources_path
+from crawler.workers import ReadingPool
+from storage import runs as run_log
+from storage.db import open_database, resolve_database_url
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from sqlalchemy.orm import Session, sessionmaker
+    from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CrawlPlan", "CrawlRun", "RunError"]
+
+#: Outcomes that mean "no page came back" (a crawl with only these stored nothing and failed).
+NOTHING_FETCHED_OUTCOMES = ("refused", "skipped-by-robots", "error")
+#: Failures of the network or the site, not of newsdesk: recorded as the URL's outcome, not a fault.
+_EXPECTED_FAILURES: tuple[type[BaseException], ...] = tuple(
+    load_object(path)
+    for path in (
+        "twisted.internet.error.ConnectError",
+        "twisted.internet.error.ConnectionClosed",
+        "twisted.internet.error.ConnectingCancelledError",
+        "twisted.web._newclient.ResponseFailed",
+        "twisted.web._newclient.ResponseNeverReceived",
+        "scrapy.exceptions.DownloadCancelledError",
+        "scrapy.exceptions.UnsupportedURLSchemeError",
+        "OpenSSL.SSL.Error",
+    )
+) + (IgnoreRequest, HttpError)
+
+
+@dataclass(frozen=True)
+class CrawlPlan:
+    """What a crawl was asked to do: the spider's arguments, checked and resolved once."""
+
+    source: str
+    start_urls: tuple[str, ...]
+    scope: CrawlScope
+    definition: Source | None = None
+    since: datetime | None = None
+    recrawl_after: timedelta | None = None
+
+    @classmethod
+    def from_arguments(
+        cls,
+        start_urls: str | list[str] | None = None,
+        source: str | None = None,
+        sources: str | None = None,
+        recrawl_after: str | None = None,
+    ) -> CrawlPlan:
+        """``source`` alone crawls a source from the sources file; start URLs crawl ad hoc, as a
+        source named ``source`` or after the first URL's host."""
+        urls = start_urls.split(",") if isinstance(start_urls, str) else list(start_urls or [])
+        urls = [u.strip() for u in urls if u.strip()]
+        definition = None
+        if source and not urls:
+            definition = load_sources(resolve_sources_path(sources)).get(source)
+            if definition is None:
+                raise SourcesError(f"no source named {source!r} in {resolve_sources_path(sources)}")
+            urls = list(definition.start_urls)
+        if not urls:
+            raise ValueError("nothing to crawl: give -a start_urls=URL[,URL...] or -a source=NAME")
+        extra_sites = [f"https://{domain}/" for domain in definition.domains] if definition else []
+        recrawl = recrawl_after or (definition.recrawl_after if definition else None)
+        return cls(
+            source=source or site_key(urls[0]),
+            start_urls=tuple(urls),
+            scope=CrawlScope.from_start_urls([*urls, *extra_sites]),
+            definition=definition,
+            since=definition.since if definition else None,
+            recrawl_after=parse_duration(recrawl) if recrawl else None,
+        )
+
+    def is_article_candidate(self, url: str) -> bool:
+        """The source's URL rules (allow / deny): a URL they do not admit is only a hub."""
+        return self.definition is None or self.definition.is_article_url(url)
+
+
+@dataclass(frozen=True)
+class RunError:
+    """One error of the crawl: where it happened, the URL it concerns (if any) and what it was."""
+
+    where: str
+    url: str | None
+    error: str
+
+    def line(self) -> str:
+        return f"{self.where}: {self.error}" + (f" <{self.url}>" if self.url else "")
+
+
+def describe(error: BaseException | Failure | str) -> str:
+    """``ExceptionType: message`` on one line, for logs, the crawl log and the run's error."""
+    if isinstance(error, str):
+        return error
+    value = getattr(error, "value", error)  # a Twisted Failure carries the exception as .value
+    text = " ".join(str(value).split())
+    return f"{type(value).__name__}: {text}" if text else type(value).__name__
+
+
+class CrawlRun:
+    """The state of one crawl; built by Scrapy as an extension (``EXTENSIONS``).
+
+    The ``crawl_runs`` row is started by :meth:`begin` (the scheduler opens first and calls it)
+    and settled when the spider closes, from the outcomes counted and the errors recorded here.
+    """
+
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.database_url = resolve_database_url(settings.get("NEWSDESK_DATABASE_URL"))
+        recrawl = settings.get("NEWSDESK_RECRAWL_AFTER")
+        self.default_recrawl_after = parse_duration(recrawl) if recrawl else None
+        #: What Scrapy retries is the network's failure, as are :data:`_EXPECTED_FAILURES`.
+        self.expected_failures = _EXPECTED_FAILURES + tuple(
+            load_object(path) if isinstance(path, str) else path for path in settings.getlist("RETRY_EXCEPTIONS")
+        )
+        self.readers = ReadingPool(
+            workers=settings.getint("NEWSDESK_EXTRACT_WORKERS") or os.cpu_count() or 1,
+            timeout=settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT"),
+            max_rss_mb=settings.getint("NEWSDESK_WORKER_MAX_RSS_MB"),
+        )
+        self.run_id: int | None = None
+        self.sessions: sessionmaker[Session] | None = None
+        #: The crawl's database work (frontier, error rows) runs in this one thread, off the reactor.
+        self.database = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="newsdesk-db", initializer=self._in_database_thread
+        )
+        self.database_thread: int | None = None
+        self.database_closed = False
+        self.error_rows: list[Future] = []
+        self.errors: list[RunError] = []
+        #: Responses that brought a page back (anything but an HTTP error), robots.txt aside.
+        self.pages_answered = 0
+        self.status: str | None = None
+        self.status_reason: str | None = None
+        self._previous_asyncio_handler = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRun:
+        return cls(crawler)
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> CrawlRun:
+        """The run of this crawler (the one ``CrawlRun`` extension it built)."""
+        run = crawler.get_extension(cls)
+        if run is None:
+            raise RuntimeError("crawler.components.run.CrawlRun is not enabled in EXTENSIONS")
+        return run
+
+    # -- the run's facts -------------------------------------------------------------------------
+
+    @property
+    def plan(self) -> CrawlPlan | None:
+        """What the crawl was asked to do: the plan the spider made of its arguments."""
+        return getattr(self.crawler.spider, "plan", None)
+
+    @property
+    def source(self) -> str | None:
+        return self.plan.source if self.plan else None
+
+    @property
+    def scope(self) -> CrawlScope | None:
+        return self.plan.scope if self.plan else None
+
+    @property
+    def since(self) -> datetime | None:
+        return self.plan.since if self.plan else None
+
+    @property
+    def recrawl_after(self) -> timedelta | None:
+        return (self.plan.recrawl_after if self.plan else None) or self.default_recrawl_after
+
+    def begin(self) -> int:
+        """Start the ``crawl_runs`` row once (whoever opens first calls it) and return its id."""
+        if self.run_id is None:
+            self.sessions = open_database(self.database_url)
+            with self.sessions.begin() as session:
+                self.run_id = run_log.start_run(session, self.source)
+            logger.info("crawl run %s of %s writing to %s", self.run_id, self.source, self.database_url)
+        return self.run_id
+
+    # -- errors ------------------------------------------------------------------------------------
+
+    def record_error(
+        self, where: str, error: BaseException | Failure | str, url: str | None = None, *, log_row: bool = True
+    ) -> None:
+        """Log, count and keep an error; with a URL (and ``log_row``), also write it to the crawl log
+        as outcome ``error``. ``log_row=False`` when the crawl log gets the URL's row elsewhere."""
+        found = RunError(where, url, describe(error))
+        self.errors.append(found)
+        self.stats.inc_value("newsdesk/errors")
+        self.stats.inc_value(f"newsdesk/errors/{where}")
+        logger.error("error in %s on %s: %s", where, url or "(no URL)", found.error)
+        if url and log_row and self.run_id is not None:
+            reason = f"{where}: {found.error}"
+            if threading.get_ident() == self.database_thread or self.database_closed:
+                self._write_error_row(url, reason)  # in the database thread already, or after it stopped
+            else:
+                self.error_rows.append(self.database.submit(self._write_error_row, url, reason))
+
+    def _in_database_thread(self) -> None:
+        self.database_thread = threading.get_ident()
+
+    def _write_error_row(self, url: str, reason: str) -> None:
+        try:
+            with self.sessions.begin() as session:
+                run_log.record_fetch(session, self.run_id, url=url, status=None, bytes=None, outcome="error", reason=reason)
+        except Exception:
+            logger.exception("could not write the error of %s to the crawl log", url)
+
+    def note_request_failure(self, failure: Failure, url: str) -> None:
+        """A request ended in its errback: a fault of newsdesk's own code (a middleware raised) is
+        an error of the run; the network's and the site's failures are only the URL's outcome."""
+        if not failure.check(*self.expected_failures):
+            self.record_error("request", failure, url, log_row=False)
+
+    def spider_error(self, failure: Failure, response: Response, spider) -> None:
+        url = getattr(response, "url", None) or getattr(getattr(failure, "request", None), "url", None)
+        self.record_error("callback", failure, url)
+
+    def item_error(self, item: Any, response: Response | None, spider, failure: Failure) -> None:
+        url = _item_url(item) or getattr(response, "url", None)
+        self.record_error("pipeline", failure, url)
+
+    def _asyncio_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio's "Exception in callback" / "Task exception was never retrieved"."""
+        if self._previous_asyncio_handler is not None:
+            self._previous_asyncio_handler(loop, context)
+        else:
+            loop.default_exception_handler(context)
+        self.record_error("asyncio", context.get("exception") or context.get("message", "unknown error"))
+
+    def _twisted_event(self, event: dict[str, Any]) -> None:
+        """Twisted's "Unhandled error in Deferred" and the other failures it logs as errors."""
+        failure = event.get("log_failure")
+        if failure is not None and event.get("log_level") in (LogLevel.error, LogLevel.critical):
+            self.record_error("twisted", failure)
+
+    # -- signals -----------------------------------------------------------------------------------
+
+    def response_received(self, response: Response, request, spider) -> None:
+        if request.meta.get("kind") != "robots" and (response.status < 400 or response.status == 304):
+            self.pages_answered += 1
+
+    def spider_opened(self, spider) -> None:
+        self.readers.start()
+        globalLogPublisher.addObserver(self._twisted_event)
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            return
+        # Chained to the handler before it (another crawl's in the same process, or asyncio's own).
+        self._previous_asyncio_handler = loop.get_exception_handler()
+        loop.set_exception_handler(self._asyncio_error)
+
+    def spider_closed(self, spider, reason: str) -> None:
+        self.readers.close()
+        globalLogPublisher.removeObserver(self._twisted_event)
+        for row in self.error_rows:
+            row.result()
+        self.database_closed = True
+        self.database.shutdown(wait=True)
+        counts = self.outcome_counts()
+        self.status, self.status_reason = self.settle(reason, counts)
+        self.stats.set_value("newsdesk/run/status", self.status)
+        if self.status_reason:
+            self.stats.set_value("newsdesk/run/reason", self.status_reason)
+            logger.error("crawl run %s of %s %s: %s", self.run_id, self.source, self.status, self.status_reason)
+        if self.sessions is None or self.run_id is None:
+            return
+        with self.sessions.begin() as session:
+            run_log.finish_run(session, self.run_id, status=self.status, counts=counts, error=self.status_reason)
+
+    def outcome_counts(self) -> dict[str, int]:
+        stats = self.stats.get_stats()
+        counts = {
+            key.removeprefix("newsdesk/outcome/"): value for key, value in stats.items() if key.startswith("newsdesk/outcome/")
+        }
+        counts["requests"] = stats.get("downloader/request_count", 0)
+        counts["exceptions"] = len(self.errors)
+        return counts
+
+    def settle(self, reason: str, counts: dict[str, int]) -> tuple[str, str | None]:
+        """The run's status and, unless it simply finished, a one-line reason."""
+        if reason == "shutdown":
+            return "interrupted", "stopped by a signal (Ctrl-C or kill)"
+        if reason != "finished" and not reason.startswith("closespider_"):
+            status = "failed"
+            why = f"crawl closed: {reason}"
+            return status, why + (f"; {self._errors_line()}" if self.errors else "")
+        if self.errors:
+            stored = counts.get("stored", 0) + counts.get("updated", 0)
+            return ("finished-with-errors" if stored else "failed"), self._errors_line()
+        failed_requests = {outcome: counts.get(outcome, 0) for outcome in NOTHING_FETCHED_OUTCOMES}
+        if not self.pages_answered and any(failed_requests.values()):
+            parts = [f"{n} {outcome}" for outcome, n in failed_requests.items() if n]
+            return "failed", f"no page could be fetched ({', '.join(parts)}); see newsdesk runs show {self.run_id}"
+        return "finished", None
+
+    def _errors_line(self) -> str:
+        by_place = Counter(error.where for error in self.errors)
+        places = ", ".join(f"{where} {n}" for where, n in by_place.most_common())
+        return f"{len(self.errors)} errors ({places}); first: {self.errors[0].line()}"
+
+    @property
+    def failed(self) -> bool:
+        """Whether the run ended in a status that should make the crawl command exit non-zero."""
+        return self.status not in (None, "finished")
+
+
+def _item_url(item: Any) -> str | None:
+    page = getattr(item, "page", None)
+    return getattr(page, "url", None) or getattr(item, "url", None)
