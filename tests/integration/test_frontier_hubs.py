@@ -136,17 +136,21 @@ def test_the_scheduler_passes_on_what_a_known_url_turns_out_to_be(database_url):
     from crawler.frontier import FrontierScheduler, frontier_sync
     from crawler.spiders.news import NewsSpider
 
-    crawler = get_crawler(NewsSpider, {"NEWSDESK_DATABASE_URL": database_url})
-    spider = NewsSpider.from_crawler(crawler, start_urls=HOME)
+    crawler = get_crawler(
+        NewsSpider, {"NEWSDESK_DATABASE_URL": database_url, "EXTENSIONS": {"crawler.components.run.CrawlRun": 0}}
+    )
+    crawler.spider = NewsSpider.from_crawler(crawler, start_urls=HOME)
+    crawler.stats.open_spider()
     scheduler = FrontierScheduler.from_crawler(crawler)
-    scheduler.open(spider)
+    scheduler.open(crawler.spider)
     feed, home = "https://a.example/rss", HOME
     assert scheduler.enqueue_request(Request(feed, meta={"kind": "page"}))  # a footer link
     assert scheduler.enqueue_request(Request(home, meta={"kind": "page"}))
     assert not scheduler.enqueue_request(Request(feed, meta={"kind": "page"}))  # known, nothing new
     assert scheduler.enqueue_request(Request(feed, meta={"kind": "feed"}))  # advertised as a feed
     assert scheduler.enqueue_request(Request(home, meta={"kind": "page", "hub": True}))  # a start URL
-    crawler.signals.send_catch_log(frontier_sync)
+    [(_, written)] = crawler.signals.send_catch_log(frontier_sync)
+    assert written.result(timeout=60) is True
     sessions = open_database(database_url)
     with sessions() as s:
         rows = {r.url: r for r in s.scalars(sa.select(FrontierEntry))}
