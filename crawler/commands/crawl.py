@@ -2,7 +2,8 @@
 
 Scrapy's own command exits 1 only when a crawl could not start. This one also exits 1 when the
 crawl run (:class:`crawler.components.run.CrawlRun`) ended ``failed``, ``finished-with-errors`` or
-``interrupted``; the run has already logged its one-line reason.
+``interrupted``; the run has already logged its one-line reason. Its ``-s`` values are checked as
+``newsdesk crawl`` checks them (:mod:`crawler.settings_check`): a bad one is a one-line usage error.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+from scrapy.utils.conf import arglist_to_dict
+
+from crawler.settings_check import SettingError, check_settings
 
 if TYPE_CHECKING:
     import argparse
@@ -19,6 +24,13 @@ if TYPE_CHECKING:
 
 
 class Command(ScrapyCrawlCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        try:
+            check_settings(arglist_to_dict(opts.set))
+        except SettingError as exc:
+            raise UsageError(str(exc), print_help=False) from None
+
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         self.crawler = super()._create_crawler(spidercls)
         return self.crawler
