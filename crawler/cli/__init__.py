@@ -36,7 +36,8 @@ class NewsdeskGroup(click.Group):
             sys.stdout.flush()
             code = result if isinstance(result, int) and not isinstance(result, bool) else 0
         except click.ClickException as exc:
-            click.echo(f"Error: {exc.format_message()}", err=True)
+            # One line: click writes the choices of a missing option over several.
+            click.echo(f"Error: {' '.join(exc.format_message().split())}", err=True)
             code = exc.exit_code
         except (click.Abort, KeyboardInterrupt, EOFError):
             click.echo("interrupted", err=True)

@@ -1,0 +1,115 @@
+"""What a user or a sources file can hand newsdesk, in the reliability table: each class of bad
+input is one clear line and a non-zero exit, never a traceback, a hang or an empty crawl that
+exits 0. The per-case tests live beside the code (tests/integration/test_cli_one_line_errors.py,
+test_read_only_reads.py, test_extract_guard.py, test_export.py); here each class is tried as a
+whole and reported as one row, so `make reliability` shows them with the hostile web.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.addresses import is_forbidden_address
+from crawler.cli import cli
+from storage.db import upgrade
+
+pytestmark = pytest.mark.reliability
+
+
+def _fails_in_one_line(args: list[str]) -> bool:
+    result = CliRunner().invoke(cli, args)
+    clean_exit = result.exception is None or isinstance(result.exception, SystemExit)
+    return (
+        result.exit_code not in (0, None)
+        and clean_exit
+        and "Traceback" not in result.output
+        and len(result.stderr.strip().splitlines()) == 1
+    )
+
+
+@pytest.fixture
+def db(sqlite_url) -> str:
+    upgrade(sqlite_url)
+    return sqlite_url
+
+
+def _report(results, case: str, expected: str, tried: list, failed: list) -> None:
+    observed = f"{len(tried) - len(failed)}/{len(tried)} as expected" + (f"; not: {failed[:3]}" if failed else "")
+    results.add(case, expected, observed, passed=not failed)
+    assert not failed
+
+
+def test_bad_settings_are_one_line_naming_the_setting(db, results):
+    settings = [
+        "CONCURRENT_REQUESTS_PER_DOMAIN=0", "DOWNLOAD_DELAY=inf", "NEWSDESK_FRONTIER_BATCH=0",
+        "DOWNLOAD_TIMEOUT=nan", "DOWNLOAD_TIMEOUT=-1", "DOWNLOAD_MAXSIZE=-1", "LOG_LEVEL=BOGUS",
+    ]  # fmt: skip
+    failed = [s for s in settings if not _fails_in_one_line(["--db", db, "crawl", "--url", "http://127.0.0.1:9/", "-s", s])]
+    _report(results, "user input: -s settings that hung or emptied a crawl", "one line naming it", settings, failed)
+
+
+def test_values_that_overflowed_are_one_line(db, results):
+    cases = [
+        ["articles", "--since", "²d"], ["articles", "--since", "99999999d"], ["articles", "--limit", str(2**63)],
+        ["show", str(2**63)], ["runs", "show", str(2**64)], ["crawl", "--url", "http://127.0.0.1:9/", "--recrawl-after", "99999999999d"],
+        ["db", "upgrade", "--revision", "nosuchrev"], ["db", "upgrade", "--revision", "head+1"],
+        ["articles", "--since", "0001-01-01T00:00:00+01:00"], ["export", "-o", "corpus.jsonl"],
+    ]  # fmt: skip
+    failed = [" ".join(args) for args in cases if not _fails_in_one_line(["--db", db, *args])]
+    _report(results, "user input: spans, dates, integers, revisions, missing choices", "one line, exit != 0", cases, failed)
+
+
+def test_broken_sources_files_are_one_line(db, tmp_path, results):
+    files = {
+        "port 99999": b'[sources.a]\nstart_urls = ["http://a.example:99999/"]\n',
+        "broken IPv6": b'[sources.a]\nstart_urls = ["http://[::1/"]\n',
+        "Latin-1 bytes": '[sources.a]\nstart_urls = ["http://caf\xe9.example/"]\n'.encode("latin-1"),
+        "overflowing since": b'[sources.a]\nstart_urls = ["http://a.example/"]\nsince = "0001-01-01T00:00:00+01:00"\n',
+        "overflowing recrawl_after": b'[sources.a]\nstart_urls = ["http://a.example/"]\nrecrawl_after = "99999999999d"\n',
+    }
+    failed = []
+    for name, content in files.items():
+        path = tmp_path / f"{len(failed)}-{name.replace(' ', '-')}.toml"
+        path.write_bytes(content)
+        if not _fails_in_one_line(["--db", db, "schedule", "--list", "--sources", str(path)]):
+            failed.append(name)
+    _report(results, "user input: broken sources.toml", "one line naming the field", list(files), failed)
+
+
+def test_addresses_that_hide_loopback_are_refused(results):
+    hidden = ["::127.0.0.1", "::ffff:127.0.0.1", "64:ff9b::127.0.0.1", "2002:7f00:1::1", "fec0::1",
+              "2001:0:4136:e378:8000:63bf:80ff:fffe", "64:ff9b::169.254.169.254"]  # fmt: skip
+    failed = [address for address in hidden if not is_forbidden_address(address)]
+    _report(results, "guard: IPv6 forms embedding a forbidden IPv4", "refused", hidden, failed)
+
+
+def test_reads_need_no_write_access_and_wait_for_no_writer(db, tmp_path, results):
+    writer = sqlite3.connect(tmp_path / "newsdesk.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        during_lock = CliRunner().invoke(cli, ["--db", db, "runs", "--format", "jsonl"])
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    missing = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 'none.db'}", "articles"])
+    checks = {
+        "answers while a writer holds the lock": during_lock.exit_code == 0,
+        "a missing store is one line and is not created": missing.exit_code != 0 and not (tmp_path / "none.db").exists(),
+    }
+    failed = [name for name, ok in checks.items() if not ok]
+    _report(results, "read paths: write lock held, store missing", "answer / one line", list(checks), failed)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_export_never_replaces_a_device(db, tmp_path, results):
+    device = tmp_path / "full"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.stat("/dev/full").st_rdev)
+    refused = _fails_in_one_line(["--db", db, "export", "--format", "jsonl", "-o", str(device), "--force"])
+    still_device = stat.S_ISCHR(os.stat(device).st_mode)
+    failed = [] if refused and still_device else [f"refused={refused} still a device={still_device}"]
+    _report(results, "export -o <a device> --force", "refused, device untouched", ["device"], failed)
