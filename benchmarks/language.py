@@ -2,12 +2,13 @@
 
 Usage: .venv/bin/python benchmarks/language.py [--data PATH_TO_EXTRACTION_EVAL] [--limit N]
 
-Texts: the bodies of the multilingual fixture pages (tests/unit/fixtures/pages/<lang>/, eleven
-languages, six scripts), the same bodies cut to their first 80 and 30 characters (what a
+Texts: the bodies and headlines of the multilingual fixture pages (tests/unit/fixtures/pages/<lang>/,
+eleven languages, seven scripts), the bodies cut to their first 80 and 30 characters (what a
 teaser or a stub gives a detector), and, with --data, the true article text of the English
 evaluation pages. Detectors: py3langid (newsdesk's choice), lingua in high- and low-accuracy
 mode (when installed: ``pip install lingua-language-detector``), and newsdesk's own use of
-py3langid (a sample of the text, no verdict where the text is too short or doubtful). Each detector's load time is reported apart from its per-text time.
+py3langid (a sample of the text, no verdict where the text is too short or doubtful). Each
+detector's start-up (seconds, memory) is measured apart, in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -33,14 +34,16 @@ DEFAULT_DATA = REPO_ROOT.parent / "shared" / "extraction-eval"
 Detector = Callable[[str], "str | None"]
 
 
-def fixture_texts() -> list[tuple[str, str]]:
-    texts = []
+def fixture_texts() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(language, body) and (language, headline) of each fixture page."""
+    bodies, titles = [], []
     for expected_path in sorted(FIXTURES.glob("*/*.json")):
         expected = json.loads(expected_path.read_text(encoding="utf-8"))
         result = extract_article(expected_path.with_suffix(".html").read_bytes(), expected["url"])
         if isinstance(result, Article):
-            texts.append((expected["language"], result.text))
-    return texts
+            bodies.append((expected["language"], result.text))
+            titles.append((expected["language"], expected["title"]))
+    return bodies, titles
 
 
 def eval_texts(data: Path, limit: int) -> list[tuple[str, str]]:
@@ -129,9 +132,10 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="evaluation pages to use (0: all)")
     args = parser.parse_args()
 
-    fixtures = fixture_texts()
+    fixtures, titles = fixture_texts()
     sets = {
         f"fixture bodies ({len(fixtures)})": fixtures,
+        "headlines": titles,
         "first 80 chars": cut(fixtures, 80),
         "first 30 chars": cut(fixtures, 30),
     }
