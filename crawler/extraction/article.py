@@ -369,7 +369,7 @@ def _page_signals(tree: HtmlElement) -> _PageSignals:
         if not anchor.get("href"):
             continue
         label = " ".join(anchor.text_content().split())
-        if len(label.split()) >= 4:
+        if count_words(label) >= 4:  # counted by characters in scripts without spaces
             teasers.add(label.casefold())
     return _PageSignals(has_player, teasers)
 

@@ -154,3 +154,15 @@ def test_near_copies_without_spaces_are_near_duplicates(language: str) -> None:
 
     assert estimate_similarity(signature(story.text), signature(copy)) >= 0.7
     assert estimate_similarity(signature(story.text), signature(other_story.text)) < 0.2
+
+
+def test_a_list_of_unspaced_headlines_is_a_listing_page() -> None:
+    items = "".join(
+        f'<div class="item"><h3><a href="/local/story-{n}">市内の新しい公園で第{n}回の清掃活動が行われ多くの住民が参加</a></h3>'
+        f"<p>市内の新しい公園で第{n}回の清掃活動が行われ多くの住民が参加</p></div>"
+        for n in range(1, 13)
+    )
+    page = f"<html><head><title>地域ニュース一覧</title></head><body><h1>地域ニュース</h1>{items}</body></html>"
+    result = extract_article(page, "https://minato.example/local/")
+    assert not result
+    assert result.reason == "listing-page"
