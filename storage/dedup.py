@@ -129,8 +129,17 @@ def content_hash(text: str) -> str:
 
 
 def identifies_article(normalised: str) -> bool:
-    """Whether a normalised body is long enough for an identical hash to mean the same article."""
-    return normalised.count(" ") + 1 >= MIN_WORDS_FOR_HASH_MATCH if normalised else False
+    """Whether a normalised body is long enough for an identical hash to mean the same article.
+
+    In scripts written without spaces two characters count as a word, as extraction counts them.
+    """
+    if not normalised:
+        return False
+    if not _UNSPACED_CHARACTER.search(normalised):
+        return normalised.count(" ") + 1 >= MIN_WORDS_FOR_HASH_MATCH
+    characters = len(_UNSPACED_CHARACTER.findall(normalised))
+    words = len(_UNSPACED_CHARACTER.sub(" ", normalised).split())
+    return words + characters // 2 >= MIN_WORDS_FOR_HASH_MATCH
 
 
 def hash_normalised(normalised: str) -> str:

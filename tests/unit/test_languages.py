@@ -19,7 +19,7 @@ from crawler.extraction import Article, count_words, decode_html, extract_articl
 from crawler.extraction.article import MIN_WORDS
 from crawler.extraction.body import clean_paragraphs
 from crawler.extraction.language import detect_language
-from storage.dedup import estimate_similarity, minhash_signature, normalise_text
+from storage.dedup import estimate_similarity, identifies_article, minhash_signature, normalise_text
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 EXPECTED = sorted(PAGES.glob("*/*.json"))
@@ -166,3 +166,10 @@ def test_a_list_of_unspaced_headlines_is_a_listing_page() -> None:
     result = extract_article(page, "https://minato.example/local/")
     assert not result
     assert result.reason == "listing-page"
+
+
+def test_an_unspaced_body_long_enough_to_identify_a_story_does() -> None:
+    # Two clauses of Thai: two "words" by spaces, about forty by characters.
+    thai = "ตลาดน้ำริมคลองกลับมาเปิดให้บริการอีกครั้ง โดยมีนักท่องเที่ยวมาเที่ยวชมเป็นจำนวนมาก"
+    assert identifies_article(normalise_text(thai))
+    assert not identifies_article(normalise_text("駅前の再開発"))
