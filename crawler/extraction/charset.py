@@ -1,7 +1,8 @@
 """Bytes -> text the way a browser would, but sceptical of a wrong HTTP charset.
 
 Order: BOM, then the HTTP header charset, then ``<meta charset>``, then UTF-8 if
-the bytes are valid UTF-8, then a real detector (charset-normalizer) over the page's text. A declared charset is only believed when the bytes agree with it:
+the bytes are valid UTF-8, then a real detector (charset-normalizer) over the
+page's text. A declared charset is only believed when the bytes agree with it:
 a header claiming UTF-8 on bytes that are not UTF-8 is ignored, and a header
 naming a single-byte Western charset (every byte sequence is "valid" there) is
 overruled by bytes that are valid non-ASCII UTF-8 or by a ``<meta>`` naming

@@ -123,7 +123,10 @@ def _dated_page(byline: str, extra: str = "") -> str:
 
 def test_date_is_never_a_teasers_or_a_quotations() -> None:
     url = "https://valley-gazette.example/news/school-roof"
-    quoted = "<blockquote><p>On <time datetime='2019-03-14'>14 March 2019</time> we warned the roof would fail.</p></blockquote>"
+    quoted = (
+        "<blockquote><p>On <time datetime='2019-03-14'>14 March 2019</time> we warned the roof would fail.</p>"
+        "</blockquote>"
+    )
     result = extract_article(_dated_page("By Owen Pritchard", quoted), url)
     assert isinstance(result, Article)
     assert result.published_at is None  # neither a teaser's date nor the quoted letter's
@@ -131,7 +134,10 @@ def test_date_is_never_a_teasers_or_a_quotations() -> None:
 
 def test_byline_date_linked_to_an_archive_page_still_counts() -> None:
     url = "https://valley-gazette.example/news/school-roof"
-    byline = "By Owen Pritchard, <a href='/news/2026/11/03/'><time datetime='2026-11-03T09:00:00Z'>3 November 2026</time></a>"
+    byline = (
+        "By Owen Pritchard, <a href='/news/2026/11/03/'>"
+        "<time datetime='2026-11-03T09:00:00Z'>3 November 2026</time></a>"
+    )
     result = extract_article(_dated_page(byline), url)
     assert isinstance(result, Article)
     assert result.published_at == datetime(2026, 11, 3, 9, tzinfo=UTC)
