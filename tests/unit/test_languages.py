@@ -19,7 +19,13 @@ from crawler.extraction import Article, count_words, decode_html, extract_articl
 from crawler.extraction.article import MIN_WORDS
 from crawler.extraction.body import clean_paragraphs
 from crawler.extraction.language import detect_language
-from storage.dedup import estimate_similarity, identifies_article, minhash_signature, normalise_text
+from storage.dedup import (
+    DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+    estimate_similarity,
+    identifies_article,
+    minhash_signature,
+    normalise_text,
+)
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 EXPECTED = sorted(PAGES.glob("*/*.json"))
@@ -121,7 +127,7 @@ def _dated_page(byline: str, extra: str = "") -> str:
     )
 
 
-def test_date_is_never_a_teasers_or_a_quotations() -> None:
+def test_date_never_comes_from_a_teaser_or_a_quotation() -> None:
     url = "https://valley-gazette.example/news/school-roof"
     quoted = (
         "<blockquote><p>On <time datetime='2019-03-14'>14 March 2019</time> we warned the roof would fail.</p>"
@@ -143,6 +149,18 @@ def test_byline_date_linked_to_an_archive_page_still_counts() -> None:
     assert result.published_at == datetime(2026, 11, 3, 9, tzinfo=UTC)
 
 
+# Another local story in the same language and script, to tell a copy from a neighbour.
+_OTHER_STORIES = {
+    "ja": "市内の小学校で秋の運動会が開かれ、子どもたちが徒競走や玉入れなどで元気な姿を見せた。保護者ら約五百人が応援に"
+    "訪れ、会場は大きな拍手に包まれた。学校によると、今年は熱中症対策として午前中だけの開催とし、競技の数も減らした"
+    "という。来年は地域の人も参加できる種目を増やす予定だ。",
+    "zh": "本市第三届读书节于本周末在市图书馆开幕，活动将持续一个月。期间将举办作家讲座、亲子阅读和旧书交换等二十多场"
+    "活动。图书馆负责人表示，希望通过读书节让更多市民养成阅读习惯。开幕当天，不少家长带着孩子前来参加，现场十分热闹。",
+    "th": "โรงเรียนประถมในตัวเมืองจัดงานกีฬาสีประจำปี โดยมีนักเรียนและผู้ปกครองมาร่วมกิจกรรมเป็นจำนวนมาก "
+    "ครูใหญ่กล่าวว่าปีนี้ได้เพิ่มการแข่งขันวิ่งผลัดและชักเย่อ เพื่อให้เด็กๆ ได้ออกกำลังกายและสนุกสนานร่วมกัน",
+}
+
+
 @pytest.mark.parametrize("language", ["ja", "zh", "th"])
 def test_near_copies_without_spaces_are_near_duplicates(language: str) -> None:
     body, expected = _page_of(language)
@@ -151,15 +169,13 @@ def test_near_copies_without_spaces_are_near_duplicates(language: str) -> None:
     paragraphs = story.text.split("\n\n")
     # A syndicated copy: the last paragraph dropped, a credit added, two characters inserted.
     copy = "\n\n".join([*paragraphs[:-1], "(共同)"]).replace(paragraphs[1][:6], paragraphs[1][:6] + "新た", 1)
-    other = next(p for p in EXPECTED if p.parent.name == ("zh" if language == "ja" else "ja"))
-    other_story = extract_article(*(_page(other)[0], json.loads(other.read_text(encoding="utf-8"))["url"]))
-    assert isinstance(other_story, Article)
 
     def signature(text: str):  # noqa: ANN202
         return minhash_signature(normalise_text(text))
 
-    assert estimate_similarity(signature(story.text), signature(copy)) >= 0.7
-    assert estimate_similarity(signature(story.text), signature(other_story.text)) < 0.2
+    # Clause shingles scored this copy 0.69 (ja), 0.48 (zh) and 0.12 (th); character shingles 0.8-0.9.
+    assert estimate_similarity(signature(story.text), signature(copy)) >= DEFAULT_NEAR_DUPLICATE_THRESHOLD
+    assert estimate_similarity(signature(story.text), signature(_OTHER_STORIES[language])) < 0.3
 
 
 def test_a_list_of_unspaced_headlines_is_a_listing_page() -> None:
