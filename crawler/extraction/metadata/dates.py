@@ -152,7 +152,7 @@ def first_time_element(tree: HtmlElement, now: datetime, url: str = "") -> datet
     own date before related articles and comments; htmldate, going by class
     names, may pick a sidebar's "date" instead. A class several ``<time>``
     elements share marks repeated items (teaser cards, comments), not the page's date;
-    one inside a link to another page or a quotation is that page's or that statement's date.
+    one inside a teaser link to another page or a quotation is that page's or that statement's.
     """
     own_paths = _own_paths(tree, url)
     elements = [
@@ -242,7 +242,10 @@ def _own_paths(tree: HtmlElement, url: str) -> set[str]:
     """The paths this page is known under: its URL's and its canonical URL's."""
     paths = {_path(url)}
     for href in tree.xpath("//head/link[@rel='canonical']/@href")[:1]:
-        paths.add(_path(urljoin(url, href)))
+        try:
+            paths.add(_path(urljoin(url, href)))
+        except ValueError:  # "http://[broken": no second path to know the page by
+            pass
     return paths
 
 
