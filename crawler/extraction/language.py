@@ -24,7 +24,7 @@ MIN_LETTERS = 40
 _SAMPLE_CHARS = 1500
 # Below this probability the text is ambiguous between languages and a declaration decides.
 _CONFIDENT = 0.9
-# Without a declaration, a less certain reading is still better than none.
+# A less certain reading still beats a declaration the text does not support.
 _PLAUSIBLE = 0.5
 _CODE = re.compile(r"[a-z]{2,3}")
 
@@ -61,12 +61,12 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
         return hint
     ranking = _ranking(sample)
     best, probability = ranking[0]
-    if probability >= _CONFIDENT or hint is None:
-        return best if probability >= _PLAUSIBLE else None
+    if probability >= _CONFIDENT:
+        return best
     # Ambiguous: the declaration wins if the text makes it a serious candidate.
     if any(language == hint and score >= 1 - _CONFIDENT for language, score in ranking[:3]):
         return hint
-    return best
+    return best if probability >= _PLAUSIBLE else hint
 
 
 def _language_code(value: str | None) -> str | None:

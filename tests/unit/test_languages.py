@@ -74,6 +74,10 @@ def test_declaration_decides_only_where_the_text_is_too_short() -> None:
     assert detect_language("Sport kompakt", "de-DE") == "de"  # the detector alone says Norwegian
     assert detect_language("Short note", None) is None
     assert detect_language("Der Gemeinderat hat am Dienstag den neuen Haushalt beschlossen.", "en") == "de"
+    # Close languages the text cannot tell apart: the declaration decides between them.
+    indonesian = "Pemerintah akan membangun jembatan baru di daerah itu tahun depan, kata menteri kepada wartawan."
+    assert detect_language(indonesian, "id") == "id"
+    assert detect_language(indonesian, "ms-MY") == "ms"
 
 
 @pytest.mark.parametrize("language", ["ja", "zh", "th"])
