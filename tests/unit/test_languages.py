@@ -70,7 +70,7 @@ def test_declared_language_that_lies_is_overruled_by_the_text(language: str) -> 
     assert result.language == language
 
 
-def test_declaration_decides_only_where_the_text_is_too_short() -> None:
+def test_declaration_decides_only_where_the_text_cannot() -> None:
     assert detect_language("Sport kompakt", "de-DE") == "de"  # the detector alone says Norwegian
     assert detect_language("Short note", None) is None
     assert detect_language("Der Gemeinderat hat am Dienstag den neuen Haushalt beschlossen.", "en") == "de"
