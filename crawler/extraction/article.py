@@ -21,7 +21,7 @@ from .body import (
     word_tokens,
 )
 from .charset import decode_html, repair_mojibake
-from .language import guess_language
+from .language import detect_language
 from .metadata import read_metadata
 from .records import Article, Rejection
 
@@ -228,7 +228,8 @@ def _extract_from_tree(tree: HtmlElement, url: str) -> Article | Rejection:
     ):
         return Rejection("listing-page", "body is mostly link teasers")
 
-    language = metadata.language or guess_language(body)
+    # The text decides; <html lang> / og:locale are only a hint (templates declare them wrongly).
+    language = detect_language(body, metadata.language)
     return Article(
         url=url,
         title=metadata.title,
@@ -368,7 +369,7 @@ def _page_signals(tree: HtmlElement) -> _PageSignals:
         if not anchor.get("href"):
             continue
         label = " ".join(anchor.text_content().split())
-        if len(label.split()) >= 4:
+        if count_words(label) >= 4:  # counted by characters in scripts without spaces
             teasers.add(label.casefold())
     return _PageSignals(has_player, teasers)
 

@@ -125,18 +125,28 @@ def word_tokens(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-# Han and kana are written without spaces; about two characters make a word.
-_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CHARS_PER_UNSPACED_WORD = 2
+# Scripts written without spaces between words, and about how many characters make a word:
+# Han and kana (Chinese, Japanese) two; Thai, Lao, Burmese and Khmer three (their vowel and tone
+# marks are characters of their own). Hangul is written with spaces.
+_HAN_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_SOUTHEAST_ASIAN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+_UNSPACED_SCRIPT = re.compile(f"{_HAN_KANA.pattern}|{_SOUTHEAST_ASIAN.pattern}")
+_CHARS_PER_HAN_KANA_WORD = 2
+_CHARS_PER_SOUTHEAST_ASIAN_WORD = 3
 
 
 def count_words(text: str) -> int:
-    """Whitespace-separated words, with Chinese/Japanese runs counted by characters."""
+    """Whitespace-separated words; runs of scripts written without spaces counted by characters."""
     if not _UNSPACED_SCRIPT.search(text):
         return len(text.split())
-    unspaced = len(_UNSPACED_SCRIPT.findall(text))
+    han_kana = len(_HAN_KANA.findall(text))
+    southeast_asian = len(_SOUTHEAST_ASIAN.findall(text))
     spaced = len(_UNSPACED_SCRIPT.sub(" ", text).split())
-    return spaced + unspaced // _CHARS_PER_UNSPACED_WORD
+    return (
+        spaced
+        + han_kana // _CHARS_PER_HAN_KANA_WORD
+        + southeast_asian // _CHARS_PER_SOUTHEAST_ASIAN_WORD
+    )
 
 
 def clean_paragraphs(paragraphs: list[str]) -> list[str]:
@@ -160,9 +170,9 @@ _MENU_LABEL_WORDS = 3
 
 def _is_menu_label(paragraph: str) -> bool:
     return (
-        len(paragraph.split()) <= _MENU_LABEL_WORDS
+        count_words(paragraph) <= _MENU_LABEL_WORDS
         and not paragraph.startswith(("- ", "* ", "• "))
-        and paragraph[-1] not in ".:;!?,)\"”'"
+        and paragraph[-1] not in ".:;!?,)\"”'。．！？」』）…"
         and not any(ch.isdigit() for ch in paragraph)
     )
 

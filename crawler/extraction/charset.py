@@ -1,7 +1,8 @@
 """Bytes -> text the way a browser would, but sceptical of a wrong HTTP charset.
 
-Order: BOM, then the HTTP header charset, then ``<meta charset>``, then a cheap
-detection. A declared charset is only believed when the bytes agree with it:
+Order: BOM, then the HTTP header charset, then ``<meta charset>``, then UTF-8 if
+the bytes are valid UTF-8, then a real detector (charset-normalizer) over the
+page's text. A declared charset is only believed when the bytes agree with it:
 a header claiming UTF-8 on bytes that are not UTF-8 is ignored, so is one claiming
 UTF-16/UTF-32 on bytes without their NULs or a 7-bit charset (ISO-2022-JP) on 8-bit bytes, and a header
 naming a single-byte Western charset (every byte sequence is "valid" there) is
@@ -13,6 +14,9 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
+
+from charset_normalizer import from_bytes
 
 from w3lib.encoding import (
     html_body_declared_encoding,
@@ -71,7 +75,7 @@ def decode_html(body: bytes, http_charset: str | None) -> str:
 
     if is_utf8:
         return body.decode("utf-8", "replace")
-    return to_unicode(body, _guess_single_byte(body))
+    return to_unicode(body, _undeclared_encoding(body))
 
 
 def _candidates(header: str | None, declared: str | None) -> list[str]:
@@ -120,6 +124,38 @@ def _valid_utf8(body: bytes) -> bool:
         # A page cut off mid-character (truncated download) is still UTF-8.
         return error.start >= len(body) - 3 and error.reason == "unexpected end of data"
     return True
+
+
+# Markup, scripts and styles: ASCII that only dilutes what a detector sees.
+_MARKUP = re.compile(rb"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]*>", re.DOTALL | re.IGNORECASE)
+_DETECT_SCAN_BYTES = 1_000_000
+_DETECT_SAMPLE_BYTES = 32_768
+
+
+def _undeclared_encoding(body: bytes) -> str:
+    """The encoding of a page that declares none and is not UTF-8 (Shift_JIS, GBK, Greek, Hebrew...).
+
+    charset-normalizer reads only the page's non-ASCII words: fed whole pages, the ASCII of
+    markup and scripts made it answer mac_cyrillic for windows-1251 or cp775 for Greek. When
+    what it reads is Latin-script text, the answer among the Latin code pages (cp1250, cp1257...)
+    is a coin toss on sparse accents, so such a page stays windows-1252, as browsers default.
+    """
+    words = [word for word in _MARKUP.sub(b" ", body[:_DETECT_SCAN_BYTES]).split() if not word.isascii()]
+    if not words:
+        return "cp1252"
+    sample = b" ".join(words)[:_DETECT_SAMPLE_BYTES]
+    best = from_bytes(sample).best()
+    if best is None:
+        return _guess_single_byte(body)
+    if _mostly_latin(str(best)):
+        return "cp1252"
+    return best.encoding
+
+
+def _mostly_latin(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha() and not ch.isascii()]
+    latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+    return latin * 2 >= len(letters)
 
 
 def _guess_single_byte(body: bytes) -> str:

@@ -9,9 +9,10 @@ from copy import deepcopy
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
+from lxml import etree
 
 from .structured import MODIFIED_META_KEYS
 
@@ -144,15 +145,21 @@ def _htmldate(tree: HtmlElement, url: str) -> str | None:
         return None
 
 
-def first_time_element(tree: HtmlElement, now: datetime) -> datetime | None:
+def first_time_element(tree: HtmlElement, now: datetime, url: str = "") -> datetime | None:
     """The first ``<time datetime>`` holding a machine-readable date, of a kind the page has once.
 
     The attribute is markup for machines, as a meta tag is, and a page shows its
     own date before related articles and comments; htmldate, going by class
     names, may pick a sidebar's "date" instead. A class several ``<time>``
-    elements share marks repeated items (teaser cards, comments), not the page's date.
+    elements share marks repeated items (teaser cards, comments), not the page's date;
+    one inside a teaser link to another page or a quotation is that page's or that statement's.
     """
-    elements = [element for element in tree.iter("time") if element.get("datetime")]
+    own_paths = _own_paths(tree, url)
+    elements = [
+        element
+        for element in tree.iter("time")
+        if element.get("datetime") and not _borrowed(element, url, own_paths)
+    ]
     classes = Counter((element.get("class") or "").strip() for element in elements)
     for element in elements:
         kind = (element.get("class") or "").strip()
@@ -173,8 +180,10 @@ def htmldate_published(
     meta tag when the head names no publication date, before reading the page.
     When its answer is a day the page's modified dates state, it is asked again
     without those tags: an earlier date then found is the publication; else the
-    modified day stays, the only date the page gives.
+    modified day stays, the only date the page gives. It never sees links to other
+    pages (teasers, whose text and URLs carry their own dates) or quotations.
     """
+    tree = _without_borrowed_dates(tree, url)
     guess = _htmldate_day(tree, url, now)
     if guess is None or guess.date() not in _stated_days(modified_values):
         return guess
@@ -198,6 +207,69 @@ def _stated_days(values: list[Any]) -> set[date]:
         if parsed is not None:
             days.add(parsed.date())
     return days
+
+
+# Where a date belongs to something else: a quoted statement, or the page a teaser leads to.
+_QUOTATIONS = frozenset({"blockquote", "q"})
+# A link whose whole label is a date this short ("May 18, 2023") is the byline's date linked to
+# an archive or topic page, not a teaser, which carries its story's headline as well.
+_DATE_LABEL_CHARS = 40
+_BORROWED_DATE_HOLDERS = etree.XPath("//body//blockquote | //body//q | //body//a[@href]")
+
+
+def _borrowed(element: HtmlElement, url: str, own_paths: set[str]) -> bool:
+    """Whether ``element`` sits inside a quotation or a teaser link to another page."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in _QUOTATIONS:
+            return True
+        if ancestor.tag == "a" and _is_teaser(ancestor, url, own_paths):
+            return True
+    return False
+
+
+def _without_borrowed_dates(tree: HtmlElement, url: str) -> HtmlElement:
+    """A copy of the page without quotations and teaser links (their text and URLs included)."""
+    own_paths = _own_paths(tree, url)
+    copy = deepcopy(tree)
+    for element in _BORROWED_DATE_HOLDERS(copy):
+        if element.tag in _QUOTATIONS or _is_teaser(element, url, own_paths):
+            if element.getparent() is not None:
+                element.drop_tree()
+    return copy
+
+
+def _own_paths(tree: HtmlElement, url: str) -> set[str]:
+    """The paths this page is known under: its URL's and its canonical URL's."""
+    paths = {_path(url)}
+    for href in tree.xpath("//head/link[@rel='canonical']/@href")[:1]:
+        try:
+            paths.add(_path(urljoin(url, href)))
+        except ValueError:  # "http://[broken": no second path to know the page by
+            pass
+    return paths
+
+
+def _is_teaser(anchor: HtmlElement, url: str, own_paths: set[str]) -> bool:
+    """A link to another page labelled with more than a date: a headline, an image."""
+    if not _links_elsewhere(anchor.get("href"), url, own_paths):
+        return False
+    label = " ".join(anchor.text_content().split())
+    return len(label) > _DATE_LABEL_CHARS or not any(ch.isdigit() for ch in label)
+
+
+def _links_elsewhere(href: str | None, url: str, own_paths: set[str]) -> bool:
+    """A link to another page: not one to this page itself (a permalink around the byline's date)."""
+    href = (href or "").strip()
+    if not href or href.startswith(("#", "javascript:")):
+        return False
+    try:
+        return _path(urljoin(url, href)) not in own_paths
+    except ValueError:
+        return True
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path.rstrip("/")
 
 
 def _without_modified_tags(tree: HtmlElement) -> HtmlElement:

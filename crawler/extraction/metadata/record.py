@@ -277,7 +277,7 @@ def _published(
     # last re-publication, so htmldate's reading of the page goes first.
     return (
         first_date(published_values, now, written=False)
-        or first_time_element(tree, now)
+        or first_time_element(tree, now, url)
         or htmldate_published(tree, url, modified_values, now)
         or first_date(published_values, now)
         or date_from_url(url)
