@@ -121,12 +121,15 @@ def _page_item(published_at: datetime | None, modified_at: datetime | None):
 
 
 def _normalise(item, since: datetime | None):
-    """NormalisePipeline over a crawler whose spider has ``since``: all the pipeline reads of it."""
+    """NormalisePipeline over a crawl run whose ``since`` is given: all the pipeline reads of the run."""
     from types import SimpleNamespace
+    from unittest import mock
 
+    from crawler.components.run import CrawlRun
     from crawler.pipelines import NormalisePipeline
 
-    return NormalisePipeline(SimpleNamespace(spider=SimpleNamespace(since=since))).process_item(item)
+    with mock.patch.object(CrawlRun, "of", return_value=SimpleNamespace(since=since)):
+        return NormalisePipeline(SimpleNamespace()).process_item(item)
 
 
 def test_article_dates_reach_storage_as_aware_utc_even_when_extraction_gives_them_naive():
