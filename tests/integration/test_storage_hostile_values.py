@@ -17,7 +17,7 @@ from test_storage_articles import article, story
 from storage import articles as article_store
 from storage import batches, db, frontier
 from storage import runs as run_log
-from storage.batches import BatchTarget, FetchResult, write_batch
+from storage.batches import BatchTarget, FetchResult, WriteFailed, write_batch
 from storage.db import open_database
 from storage.dedup import fingerprint
 from storage.models import Article, DeadLetter, FetchLog, FrontierEntry
@@ -160,7 +160,8 @@ def test_refused_values_are_dead_lettered_at_once_not_retried_as_an_outage(datab
 
     assert retries == []
     assert len(writes) == 1 + 12  # the batch once, then each fetch once
-    assert outcomes == [None] * 10 + ["stored", "stored"]
+    assert [isinstance(o, WriteFailed) for o in outcomes] == [True] * 10 + [False] * 2
+    assert outcomes[10:] == ["stored", "stored"]
     texts, states, dead, logged = _stored(database_url)
     assert sorted(t[:200] for t in texts) == sorted(story(n)[:200] for n in (10, 11))
     assert dead == 10

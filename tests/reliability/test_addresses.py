@@ -47,7 +47,13 @@ def internal():
 @pytest.fixture
 def spider_and_guard():
     crawler = get_crawler(
-        NewsSpider, {"NEWSDESK_BLOCK_PRIVATE_ADDRESSES": True, "EXTENSIONS": {"crawler.components.run.CrawlRun": 0}}
+        NewsSpider,
+        {
+            "NEWSDESK_BLOCK_PRIVATE_ADDRESSES": True,
+            "EXTENSIONS": {"crawler.components.run.CrawlRun": 0},
+            # Pages read inline: no crawl starts the worker pool here.
+            "NEWSDESK_EXTRACT_WORKERS": 1,
+        },
     )
     spider = NewsSpider.from_crawler(crawler, start_urls="https://news.example/")
     crawler.spider = spider
