@@ -9,6 +9,7 @@ or split between close languages (Norwegian and Danish, Malay and Indonesian).
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
 
 __all__ = ["detect_language", "load_language_model"]
+
+logger = logging.getLogger(__name__)
 
 # Fewer letters than this is a caption or a stub: too little for a detector to be trusted.
 MIN_LETTERS = 40
@@ -30,11 +33,19 @@ _CODE = re.compile(r"[a-z]{2,3}")
 
 
 @lru_cache(maxsize=1)
-def load_language_model() -> LanguageIdentifier:
-    """The detector, loaded once a process (about 1 s and 75 MB): warmed where the reading workers fork."""
+def load_language_model() -> LanguageIdentifier | None:
+    """The detector, loaded once a process (about 1 s and 75 MB): warmed where the reading workers fork.
+
+    None when it cannot be loaded (py3langid unpacks its model through a temporary file, which a
+    full disk refuses): pages then keep the language they declare, and are read all the same.
+    """
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    try:
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    except OSError as exc:
+        logger.error("language model not loaded (%s): languages are taken from the pages' declarations", exc)
+        return None
 
 
 def _ranking(sample: str) -> list[tuple[str, float]]:
@@ -57,7 +68,7 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     """
     hint = _language_code(declared)
     sample = " ".join(text[: _SAMPLE_CHARS * 2].split())[:_SAMPLE_CHARS]
-    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS or load_language_model() is None:
         return hint
     ranking = _ranking(sample)
     best, probability = ranking[0]

@@ -199,3 +199,21 @@ def test_an_unspaced_body_long_enough_to_identify_a_story_does() -> None:
     thai = "ตลาดน้ำริมคลองกลับมาเปิดให้บริการอีกครั้ง โดยมีนักท่องเที่ยวมาเที่ยวชมเป็นจำนวนมาก"
     assert identifies_article(normalise_text(thai))
     assert not identifies_article(normalise_text("駅前の再開発"))
+
+
+def test_a_model_that_cannot_be_loaded_leaves_the_declared_language(monkeypatch):
+    """py3langid unpacks its model through a temporary file: on a full disk the page keeps its
+    declared language instead of failing (the reading pool's fork server preloads the model)."""
+    from py3langid import langid
+
+    from crawler.extraction import language
+
+    def disk_full(*args, **kwargs):
+        raise OSError(27, "File too large")
+
+    language.load_language_model.cache_clear()
+    monkeypatch.setattr(langid.LanguageIdentifier, "from_model_file", disk_full)
+    try:
+        assert language.detect_language("Der Gemeinderat hat am Dienstag den Haushalt beschlossen. " * 5, "de") == "de"
+    finally:
+        language.load_language_model.cache_clear()
