@@ -240,6 +240,19 @@ def clusters_show(ctx: click.Context, cluster_id: int, fmt: str) -> None:
         emit_rows(_member_rows([cluster]), fmt, ())
 
 
+#: Per-source stats; on a narrow terminal the fetch count and rates go before the last run.
+STATS_TABLE = (
+    Column("source", keep=9),
+    Column("articles", justify="right", keep=8),
+    Column("stories", justify="right", keep=5),
+    Column("latest", justify="right", keep=7),
+    Column("last run", whole=False, min_width=16, keep=6),
+    Column("fetches", justify="right", keep=2),
+    Column("errors", justify="right", keep=4),
+    Column("not article", "not art.", justify="right", keep=3),
+)
+
+
 @click.command()
 @database_option
 @click.option("--days", default=14, show_default=True, type=click.IntRange(min=1, max=36_500), help="Days of articles per day.")
@@ -255,17 +268,15 @@ def stats(ctx: click.Context, days: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
-    table = Table(title=f"{corpus.articles:,} articles, {corpus.clusters:,} stories "
-                        f"({corpus.multi_article_clusters:,} seen more than once), {corpus.runs:,} runs")  # fmt: skip
-    for column in ("source", "articles", "stories", "latest published", "last run", "fetches", "errors", "not article"):
-        table.add_column(column, justify="left" if column == "source" else "right")
     percent = lambda rate: "" if rate is None else f"{rate:.1%}"
+    cells = []
     for s in corpus.sources:
         last_run = f"{s.last_run_at:%Y-%m-%d %H:%M} {s.last_run_status}" if s.last_run_at else ""
         latest = f"{s.latest_published_at:%Y-%m-%d}" if s.latest_published_at else ""
-        table.add_row(Text(s.source), f"{s.articles:,}", f"{s.clusters:,}", latest, last_run, f"{s.fetches:,}",
-                      percent(s.error_rate), percent(s.not_article_rate))  # fmt: skip
-    console.print(table)
+        cells.append([Text(s.source), f"{s.articles:,}", f"{s.clusters:,}", latest, last_run, f"{s.fetches:,}",
+                      percent(s.error_rate), percent(s.not_article_rate)])  # fmt: skip
+    print_table(STATS_TABLE, cells, title=f"{corpus.articles:,} articles, {corpus.clusters:,} stories "
+                f"({corpus.multi_article_clusters:,} seen more than once), {corpus.runs:,} runs")  # fmt: skip
     if corpus.articles_per_day:
         per_day = Table(title="articles per published day")
         per_day.add_column("day")

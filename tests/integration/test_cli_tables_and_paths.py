@@ -61,7 +61,7 @@ def _run(*args: str) -> str:
 
 
 #: Columns whose cells must never be cut or wrapped: a cut id or date is a wrong one.
-WHOLE_COLUMNS = {"id", "cluster", "published", "started", "status", "outcome", "size", "words", "article"}
+WHOLE_COLUMNS = {"id", "cluster", "published", "started", "status", "outcome", "size", "words", "article", "latest"}
 
 
 def _whole_cells(lines: list[str]) -> list[tuple[str, str]]:
@@ -79,12 +79,14 @@ def _whole_cells(lines: list[str]) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(
     "args",
-    [("articles",), ("articles", "--search", "geneva"), ("clusters",), ("runs",), ("runs", "show", "1")],
+    [("articles",), ("articles", "--search", "geneva"), ("clusters",), ("runs",), ("runs", "show", "1"), ("stats",)],
     ids=" ".join,
 )
 def test_tables_fit_80_columns_without_cutting_ids_dates_or_outcomes(store, narrow, args):
     lines = _run("--db", store, *args).splitlines()
     assert max(len(line.rstrip()) for line in lines) <= 80
+    if "--search" not in args:  # a search snippet marks its cut ends with "…"; nothing else may
+        assert "…" not in "\n".join(lines)
     cells = _whole_cells(lines)
     assert cells, "the table has its id, date and outcome columns"
     for header, cell in cells:
@@ -93,6 +95,8 @@ def test_tables_fit_80_columns_without_cutting_ids_dates_or_outcomes(store, narr
             assert DATE.fullmatch(cell), f"{header} {cell!r} is not a whole date and time"
         if header == "status" and args[0] == "runs" and len(args) == 1:
             assert cell == "finished-with-errors"
+        if header == "latest":
+            assert cell == "2026-11-03"
         if header == "outcome":
             assert cell in ("not-an-article", "error")
     words = {word for line in lines for word in re.findall(r"[\w-]+", line)}
