@@ -67,10 +67,13 @@ class DatabaseError(Exception):
 
 
 def resolve_database_url(explicit: str | None = None) -> str:
-    """The URL to use: ``explicit``, else ``$NEWSDESK_DATABASE_URL``, else the local SQLite file."""
-    if explicit:
-        return explicit
-    return os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+    """The URL to use: ``explicit``, else ``$NEWSDESK_DATABASE_URL``, else the local SQLite file.
+
+    A plain file path (``demo.db``, ``/data/news.db``) means a SQLite file, as sqlite-utils and
+    datasette read it.
+    """
+    url = explicit or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+    return url if "://" in url or url.startswith("sqlite:") else f"sqlite:///{url}"
 
 
 def _parse_url(url: str) -> URL:

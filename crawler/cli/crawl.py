@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from typing import Any
 
 import click
@@ -15,7 +17,7 @@ from crawler.settings_check import check_settings
 from storage import queries
 from storage.db import open_database
 
-__all__ = ["DEMO_SETTINGS", "crawl", "demo"]
+__all__ = ["DEMO_SETTINGS", "crawl", "demo", "next_command"]
 
 
 # -- crawling ---------------------------------------------------------------------------------
@@ -153,7 +155,21 @@ def demo(ctx: click.Context, show_count: int) -> None:
     for row in rows[:show_count]:
         console.rule(f"[bold]{row['title']}[/bold]  ({row['source']}, {row['published_at']})")
         click.echo(_excerpt(row["text"]))
-    click.echo(f"\n{len(rows)} articles stored. Try: newsdesk --db {ctx.obj} articles --format jsonl")
+    click.echo(f"\n{len(rows)} articles stored in {ctx.obj}. To list them:")
+    click.echo(next_command(ctx.obj))
+
+
+def next_command(database_url: str, program: str | None = None) -> str:
+    """The command that lists the demo store, as the user can type it where they stand.
+
+    The demo writes its own store, not ./newsdesk.db, so the line names it; and it names this very
+    program, relative to the working directory (``.venv/bin/newsdesk`` after ``make demo``) when it
+    lives below it, because that one is not on PATH.
+    """
+    program = program if program is not None else sys.argv[0]
+    relative = os.path.relpath(program) if os.path.isabs(program) else program
+    shown = "newsdesk" if relative.startswith("..") or os.sep not in relative else relative
+    return f"{shown} articles --db {database_url}"
 
 
 #: Local, fast and unthrottled: the demo web is ours and on loopback.

@@ -10,6 +10,7 @@ import click
 
 from crawler.sources import parse_duration
 from storage import queries
+from storage.db import resolve_database_url
 
 __all__ = [
     "LIST_SORTS",
@@ -84,9 +85,10 @@ class SpanType(click.ParamType):
 def _use_database(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """``--db`` given after a sub-command wins over the root group's (people type it there)."""
     if value is not None:
+        url = resolve_database_url(value)
         context: click.Context | None = ctx
         while context is not None:
-            context.obj = value
+            context.obj = url
             context = context.parent
     return value
 

@@ -24,7 +24,7 @@ from crawler.cli.options import (
     database_option,
     filter_from_options,
 )
-from crawler.cli.output import FORMATS, cell_text, console, emit_rows
+from crawler.cli.output import FORMATS, Column, cell_text, console, emit_rows, print_table
 from storage import queries
 from storage import runs as run_log
 from storage.db import open_read_only
@@ -78,27 +78,29 @@ def _marked(snippet: str) -> Text:
     return text
 
 
+#: The articles table: on a narrow terminal the counts go first, then the source; id, date and
+#: title stay.
+ARTICLE_TABLE = (
+    Column("id", justify="right", keep=9),
+    Column("source", keep=4),
+    Column("published", keep=8),
+    Column("title", whole=False, ratio=2, keep=10),
+    Column("match", whole=False, ratio=3, keep=7),
+    Column("words", justify="right", keep=2),
+    Column("cluster", justify="right", keep=3),
+)
+
+
 def _print_articles_table(rows, *, with_snippet: bool) -> None:
-    table = Table(expand=True, show_lines=with_snippet)
-    table.add_column("id", justify="right", no_wrap=True)
-    table.add_column("source", no_wrap=True, max_width=14, overflow="ellipsis")
-    table.add_column("published", no_wrap=True)
-    table.add_column("title", ratio=2, overflow="fold")
-    if with_snippet:
-        table.add_column("match", ratio=3, overflow="fold")
-    table.add_column("words", justify="right", no_wrap=True)
-    table.add_column("cluster", justify="right", no_wrap=True)
-    count = 0
+    columns = [column for column in ARTICLE_TABLE if with_snippet or column.key != "match"]
+    cells = []
     for row in rows:
         published = f"{row.published_at:%Y-%m-%d %H:%M}" if row.published_at else ""
-        cells = [str(row.id), Text(row.source), published, Text(row.title or "")]
-        if with_snippet:
-            cells.append(_marked(row.snippet or ""))
-        cells += [str(row.word_count), str(row.cluster_id or "")]
-        table.add_row(*cells)
-        count += 1
-    console.print(table)
-    if count == 0:
+        snippet = [_marked(row.snippet or "")] if with_snippet else []
+        cells.append([str(row.id), Text(row.source), published, Text(row.title or ""), *snippet,
+                      str(row.word_count), str(row.cluster_id or "")])  # fmt: skip
+    print_table(columns, cells, show_lines=with_snippet)
+    if not cells:
         click.echo("no articles match", err=True)
 
 
@@ -191,22 +193,28 @@ def _member_rows(found: list[queries.ClusterSummary]):
             yield {"cluster_id": cluster.id, "cluster_size": cluster.size, **member}
 
 
+#: The clusters table: the member's article id and the cluster size go first on a narrow terminal.
+CLUSTER_TABLE = (
+    Column("cluster", justify="right", keep=9),
+    Column("size", justify="right", keep=3),
+    Column("source", keep=6),
+    Column("published", keep=8),
+    Column("headline", whole=False, keep=10),
+    Column("id", justify="right", keep=2),
+)
+
+
 def _print_clusters_table(found: list[queries.ClusterSummary]) -> None:
-    table = Table(expand=True)
-    table.add_column("cluster", justify="right", no_wrap=True)
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("source", no_wrap=True, max_width=14, overflow="ellipsis")
-    table.add_column("published", no_wrap=True)
-    table.add_column("headline", ratio=1, overflow="fold")
-    table.add_column("id", justify="right", no_wrap=True)
+    cells: list[list[str | Text]] = []
+    section_ends = set()
     for cluster in found:
         for index, member in enumerate(cluster.members):
             first = index == 0
             when = f"{member.published_at:%Y-%m-%d %H:%M}" if member.published_at else "undated"
-            table.add_row(str(cluster.id) if first else "", str(cluster.size) if first else "", Text(member.source),
-                          when, Text(member.title or ""), str(member.article_id),
-                          end_section=index == len(cluster.members) - 1)  # fmt: skip
-    console.print(table)
+            cells.append([str(cluster.id) if first else "", str(cluster.size) if first else "", Text(member.source),
+                          when, Text(member.title or ""), str(member.article_id)])  # fmt: skip
+        section_ends.add(len(cells) - 1)
+    print_table(CLUSTER_TABLE, cells, section_ends=frozenset(section_ends))
 
 
 @clusters.command("show")
@@ -232,6 +240,19 @@ def clusters_show(ctx: click.Context, cluster_id: int, fmt: str) -> None:
         emit_rows(_member_rows([cluster]), fmt, ())
 
 
+#: Per-source stats; on a narrow terminal the fetch count and rates go before the last run.
+STATS_TABLE = (
+    Column("source", keep=9),
+    Column("articles", justify="right", keep=8),
+    Column("stories", justify="right", keep=5),
+    Column("latest", justify="right", keep=7),
+    Column("last run", whole=False, min_width=16, keep=6),
+    Column("fetches", justify="right", keep=2),
+    Column("errors", justify="right", keep=4),
+    Column("not article", "not art.", justify="right", keep=3),
+)
+
+
 @click.command()
 @database_option
 @click.option("--days", default=14, show_default=True, type=click.IntRange(min=1, max=36_500), help="Days of articles per day.")
@@ -247,17 +268,15 @@ def stats(ctx: click.Context, days: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
-    table = Table(title=f"{corpus.articles:,} articles, {corpus.clusters:,} stories "
-                        f"({corpus.multi_article_clusters:,} seen more than once), {corpus.runs:,} runs")  # fmt: skip
-    for column in ("source", "articles", "stories", "latest published", "last run", "fetches", "errors", "not article"):
-        table.add_column(column, justify="left" if column == "source" else "right")
     percent = lambda rate: "" if rate is None else f"{rate:.1%}"
+    cells = []
     for s in corpus.sources:
         last_run = f"{s.last_run_at:%Y-%m-%d %H:%M} {s.last_run_status}" if s.last_run_at else ""
         latest = f"{s.latest_published_at:%Y-%m-%d}" if s.latest_published_at else ""
-        table.add_row(Text(s.source), f"{s.articles:,}", f"{s.clusters:,}", latest, last_run, f"{s.fetches:,}",
-                      percent(s.error_rate), percent(s.not_article_rate))  # fmt: skip
-    console.print(table)
+        cells.append([Text(s.source), f"{s.articles:,}", f"{s.clusters:,}", latest, last_run, f"{s.fetches:,}",
+                      percent(s.error_rate), percent(s.not_article_rate)])  # fmt: skip
+    print_table(STATS_TABLE, cells, title=f"{corpus.articles:,} articles, {corpus.clusters:,} stories "
+                f"({corpus.multi_article_clusters:,} seen more than once), {corpus.runs:,} runs")  # fmt: skip
     if corpus.articles_per_day:
         per_day = Table(title="articles per published day")
         per_day.add_column("day")
@@ -304,22 +323,41 @@ def runs_show(ctx: click.Context, run_id: int, outcome: str | None, fmt: str) ->
             raise click.ClickException(f"no run {run_id}")
         fetches = [_fetch_dict(f) for f in run_log.run_fetches(session, run_id, outcome=outcome)]
     if fmt == "table":
-        emit_rows(iter([_run_summary(_run_dict(run))]), fmt, RUN_SUMMARY_COLUMNS)
+        summary = _run_summary(_run_dict(run))
+        console.print(Text(f"run {run.id}", style="bold") + Text(f"  {run.source}  started {run.started_at:%Y-%m-%d %H:%M}  "
+                      f"{run.status}\n{summary['counts']}"), highlight=False)  # fmt: skip
         if run.error:
             console.print(f"{run.status}: {run.error}", markup=False, highlight=False, soft_wrap=True)
-    emit_rows(iter(fetches), fmt, ("url", "status", "bytes", "outcome", "reason", "article_id"))
+    emit_rows(iter(fetches), fmt, FETCH_COLUMNS if fmt == "table" else tuple(c.key for c in FETCH_COLUMNS))
 
 
-#: The run summary's columns: each fetch outcome counted, then the exceptions the run recorded.
+#: The fetches of a run: the URL and its outcome stay on any terminal, the byte count goes first.
+FETCH_COLUMNS = (
+    Column("url", whole=False, ratio=3, min_width=20, keep=10),
+    Column("status", justify="right", keep=5),
+    Column("bytes", justify="right", keep=2),
+    Column("outcome", keep=9),
+    Column("reason", whole=False, ratio=2, keep=6),
+    Column("article_id", "article", justify="right", keep=3),
+)
+
+#: The run summary: its counts are one wrapped cell (requests and stored first, then the other
+#: outcomes that happened), so the table fits 80 columns however many outcomes there are.
 RUN_SUMMARY_COLUMNS = (
-    "id", "source", "started_at", "status", "requests", "stored", "updated", "unchanged", "duplicate",
-    "not-an-article", "skipped", "skipped-by-robots", "refused", "error", "exceptions",
-)  # fmt: skip
+    Column("id", justify="right", keep=9),
+    Column("source", keep=4),
+    Column("started_at", "started", keep=8),
+    Column("status", keep=7),
+    # As wide as the longest outcome name, so none is broken.
+    Column("counts", whole=False, min_width=len("skipped-by-robots"), keep=5),
+)
 
 
 def _run_summary(row: dict[str, Any]) -> dict[str, Any]:
-    counts = row["counts"]
-    return {**row, **{column: counts.get(column, 0) for column in RUN_SUMMARY_COLUMNS[4:]}}
+    counts = dict(row["counts"])
+    first = [(name, counts.pop(name, 0)) for name in ("requests", "stored")]
+    text = ", ".join(f"{n:,} {name}" for name, n in first + sorted(counts.items()) if n or name in ("requests", "stored"))
+    return {**row, "counts": text}
 
 
 def _run_dict(run: run_log.RunRow) -> dict[str, Any]:
