@@ -22,7 +22,9 @@ import signal
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from storage import articles as article_store
 from storage import frontier, processes
@@ -120,6 +122,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         elif fetch.article is not None:
             outcome, reason = "refused", f"URL over {values.MAX_URL_BYTES} bytes: not stored"
         outcomes.append(outcome)
+        _note_removal(session, fetch)
         if fetch.frontier_url is not None:
             frontier.complete(
                 session,
@@ -143,6 +146,35 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         )
     run_log.record_fetches(session, target.run_id, rows)
     return outcomes
+
+
+#: HTTP statuses that say a page is gone: a stored story answering one is marked removed.
+GONE_STATUSES = frozenset({404, 410})
+
+
+def _redirected_home(fetch: FetchResult) -> bool:
+    """A URL asked for that ended on its site's home page (a removed story's usual redirect)."""
+    if fetch.frontier_url is None or fetch.frontier_url == fetch.url:
+        return False
+    final, asked = urlsplit(fetch.url), urlsplit(fetch.frontier_url)
+    return final.path in ("", "/") and not final.query and asked.path not in ("", "/")
+
+
+def _note_removal(session: Session, fetch: FetchResult) -> None:
+    """A re-fetch of a stored story that found it gone marks it removed; a 304 says it is back."""
+    if fetch.status in GONE_STATUSES:
+        urls = [url for url in (fetch.url, fetch.frontier_url) if url is not None]
+    elif _redirected_home(fetch):
+        urls = [fetch.frontier_url]
+    elif fetch.status == 304:
+        article_store.mark_republished(session, [url for url in (fetch.url, fetch.frontier_url) if url is not None])
+        return
+    else:
+        return
+    for article_id in article_store.mark_removed(session, urls, datetime.now(UTC)):
+        logger.info(
+            "article %d marked removed: a re-fetch of %s gave HTTP %s at %s", article_id, urls[-1], fetch.status, fetch.url
+        )
 
 
 def _with_storable_urls(item: article_store.ArticleIn, fetch: FetchResult) -> article_store.ArticleIn | None:
