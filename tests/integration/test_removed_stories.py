@@ -93,7 +93,13 @@ def test_a_redirect_to_the_home_page_marks_the_story_asked_for(corpus):
 
 
 def test_other_urls_and_other_errors_mark_nothing(corpus):
-    write_batch(corpus, [failed(f"{SITE}/news/never-stored", 404), failed(KEPT, 500), failed(KEPT, 503)])
+    # Another rendition of a story (its AMP copy) going away says nothing about the story.
+    amp = f"{SITE}/amp/news/kept"
+    copy = article(amp, story(2), canonical_url=KEPT, fingerprint=fingerprint(story(2)))
+    assert write_batch(corpus, [FetchResult(amp, 200, 1, "stored", None, frontier_url=amp, article=copy)]) == [
+        "duplicate"
+    ]
+    write_batch(corpus, [failed(f"{SITE}/news/never-stored", 404), failed(amp, 404), failed(KEPT, 500)])
     assert set(removed_at(corpus).values()) == {None}
 
 
