@@ -161,7 +161,10 @@ def _redirected_home(fetch: FetchResult) -> bool:
 
 
 def _note_removal(session: Session, fetch: FetchResult) -> None:
-    """A re-fetch of a stored story that found it gone marks it removed; a 304 says it is back."""
+    """A re-fetch of a stored story that found it gone marks it removed; a 304 says it is back.
+
+    A redirect home is checked first: the home page it ends on may well answer 304.
+    """
     if fetch.status in GONE_STATUSES:
         urls = [url for url in (fetch.url, fetch.frontier_url) if url is not None]
     elif _redirected_home(fetch):

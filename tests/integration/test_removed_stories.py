@@ -86,9 +86,11 @@ def test_a_redirect_to_the_home_page_marks_the_story_asked_for(corpus):
     # The home page read for links: the final URL is the site root, the frontier's URL the story.
     home = FetchResult(f"{SITE}/", 200, 100, "not-an-article", "hub", frontier_url=GONE)
     elsewhere = FetchResult(f"{SITE}/news/wire-2", 200, 100, "not-an-article", "hub", frontier_url=KEPT)
-    write_batch(corpus, [home, elsewhere])
+    # The home page asked conditionally after the redirect: not modified, and still no story.
+    home_unchanged = FetchResult(f"{SITE}/", 304, 0, "unchanged", "HTTP 304 not modified", frontier_url=WIRE)
+    write_batch(corpus, [home, elsewhere, home_unchanged])
     marks = removed_at(corpus)
-    assert marks[GONE] is not None
+    assert marks[GONE] is not None and marks[WIRE] is not None
     assert marks[KEPT] is None, "a redirect to another page is no removal"
 
 
