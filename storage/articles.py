@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -32,6 +33,7 @@ __all__ = [
     "fit_for_storage",
     "mark_removed",
     "mark_republished",
+    "redirects_home",
     "store_article",
     "store_articles",
 ]
@@ -344,6 +346,14 @@ def _articles_served_at(urls: Sequence[str]) -> sa.Select:
             sa.or_(Article.canonical_url == ArticleUrl.url, Article.url == ArticleUrl.url),
         )
     )
+
+
+def redirects_home(asked_url: str, final_url: str) -> bool:
+    """Whether asking for ``asked_url`` ended on a site's home page (a removed story's usual redirect)."""
+    if asked_url == final_url:
+        return False
+    final, asked = urlsplit(final_url), urlsplit(asked_url)
+    return final.path in ("", "/") and not final.query and asked.path not in ("", "/")
 
 
 def mark_removed(session: Session, urls: Sequence[str], seen_at: datetime) -> list[int]:

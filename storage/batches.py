@@ -24,7 +24,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from storage import articles as article_store
 from storage import frontier, processes
@@ -152,14 +151,6 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
 GONE_STATUSES = frozenset({404, 410})
 
 
-def _redirected_home(fetch: FetchResult) -> bool:
-    """A URL asked for that ended on its site's home page (a removed story's usual redirect)."""
-    if fetch.frontier_url is None or fetch.frontier_url == fetch.url:
-        return False
-    final, asked = urlsplit(fetch.url), urlsplit(fetch.frontier_url)
-    return final.path in ("", "/") and not final.query and asked.path not in ("", "/")
-
-
 def _note_removal(session: Session, fetch: FetchResult) -> None:
     """A re-fetch of a stored story that found it gone marks it removed; a 304 says it is back.
 
@@ -167,7 +158,7 @@ def _note_removal(session: Session, fetch: FetchResult) -> None:
     """
     if fetch.status in GONE_STATUSES:
         urls = [url for url in (fetch.url, fetch.frontier_url) if url is not None]
-    elif _redirected_home(fetch):
+    elif fetch.frontier_url is not None and article_store.redirects_home(fetch.frontier_url, fetch.url):
         urls = [fetch.frontier_url]
     elif fetch.status == 304:
         article_store.mark_republished(session, [url for url in (fetch.url, fetch.frontier_url) if url is not None])
