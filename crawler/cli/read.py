@@ -92,7 +92,10 @@ def _print_articles_table(rows, *, with_snippet: bool) -> None:
     count = 0
     for row in rows:
         published = f"{row.published_at:%Y-%m-%d %H:%M}" if row.published_at else ""
-        cells = [str(row.id), Text(row.source), published, Text(row.title or "")]
+        title = Text(row.title or "")
+        if row.removed_at is not None:  # listed with --include-removed
+            title.append(f" (removed {row.removed_at:%Y-%m-%d})", style="red")
+        cells = [str(row.id), Text(row.source), published, title]
         if with_snippet:
             cells.append(_marked(row.snippet or ""))
         cells += [str(row.word_count), str(row.cluster_id or "")]

@@ -163,6 +163,7 @@ def test_commands_hide_removed_stories_unless_include_removed(corpus, tmp_path):
 
     assert listed() == {KEPT, WIRE}
     assert listed("--include-removed") == {GONE, KEPT, WIRE}
+    assert cli_output(db, "articles", "--include-removed").count("(removed") == 1
 
     for flags, expected in (((), {KEPT, WIRE}), (("--include-removed",), {GONE, KEPT, WIRE})):
         out = tmp_path / f"export{len(flags)}.jsonl"
