@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from concurrent.futures import Future
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.components.run import CrawlRun
 from crawler.normalize import canonical_url
+from storage import articles as article_store
 from storage import frontier
 from storage import runs as run_log
 from storage.db import OUTAGE_RETRIES, open_database, resolve_database_url, run_in_transaction
@@ -263,6 +265,9 @@ class FrontierScheduler(BaseScheduler):
                 session, self.run_id, url=frontier_url, status=None, bytes=None, outcome="duplicate", reason=reason
             )
             frontier.complete(session, self.source, frontier_url, outcome="duplicate", run_id=self.run_id)
+            if article_store.redirects_home(frontier_url, target):
+                # A stored story that now sends its readers to the home page has been removed.
+                article_store.mark_removed(session, [frontier_url], datetime.now(UTC))
 
         def close_in_database_thread() -> None:
             try:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -24,7 +25,18 @@ from storage.models import Article, ArticleUrl, ArticleVersion, Source
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, SessionTransaction
 
-__all__ = ["OUTCOMES", "ArticleIn", "StoreResult", "UrlTooLong", "fit_for_storage", "store_article", "store_articles"]
+__all__ = [
+    "OUTCOMES",
+    "ArticleIn",
+    "StoreResult",
+    "UrlTooLong",
+    "fit_for_storage",
+    "mark_removed",
+    "mark_republished",
+    "redirects_home",
+    "store_article",
+    "store_articles",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +168,9 @@ def _touch(conn: sa.Connection, article_id: int, item: ArticleIn, seen_at: datet
     values: dict[str, object] = {
         "last_seen_at": sa.case(
             (Article.last_seen_at < seen_at, seen_at), else_=Article.last_seen_at
-        )
+        ),
+        # Served again: no longer removed.
+        "removed_at": None,
     }
     if item.etag is not None:
         values["etag"] = item.etag
@@ -303,6 +317,7 @@ def store_article(
             "target_id": existing.id,
             "version": version,
             "last_seen_at": seen_at,
+            "removed_at": None,
         },
     )
     cluster_id = _cluster(
@@ -316,6 +331,62 @@ def store_article(
         now=seen_at,
     )
     return StoreResult(existing.id, "updated", version, cluster_id)
+
+
+def _articles_served_at(urls: Sequence[str]) -> sa.Select:
+    """Ids of the articles whose own URL (canonical, or the one last fetched) is one of ``urls``.
+
+    Another rendition or alias answering 404 says nothing about the story itself.
+    """
+    return (
+        sa.select(ArticleUrl.article_id)
+        .join(Article, Article.id == ArticleUrl.article_id)
+        .where(
+            ArticleUrl.url.in_(list(dict.fromkeys(urls))),
+            sa.or_(Article.canonical_url == ArticleUrl.url, Article.url == ArticleUrl.url),
+        )
+    )
+
+
+def redirects_home(asked_url: str, final_url: str) -> bool:
+    """Whether asking for ``asked_url`` ended on a site's home page (a removed story's usual redirect)."""
+    if asked_url == final_url:
+        return False
+    final, asked = urlsplit(final_url), urlsplit(asked_url)
+    return final.path in ("", "/") and not final.query and asked.path not in ("", "/")
+
+
+def mark_removed(session: Session, urls: Sequence[str], seen_at: datetime) -> list[int]:
+    """Mark the stories at ``urls`` removed (a re-fetch answered 404, 410 or a redirect home).
+
+    The first time seen is kept; the story and its versions stay. Returns the ids newly marked.
+    """
+    if not urls:
+        return []
+    stmt = (
+        sa.update(Article)
+        .where(Article.id.in_(_articles_served_at(urls)), Article.removed_at.is_(None))
+        .values(removed_at=_utc(seen_at))
+        .returning(Article.id)
+    )
+    return list(session.connection().execute(stmt).scalars())
+
+
+def mark_republished(session: Session, urls: Sequence[str]) -> list[int]:
+    """Clear the removal of the stories at ``urls`` (a conditional re-fetch answered 304).
+
+    Returns the ids that were marked removed. A fetch that stores the story clears it too
+    (:func:`store_article`).
+    """
+    if not urls:
+        return []
+    stmt = (
+        sa.update(Article)
+        .where(Article.id.in_(_articles_served_at(urls)), Article.removed_at.is_not(None))
+        .values(removed_at=None)
+        .returning(Article.id)
+    )
+    return list(session.connection().execute(stmt).scalars())
 
 
 class UrlTooLong(ValueError):

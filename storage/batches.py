@@ -22,6 +22,7 @@ import signal
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from storage import articles as article_store
@@ -120,6 +121,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         elif fetch.article is not None:
             outcome, reason = "refused", f"URL over {values.MAX_URL_BYTES} bytes: not stored"
         outcomes.append(outcome)
+        _note_removal(session, fetch)
         if fetch.frontier_url is not None:
             frontier.complete(
                 session,
@@ -143,6 +145,30 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         )
     run_log.record_fetches(session, target.run_id, rows)
     return outcomes
+
+
+#: HTTP statuses that say a page is gone: a stored story answering one is marked removed.
+GONE_STATUSES = frozenset({404, 410})
+
+
+def _note_removal(session: Session, fetch: FetchResult) -> None:
+    """A re-fetch of a stored story that found it gone marks it removed; a 304 says it is back.
+
+    A redirect home is checked first: the home page it ends on may well answer 304.
+    """
+    if fetch.status in GONE_STATUSES:
+        urls = [url for url in (fetch.url, fetch.frontier_url) if url is not None]
+    elif fetch.frontier_url is not None and article_store.redirects_home(fetch.frontier_url, fetch.url):
+        urls = [fetch.frontier_url]
+    elif fetch.status == 304:
+        article_store.mark_republished(session, [url for url in (fetch.url, fetch.frontier_url) if url is not None])
+        return
+    else:
+        return
+    for article_id in article_store.mark_removed(session, urls, datetime.now(UTC)):
+        logger.info(
+            "article %d marked removed: a re-fetch of %s gave HTTP %s at %s", article_id, urls[-1], fetch.status, fetch.url
+        )
 
 
 def _with_storable_urls(item: article_store.ArticleIn, fetch: FetchResult) -> article_store.ArticleIn | None:

@@ -35,7 +35,7 @@ EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 EXPORT_COLUMNS = tuple(f.name for f in fields(ArticleRow) if f.name != "snippet")
 PARQUET_BATCH = 5_000
 _LIST_COLUMNS = ("authors", "tags")
-_TIME_COLUMNS = ("published_at", "modified_at", "first_seen_at", "last_seen_at")
+_TIME_COLUMNS = ("published_at", "modified_at", "first_seen_at", "last_seen_at", "removed_at")
 
 
 class ExportError(Exception):

@@ -139,6 +139,9 @@ class Article(Base):
     last_seen_at: Mapped[datetime]
     etag: Mapped[str | None] = mapped_column(sa.Text)
     last_modified: Mapped[str | None] = mapped_column(sa.Text)
+    #: When a re-fetch found the story gone (404, 410, a redirect to the home page); None while
+    #: it is published. Kept with its versions; the read path hides it unless asked.
+    removed_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class ArticleVersion(Base):

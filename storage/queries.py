@@ -76,6 +76,7 @@ class ArticleFilter:
     unique: bool = False  # one article per cluster: its representative
     sort: str | None = None  # a key of SORTS; None: "relevance" with a search, else "published"
     limit: int | None = None
+    include_removed: bool = False  # stories a re-fetch found gone (404, 410, redirect home) too
 
 
 # Sort keys map to fixed column lists: user input never reaches ORDER BY.
@@ -118,6 +119,8 @@ class ArticleRow:
     version: int
     first_seen_at: datetime
     last_seen_at: datetime
+    #: When a re-fetch found the story gone; None while published.
+    removed_at: datetime | None
     #: With ``snippets=True`` and a search: a passage around the matches, each match «marked».
     snippet: str | None = None
 
@@ -126,7 +129,7 @@ class ArticleRow:
         # Shallow on purpose: dataclasses.asdict deep-copies every value and halves export speed.
         data = {name: getattr(self, name) for name in _ARTICLE_ROW_FIELDS}
         data["authors"], data["tags"] = list(self.authors), list(self.tags)
-        for key in ("published_at", "modified_at", "first_seen_at", "last_seen_at"):
+        for key in ("published_at", "modified_at", "first_seen_at", "last_seen_at", "removed_at"):
             data[key] = _iso(data[key])
         if data["snippet"] is None:
             del data["snippet"]
@@ -203,6 +206,7 @@ _ROW_COLUMNS = (
     Article.version,
     Article.first_seen_at,
     Article.last_seen_at,
+    Article.removed_at,
 )
 
 
@@ -367,6 +371,8 @@ def build_query(f: ArticleFilter, dialect: str = "sqlite", *, snippets: bool = F
     for name in ("source", "language", "url"):  # search and contains have their own, tighter checks
         _check_text(name, getattr(f, name))
     stmt = _base_select()
+    if not f.include_removed:
+        stmt = stmt.where(Article.removed_at.is_(None))
     if f.source is not None:
         stmt = stmt.where(Source.name == f.source)
     if f.since is not None:
@@ -524,11 +530,12 @@ class SourceStats:
     fetches: int = 0  # fetch_log rows over all of the source's runs
     error_rate: float | None = None  # share of fetches with outcome "error"; None without fetches
     not_article_rate: float | None = None  # share with outcome "not-an-article"
+    removed: int = 0  # articles a re-fetch found gone
 
 
 @dataclass(frozen=True)
 class Stats:
-    articles: int
+    articles: int  # stored, removed ones included
     clusters: int  # distinct stories
     multi_article_clusters: int  # stories seen more than once
     versions: int
@@ -539,6 +546,8 @@ class Stats:
     fetch_outcomes: dict[str, int]
     #: (day, articles published that day), oldest first, over the last ``days`` days with any.
     articles_per_day: list[tuple[date, int]] = field(default_factory=list)
+    #: Articles a re-fetch found gone (404, 410, redirect home): kept, hidden from listings.
+    removed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -620,6 +629,7 @@ def corpus_stats(session: Session, *, days: int = 14) -> Stats:
             fetches=rates.get(r.name, (0, 0, 0))[0],
             error_rate=rate(r.name, 1),
             not_article_rate=rate(r.name, 2),
+            removed=r.removed,
         )
         for r in session.execute(
             sa.select(
@@ -629,6 +639,7 @@ def corpus_stats(session: Session, *, days: int = 14) -> Stats:
                 sa.func.min(Article.first_seen_at).label("first_seen_at"),
                 sa.func.max(Article.last_seen_at).label("last_seen_at"),
                 sa.func.max(Article.published_at).label("latest_published_at"),
+                sa.func.count(Article.removed_at).label("removed"),
             )
             .select_from(Source)
             .outerjoin(Article, Article.source_id == Source.id)
@@ -663,6 +674,7 @@ def corpus_stats(session: Session, *, days: int = 14) -> Stats:
         last_run=run_row(last_run) if last_run is not None else None,
         fetch_outcomes=outcomes,
         articles_per_day=_articles_per_day(session, days),
+        removed=count(sa.select(sa.func.count()).select_from(Article).where(Article.removed_at.is_not(None))),
     )
 
 
@@ -715,7 +727,7 @@ class ClusterSummary:
         return data
 
 
-def _members(session: Session, cluster_ids: list[int]) -> dict[int, list[ClusterMember]]:
+def _members(session: Session, cluster_ids: list[int], *, include_removed: bool) -> dict[int, list[ClusterMember]]:
     members: dict[int, list[ClusterMember]] = {cluster_id: [] for cluster_id in cluster_ids}
     if not cluster_ids:
         return members
@@ -730,12 +742,17 @@ def _members(session: Session, cluster_ids: list[int]) -> dict[int, list[Cluster
             Article.first_seen_at,
         )
         .join(Source, Source.id == Article.source_id)
-        .where(Article.cluster_id.in_(cluster_ids))
+        .where(Article.cluster_id.in_(cluster_ids), *_shown(include_removed))
         .order_by(Article.cluster_id, *SORTS["oldest"])
     )
     for cluster_id, article_id, source, title, url, published_at, first_seen_at in rows:
         members[cluster_id].append(ClusterMember(article_id, source, title, url, published_at, first_seen_at))
     return members
+
+
+def _shown(include_removed: bool) -> tuple[sa.ColumnElement[bool], ...]:
+    """The condition that hides removed stories, unless they are asked for."""
+    return () if include_removed else (Article.removed_at.is_(None),)
 
 
 def _summary(cluster_id: int, representative_id: int | None, members: list[ClusterMember]) -> ClusterSummary:
@@ -757,12 +774,13 @@ def list_clusters(
     min_sources: int = 1,
     since: datetime | None = None,
     limit: int | None = 20,
+    include_removed: bool = False,
 ) -> list[ClusterSummary]:
     """The largest stories, with every member.
 
     ``min_size`` counts articles, ``min_sources`` distinct sources. With ``since``, only clusters
     with a member published (or, when undated, first seen) at or after it. Largest first, then
-    the most recently first seen.
+    the most recently first seen. Removed stories neither count nor show unless ``include_removed``.
     """
     _begin_read(session)
     size = sa.func.count(Article.id)
@@ -770,6 +788,7 @@ def list_clusters(
     stmt = (
         sa.select(Cluster.id, Cluster.representative_article_id, size.label("size"), first_seen)
         .join(Article, Article.cluster_id == Cluster.id)
+        .where(*_shown(include_removed))
         .group_by(Cluster.id, Cluster.representative_article_id)
         .having(size >= min_size)
         .order_by(size.desc(), first_seen.desc(), Cluster.id.desc())
@@ -781,19 +800,19 @@ def list_clusters(
     if limit is not None:
         stmt = stmt.limit(limit)
     found = session.execute(stmt).all()
-    members = _members(session, [row.id for row in found])
+    members = _members(session, [row.id for row in found], include_removed=include_removed)
     return [_summary(row.id, row.representative_article_id, members[row.id]) for row in found]
 
 
-def get_cluster(session: Session, cluster_id: int) -> ClusterSummary | None:
-    """One story cluster with every member, or None."""
+def get_cluster(session: Session, cluster_id: int, *, include_removed: bool = False) -> ClusterSummary | None:
+    """One story cluster with every member (removed ones only with ``include_removed``), or None."""
     _begin_read(session)
     representative = session.execute(
         sa.select(Cluster.representative_article_id).where(Cluster.id == cluster_id)
     ).one_or_none()
     if representative is None:
         return None
-    members = _members(session, [cluster_id])[cluster_id]
+    members = _members(session, [cluster_id], include_removed=include_removed)[cluster_id]
     if not members:
         return None
     return _summary(cluster_id, representative[0], members)

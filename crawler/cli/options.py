@@ -20,6 +20,7 @@ __all__ = [
     "WholeNumber",
     "filter_from_options",
     "article_filter_options",
+    "include_removed_option",
     "database_option",
     "parse_when",
 ]
@@ -103,6 +104,11 @@ database_option = click.option(
 )
 
 
+include_removed_option = click.option(
+    "--include-removed", is_flag=True, help="Also stories a re-fetch found gone (404, 410, redirect home)."
+)
+
+
 def article_filter_options(command):
     """The article filters shared by `articles` and `export`."""
     options = [
@@ -122,6 +128,7 @@ def article_filter_options(command):
             help="published (newest first; the default) or seen (newest first fetched); relevance with --search.",
         ),
         click.option("--limit", type=WholeNumber(min=1), default=None, help="At most this many."),
+        include_removed_option,
     ]
     for option in reversed(options):
         command = option(command)

@@ -23,6 +23,7 @@ from crawler.cli.options import (
     article_filter_options,
     database_option,
     filter_from_options,
+    include_removed_option,
 )
 from crawler.cli.output import FORMATS, Column, cell_text, console, emit_rows, print_table
 from storage import queries
@@ -96,8 +97,11 @@ def _print_articles_table(rows, *, with_snippet: bool) -> None:
     cells = []
     for row in rows:
         published = f"{row.published_at:%Y-%m-%d %H:%M}" if row.published_at else ""
+        title = Text(row.title or "")
+        if row.removed_at is not None:  # listed with --include-removed
+            title.append(f" (removed {row.removed_at:%Y-%m-%d})", style="red")
         snippet = [_marked(row.snippet or "")] if with_snippet else []
-        cells.append([str(row.id), Text(row.source), published, Text(row.title or ""), *snippet,
+        cells.append([str(row.id), Text(row.source), published, title, *snippet,
                       str(row.word_count), str(row.cluster_id or "")])  # fmt: skip
     print_table(columns, cells, show_lines=with_snippet)
     if not cells:
@@ -133,6 +137,9 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
     for key in ("id", "source", "canonical_url", "published_at", "modified_at", "first_seen_at", "last_seen_at",
                 "authors", "language", "section", "word_count", "version", "cluster_id"):  # fmt: skip
         console.print(Text(f"{key:>14}  ", style="dim") + Text(cell_text(data.get(key))))
+    if detail.article.removed_at is not None:
+        # Kept, but gone from the site: said before its text.
+        console.print(Text(f"removed {data['removed_at']}", style="bold red"))
     console.print()
     click.echo(data.get("text", ""))
     console.print()
@@ -160,10 +167,20 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
 @click.option("--since", type=WhenType(), help="With a member published (or first seen) since: 7d, a date...")
 @click.option("--limit", default=20, show_default=True, type=WholeNumber(min=1), help="At most this many clusters.")
 @click.option("--summary", is_flag=True, help="One row per cluster instead of one per member.")
+@include_removed_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
 @handle_user_errors
-def clusters(ctx: click.Context, min_size: int, min_sources: int, since, limit: int, summary: bool, fmt: str) -> None:
+def clusters(
+    ctx: click.Context,
+    min_size: int,
+    min_sources: int,
+    since,
+    limit: int,
+    summary: bool,
+    include_removed: bool,
+    fmt: str,
+) -> None:
     """The largest stories: each member's source, published time and headline, grouped by cluster.
 
     `newsdesk clusters --since 7d` answers "which stories did more than one site carry this week,
@@ -173,7 +190,14 @@ def clusters(ctx: click.Context, min_size: int, min_sources: int, since, limit: 
         return
     sessions = read_sessions_for(ctx)
     with sessions() as session:
-        found = queries.list_clusters(session, min_size=min_size, min_sources=min_sources, since=since, limit=limit)
+        found = queries.list_clusters(
+            session,
+            min_size=min_size,
+            min_sources=min_sources,
+            since=since,
+            limit=limit,
+            include_removed=include_removed,
+        )
     if not found and fmt == "table":
         click.echo("no clusters match", err=True)
     elif fmt == "json":
@@ -220,14 +244,15 @@ def _print_clusters_table(found: list[queries.ClusterSummary]) -> None:
 @clusters.command("show")
 @database_option
 @click.argument("cluster_id", type=WholeNumber())
+@include_removed_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
 @handle_user_errors
-def clusters_show(ctx: click.Context, cluster_id: int, fmt: str) -> None:
+def clusters_show(ctx: click.Context, cluster_id: int, include_removed: bool, fmt: str) -> None:
     """One story: each member's source, headline and published time."""
     sessions = read_sessions_for(ctx)
     with sessions() as session:
-        cluster = queries.get_cluster(session, cluster_id)
+        cluster = queries.get_cluster(session, cluster_id, include_removed=include_removed)
     if cluster is None:
         raise click.ClickException(f"no cluster {cluster_id}")
     if fmt == "json":
@@ -244,6 +269,7 @@ def clusters_show(ctx: click.Context, cluster_id: int, fmt: str) -> None:
 STATS_TABLE = (
     Column("source", keep=9),
     Column("articles", justify="right", keep=8),
+    Column("removed", justify="right", keep=1),
     Column("stories", justify="right", keep=5),
     Column("latest", justify="right", keep=7),
     Column("last run", whole=False, min_width=16, keep=6),
@@ -273,10 +299,11 @@ def stats(ctx: click.Context, days: int, fmt: str) -> None:
     for s in corpus.sources:
         last_run = f"{s.last_run_at:%Y-%m-%d %H:%M} {s.last_run_status}" if s.last_run_at else ""
         latest = f"{s.latest_published_at:%Y-%m-%d}" if s.latest_published_at else ""
-        cells.append([Text(s.source), f"{s.articles:,}", f"{s.clusters:,}", latest, last_run, f"{s.fetches:,}",
-                      percent(s.error_rate), percent(s.not_article_rate)])  # fmt: skip
-    print_table(STATS_TABLE, cells, title=f"{corpus.articles:,} articles, {corpus.clusters:,} stories "
-                f"({corpus.multi_article_clusters:,} seen more than once), {corpus.runs:,} runs")  # fmt: skip
+        cells.append([Text(s.source), f"{s.articles:,}", f"{s.removed:,}", f"{s.clusters:,}", latest, last_run,
+                      f"{s.fetches:,}", percent(s.error_rate), percent(s.not_article_rate)])  # fmt: skip
+    print_table(STATS_TABLE, cells, title=f"{corpus.articles:,} articles ({corpus.removed:,} removed), "
+                f"{corpus.clusters:,} stories ({corpus.multi_article_clusters:,} seen more than once), "
+                f"{corpus.runs:,} runs")  # fmt: skip
     if corpus.articles_per_day:
         per_day = Table(title="articles per published day")
         per_day.add_column("day")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from storage.db import open_database
 from storage.models import Article
+from storage.queries import ArticleFilter, iter_articles
 from storage.runs import list_runs, run_fetches
 from tests.support.realistic_web import RealisticWeb, Site, Story
 
@@ -143,16 +144,29 @@ def test_recrawls_find_exactly_the_new_stories(scrapy_crawl, database_url, web):
     web.clear_logs()
 
     # Run 4, with a recrawl interval: every stored story asked again, conditionally; the removed
-    # ones answer 404 / 410 and the crawl log says so; still every story once.
+    # ones answer 404 / 410 (or redirect to the home page) and the crawl log says so; still every
+    # story once.
     time.sleep(1.5)
     fetches = crawl("-a", "recrawl_after=1s")
     assert_every_story_once(web, database_url)
     statuses = {f.url: f.status for f in fetches}
     for site in web.sites:
         gone = story_url(site, removed[site.name])
-        assert statuses.get(gone) == site.gone_status, f"{gone}: crawl log has {statuses.get(gone)}"
+        if site.gone_status == 301:
+            [logged] = [f for f in fetches if f.url == gone]
+            assert logged.reason.startswith(f"redirects to {site.url('/')}"), logged
+        else:
+            assert statuses.get(gone) == site.gone_status, f"{gone}: crawl log has {statuses.get(gone)}"
         for story in site.stories:
             hits = site.requests_for(site.story_path(story))
             assert len(hits) == 1 and hits[0].conditional, f"{site.name}{site.story_path(story)}: {hits}"
     # The edits no sitemap or feed announced are found now, and only they change.
     assert urls_with(fetches, "updated") == {story_url(s, edited[s.name]) for s in web.sites if not s.edits_redate}
+    # The removed stories are marked so, kept, and left out of listings unless asked for.
+    gone = {story_url(site, removed[site.name]) for site in web.sites}
+    with open_database(database_url)() as session:
+        marked = set(session.execute(sa.select(Article.url).where(Article.removed_at.is_not(None))).scalars())
+        listed = {row.url for row in iter_articles(session, ArticleFilter())}
+        every = {row.url for row in iter_articles(session, ArticleFilter(include_removed=True))}
+    assert marked == gone
+    assert not listed & gone and gone <= every

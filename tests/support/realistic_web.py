@@ -194,7 +194,7 @@ class Site:
     name: str
     style: str
     seed: int
-    #: Removed stories answer this (404 or 410).
+    #: Removed stories answer this (404 or 410; 301: a redirect to the home page).
     gone_status: int = 404
     #: Whether an edit changes the date the site's sitemap or feed gives the story.
     edits_redate: bool = False
@@ -306,6 +306,8 @@ class Site:
                 with site.lock:
                     site.hits.append(Hit(path, inm, ims, status))
                 self.send_response(status)
+                if status == 301:
+                    self.send_header("Location", site.url("/"))
                 if doc is not None:
                     self.send_header("ETag", _etag(doc.body))
                     self.send_header("Last-Modified", _http_date(doc.last_modified))
@@ -616,7 +618,7 @@ class RealisticWeb:
             Site("rss", "rss", seed=202, gone_status=410, edits_redate=True),
             Site("sitemap", "sitemap", seed=303, edits_redate=True),
             Site("twofeeds", "twofeeds", seed=404, gone_status=410),
-            Site("headlines", "headlines", seed=505),
+            Site("headlines", "headlines", seed=505, gone_status=301),
         ]
         start = datetime.combine(self.day_one, datetime.min.time(), tzinfo=UTC) - timedelta(days=self.stories_per_site)
         for site in self.sites:
