@@ -13,6 +13,7 @@ content, see ``support.stories``), requests to forbidden addresses, peak memory)
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
 import re
@@ -21,13 +22,15 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from crawler.demo.generated import article_text
 from support.stories import duplicate_stories
@@ -82,6 +85,26 @@ class Results:
 
 #: The session's results: one object however many test modules import this.
 RESULTS = Results()
+
+
+@contextlib.contextmanager
+def crawl_database(directory: Path) -> Iterator[str]:
+    """Where a case's crawl writes: a schema of its own on PostgreSQL when
+    NEWSDESK_TEST_POSTGRES_URL is set (dropped afterwards), else a SQLite file in ``directory``."""
+    admin_url = os.environ.get("NEWSDESK_TEST_POSTGRES_URL")
+    if not admin_url:
+        yield f"sqlite:///{directory / 'crawl.db'}"
+        return
+    schema = f"newsdesk_reliability_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(admin_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 # -- the hostile server -------------------------------------------------------------------------

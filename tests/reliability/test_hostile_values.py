@@ -9,15 +9,12 @@ fail only there), else to SQLite.
 from __future__ import annotations
 
 import json
-import os
 import random
 import string
-import uuid
 
 import pytest
 import sqlalchemy as sa
-from reliability_kit import HostileServer, article_html, assert_crawl_went_on, case_number, run_crawl
-from sqlalchemy.engine import make_url
+from reliability_kit import HostileServer, crawl_database, article_html, assert_crawl_went_on, case_number, run_crawl
 
 pytestmark = pytest.mark.reliability
 
@@ -72,20 +69,8 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory):
-    admin_url = os.environ.get("NEWSDESK_TEST_POSTGRES_URL")
-    if not admin_url:
-        yield f"sqlite:///{tmp_path_factory.mktemp('hostile-values') / 'crawl.db'}"
-        return
-    schema = f"newsdesk_reliability_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(admin_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with crawl_database(tmp_path_factory.mktemp("hostile-values")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
