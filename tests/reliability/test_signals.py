@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from reliability_kit import REPO, RESULTS, descendants, run_crawl
 from support.stories import duplicate_stories
+from support.processes import running
 
 from crawler.demo.generated import GeneratedSite
 
@@ -93,15 +94,6 @@ def _wait_for(condition, seconds: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan's zombie waits for whoever reaps in this container)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _describe(pids: set[int]) -> str:
     names = []
     for pid in sorted(pids):
@@ -117,7 +109,7 @@ def _describe(pids: set[int]) -> str:
 def _stop(process: subprocess.Popen, known: set[int] = frozenset()) -> None:
     """Whatever a failed test left running: the crawl's group, its helpers, and ``known`` helpers
     (which a killed crawl no longer lists as its own)."""
-    helpers = descendants(process.pid) | {pid for pid in known if _running(pid)}
+    helpers = descendants(process.pid) | {pid for pid in known if running(pid)}
     if process.poll() is None:
         try:
             os.killpg(process.pid, signal.SIGKILL)
@@ -152,9 +144,9 @@ def test_a_signal_to_the_crawl_group_stops_it_in_bounded_time_and_loses_nothing(
             seconds = time.monotonic() - signalled
             left = set()
             try:
-                _wait_for(lambda: not any(map(_running, helpers)), ORPHAN_SECONDS, "helper processes gone")
+                _wait_for(lambda: not any(map(running, helpers)), ORPHAN_SECONDS, "helper processes gone")
             except AssertionError:
-                left = {pid for pid in helpers if _running(pid)}
+                left = {pid for pid in helpers if running(pid)}
         finally:
             _stop(process, helpers)
         log = stderr_path.read_text(errors="replace")
@@ -195,9 +187,9 @@ def test_kill_9_of_the_crawl_alone_leaves_no_helper_process(tmp_path, results):
             killed = time.monotonic()
             left: set[int] = set()
             try:
-                _wait_for(lambda: not any(map(_running, helpers)), ORPHAN_SECONDS, "helper processes gone")
+                _wait_for(lambda: not any(map(running, helpers)), ORPHAN_SECONDS, "helper processes gone")
             except AssertionError:
-                left = {pid for pid in helpers if _running(pid)}
+                left = {pid for pid in helpers if running(pid)}
             seconds = time.monotonic() - killed
         finally:
             _stop(process, helpers)
