@@ -4,12 +4,11 @@ variants are respected; every URL the crawl met is explained in the crawl log.""
 from __future__ import annotations
 
 import collections
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from support.loopback import PageServer
 
 from crawler.demo import ground_truth
 from crawler.demo.generated import article_text
@@ -31,37 +30,19 @@ def article_page(number: int, published: str) -> bytes:
     ).encode()
 
 
-class SmallSite:
+class SmallSite(PageServer):
     """A site whose article A is only linked, B only in the sitemap, C only in the feed, and D
     only in a news sitemap with an old publication date."""
 
     def __init__(self):
         self.hits: list[str] = []
-        site = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                parts = urlsplit(self.path)
-                path = parts.path + (f"?{parts.query}" if parts.query else "")
-                site.hits.append(path)
-                page = site.pages().get(path)
-                if page is None:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                content_type, body = page
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def answer(self, raw_path: str) -> tuple[str, bytes] | None:
+        parts = urlsplit(raw_path)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        self.hits.append(path)
+        return self.pages().get(path)
 
     def pages(self) -> dict[str, tuple[str, bytes]]:
         html = "text/html; charset=utf-8"
@@ -100,14 +81,6 @@ class SmallSite:
             "/long/f": (html, article_page(8, "2026-11-23T09:00:00Z").replace(
                 b"</head>", b'<link rel="next" href="/long/f/2"></head>')),
         }
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

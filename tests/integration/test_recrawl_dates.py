@@ -9,11 +9,10 @@ time broke the ``since`` filter the same way.
 from __future__ import annotations
 
 import collections
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
+from support.loopback import PageServer
 
 from crawler.demo.generated import article_text
 from storage.db import open_database
@@ -31,7 +30,7 @@ def article_page(number: int, published: str) -> bytes:
     ).encode()
 
 
-class SitemapSite:
+class SitemapSite(PageServer):
     """A site found only through robots.txt's sitemap, whose entries the test changes between runs.
 
     ``entries`` maps a story's path to the ``<url>`` children the sitemap gives it; ``hits``
@@ -42,30 +41,12 @@ class SitemapSite:
         self.entries: dict[str, str] = {}
         self.stories: dict[str, bytes] = {}
         self.hits: collections.Counter[str] = collections.Counter()
-        site = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                path = urlsplit(self.path).path
-                site.hits[path] += 1
-                found = site.page(path)
-                if found is None:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                content_type, body = found
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def answer(self, raw_path: str) -> tuple[str, bytes] | None:
+        path = urlsplit(raw_path).path
+        self.hits[path] += 1
+        return self.page(path)
 
     def page(self, path: str) -> tuple[str, bytes] | None:
         if path == "/robots.txt":
@@ -85,14 +66,6 @@ class SitemapSite:
     def add(self, path: str, number: int, published: str, fields: str) -> None:
         self.stories[path] = article_page(number, published)
         self.entries[path] = fields
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -1,0 +1,48 @@
+"""A small site on 127.0.0.1 for crawl tests: subclasses say what each path answers."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+__all__ = ["PageServer"]
+
+
+class PageServer:
+    """Serves :meth:`answer` for every GET (``None``: 404) until the ``with`` block ends."""
+
+    def __init__(self):
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                found = site.answer(self.path)
+                if found is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                content_type, body = found
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def answer(self, raw_path: str) -> tuple[str, bytes] | None:
+        """Content type and body for a request path (with its query), or None for a 404."""
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
