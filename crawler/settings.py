@@ -138,3 +138,5 @@ COMMANDS_MODULE = "crawler.commands"
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# Item log lines name the URL and never print the page (Scrapy's own print the whole item).
+LOG_FORMATTER = "crawler.logformatter.OneLineLogFormatter"
