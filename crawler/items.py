@@ -6,7 +6,8 @@ Every request ends as one of these, so the crawl log can say what happened to ev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from storage.articles import ArticleIn
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from crawler.extraction import Article, Rejection
     from crawler.pages import Page
 
-__all__ = ["FetchOutcome", "PageItem"]
+__all__ = ["EXPORTED_FIELDS", "FetchOutcome", "PageItem", "exported_article"]
 
 
 @dataclass
@@ -49,3 +50,25 @@ class FetchOutcome:
     last_modified: str | None = None
     #: The page lists stories: the frontier keeps it a hub.
     hub: bool = False
+
+
+#: What ``scrapy crawl news -O items.jsonl`` (any Scrapy feed) writes for each article sent to the
+#: store: the article's plain fields, never the page's bytes, in this order.
+EXPORTED_FIELDS = (
+    "source", "url", "canonical_url", "title", "published_at", "modified_at", "authors", "language",
+    "section", "tags", "description", "image_url", "word_count", "fetched_at", "text",
+)  # fmt: skip
+
+
+def exported_article(article: ArticleIn) -> dict[str, Any]:
+    """The item a stored article leaves the pipelines as: JSON-ready values only (dates as ISO
+    8601 text, lists for tuples), so every feed format writes it and logs stay short."""
+    record: dict[str, Any] = {}
+    for name in EXPORTED_FIELDS:
+        value = getattr(article, name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        record[name] = value
+    return record

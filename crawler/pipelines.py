@@ -20,7 +20,7 @@ from crawler.components.run import CrawlRun
 from crawler.discovery.dates import to_utc
 from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
-from crawler.items import FetchOutcome, PageItem
+from crawler.items import FetchOutcome, PageItem, exported_article
 from crawler.normalize import canonical_url, choose_canonical_url
 from crawler.reading import INTERSTITIAL
 from storage import articles as article_store
@@ -55,6 +55,14 @@ class NotAnArticle(_LoggedDrop):
 
 class FetchFailed(_LoggedDrop):
     """The URL gave no page to read (HTTP error, non-HTML body, robots.txt); recorded in the log."""
+
+
+class NotWritten(DropItem):
+    """With a feed: the article's batch could not be written (an error of the run, already counted)."""
+
+
+class NotStoredAgain(_LoggedDrop):
+    """With a feed (``-O``): the article was already in the store (a duplicate, or unchanged)."""
 
 
 class ExtractionFailed(DropItem):
@@ -113,6 +121,10 @@ class StorePipeline:
     not done in the frontier. Batches are written in a writer process of their own
     (``NEWSDESK_STORE_IN_PROCESS`` keeps them in the crawl process), at most
     ``MAX_BATCHES_IN_FLIGHT`` ahead of the crawl.
+
+    With a feed configured (``scrapy crawl news -O items.jsonl``, ``FEEDS``), an article's item
+    waits for its batch, so the feed holds exactly what the run stored or updated, with that outcome;
+    without one, items go on at once and nothing waits on the database.
     """
 
     MAX_BATCHES_IN_FLIGHT = 4
@@ -136,6 +148,9 @@ class StorePipeline:
         self.flush_timer = None
         self.last_flush = time.monotonic()
         self.run: CrawlRun | None = None
+        self.feed_waits = bool(settings.getdict("FEEDS"))
+        #: Items of a feed waiting for their batch, by ``id()`` of their FetchResult.
+        self.waiting: dict[int, asyncio.Future[str | WriteFailed]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -158,11 +173,23 @@ class StorePipeline:
 
     async def process_item(self, item: Any) -> Any:
         try:
-            return self._record(item)
+            result = self._record(item)
         finally:
             if len(self.writing) > self.MAX_BATCHES_IN_FLIGHT:
                 # The database is behind: hold this item (and so the downloads) until it catches up.
                 await self.writing[0]
+        if isinstance(result, asyncio.Future):
+            return await self._stored_item(item, result)
+        return result
+
+    async def _stored_item(self, item: PageItem, written: asyncio.Future[str | WriteFailed]) -> dict[str, Any]:
+        """The feed's item for an article, once its batch said what became of it."""
+        outcome = await written
+        if isinstance(outcome, WriteFailed):
+            raise NotWritten(f"not written: {outcome.error} <{item.page.url}>")
+        if outcome not in ("stored", "updated"):
+            raise NotStoredAgain(f"{outcome} <{item.page.url}>")
+        return {**exported_article(item.article), "outcome": outcome}
 
     def _record(self, item: Any) -> Any:
         if isinstance(item, FetchOutcome):
@@ -181,8 +208,13 @@ class StorePipeline:
         )
         if item.article is not None:
             fetch.article = item.article
+            if self.feed_waits:
+                written = self.waiting[id(fetch)] = asyncio.get_running_loop().create_future()
+                self._queue(fetch)
+                return written
             self._queue(fetch)
-            return item
+            # What later pipelines get: the article's fields, not the page's bytes.
+            return exported_article(item.article)
         rejection = item.extraction
         # A Rejection is falsy: "if rejection" alone would drop every detail.
         if rejection is not None and rejection.detail:
@@ -215,6 +247,16 @@ class StorePipeline:
             written.add_done_callback(self.writing.remove)
 
     async def _write(self, batch: list[FetchResult], synced: list[Future[bool] | Failure] = ()) -> None:
+        try:
+            await self._write_batch(batch, synced)
+        finally:
+            # Every item waiting for this batch learns its fate, whatever happened to the batch.
+            for fetch in batch:
+                waiter = self.waiting.pop(id(fetch), None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(WriteFailed("the batch was not written (see the errors of the run)"))
+
+    async def _write_batch(self, batch: list[FetchResult], synced: list[Future[bool] | Failure]) -> None:
         for sync in synced:
             if isinstance(sync, Failure) or not await asyncio.wrap_future(sync):
                 # Links found on these pages may be missing from the frontier: the pages are logged
@@ -240,6 +282,9 @@ class StorePipeline:
                 self.run.record_error("writer", outcome.error, fetch.url, log_row=False)
             else:
                 self.stats.inc_value(f"newsdesk/outcome/{outcome}")
+            waiter = self.waiting.pop(id(fetch), None)
+            if waiter is not None:
+                waiter.set_result(outcome)
 
     async def close_spider(self) -> None:
         if self.flush_timer is not None and self.flush_timer.running:

@@ -1,14 +1,19 @@
 """Scrapy settings for newsdesk. Own settings carry the NEWSDESK_ prefix and are read once, in
 ``from_crawler``, by the component that uses them."""
 
+import os
+
 BOT_NAME = "newsdesk"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # --- Politeness -------------------------------------------------------------------------------
-# Contact address shown in the User-Agent, so a site owner can reach whoever runs the crawl.
-NEWSDESK_CONTACT = "https://github.com/newsdesk/newsdesk"
-USER_AGENT = f"newsdesk/0.1 (+{NEWSDESK_CONTACT})"
+# Who runs the crawl (an e-mail address or URL), shown in the User-Agent as
+# "newsdesk/VERSION (+CONTACT)" so a site owner can reach them (env NEWSDESK_CONTACT, or -s).
+# Crawling a site off this machine without one logs a warning. -s USER_AGENT=... replaces it all.
+NEWSDESK_CONTACT = os.environ.get("NEWSDESK_CONTACT", "")
+# Rules for this token in robots.txt apply to newsdesk ("User-agent: newsdesk").
+ROBOTSTXT_USER_AGENT = "newsdesk"
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
 AUTOTHROTTLE_ENABLED = True
@@ -40,6 +45,8 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,
+    # newsdesk/VERSION (+NEWSDESK_CONTACT), set before Scrapy's UserAgentMiddleware (500) would.
+    "crawler.middlewares.ContactUserAgent": 490,
     # Politeness and limits (see the block below): RFC 9309 robots.txt in place of Scrapy's.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.politeness.RobotsTxtPolicy": 100,
@@ -138,3 +145,5 @@ COMMANDS_MODULE = "crawler.commands"
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# Item log lines name the URL and never print the page (Scrapy's own print the whole item).
+LOG_FORMATTER = "crawler.logformatter.OneLineLogFormatter"

@@ -6,7 +6,8 @@ the pool of page readers, the thread that does the crawl's database work, and th
 every error. The scheduler, pipelines and middlewares get it with ``CrawlRun.of(crawler)``.
 
 No error can hide: an exception in a callback, errback, pipeline, middleware, the scheduler, the
-writer, an asyncio callback or a Twisted Deferred nobody handled is logged with its URL, counted under ``newsdesk/errors``, written to
+writer, a signal handler (a feed exporter's, an extension's), an asyncio callback or a Twisted
+Deferred nobody handled is logged with its URL, counted under ``newsdesk/errors``, written to
 the crawl log when a URL is known, and settles the run as ``failed`` or ``finished-with-errors``.
 A crawl that fetched no page because every request was refused, disallowed or failed is
 ``failed`` too, with a one-line reason.
@@ -171,6 +172,7 @@ class CrawlRun:
         self.status: str | None = None
         self.status_reason: str | None = None
         self._previous_asyncio_handler = None
+        self._signal_errors = _SignalHandlerErrors(self)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
@@ -287,6 +289,7 @@ class CrawlRun:
     def spider_opened(self, spider) -> None:
         self.readers.start()
         globalLogPublisher.addObserver(self._twisted_event)
+        logging.getLogger("scrapy.utils.signal").addHandler(self._signal_errors)
         try:
             loop = asyncio.get_event_loop()
         except RuntimeError:
@@ -298,6 +301,7 @@ class CrawlRun:
     def spider_closed(self, spider, reason: str) -> None:
         self.readers.close()
         globalLogPublisher.removeObserver(self._twisted_event)
+        logging.getLogger("scrapy.utils.signal").removeHandler(self._signal_errors)
         for row in self.error_rows:
             row.result()
         self.database_closed = True
@@ -348,6 +352,22 @@ class CrawlRun:
     def failed(self) -> bool:
         """Whether the run ended in a status that should make the crawl command exit non-zero."""
         return self.status not in (None, "finished")
+
+
+class _SignalHandlerErrors(logging.Handler):
+    """Scrapy only logs an exception raised by a signal handler ("Error caught on signal handler",
+    e.g. a feed exporter that cannot write its item): here it becomes an error of the run whose
+    spider the signal was sent for."""
+
+    def __init__(self, run: CrawlRun):
+        super().__init__(level=logging.ERROR)
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "spider", None) is not self.run.crawler.spider:
+            return
+        error = record.exc_info[1] if record.exc_info else record.getMessage()
+        self.run.record_error("signal", error)
 
 
 def _item_url(item: Any) -> str | None:

@@ -102,16 +102,23 @@ def test_a_fault_in_a_component_fails_the_run_with_its_url_and_error(component, 
 
 
 @pytest.mark.parametrize(
-    ("component", "fault"),
-    [("FaultyAsyncioCallback", "injected asyncio callback fault"), ("FaultyDeferred", "injected unhandled Deferred fault")],
-)
-def test_an_error_no_code_waits_for_fails_the_run(component, fault, tmp_path):
-    """asyncio's "Exception in callback" and Twisted's "Unhandled error in Deferred" have no URL,
-    and still fail the run."""
+    ("setting", "fault"),
+    [
+        (_with("ITEM_PIPELINES", project.ITEM_PIPELINES, "tests.support.faults.FaultyAsyncioCallback", 250),
+         "injected asyncio callback fault"),
+        (_with("ITEM_PIPELINES", project.ITEM_PIPELINES, "tests.support.faults.FaultyDeferred", 250),
+         "injected unhandled Deferred fault"),
+        (_with("EXTENSIONS", project.EXTENSIONS, "tests.support.faults.FaultySignalHandler", 600),
+         "injected signal handler fault"),
+    ],
+    ids=["asyncio-callback", "deferred", "signal-handler"],
+)  # fmt: skip
+def test_an_error_no_code_waits_for_fails_the_run(setting, fault, tmp_path):
+    """asyncio's "Exception in callback", Twisted's "Unhandled error in Deferred" and an error in a
+    signal handler (which Scrapy only logs) have no URL, and still fail the run."""
     database_url = f"sqlite:///{tmp_path / 'unhandled.db'}"
-    pipelines = _with("ITEM_PIPELINES", project.ITEM_PIPELINES, f"tests.support.faults.{component}", 250)
     with GeneratedSite(pages=PAGES) as site:
-        crawl = _crawl(database_url, site.base_url + "/", pipelines)
+        crawl = _crawl(database_url, site.base_url + "/", setting)
     with open_database(database_url)() as session:
         (run,) = list_runs(session)
     assert crawl.returncode != 0, crawl.stderr[-3000:]

@@ -21,6 +21,8 @@ from scrapy.logformatter import LogFormatter
 from scrapy.spiders import Spider
 from twisted.python.failure import Failure
 
+from crawler.logformatter import OneLineLogFormatter
+
 pytestmark = pytest.mark.reliability
 
 
@@ -66,7 +68,7 @@ def _scrapy_reports() -> list[str]:
     class PageItem:
         url: str
 
-    formatter, spider = LogFormatter(), Spider("news")
+    spider = Spider("news")
     request = Request("http://127.0.0.1:1/story")
     response = HtmlResponse(request.url, body=b"<html></html>", request=request)
     try:
@@ -74,9 +76,14 @@ def _scrapy_reports() -> list[str]:
     except TypeError:
         failure = Failure()
     made = [
-        formatter.spider_error(failure, request, response, spider),
-        formatter.item_error(PageItem(request.url), failure, response, spider),
-        formatter.download_error(failure, request, spider, "Connection refused"),
+        entry
+        # Scrapy's own formatter, and newsdesk's (LOG_FORMATTER), which keeps its error lines.
+        for formatter in (LogFormatter(), OneLineLogFormatter())
+        for entry in (
+            formatter.spider_error(failure, request, response, spider),
+            formatter.item_error(PageItem(request.url), failure, response, spider),
+            formatter.download_error(failure, request, spider, "Connection refused"),
+        )
     ]
     return [entry["msg"] % entry["args"] for entry in made]
 

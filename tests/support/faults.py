@@ -13,6 +13,7 @@ import asyncio
 import re
 from typing import Any
 
+from scrapy import signals
 from twisted.internet import defer
 
 from crawler.frontier import FrontierScheduler
@@ -93,3 +94,16 @@ class FaultyDownloaderMiddleware(_ForMatchingUrls):
     def process_request(self, request) -> None:
         if self.pattern.search(request.url):
             raise RuntimeError("injected downloader middleware fault")
+
+
+class FaultySignalHandler(_ForMatchingUrls):
+    """An extension whose ``item_scraped`` handler raises for the matching articles, as a feed
+    exporter that cannot write an item does; Scrapy only logs such an error."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
+
+    def item_scraped(self, item, response, spider) -> None:
+        if self.pattern.search(item.get("url", "")):
+            raise RuntimeError("injected signal handler fault")

@@ -13,12 +13,15 @@ class PageServer:
 
     def __init__(self):
         site = self
+        #: Every User-Agent header the site was sent.
+        self.user_agents: set[str | None] = set()
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
 
             def do_GET(self):
+                site.user_agents.add(self.headers.get("User-Agent"))
                 found = site.answer(self.path)
                 if found is None:
                     self.send_response(404)
