@@ -43,6 +43,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Politeness and limits (see the block below): RFC 9309 robots.txt in place of Scrapy's.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.politeness.RobotsTxtPolicy": 100,
+    # Each site's tdmrep.json is read before its first page; robots.txt for AI agents (issue 19).
+    "crawler.components.site_signals.SiteSignalsMiddleware": 110,
     # Above RetryMiddleware (550), so it sees 429/503 with Retry-After first.
     "crawler.politeness.RetryAfterMiddleware": 560,
     # A redirect that leaves the crawl's scope is not followed (checked before the private-address

@@ -7,7 +7,7 @@ values come already read (``crawler.extraction.signals``): storage knows no HTML
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -59,7 +59,7 @@ class SiteSignalsIn:
     source: str | None
     tdmrep: dict[str, Any] | None = None
     tdmrep_error: str | None = None
-    robots: dict[str, Any] | None = field(default=None)
+    robots: dict[str, Any] | None = None
 
 
 def site_of(url: str) -> str:
@@ -182,10 +182,3 @@ _COUNTED: dict[str, sa.ColumnElement[bool]] = {
     "paywall_truncated": ArticleSignals.paywall_truncated.is_(True),
 }
 
-
-def as_plain(signals: SignalsIn) -> dict[str, Any]:
-    """JSON-friendly, for a dead letter's payload."""
-    data = asdict(signals)
-    data["robots"] = sorted(signals.robots)
-    data["paywall_selectors"] = list(signals.paywall_selectors)
-    return data

@@ -15,7 +15,7 @@ from typing import Any
 
 from protego import Protego
 
-__all__ = ["AgentList", "RobotsVerdicts", "known_agents", "robots_verdicts"]
+__all__ = ["AgentList", "RobotsVerdicts", "known_agents", "robots_verdicts", "verdicts_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,11 @@ def known_agents() -> AgentList:
 
 def robots_verdicts(robots_text: str, site_url: str, our_agent: str) -> RobotsVerdicts:
     """Each known AI agent's and our agent's right to fetch ``site_url`` under ``robots_text``."""
-    parser = Protego.parse(robots_text)
+    return verdicts_of(Protego.parse(robots_text), site_url, our_agent)
+
+
+def verdicts_of(parser: Protego, site_url: str, our_agent: str) -> RobotsVerdicts:
+    """:func:`robots_verdicts` of a robots.txt already parsed (the one the crawl obeys)."""
     agents = known_agents()
     return RobotsVerdicts(
         ours=parser.can_fetch(site_url, our_agent),
