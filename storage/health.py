@@ -56,7 +56,7 @@ class HealthThresholds:
     window_days: int = 28
     low_sigma: float = 1.5
     high_sigma: float = 2.0
-    #: Median words of new stories at or below this share of the window's median: an alert.
+    #: Median words of new stories at or below this share of the median before the latest run: an alert.
     length_drop: float = 0.5
     #: Days of crawling needed before volume is judged against the band.
     min_history_days: int = 7
@@ -87,6 +87,16 @@ class SourceDay:
     #: Feeds and sitemaps that answered (URL -> "feed" / "sitemap"), and URLs that failed (-> kind).
     hubs_ok: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+
+    def add(self, other: SourceDay) -> None:
+        """Fold another run's figures into these (runs of one day make the day)."""
+        for name in ("requests", "stored", "updated", "not_a_story", "robots_refusals", "empty_bodies",
+                     "with_title", "with_date", "with_author"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.update(other.errors)
+        self.words.extend(other.words)
+        self.hubs_ok.update(other.hubs_ok)
+        self.failed.update(other.failed)
 
     @property
     def median_words(self) -> int | None:
@@ -168,11 +178,25 @@ def daily_health(
 
     Days without a crawl are absent, not zero: a source crawled weekly is not "down" between.
     """
+    return {name: _by_day(runs) for name, runs in _runs(session, since=since, until=until, source=source).items()}
+
+
+def _by_day(runs: list[SourceDay]) -> list[SourceDay]:
+    days: dict[date, SourceDay] = {}
+    for run in runs:
+        day = days.setdefault(run.day, SourceDay(run.source, run.day))
+        day.add(run)
+    return list(days.values())
+
+
+def _runs(session: Session, *, since: date, until: date | None, source: str | None) -> dict[str, list[SourceDay]]:
+    """Each source's crawl runs in the span, as figures dated by the run's first fetch, oldest first."""
     start = datetime.combine(since, datetime.min.time(), UTC)
     end = datetime.combine((until or datetime.now(UTC).date()) + timedelta(days=1), datetime.min.time(), UTC)
     stmt = (
         sa.select(
             CrawlRun.source,
+            FetchLog.run_id,
             FetchLog.fetched_at,
             FetchLog.url,
             FetchLog.status,
@@ -191,16 +215,15 @@ def daily_health(
     )
     if source is not None:
         stmt = stmt.where(CrawlRun.source == source)
-    days: dict[tuple[str, date], SourceDay] = {}
-    for row in session.execute(stmt):
-        key = (row.source, row.fetched_at.astimezone(UTC).date())
-        day = days.get(key)
-        if day is None:
-            day = days[key] = SourceDay(row.source, key[1])
-        _count(day, row)
+    runs: dict[int, SourceDay] = {}
+    for row in session.execute(stmt.order_by(FetchLog.run_id, FetchLog.id)):
+        run = runs.get(row.run_id)
+        if run is None:
+            run = runs[row.run_id] = SourceDay(row.source, row.fetched_at.astimezone(UTC).date())
+        _count(run, row)
     by_source: dict[str, list[SourceDay]] = defaultdict(list)
-    for (name, _), day in sorted(days.items()):
-        by_source[name].append(day)
+    for _, run in sorted(runs.items(), key=lambda item: (item[1].day, item[0])):
+        by_source[run.source].append(run)
     return dict(by_source)
 
 
@@ -238,17 +261,22 @@ def _when(day: date, today: date) -> str:
     return "today" if day == today else f"on {day.isoformat()}"
 
 
-def assess(days: list[SourceDay], thresholds: HealthThresholds, *, today: date | None = None) -> tuple[str, list[Reason]]:
-    """The status of a source from its days (oldest first), judged on its latest day."""
-    if not days:
+def assess(runs: list[SourceDay], thresholds: HealthThresholds, *, today: date | None = None) -> tuple[str, list[Reason]]:
+    """The status of a source from its runs (oldest first).
+
+    What breaks a source (every request failing, a feed gone, the text halved) is judged on its
+    latest run against the runs before it; volume on its latest day against the days before.
+    """
+    if not runs:
         return "ok", []
     today = today or datetime.now(UTC).date()
-    latest, history = days[-1], days[:-1]
+    days = _by_day(runs)
+    latest, history = runs[-1], runs[:-1]
     reasons = [
         *_failing_requests(latest, history, today),
         *_failing_hubs(latest, history),
         *_length_drop(latest, history, thresholds),
-        *_volume(latest, history, thresholds, today),
+        *_volume(days[-1], days[:-1], thresholds, today),
     ]
     status = "alert" if any(r.level == "alert" for r in reasons) else "warn" if reasons else "ok"
     return status, reasons
@@ -344,18 +372,17 @@ def source_health(
     today = today or datetime.now(UTC).date()
     first = since or today - timedelta(days=thresholds.window_days)
     # The band needs the window before the first day judged.
-    days_by_source = daily_health(
-        session, since=first - timedelta(days=thresholds.window_days), until=today, source=source
-    )
+    runs_by_source = _runs(session, since=first - timedelta(days=thresholds.window_days), until=today, source=source)
     acks = {name: state for name, state in session.execute(sa.select(HealthAck.source, HealthAck.state))}
     found = []
-    for name, days in sorted(days_by_source.items()):
-        if days[-1].day < first:
+    for name, runs in sorted(runs_by_source.items()):
+        if runs[-1].day < first:
             continue
-        status, reasons = assess(days, thresholds, today=today)
-        health = SourceHealth(name, status, tuple(reasons), days[-1])
+        status, reasons = assess(runs, thresholds, today=today)
+        latest_day = _by_day(runs)[-1]
+        health = SourceHealth(name, status, tuple(reasons), latest_day)
         acknowledged = status != "ok" and acks.get(name) == health.state
-        found.append(SourceHealth(name, status, tuple(reasons), days[-1], acknowledged))
+        found.append(SourceHealth(name, status, tuple(reasons), latest_day, acknowledged))
     return found
 
 
