@@ -320,7 +320,8 @@ def _failing_hubs(latest: SourceDay, history: list[SourceDay]) -> Iterable[Reaso
         if hub_kind is None or url in latest.hubs_ok:
             continue
         since = _streak_start(latest, history, lambda day, url=url: url in day.failed and url not in day.hubs_ok)
-        yield Reason("alert", f"{hub_kind}-failing:{url}", f"{hub_kind} {url} answered {failure} since {since.isoformat()}")
+        answer = "was refused by robots.txt" if failure == "robots.txt" else f"answered {failure}"
+        yield Reason("alert", f"{hub_kind}-failing:{url}", f"{hub_kind} {url} {answer} since {since.isoformat()}")
 
 
 def _length_drop(latest: SourceDay, history: list[SourceDay], thresholds: HealthThresholds) -> Iterable[Reason]:
