@@ -91,6 +91,8 @@ class SiteSignalsMiddleware:
             return TdmRepFile()  # no file: the site declares nothing site-wide
         if response.status >= 300:
             return TdmRepFile(error=f"HTTP {response.status}")
+        if response.body.lstrip()[:1] == b"<":
+            return TdmRepFile()  # an HTML page served for any unknown path (a "soft 404"): no file
         return parse_tdmrep_file(response.body)
 
     def robots_parsed(self, robotparser: Any, request: Request) -> None:

@@ -30,6 +30,8 @@ class BreakingSite(PageServer):
 
     def __init__(self):
         self.day = 1
+        #: Served as /.well-known/tdmrep.json in place of the site's rules when set.
+        self.tdmrep_body: bytes | None = None
         super().__init__()
 
     def stories(self) -> range:
@@ -39,6 +41,8 @@ class BreakingSite(PageServer):
         path = urlsplit(raw_path).path
         if path == "/robots.txt":
             return "text/plain", b"User-agent: GPTBot\nDisallow: /\n\nUser-agent: CCBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
+        if path == "/.well-known/tdmrep.json" and self.tdmrep_body is not None:
+            return "application/json", self.tdmrep_body
         if path == "/.well-known/tdmrep.json":
             rules = [{"location": "/news/1$", "tdm-reservation": 1, "tdm-policy": f"{self.base}/policy.json"},
                      {"location": "/news/3$", "tdm-reservation": 1}]  # fmt: skip
@@ -129,6 +133,15 @@ def test_signals_are_stored_and_filter_the_corpus(site, database_url, scrapy_cra
     stats = json.loads(runner.invoke(cli, ["--db", database_url, "stats", "--format", "json"]).output)
     assert stats["signals"] == {"read_for_signals": 6, "tdm_reserved": 1, "noarchive": 1, "noai": 1,
                                 "paywalled": 1, "paywall_truncated": 0}  # fmt: skip
+
+
+def test_a_malformed_tdmrep_file_reserves_nothing_and_is_reported(site, sqlite_url, scrapy_crawl):
+    site.tdmrep_body = b'[{"location": "/news/1$", "tdm-reservation": 1'
+    crawl(scrapy_crawl, sqlite_url, site)
+    assert paths(sqlite_url, tdm_allowed=True) == [f"/news/{n}" for n in range(1, 7)]
+    shown = json.loads(CliRunner().invoke(cli, ["--db", sqlite_url, "show", f"{site.base}/news/1", "--format", "json"]).output)
+    assert shown["signals"]["tdm_reserved"] is None
+    assert shown["signals"]["site"]["tdmrep_error"].startswith("not JSON")
 
 
 def test_refusing_tdm_reserved_pages_logs_them_skipped_with_the_reason(site, sqlite_url, scrapy_crawl):
