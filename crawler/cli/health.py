@@ -16,8 +16,8 @@ import crawler.settings as project_settings
 from crawler.cli.errors import BadValue, handle_user_errors
 from crawler.cli.options import WhenType, database_option
 from crawler.cli.output import Column, print_table
-from crawler.settings_check import check_setting
 from crawler.cli.read import read_sessions_for
+from crawler.settings_check import check_setting
 from storage import health as health_store
 from storage.db import open_database
 
