@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/newsdesk --db sqlite:///demo.db demo
+	$(BIN)/newsdesk --db sqlite:///demo.db demo --port 8765
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from storage.dedup import Fingerprint
 
     from crawler.extraction import Article, Rejection
+    from crawler.extraction.signals import PageSignals
     from crawler.pages import Page
 
 __all__ = ["EXPORTED_FIELDS", "FetchOutcome", "PageItem", "exported_article"]
@@ -32,6 +33,8 @@ class PageItem:
     #: The body's dedup fingerprint, computed where the page was read.
     fingerprint: Fingerprint | None = None
     article: ArticleIn | None = None
+    #: What the first page's HTML says of its use (its headers are on ``page``).
+    signals: PageSignals | None = None
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from crawler.extraction.signals import SIGNAL_HEADERS
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -30,6 +31,13 @@ class Page:
     etag: str | None
     last_modified: str | None
     fetched_at: datetime
+    #: The headers that carry publishers' signals (TDMRep, X-Robots-Tag, Content-Usage), lower-case
+    #: names with their values in order; see ``crawler.extraction.signals``.
+    signal_headers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def signal_header_map(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.signal_headers)
 
     @property
     def is_html(self) -> bool:
@@ -65,4 +73,14 @@ def page_from_response(response: Response) -> Page:
         etag=_header(response, "ETag"),
         last_modified=_header(response, "Last-Modified"),
         fetched_at=datetime.now(UTC),
+        signal_headers=_signal_headers(response),
     )
+
+
+def _signal_headers(response: Response) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    found = []
+    for name in SIGNAL_HEADERS:
+        values = tuple(value.decode("latin-1").strip() for value in response.headers.getlist(name))
+        if values:
+            found.append((name, values))
+    return tuple(found)

@@ -17,6 +17,7 @@ from scrapy.utils.asyncio import create_looping_call
 from twisted.python.failure import Failure
 
 from crawler.components.run import CrawlRun
+from crawler.components.site_signals import capture_signals
 from crawler.discovery.dates import to_utc
 from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NormalisePipeline", "NotAnArticle", "StorePipeline"]
+__all__ = ["NormalisePipeline", "NotAnArticle", "RefusedByPublisher", "StorePipeline"]
 
 #: Rejection reasons that mean extraction broke, not that the page is no article.
 EXTRACTION_FAILURES = frozenset({"extraction-timeout", "extraction-crashed"})
@@ -63,6 +64,10 @@ class NotWritten(DropItem):
 
 class NotStoredAgain(_LoggedDrop):
     """With a feed (``-O``): the article was already in the store (a duplicate, or unchanged)."""
+
+
+class RefusedByPublisher(_LoggedDrop):
+    """The publisher reserves text and data mining and NEWSDESK_REFUSE_TDM_RESERVED is on."""
 
 
 class ExtractionFailed(DropItem):
@@ -137,6 +142,7 @@ class StorePipeline:
         threshold = settings.get("NEWSDESK_NEAR_DUPLICATE_THRESHOLD")
         self.threshold = float(threshold) if threshold is not None else None
         self.in_process = settings.getbool("NEWSDESK_STORE_IN_PROCESS")
+        self.refuse_tdm_reserved = settings.getbool("NEWSDESK_REFUSE_TDM_RESERVED")
         self.log_options = {"level": settings.get("LOG_LEVEL"), "format": settings.get("LOG_FORMAT")}
         if settings.get("LOG_FILE"):
             self.log_options["filename"] = settings.get("LOG_FILE")
@@ -207,6 +213,12 @@ class StorePipeline:
             page.url, page.status, len(page.body), "stored", None, item.requested_url, None, page.etag, page.last_modified
         )
         if item.article is not None:
+            fetch.signals = capture_signals(item, self.run.site_tdm)
+            if self.refuse_tdm_reserved and fetch.signals.tdm_reserved:
+                fetch.outcome = "skipped"
+                fetch.reason = f"TDM reserved by the publisher ({fetch.signals.tdm_origin}): not stored (NEWSDESK_REFUSE_TDM_RESERVED)"
+                self._queue(fetch)
+                raise RefusedByPublisher(f"{fetch.reason} <{page.url}>")
             fetch.article = item.article
             if self.feed_waits:
                 written = self.waiting[id(fetch)] = asyncio.get_running_loop().create_future()

@@ -24,6 +24,7 @@ from crawler.discovery.links import page_links
 from crawler.discovery.pagetype import PageVerdict, classify_page
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import Article, Rejection, count_words, extract_article, parse_page_html
+from crawler.extraction.signals import PageSignals, html_signals
 from crawler.normalize import canonical_url
 from storage.dedup import Fingerprint, fingerprint
 
@@ -77,6 +78,8 @@ class PageReading:
     fingerprint: Fingerprint | None = field(default=None, repr=False)
     #: The length of the article text before it was cut to ``max_text_chars`` (0: not cut).
     text_cut_from: int = 0
+    #: What the page's HTML says of its use (TDMRep and robots <meta>, paywall), for an article.
+    signals: PageSignals | None = None
 
 
 def read_page(html: bytes, request: ReadRequest) -> PageReading:
@@ -123,7 +126,13 @@ def _read(html: bytes, request: ReadRequest) -> PageReading:
         extraction = _cut(extraction, request.max_text_chars)
     else:
         full_length = 0
-    return replace(reading, extraction=extraction, fingerprint=fingerprint(extraction.text), text_cut_from=full_length)
+    return replace(
+        reading,
+        extraction=extraction,
+        fingerprint=fingerprint(extraction.text),
+        text_cut_from=full_length,
+        signals=html_signals(tree, extraction.word_count),
+    )
 
 
 def _cut_at_tags(html: bytes, max_tags: int) -> tuple[bytes, bool]:

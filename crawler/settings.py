@@ -50,6 +50,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Politeness and limits (see the block below): RFC 9309 robots.txt in place of Scrapy's.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.politeness.RobotsTxtPolicy": 100,
+    # Each site's tdmrep.json is read before its first page; robots.txt for AI agents (issue 19).
+    "crawler.components.site_signals.SiteSignalsMiddleware": 110,
     # Above RetryMiddleware (550), so it sees 429/503 with Retry-After first.
     "crawler.politeness.RetryAfterMiddleware": 560,
     # A redirect that leaves the crawl's scope is not followed (checked before the private-address
@@ -128,6 +130,23 @@ ITEM_PIPELINES = {
     "crawler.pipelines.NormalisePipeline": 200,
     "crawler.pipelines.StorePipeline": 300,
 }
+
+# --- Source health (newsdesk health; an environment variable of the same name wins) ----------
+# A source's latest day of crawling is judged against its last this many days of crawling.
+NEWSDESK_HEALTH_WINDOW_DAYS = 28
+# Stories stored below mean - LOW_SIGMA * sigma or above mean + HIGH_SIGMA * sigma are out of the
+# band (Media Cloud's defaults); sigma is at least the square root of the mean (a Poisson count).
+NEWSDESK_HEALTH_LOW_SIGMA = 1.5
+NEWSDESK_HEALTH_HIGH_SIGMA = 2.0
+# Median words of new stories at or below this share of the window's median: an alert.
+NEWSDESK_HEALTH_LENGTH_DROP = 0.5
+# Days of crawling a source needs before its volume is judged.
+NEWSDESK_HEALTH_MIN_HISTORY_DAYS = 7
+
+# --- Publishers' signals -------------------------------------------------------------------------
+# Refuse to store a page whose publisher reserves text and data mining (TDMRep, after the
+# spec's precedence of meta, header and tdmrep.json): logged as skipped, with the reason.
+NEWSDESK_REFUSE_TDM_RESERVED = False
 
 # --- Measurement ------------------------------------------------------------------------------
 # When set, the crawl writes its CPU time, wall time and memory figures to this JSON file.

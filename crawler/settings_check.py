@@ -75,6 +75,13 @@ def _ratio(value: Any) -> float:
     return number
 
 
+def _sigmas(value: Any) -> float:
+    number = _number(value, whole=False)
+    if not 0 < number <= 10:
+        raise ValueError(f"a number of standard deviations above 0 and at most 10, not {value!r}")
+    return float(number)
+
+
 def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None or value == "" else check(value)
 
@@ -147,6 +154,12 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_MAX_RETRY_AFTER": _seconds(zero_ok=True),
     "NEWSDESK_NEAR_DUPLICATE_THRESHOLD": _optional(_ratio),
     "NEWSDESK_RECRAWL_AFTER": _duration,
+    # Source health thresholds (newsdesk health).
+    "NEWSDESK_HEALTH_WINDOW_DAYS": _count(1),
+    "NEWSDESK_HEALTH_MIN_HISTORY_DAYS": _count(1),
+    "NEWSDESK_HEALTH_LOW_SIGMA": _sigmas,
+    "NEWSDESK_HEALTH_HIGH_SIGMA": _sigmas,
+    "NEWSDESK_HEALTH_LENGTH_DROP": _ratio,
     # Switches and names.
     "AUTOTHROTTLE_ENABLED": _flag,
     "RANDOMIZE_DOWNLOAD_DELAY": _flag,
@@ -154,6 +167,7 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_BLOCK_PRIVATE_ADDRESSES": _flag,
     "NEWSDESK_RETRY_AFTER_ENABLED": _flag,
     "NEWSDESK_STORE_IN_PROCESS": _flag,
+    "NEWSDESK_REFUSE_TDM_RESERVED": _flag,
     "LOG_LEVEL": _log_level,
 }
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from storage import articles as article_store
 from storage import frontier, processes
+from storage import signals as signal_store
 from storage import runs as run_log
 from storage import values
 from storage.db import OUTAGE_RETRIES, is_outage, open_database, run_in_transaction
@@ -55,6 +56,8 @@ class FetchResult:
     last_modified: str | None = None
     #: The page lists stories: the frontier keeps it a hub (fetched again every run).
     hub: bool = False
+    #: What the publisher says of the page's use, kept with the article stored from it.
+    signals: signal_store.SignalsIn | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
                 # The pages that showed this body before may hold stories of their own: ask again.
                 frontier.recheck_next_run(session, target.source, result.urls, outcome=outcome)
                 article_id = None
+            if fetch.signals is not None and outcome in ("stored", "updated", "unchanged"):
+                signal_store.record_article_signals(session, article_id, fetch.signals, item.fetched_at)
         elif fetch.article is not None:
             outcome, reason = "refused", f"URL over {values.MAX_URL_BYTES} bytes: not stored"
         outcomes.append(outcome)

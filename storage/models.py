@@ -21,6 +21,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "Article",
     "ArticleUrl",
+    "ArticleSignals",
     "ArticleVersion",
     "Base",
     "Cluster",
@@ -29,6 +30,8 @@ __all__ = [
     "DedupKey",
     "FetchLog",
     "FrontierEntry",
+    "HealthAck",
+    "SiteSignals",
     "Source",
     "SourceLock",
     "UTCDateTime",
@@ -273,6 +276,59 @@ class SourceLock(Base):
     owner: Mapped[str] = mapped_column(sa.String(300))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class ArticleSignals(Base):
+    """What the publisher said about the use of an article, as of its latest capture.
+
+    ``tdm_reserved`` is the TDMRep reservation that applies after the spec's precedence
+    (``tdm_origin``: meta, header or well-known); None when no place declared one. ``free`` is
+    schema.org ``isAccessibleForFree`` (None: not stated); ``paywall_truncated`` says the body
+    stored stops where the paywall starts. See ``crawler.extraction.signals``.
+    """
+
+    __tablename__ = "article_signals"
+
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    captured_at: Mapped[datetime]
+    tdm_reserved: Mapped[bool | None] = mapped_column(index=True)
+    tdm_policy: Mapped[str | None] = mapped_column(sa.Text)
+    tdm_origin: Mapped[str | None] = mapped_column(sa.String(16))
+    noindex: Mapped[bool] = mapped_column(server_default=sa.false())
+    noarchive: Mapped[bool] = mapped_column(server_default=sa.false(), index=True)
+    nosnippet: Mapped[bool] = mapped_column(server_default=sa.false())
+    noai: Mapped[bool] = mapped_column(server_default=sa.false())
+    noimageai: Mapped[bool] = mapped_column(server_default=sa.false())
+    content_usage: Mapped[str | None] = mapped_column(sa.Text)
+    free: Mapped[bool | None]
+    paywall_selectors: Mapped[list[str]]
+    paywall_truncated: Mapped[bool] = mapped_column(server_default=sa.false())
+
+
+class SiteSignals(Base):
+    """A site's own word on its use, as last read by a crawl: its tdmrep.json and its robots.txt
+    rules for known AI crawlers next to ours (``robots``: see ``crawler.discovery.ai_agents``)."""
+
+    __tablename__ = "site_signals"
+
+    site: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    source: Mapped[str | None] = mapped_column(sa.String(200))
+    checked_at: Mapped[datetime]
+    #: The rules of /.well-known/tdmrep.json (None: no file), and what was wrong with it.
+    tdmrep: Mapped[dict[str, Any] | None]
+    tdmrep_error: Mapped[str | None] = mapped_column(sa.Text)
+    robots: Mapped[dict[str, Any] | None]
+
+
+class HealthAck(Base):
+    """A source's health state someone has seen: silenced until the state changes."""
+
+    __tablename__ = "health_acks"
+
+    source: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    #: The state acknowledged: its status and the kinds of its reasons (not their figures).
+    state: Mapped[str] = mapped_column(sa.Text)
+    acknowledged_at: Mapped[datetime]
 
 
 # --- full-text search objects (migration 0004) -------------------------------------------------

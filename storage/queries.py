@@ -31,6 +31,7 @@ from storage.models import (
     Source,
 )
 from storage.runs import RunRow, run_row
+from storage.signals import signal_conditions
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -77,6 +78,10 @@ class ArticleFilter:
     sort: str | None = None  # a key of SORTS; None: "relevance" with a search, else "published"
     limit: int | None = None
     include_removed: bool = False  # stories a re-fetch found gone (404, 410, redirect home) too
+    # Publishers' signals (storage.signals): articles never read for them pass none of these.
+    tdm_allowed: bool = False  # no TDMRep reservation applies
+    free_only: bool = False  # not marked paywalled, body not cut at a paywall
+    exclude_noarchive: bool = False  # no noarchive directive
 
 
 # Sort keys map to fixed column lists: user input never reaches ORDER BY.
@@ -385,6 +390,9 @@ def build_query(f: ArticleFilter, dialect: str = "sqlite", *, snippets: bool = F
         stmt = stmt.where(Article.cluster_id == f.cluster_id)
     if f.min_words is not None:
         stmt = stmt.where(Article.word_count >= f.min_words)
+    stmt = stmt.where(
+        *signal_conditions(tdm_allowed=f.tdm_allowed, free_only=f.free_only, exclude_noarchive=f.exclude_noarchive)
+    )
     if f.url is not None:
         variant = sa.select(ArticleUrl.article_id).where(ArticleUrl.url == f.url)
         stmt = stmt.where(sa.or_(Article.canonical_url == f.url, Article.id.in_(variant)))

@@ -129,17 +129,23 @@ def _print_crawl_summary(stats_by_source: dict[str, dict[str, Any]]) -> None:
 @click.command()
 @database_option
 @click.option("--show", "show_count", default=3, show_default=True, help="How many articles to print in full.")
+@click.option("--edition", type=click.Choice(["1", "2"]), default="1", show_default=True,
+              help="The demo web's edition: 2 is a day later (new stories, corrections, a source that broke).")  # fmt: skip
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Serve the demo web on this port (0: any free one); keep it across editions so URLs stay the same.")  # fmt: skip
 @click.pass_context
 @handle_user_errors
-def demo(ctx: click.Context, show_count: int) -> None:
+def demo(ctx: click.Context, show_count: int, edition: str, port: int) -> None:
     """Serve the bundled offline news web, crawl it into the database and show what was stored."""
     from crawler.demo import DemoWeb
     from crawler.runner import CrawlTarget, run_crawls
 
     open_database(ctx.obj)
-    with DemoWeb() as web:
-        click.echo(f"demo news web at {web.base_url}/ ; crawling into {ctx.obj}")
-        targets = [CrawlTarget(source=name, start_urls=(url,)) for name, url in web.site_urls.items()]
+    edition = int(edition)
+    with DemoWeb(edition=edition, port=port) as web:
+        click.echo(f"demo news web (edition {edition}) at {web.base_url}/ ; crawling into {ctx.obj}")
+        sites = {**web.site_urls, "wire": web.wire_url}
+        targets = [CrawlTarget(source=name, start_urls=(url,)) for name, url in sites.items()]
         stats = run_crawls(targets, ctx.obj, DEMO_SETTINGS)
     _print_crawl_summary(stats)
     sessions = open_database(ctx.obj)

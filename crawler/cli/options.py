@@ -122,6 +122,9 @@ def article_filter_options(command):
         click.option("--url", help="The article at this canonical URL or any URL variant."),
         click.option("--min-words", type=WholeNumber(min=0), help="At least this many words."),
         click.option("--unique", is_flag=True, help="One article per story: its cluster's representative."),
+        click.option("--tdm-allowed", is_flag=True, help="Only where no TDMRep reservation applies (text and data mining)."),
+        click.option("--free-only", is_flag=True, help="Only stories not marked paywalled and not cut at a paywall."),
+        click.option("--exclude-noarchive", is_flag=True, help="Leave out pages marked noarchive (X-Robots-Tag or meta)."),
         click.option(
             "--sort",
             type=click.Choice(LIST_SORTS),

@@ -26,8 +26,10 @@ from crawler.cli.options import (
     include_removed_option,
 )
 from crawler.cli.output import FORMATS, Column, cell_text, console, emit_rows, print_table
+from crawler.cli.signals import signal_lines, signals_line
 from storage import queries
 from storage import runs as run_log
+from storage import signals as signal_store
 from storage.db import open_read_only
 
 __all__ = ["READ_COMMANDS", "TABLE_COLUMNS", "read_sessions_for"]
@@ -124,12 +126,13 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
     sessions = read_sessions_for(ctx)
     with sessions() as session:
         detail = queries.get_article(session, id_or_url)
+        publisher = signal_store.article_signals(session, detail.article.id) if detail is not None else None
     if detail is None:
         raise click.ClickException(f"no article {id_or_url[:200]!r}")
     if diff_versions:
         click.echo(queries.version_diff(detail, *diff_versions) or "(no difference)\n", nl=False)
         return
-    data = detail.as_dict()
+    data = detail.as_dict() | {"signals": publisher}
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -152,6 +155,10 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
                    f"{version.content_hash[:12]}")  # fmt: skip
     if len(detail.versions) > 1:
         click.echo(f"  (newsdesk show {detail.article.id} --diff 1 {detail.versions[-1].version})")
+    if publisher is not None:
+        console.print(Text("Publisher's signals", style="bold"))
+        for line in signal_lines(publisher):
+            click.echo(f"  {line}")
     if detail.cluster_mates:
         console.print(Text(f"Same story (cluster {detail.article.cluster_id})", style="bold"))
         for mate in detail.cluster_mates:
@@ -290,7 +297,8 @@ def stats(ctx: click.Context, days: int, fmt: str) -> None:
     sessions = read_sessions_for(ctx)
     with sessions() as session:
         corpus = queries.corpus_stats(session, days=days)
-    data = corpus.as_dict()
+        signal_counts = signal_store.signal_counts(session)
+    data = corpus.as_dict() | {"signals": signal_counts}
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
@@ -313,6 +321,8 @@ def stats(ctx: click.Context, days: int, fmt: str) -> None:
         for day, n in corpus.articles_per_day:
             per_day.add_row(day.isoformat(), f"{n:,}", "█" * max(1, round(30 * n / peak)))
         console.print(per_day)
+    if signal_counts["read_for_signals"]:
+        click.echo(signals_line(signal_counts))
 
 
 @click.group(invoke_without_command=True)

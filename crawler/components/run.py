@@ -169,6 +169,8 @@ class CrawlRun:
         self.errors: list[RunError] = []
         #: Responses that brought a page back (anything but an HTTP error), robots.txt aside.
         self.pages_answered = 0
+        #: Each site's /.well-known/tdmrep.json, read before its first page (components/site_signals.py).
+        self.site_tdm: dict[str, Any] = {}
         self.status: str | None = None
         self.status_reason: str | None = None
         self._previous_asyncio_handler = None
@@ -283,7 +285,8 @@ class CrawlRun:
     # -- signals -----------------------------------------------------------------------------------
 
     def response_received(self, response: Response, request, spider) -> None:
-        if request.meta.get("kind") != "robots" and (response.status < 400 or response.status == 304):
+        # robots.txt and the site-wide signal files say nothing of whether the site's pages answer.
+        if request.meta.get("kind") not in ("robots", "site-signals") and (response.status < 400 or response.status == 304):
             self.pages_answered += 1
 
     def spider_opened(self, spider) -> None:

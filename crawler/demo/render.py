@@ -59,6 +59,8 @@ class Resource:
     last_modified: datetime | None = None
     location: str | None = None  # for redirects: a path on the same host
     etag: str | None = field(default=None)
+    #: Further response headers, e.g. a publisher's X-Robots-Tag.
+    headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def page(cls, text: str, last_modified: datetime, content_type: str = "text/html; charset=utf-8",
@@ -389,7 +391,9 @@ class _Renderer:
         )
 
     def robots(self) -> str:
-        lines = ["User-agent: *", "Disallow: /ledger/private/", ""]
+        # AI crawlers are turned away from the whole web, as many publishers do.
+        lines = ["User-agent: GPTBot", "User-agent: CCBot", "Disallow: /", ""]
+        lines += ["User-agent: *", "Disallow: /ledger/private/", ""]
         lines += [f"Sitemap: {self.url(site.sitemap_path)}" for site in SITES.values()]
         return "\n".join(lines) + "\n"
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from crawler.demo.model import SITES
 from crawler.demo.render import Resource, build_site
 from crawler.demo.stories import EDITIONS
+from crawler.demo.wire import WIRE_PREFIX, wire_pages
 
 __all__ = ["DemoWeb"]
 
@@ -49,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif resource.status != 200:
             self._send(resource.status, resource.body, {"Content-Type": "text/html; charset=utf-8"}, send_body)
         else:
-            headers = {"Content-Type": resource.content_type, "ETag": resource.etag}
+            headers = {"Content-Type": resource.content_type, "ETag": resource.etag, **dict(resource.headers)}
             if resource.last_modified is not None:
                 headers["Last-Modified"] = format_datetime(resource.last_modified.astimezone(UTC), usegmt=True)
             if self._not_modified(resource):
@@ -117,7 +118,7 @@ class DemoWeb:
         server = _DemoHTTPServer((self._host, self._port), _Handler)
         server.web = self
         self._server = server
-        self._pages = build_site(self.edition, self.base_url)
+        self._pages = build_site(self.edition, self.base_url) | wire_pages(self.edition, self.base_url)
         self._thread = threading.Thread(target=server.serve_forever, name="demo-web", daemon=True)
         self._thread.start()
         logger.debug("demo web serving edition %d at %s", self.edition, self.base_url)
@@ -167,6 +168,11 @@ class DemoWeb:
         return {key: self.base_url + site.prefix for key, site in SITES.items()}
 
     @property
+    def wire_url(self) -> str:
+        """The Demo Wire (crawler/demo/wire.py): not linked from the portal, crawled as a source of its own."""
+        return self.base_url + WIRE_PREFIX
+
+    @property
     def requests(self) -> list[str]:
         """Paths (with query) served so far, in arrival order. The live list: ``clear()`` resets it."""
         return self._requests
@@ -176,7 +182,7 @@ class DemoWeb:
         if self.edition >= EDITIONS[-1]:
             raise RuntimeError(f"edition {self.edition} is the last one")
         self.edition += 1
-        pages = build_site(self.edition, self.base_url) if self._server is not None else {}
+        pages = build_site(self.edition, self.base_url) | wire_pages(self.edition, self.base_url) if self._server is not None else {}
         with self._lock:
             self._pages = pages
         return self.edition

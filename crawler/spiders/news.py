@@ -65,6 +65,7 @@ class _Story:
             requested_url=self.first_url,
             extraction=extraction,
             fingerprint=fingerprint,
+            signals=self.readings[0].signals,
         )
 
 

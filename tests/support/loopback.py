@@ -9,7 +9,8 @@ __all__ = ["PageServer"]
 
 
 class PageServer:
-    """Serves :meth:`answer` for every GET (``None``: 404) until the ``with`` block ends."""
+    """Serves :meth:`answer` for every GET (``None``: 404; a number: that status, no body) until the
+    ``with`` block ends. An answer may add a third item: response headers as (name, value) pairs."""
 
     def __init__(self):
         site = self
@@ -23,13 +24,15 @@ class PageServer:
             def do_GET(self):
                 site.user_agents.add(self.headers.get("User-Agent"))
                 found = site.answer(self.path)
-                if found is None:
-                    self.send_response(404)
+                if found is None or isinstance(found, int):
+                    self.send_response(found or 404)
                     self.end_headers()
                     return
-                content_type, body = found
+                content_type, body, *extra = found
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
+                for name, value in extra[0] if extra else ():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -38,7 +41,7 @@ class PageServer:
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def answer(self, raw_path: str) -> tuple[str, bytes] | None:
+    def answer(self, raw_path: str) -> tuple[str, bytes] | tuple[str, bytes, list[tuple[str, str]]] | int | None:
         """Content type and body for a request path (with its query), or None for a 404."""
         raise NotImplementedError
 
