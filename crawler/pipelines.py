@@ -21,7 +21,7 @@ from crawler.discovery.dates import to_utc
 from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
 from crawler.items import FetchOutcome, PageItem
-from crawler.normalize import canonical_url, choose_canonical_url
+from crawler.normalize import canonical_url, choose_canonical_url, renditions_of
 from crawler.reading import INTERSTITIAL
 from storage import articles as article_store
 from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
@@ -81,10 +81,11 @@ class NormalisePipeline:
             if since and published_at and published_at < since:
                 item.extraction = Rejection("published-before-since", f"published {published_at:%Y-%m-%d}")
                 return item
+            story_url = choose_canonical_url(page.url, extracted.canonical_url)
             item.article = article_store.ArticleIn(
                 source=item.source,
                 url=page.url,
-                canonical_url=choose_canonical_url(page.url, extracted.canonical_url),
+                canonical_url=story_url,
                 title=extracted.title,
                 text=extracted.text,
                 authors=tuple(extracted.authors),
@@ -101,6 +102,7 @@ class NormalisePipeline:
                 last_modified=page.last_modified,
                 fingerprint=item.fingerprint,
                 fetched_canonical_url=canonical_url(page.url),
+                **renditions_of(extracted, page.url, story_url),
             )
         return item
 

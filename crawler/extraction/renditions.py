@@ -1,0 +1,178 @@
+"""Which rendition of its story a page is (canonical, AMP, print, view-all, mobile, lite, syndication).
+
+Read from evidence the page and its URL give: the canonical URL it declares, ``<html amp>`` /
+``<html ⚡>``, a print stylesheet applied to the screen or a ``window.print()`` on load, print,
+view-all and page-number URLs, ``amp.`` / ``m.`` / ``lite.`` hosts. The kind tells storage that two
+differing bodies are two copies of one story, not an edit (see ``storage.renditions``).
+
+Pure: an lxml tree and a URL in, a kind out; no Scrapy, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+from crawler.normalize import canonical_url
+from storage.renditions import Rendition
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+__all__ = ["declared_renditions", "rendition_of"]
+
+# First host labels naming a copy of the www site.
+_HOST_KINDS = {
+    "amp": Rendition.AMP,
+    "m": Rendition.MOBILE,
+    "mobile": Rendition.MOBILE,
+    "mobil": Rendition.MOBILE,
+    "touch": Rendition.MOBILE,
+    "lite": Rendition.LITE,
+    "text": Rendition.LITE,
+    "print": Rendition.PRINT,
+}
+# Path segments naming a copy of the page they sit in (``/amp/…``, ``/story/print``, ``/…/all``).
+_SEGMENT_KINDS = {
+    "amp": Rendition.AMP,
+    "print": Rendition.PRINT,
+    "printable": Rendition.PRINT,
+    "print-friendly": Rendition.PRINT,
+    "all": Rendition.PAGINATED,
+    "view-all": Rendition.PAGINATED,
+    "viewall": Rendition.PAGINATED,
+    "single-page": Rendition.PAGINATED,
+    "singlepage": Rendition.PAGINATED,
+    "m": Rendition.MOBILE,
+    "mobile": Rendition.MOBILE,
+    "lite": Rendition.LITE,
+    "syndication": Rendition.SYNDICATION,
+}
+# Query parameters naming a copy; with these values when the name alone is not enough.
+_PARAMETER_KINDS = {
+    "amp": Rendition.AMP,
+    "print": Rendition.PRINT,
+    "printable": Rendition.PRINT,
+    "viewall": Rendition.PAGINATED,
+    "showall": Rendition.PAGINATED,
+    "singlepage": Rendition.PAGINATED,
+    "single_page": Rendition.PAGINATED,
+    "lite": Rendition.LITE,
+}
+_VALUE_KINDS = {
+    "amp": Rendition.AMP,
+    "print": Rendition.PRINT,
+    "printable": Rendition.PRINT,
+    "all": Rendition.PAGINATED,
+    "full": Rendition.PAGINATED,
+    "single": Rendition.PAGINATED,
+    "mobile": Rendition.MOBILE,
+    "lite": Rendition.LITE,
+    "text": Rendition.LITE,
+    "syndication": Rendition.SYNDICATION,
+}
+_VALUE_PARAMETERS = frozenset({"view", "output", "outputtype", "format", "mode", "page", "version", "layout"})
+# A page number: the page is one part of a story in parts.
+_PAGE_PARAMETERS = frozenset({"page", "pg", "pagina", "seite"})  # not WordPress's ?p=<post id>
+_PAGE_PATH = re.compile(r"/page/\d{1,3}/?$")
+_DISABLED_FALSE = frozenset({"0", "false", "no", "off"})
+_PRINTS_ON_LOAD = re.compile(r"\bprint\s*\(\s*\)")
+_SCREEN_MEDIA = frozenset({"", "all", "screen"})
+_SOURCE_NAMES = frozenset({"syndication-source", "original-source"})
+
+
+def rendition_of(tree: HtmlElement, url: str, declared_canonical: str | None) -> Rendition:
+    """What the page at ``url`` is to its story.
+
+    A page declaring itself canonical is the canonical rendition whatever its URL says (an
+    AMP-first or mobile-only site). Otherwise the page's own markup, then its URL, say which copy
+    it is; a page declaring another canonical URL for no visible reason is "other", and a page
+    declaring none and showing no sign of a copy is taken for the story's own URL.
+    """
+    if declared_canonical and canonical_url(declared_canonical) == canonical_url(url):
+        return Rendition.CANONICAL
+    kind = _from_markup(tree, url) or _from_url(url)
+    if kind is not None:
+        return kind
+    return Rendition.OTHER if declared_canonical else Rendition.CANONICAL
+
+
+def declared_renditions(tree: HtmlElement, url: str) -> tuple[tuple[str, str], ...]:
+    """Other renditions the page names: its ``rel=amphtml``, and a ``rel=alternate`` for small
+    screens (the separate mobile URL Google's guidelines ask for). Absolute URLs with their kind."""
+    named: dict[str, str] = {}
+    head = tree.find("head")
+    for link in head.iterfind("link") if head is not None else ():
+        rel = set((link.get("rel") or "").lower().split())
+        href = (link.get("href") or "").strip()
+        if not href:
+            continue
+        if "amphtml" in rel:
+            kind = Rendition.AMP
+        elif "alternate" in rel and "max-width" in (link.get("media") or "") and not link.get("hreflang"):
+            kind = Rendition.MOBILE
+        else:
+            continue
+        try:
+            absolute = urljoin(url, href)
+        except ValueError:
+            continue
+        if urlsplit(absolute).scheme in ("http", "https") and absolute != url:
+            named.setdefault(absolute, kind)
+    return tuple(named.items())
+
+
+def _from_markup(tree: HtmlElement, url: str) -> Rendition | None:
+    if tree.get("amp") is not None or tree.get("\u26a1") is not None:
+        return Rendition.AMP
+    for meta in tree.iterfind(".//meta"):
+        # A partner's copy names the original it was syndicated from (the original names itself).
+        if (meta.get("name") or "").lower() in _SOURCE_NAMES:
+            source = (meta.get("content") or "").strip()
+            if source.startswith(("http://", "https://")) and canonical_url(source) != canonical_url(url):
+                return Rendition.SYNDICATION
+    body = tree.find("body")
+    if body is not None and _PRINTS_ON_LOAD.search(body.get("onload") or ""):
+        return Rendition.PRINT
+    if _styled_for_print_on_screen(tree.iterfind(".//link")):
+        return Rendition.PRINT
+    return None
+
+
+def _styled_for_print_on_screen(links: Iterable[HtmlElement]) -> bool:
+    """A print stylesheet the screen gets too: a print copy (a story page has one for paper only)."""
+    for link in links:
+        if "stylesheet" not in (link.get("rel") or "").lower().split():
+            continue
+        stylesheet = urlsplit(link.get("href") or "").path.rsplit("/", 1)[-1].lower()
+        media = {m.strip() for m in (link.get("media") or "").lower().split(",")}
+        if "print" in stylesheet and media & _SCREEN_MEDIA:
+            return True
+    return False
+
+
+def _from_url(url: str) -> Rendition | None:
+    parts = urlsplit(url)
+    labels = (parts.hostname or "").lower().split(".")
+    if len(labels) > 2 and labels[0] in _HOST_KINDS:
+        return _HOST_KINDS[labels[0]]
+    path = parts.path.lower()
+    for segment in path.split("/"):
+        stem = segment.removesuffix(".html").removesuffix(".htm")
+        if stem in _SEGMENT_KINDS:
+            return _SEGMENT_KINDS[stem]
+        if stem.endswith(".amp") or segment.endswith(".amp.html"):
+            return Rendition.AMP
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        name, value = name.lower(), value.lower()
+        if name in _PARAMETER_KINDS and value not in _DISABLED_FALSE:
+            return _PARAMETER_KINDS[name]
+        if name in _VALUE_PARAMETERS and value in _VALUE_KINDS:
+            return _VALUE_KINDS[value]
+        if name in _PAGE_PARAMETERS and value.isdigit():
+            return Rendition.PAGINATED
+    if _PAGE_PATH.search(path):
+        return Rendition.PAGINATED
+    return None
