@@ -529,6 +529,10 @@ def fit_for_storage(item: ArticleIn) -> ArticleIn:
         last_modified=values.capped(item.last_modified, "last_modified"),
         # A fingerprint of the text as it was would not match the text stored.
         fingerprint=item.fingerprint if text == item.text else None,
+        # A declared rendition is only a hint: one too long to index is left out.
+        declared_renditions=tuple(
+            (values.text(url), kind) for url, kind in item.declared_renditions if values.fits_url(url)
+        ),
     )
 
 

@@ -21,8 +21,10 @@ from storage.renditions import Rendition
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-__all__ = ["declared_renditions", "rendition_of"]
+__all__ = ["MAX_DECLARED", "declared_renditions", "rendition_of"]
 
+#: Renditions read from one page's ``<link>`` elements at most.
+MAX_DECLARED = 8
 # First host labels naming a copy of the www site.
 _HOST_KINDS = {
     "amp": Rendition.AMP,
@@ -121,6 +123,8 @@ def declared_renditions(tree: HtmlElement, url: str) -> tuple[tuple[str, str], .
             continue
         if urlsplit(absolute).scheme in ("http", "https") and absolute != url:
             named.setdefault(absolute, kind)
+            if len(named) == MAX_DECLARED:
+                break  # a page naming thousands is hostile, not a story with that many copies
     return tuple(named.items())
 
 

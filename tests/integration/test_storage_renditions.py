@@ -88,3 +88,10 @@ def test_a_copy_the_story_declared_joins_it_without_naming_a_canonical(session_f
     assert (joined.article_id, joined.outcome, joined.version) == (stored.article_id, "unchanged", 1)
     (url, text, _), _, urls = state(session_factory)
     assert (url, text, urls[AMP]) == (STORY, TEXT, "amp")
+
+
+def test_a_declared_rendition_too_long_to_index_is_left_out(session_factory):
+    huge = f"{STORY}/amp?{'x' * 20_000}"
+    stored = store(session_factory, article(STORY, TEXT, declared_renditions=((huge, Rendition.AMP), (AMP, Rendition.AMP))))
+    assert stored.outcome == "stored"
+    assert state(session_factory)[2] == {STORY: "canonical", AMP: "amp"}

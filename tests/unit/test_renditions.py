@@ -5,7 +5,7 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from crawler.extraction.renditions import declared_renditions, rendition_of
+from crawler.extraction.renditions import MAX_DECLARED, declared_renditions, rendition_of
 from crawler.normalize import choose_canonical_url, registered_site
 from storage.renditions import Rendition, outranks
 
@@ -132,3 +132,8 @@ def test_a_canonical_naming_a_section_above_the_story_is_ignored(section):
 )
 def test_a_canonical_above_the_page_that_is_its_story_is_kept(fetched, declared):
     assert choose_canonical_url(fetched, declared) == declared
+
+
+def test_a_page_naming_thousands_of_renditions_gives_a_few():
+    links = "".join(f"<link rel=amphtml href='/amp/{n}'>" for n in range(5000))
+    assert len(declared_renditions(page(links), STORY)) == MAX_DECLARED
