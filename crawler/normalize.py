@@ -12,23 +12,16 @@ import fnmatch
 import functools
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import tldextract
 from w3lib.url import canonicalize_url
-
-from storage.renditions import Rendition
-
-if TYPE_CHECKING:
-    from crawler.extraction import Article
 
 __all__ = [
     "DEFAULT_TRACKING_PARAMETERS",
     "canonical_url",
     "choose_canonical_url",
     "registered_site",
-    "renditions_of",
     "same_registered_site",
     "same_site",
     "site_key",
@@ -181,19 +174,3 @@ def _names_a_story(segment: str) -> bool:
     """A path segment holding a story's number (``4711``, ``a-20417``), not a date archive's."""
     return any(c.isdigit() for c in segment) and not _DATE_SEGMENT.fullmatch(segment)
 
-
-def renditions_of(extracted: Article, fetched_url: str, story_url: str) -> dict[str, Any]:
-    """The rendition fields of a stored article: what the fetched page is to the story keyed by
-    ``story_url``, and the renditions it names on the same site, canonicalised.
-
-    A page whose declared canonical was not taken (another site's, a hub's) is the story's own URL.
-    """
-    rendition = extracted.rendition
-    if rendition == Rendition.OTHER and story_url == canonical_url(fetched_url):
-        rendition = Rendition.CANONICAL
-    named = tuple(
-        (canonical_url(url), kind)
-        for url, kind in extracted.declared_renditions
-        if same_registered_site(url, fetched_url) and canonical_url(url) != story_url
-    )
-    return {"rendition": rendition, "declared_renditions": named}

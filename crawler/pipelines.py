@@ -21,7 +21,8 @@ from crawler.discovery.dates import to_utc
 from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
 from crawler.items import FetchOutcome, PageItem
-from crawler.normalize import canonical_url, choose_canonical_url, renditions_of
+from crawler.extraction.renditions import renditions_to_store
+from crawler.normalize import canonical_url, choose_canonical_url
 from crawler.reading import INTERSTITIAL
 from storage import articles as article_store
 from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
@@ -102,7 +103,7 @@ class NormalisePipeline:
                 last_modified=page.last_modified,
                 fingerprint=item.fingerprint,
                 fetched_canonical_url=canonical_url(page.url),
-                **renditions_of(extracted, page.url, story_url),
+                **renditions_to_store(extracted, page.url, story_url),
             )
         return item
 

@@ -12,16 +12,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from crawler.normalize import canonical_url
-from storage.renditions import Rendition
+from crawler.normalize import canonical_url, same_registered_site
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-__all__ = ["MAX_DECLARED", "declared_renditions", "rendition_of"]
+    from crawler.extraction.records import Article
+
+__all__ = ["MAX_DECLARED", "Rendition", "declared_renditions", "rendition_of", "renditions_to_store"]
+
+
+class Rendition(StrEnum):
+    """The kinds ``storage.renditions.Rendition`` stores, named here because extraction imports
+    no storage (tests/unit/test_renditions.py keeps the two equal)."""
+
+    CANONICAL = "canonical"
+    AMP = "amp"
+    PRINT = "print"
+    PAGINATED = "paginated"
+    MOBILE = "mobile"
+    LITE = "lite"
+    SYNDICATION = "syndication"
+    OTHER = "other"
 
 #: Renditions read from one page's ``<link>`` elements at most.
 MAX_DECLARED = 8
@@ -180,3 +196,20 @@ def _from_url(url: str) -> Rendition | None:
     if _PAGE_PATH.search(path):
         return Rendition.PAGINATED
     return None
+
+
+def renditions_to_store(extracted: Article, fetched_url: str, story_url: str) -> dict[str, Any]:
+    """The rendition fields of the stored article: what the fetched page is to the story keyed by
+    ``story_url``, and the renditions it names on the same site, canonicalised.
+
+    A page whose declared canonical was not taken (another site's, a hub's) is the story's own URL.
+    """
+    rendition = extracted.rendition
+    if rendition == Rendition.OTHER and story_url == canonical_url(fetched_url):
+        rendition = Rendition.CANONICAL
+    named = tuple(
+        (canonical_url(url), kind)
+        for url, kind in extracted.declared_renditions
+        if same_registered_site(url, fetched_url) and canonical_url(url) != story_url
+    )
+    return {"rendition": rendition, "declared_renditions": named}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from crawler.extraction.renditions import MAX_DECLARED, declared_renditions, rendition_of
+from crawler.extraction.renditions import MAX_DECLARED, Rendition, declared_renditions, rendition_of
 from crawler.normalize import choose_canonical_url, registered_site
-from storage.renditions import Rendition, outranks
+from storage import renditions as stored
 
 STORY = "https://www.gazette.co.uk/news/harbour-wall"
 #: A URL that says nothing of what the page is.
@@ -81,7 +81,12 @@ def test_the_renditions_a_page_names_are_read_absolute():
     )
 
 
+def test_extraction_names_the_kinds_storage_stores():
+    assert {kind.value for kind in Rendition} == {kind.value for kind in stored.Rendition}
+
+
 def test_the_canonical_rendition_gives_the_body_else_the_fullest():
+    outranks = stored.outranks
     assert outranks(Rendition.CANONICAL, 10, Rendition.AMP, 900)
     assert not outranks(Rendition.PRINT, 900, Rendition.CANONICAL, 10)
     assert not outranks(Rendition.CANONICAL, 900, Rendition.CANONICAL, 10)  # the same rendition: an edit, decided elsewhere
