@@ -219,7 +219,7 @@ def _record_urls(
 ) -> None:
     """The story's URLs: the one fetched (with its rendition and body), its canonical URL and the
     renditions it declares (recorded once: a URL keeps the story it first led to)."""
-    named = {item.canonical_url: canonical_kind, **dict(item.declared_renditions)}
+    named = {**dict(item.declared_renditions), item.canonical_url: canonical_kind}
     named.pop(item.url, None)
     if named:
         conn.execute(
