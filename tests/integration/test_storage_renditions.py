@@ -8,6 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from test_storage_articles import T0, article, session_factory, store, story  # noqa: F401 - the fixture
 
+from storage.db import downgrade, open_database, upgrade
 from storage.models import Article, ArticleUrl, ArticleVersion
 from storage.renditions import Rendition
 
@@ -95,3 +96,15 @@ def test_a_declared_rendition_too_long_to_index_is_left_out(session_factory):
     stored = store(session_factory, article(STORY, TEXT, declared_renditions=((huge, Rendition.AMP), (AMP, Rendition.AMP))))
     assert stored.outcome == "stored"
     assert state(session_factory)[2] == {STORY: "canonical", AMP: "amp"}
+
+
+def test_urls_stored_before_migration_0009_get_their_canonical_kind_and_body(database_url, session_factory):
+    store(session_factory, article(STORY, TEXT))
+    store(session_factory, copy(AMP, AMP_TEXT, Rendition.AMP))
+    session_factory.kw["bind"].dispose()
+    downgrade(database_url, "0007_removed_stories")
+    upgrade(database_url)
+    with open_database(database_url)() as session:
+        rows = session.execute(sa.select(ArticleUrl.url, ArticleUrl.rendition, ArticleUrl.content_hash)).all()
+        body_hash = session.execute(sa.select(Article.content_hash)).scalar_one()
+    assert {(url, kind, digest) for url, kind, digest in rows} == {(STORY, "canonical", body_hash), (AMP, "other", None)}
