@@ -86,7 +86,6 @@ class NormalisePipeline:
             item.article = article_store.ArticleIn(
                 source=item.source,
                 url=page.url,
-                canonical_url=story_url,
                 title=extracted.title,
                 text=extracted.text,
                 authors=tuple(extracted.authors),
@@ -103,6 +102,7 @@ class NormalisePipeline:
                 last_modified=page.last_modified,
                 fingerprint=item.fingerprint,
                 fetched_canonical_url=canonical_url(page.url),
+                # The story's URL (canonical_url), and what this page is to it.
                 **renditions_to_store(extracted, page.url, story_url),
             )
         return item

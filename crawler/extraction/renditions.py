@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from crawler.normalize import canonical_url, same_registered_site
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from crawler.extraction.records import Article
 
-__all__ = ["MAX_DECLARED", "Rendition", "declared_renditions", "rendition_of", "renditions_to_store"]
+__all__ = ["MAX_DECLARED", "Rendition", "declared_renditions", "rendition_of", "renditions_to_store", "story_url_of"]
 
 
 class Rendition(StrEnum):
@@ -186,30 +186,70 @@ def _from_url(url: str) -> Rendition | None:
         if stem.endswith(".amp") or segment.endswith(".amp.html"):
             return Rendition.AMP
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        name, value = name.lower(), value.lower()
-        if name in _PARAMETER_KINDS and value not in _DISABLED_FALSE:
-            return _PARAMETER_KINDS[name]
-        if name in _VALUE_PARAMETERS and value in _VALUE_KINDS:
-            return _VALUE_KINDS[value]
-        if name in _PAGE_PARAMETERS and value.isdigit():
-            return Rendition.PAGINATED
+        kind = _query_kind(name.lower(), value.lower())
+        if kind is not None:
+            return kind
     if _PAGE_PATH.search(path):
         return Rendition.PAGINATED
     return None
 
 
-def renditions_to_store(extracted: Article, fetched_url: str, story_url: str) -> dict[str, Any]:
-    """The rendition fields of the stored article: what the fetched page is to the story keyed by
-    ``story_url``, and the renditions it names on the same site, canonicalised.
+def _query_kind(name: str, value: str) -> Rendition | None:
+    if name in _PARAMETER_KINDS and value not in _DISABLED_FALSE:
+        return _PARAMETER_KINDS[name]
+    if name in _VALUE_PARAMETERS and value in _VALUE_KINDS:
+        return _VALUE_KINDS[value]
+    if name in _PAGE_PARAMETERS and value.isdigit():
+        return Rendition.PAGINATED
+    return None
 
-    A page whose declared canonical was not taken (another site's, a hub's) is the story's own URL.
+
+def renditions_to_store(extracted: Article, fetched_url: str, story_url: str) -> dict[str, Any]:
+    """The stored article's story URL (``canonical_url``), what the fetched page is to that story,
+    and the renditions it names on the same site, canonicalised.
+
+    ``story_url`` is the canonical URL chosen from the page's declaration. A page whose declared
+    canonical was not taken (another site's, a hub's) is the story's own URL; an AMP, print or
+    view-all copy declaring none belongs to the URL it was made from (:func:`story_url_of`).
     """
     rendition = extracted.rendition
     if rendition == Rendition.OTHER and story_url == canonical_url(fetched_url):
         rendition = Rendition.CANONICAL
+    if extracted.canonical_url is None and rendition in _TRIMMABLE:
+        # A copy naming no canonical URL: its URL says where the story is.
+        story_url = canonical_url(story_url_of(fetched_url))
     named = tuple(
         (canonical_url(url), kind)
         for url, kind in extracted.declared_renditions
         if same_registered_site(url, fetched_url) and canonical_url(url) != story_url
     )
-    return {"rendition": rendition, "declared_renditions": named}
+    return {"canonical_url": story_url, "rendition": rendition, "declared_renditions": named}
+
+
+# Copies whose URL is the story's with a marker added at its end or in its query.
+_TRIMMABLE = frozenset({Rendition.AMP, Rendition.PRINT, Rendition.PAGINATED})
+_TRAILING_MARKERS = frozenset(
+    stem for stem, kind in _SEGMENT_KINDS.items() if kind in _TRIMMABLE
+)
+
+
+def story_url_of(url: str) -> str:
+    """The story's URL a copy's URL was made from: ``/story/amp``, ``/story/print/``,
+    ``/story.amp.html``, ``/story?print=1``, ``/story?view=all`` and ``/story/page/2`` all give
+    ``/story``. Only markers at the end of the path or in the query are taken off (a leading
+    ``/amp/`` or an ``amp.`` host may stand for a different path or host on the site)."""
+    parts = urlsplit(url)
+    path = parts.path
+    if path.endswith(".amp.html"):
+        path = path.removesuffix(".amp.html") + ".html"
+    path = _PAGE_PATH.sub("", path)
+    segments = path.rstrip("/").split("/")
+    while len(segments) > 2 and segments[-1].lower().removesuffix(".html") in _TRAILING_MARKERS:
+        segments.pop()
+    path = "/".join(segments) or "/"
+    query = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if _query_kind(name.lower(), value.lower()) not in _TRIMMABLE
+    ]
+    return parts._replace(path=path, query=urlencode(query), fragment="").geturl()

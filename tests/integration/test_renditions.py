@@ -1,5 +1,5 @@
-"""Renditions are not versions (issue 14): a site serving each story as AMP, print, view-all and
-mobile (``m.``) copies as well, crawled twice with no edit, stores each story once at version 1
+"""Renditions are not versions (issue 14): a site serving each story as AMP, print (one naming no
+canonical URL), view-all and mobile (``m.``) copies as well, crawled twice with no edit, stores each story once at version 1
 with its renditions listed; an edit on one story's canonical page makes exactly that one version 2.
 
 The site is one loopback server answering for its ``www.`` and ``m.`` hosts under a real public
@@ -54,13 +54,16 @@ class RenditionSite(PageServer):
             paragraphs = [*paragraphs[:-1], paragraphs[-1] + " " + self.edits[slug]]
         return paragraphs
 
-    def story(self, slug: str, paragraphs: list[str], *, head: str = "", extra: str = "", **attrs) -> bytes:
+    def story(
+        self, slug: str, paragraphs: list[str], *, head: str = "", extra: str = "", canonical: bool = True, **attrs
+    ) -> bytes:
         headline, _ = article_text(STORIES[slug])
         text = "".join(f"<p>{p}</p>" for p in paragraphs)
+        declared = f"<link rel='canonical' href='{self.canonical(slug)}'>" if canonical else ""
         return _page(
             f"<title>{headline}</title><meta property='og:type' content='article'>"
             f"<meta property='article:published_time' content='2026-05-0{STORIES[slug] % 9}T08:00:00Z'>"
-            f"<link rel='canonical' href='{self.canonical(slug)}'>{head}",
+            f"{declared}{head}",
             f"<article><h1>{headline}</h1>{text}{extra}</article>",
             **attrs,
         )
@@ -102,7 +105,13 @@ class RenditionSite(PageServer):
                 extra="<p><a href='/news/b?page=2'>Next page</a> <a href='/news/b?view=all'>View as one page</a></p>",
             )  # fmt: skip
         if path == "/news/c":
-            return self.story("c", self.paragraphs("c", edited=True))
+            return self.story("c", self.paragraphs("c", edited=True), extra="<p><a href='/news/c/print'>Print</a></p>")
+        if path == "/news/c/print":
+            # A print copy that declares no canonical URL: its own URL says whose copy it is.
+            return self.story(
+                "c", self.paragraphs("c"), canonical=False, extra="<p>Printed from The Harbour Gazette.</p>",
+                body_attrs="onload='window.print()'",
+            )  # fmt: skip
         return None
 
     def halves(self, slug: str) -> tuple[list[str], list[str]]:
@@ -171,7 +180,7 @@ def test_renditions_join_their_story_and_only_an_edit_makes_a_version(site, data
         (f"{mobile}/news/a", "mobile"),
     }
     assert (f"{www}/news/b?view=all", "paginated") in stories[site.canonical("b")][1]
-    assert (f"{mobile}/news/c", "mobile") in stories[site.canonical("c")][1]
+    assert {(f"{mobile}/news/c", "mobile"), (f"{www}/news/c/print", "print")} <= stories[site.canonical("c")][1]
 
     # The body is the canonical page's, not a copy's.
     with open_database(database_url)() as session:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from crawler.extraction.renditions import MAX_DECLARED, Rendition, declared_renditions, rendition_of
+from crawler.extraction import extract_article
+from crawler.extraction.renditions import (
+    MAX_DECLARED,
+    Rendition,
+    declared_renditions,
+    rendition_of,
+    renditions_to_store,
+    story_url_of,
+)
 from crawler.normalize import choose_canonical_url, registered_site
 from storage import renditions as stored
 
@@ -142,3 +150,40 @@ def test_a_canonical_above_the_page_that_is_its_story_is_kept(fetched, declared)
 def test_a_page_naming_thousands_of_renditions_gives_a_few():
     links = "".join(f"<link rel=amphtml href='/amp/{n}'>" for n in range(5000))
     assert len(declared_renditions(page(links), STORY)) == MAX_DECLARED
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [f"{STORY}/amp", f"{STORY}/print/", f"{STORY}?print=1", f"{STORY}?view=all&ref=x", f"{STORY}/page/2",
+     f"{STORY}?page=3", f"{STORY}/amp/print"],
+)  # fmt: skip
+def test_a_copy_url_gives_its_story_url(copy):
+    assert story_url_of(copy).removesuffix("?ref=x") == STORY
+
+
+def test_markers_elsewhere_in_the_url_are_left_alone():
+    assert story_url_of("https://www.gazette.co.uk/story.amp.html") == "https://www.gazette.co.uk/story.html"
+    assert story_url_of("https://www.gazette.co.uk/amp/news/x") == "https://www.gazette.co.uk/amp/news/x"
+    assert story_url_of("https://www.gazette.co.uk/print") == "https://www.gazette.co.uk/print"
+
+
+def _extracted(url: str, head: str = "", body_attrs: str = ""):
+    words = " ".join(f"Harbour wall repairs will take another {n} weeks, the council said." for n in range(40))
+    html = f"<html><head><title>Wall</title>{head}</head><body {body_attrs}><article><p>{words}</p></article></body></html>"
+    return extract_article(html, url)
+
+
+def test_a_print_copy_naming_no_canonical_is_stored_under_its_story():
+    fields = renditions_to_store(_extracted(f"{STORY}/print"), f"{STORY}/print", f"{STORY}/print")
+    assert (fields["canonical_url"], fields["rendition"]) == (STORY, Rendition.PRINT)
+    # Naming one, its declaration decides.
+    declared = _extracted(f"{STORY}/print", head=f"<link rel=canonical href='{STORY}-2'>")
+    assert renditions_to_store(declared, f"{STORY}/print", f"{STORY}-2")["canonical_url"] == f"{STORY}-2"
+
+
+def test_a_page_whose_canonical_was_refused_is_its_own_story():
+    fetched = "https://www.gazette.co.uk/news/x"
+    refused = _extracted(fetched, head="<link rel=canonical href='https://other.example/x'>")
+    assert refused.rendition == Rendition.OTHER
+    fields = renditions_to_store(refused, fetched, choose_canonical_url(fetched, refused.canonical_url))
+    assert (fields["canonical_url"], fields["rendition"]) == (fetched, Rendition.CANONICAL)
