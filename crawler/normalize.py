@@ -2,22 +2,27 @@
 
 A URL is canonicalised before it is scheduled (so variants collapse into one request) and again
 before it is stored (so one story has one key). The page's own ``rel=canonical`` wins over the
-fetched URL, but only when it points at the same site: a page cannot claim another site's URL.
+fetched URL, but only when it points at the same site (the same registered domain: ``amp.``, ``m.``
+and ``edition.`` copies declare ``www.``): a page cannot claim another site's URL.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import functools
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import tldextract
 from w3lib.url import canonicalize_url
 
 __all__ = [
     "DEFAULT_TRACKING_PARAMETERS",
     "canonical_url",
     "choose_canonical_url",
+    "registered_site",
+    "same_registered_site",
     "same_site",
     "site_key",
 ]
@@ -92,6 +97,29 @@ def same_site(a: str, b: str) -> bool:
     return site_key(a) == site_key(b)
 
 
+# The public suffix list as the installed tldextract ships it: never fetched at run time (a crawl
+# must not depend on a download), and with its private part, so that two blogs on one hosting
+# domain (``alice.github.io``, ``bob.github.io``) stay two sites.
+_split_host = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def registered_site(url: str) -> str:
+    """The registered domain (with a non-default port) a URL belongs to: ``m.bbc.co.uk`` and
+    ``www.bbc.co.uk`` are both ``bbc.co.uk``. A host under no public suffix (an IP address,
+    ``localhost``) is a site of its own, as :func:`site_key` says."""
+    parts = urlsplit(url)
+    domain = _split_host(parts.hostname or "").top_domain_under_public_suffix
+    if not domain:
+        return site_key(url)
+    port = parts.port
+    return f"{domain}:{port}" if port and port != _DEFAULT_PORTS.get(parts.scheme.lower()) else domain
+
+
+def same_registered_site(a: str, b: str) -> bool:
+    return registered_site(a) == registered_site(b)
+
+
 def choose_canonical_url(
     fetched_url: str,
     declared_canonical: str | None,
@@ -99,16 +127,50 @@ def choose_canonical_url(
 ) -> str:
     """The page's declared canonical URL when it is on the fetched page's site, else the fetched URL.
 
-    A canonical pointing at the site's root (``/``, or only a query) from another page is a CMS
-    misconfiguration, not a claim that the page is the home page: five stories declaring it
-    became one article at version 5. It is ignored. (A canonical that several different stories
-    share is caught in storage, where the stories are: see ``storage.articles``.)
+    The site is the registered domain: an ``amp.``, ``m.`` or ``edition.`` page declaring its
+    ``www.`` original is one story with it.
+
+    A canonical pointing at the site's root (``/``, or only a query) or at a section above the page
+    (``/world/`` from ``/world/2026/03/story-1``) is a CMS misconfiguration, not a claim that the
+    page is that hub: five stories declaring it became one article at version 5. It is ignored.
+    (A canonical that several different stories share is caught in storage, where the stories are:
+    see ``storage.articles``.)
     """
     if declared_canonical and urlsplit(declared_canonical).scheme in ("http", "https"):
-        if same_site(declared_canonical, fetched_url) and not _names_the_root_instead(declared_canonical, fetched_url):
+        if same_registered_site(declared_canonical, fetched_url) and not _names_a_hub_instead(
+            declared_canonical, fetched_url
+        ):
             return canonical_url(declared_canonical, tracking_parameters)
     return canonical_url(fetched_url, tracking_parameters)
 
 
-def _names_the_root_instead(declared_canonical: str, fetched_url: str) -> bool:
-    return urlsplit(declared_canonical).path in ("", "/") and urlsplit(fetched_url).path not in ("", "/")
+#: Path segments that make a copy of the page above them (``/story/amp``, ``/story/print/``).
+_RENDITION_SEGMENTS = frozenset({"amp", "print", "page", "all", "view-all", "viewall", "single-page", "lite", "mobile"})
+
+
+def _names_a_hub_instead(declared_canonical: str, fetched_url: str) -> bool:
+    """The canonical is the site's root, or a folder above the page that is not its story.
+
+    ``/world/`` above ``/world/2026/03/story-1`` is a section; ``/story-1`` above
+    ``/story-1/amp`` is the story (what lies below it only names a rendition), and so is
+    ``/article/4711`` above ``/article/4711/its-slug`` (a story's number, which no section has).
+    """
+    declared = [s for s in urlsplit(declared_canonical).path.split("/") if s]
+    fetched = [s for s in urlsplit(fetched_url).path.split("/") if s]
+    if not declared:
+        return bool(fetched)
+    if len(declared) >= len(fetched) or [s.lower() for s in fetched[: len(declared)]] != [s.lower() for s in declared]:
+        return False
+    below = fetched[len(declared) :]
+    if all(s.lower() in _RENDITION_SEGMENTS or s.isdigit() for s in below):
+        return False  # /story/amp, /story/print, /story/page/2 ... (a page number), the story itself
+    return not _names_a_story(declared[-1])
+
+
+_DATE_SEGMENT = re.compile(r"(?:19|20)\d\d|\d{1,2}")
+
+
+def _names_a_story(segment: str) -> bool:
+    """A path segment holding a story's number (``4711``, ``a-20417``), not a date archive's."""
+    return any(c.isdigit() for c in segment) and not _DATE_SEGMENT.fullmatch(segment)
+

@@ -21,6 +21,7 @@ from crawler.components.site_signals import capture_signals
 from crawler.discovery.dates import to_utc
 from crawler.extraction import Article, Rejection
 from crawler.frontier import frontier_sync
+from crawler.extraction.renditions import renditions_to_store
 from crawler.items import FetchOutcome, PageItem, exported_article
 from crawler.normalize import canonical_url, choose_canonical_url
 from crawler.reading import INTERSTITIAL
@@ -94,10 +95,10 @@ class NormalisePipeline:
             if since and published_at and published_at < since:
                 item.extraction = Rejection("published-before-since", f"published {published_at:%Y-%m-%d}")
                 return item
+            story_url = choose_canonical_url(page.url, extracted.canonical_url)
             item.article = article_store.ArticleIn(
                 source=item.source,
                 url=page.url,
-                canonical_url=choose_canonical_url(page.url, extracted.canonical_url),
                 title=extracted.title,
                 text=extracted.text,
                 authors=tuple(extracted.authors),
@@ -114,6 +115,8 @@ class NormalisePipeline:
                 last_modified=page.last_modified,
                 fingerprint=item.fingerprint,
                 fetched_canonical_url=canonical_url(page.url),
+                # The story's URL (canonical_url), and what this page is to it.
+                **renditions_to_store(extracted, page.url, story_url),
             )
         return item
 

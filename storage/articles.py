@@ -1,5 +1,10 @@
 """The write path: store extracted articles with URL aliases, versions and near-duplicate clusters.
 
+Every URL of a story is recorded with its rendition (canonical, AMP, print, ...: see
+:mod:`storage.renditions`). The story's body is its canonical rendition's, else the fullest one's;
+a new version is made only when the rendition the body came from changes its own text between
+fetches, never because another rendition reads differently.
+
 Functions here take a ``Session`` and never commit: the caller owns the transaction
 (``with session.begin(): ...`` or :func:`storage.db.run_in_transaction`). Every write is an
 idempotent upsert, so re-running a failed batch is safe.
@@ -21,6 +26,7 @@ import sqlalchemy as sa
 from storage import dedup, values
 from storage.db import dialect_insert
 from storage.models import Article, ArticleUrl, ArticleVersion, Source
+from storage.renditions import Rendition, outranks
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, SessionTransaction
@@ -61,13 +67,42 @@ def _statement(conn: sa.Connection, name: str) -> sa.Executable:
 
 def _upsert_url(conn: sa.Connection) -> sa.Executable:
     stmt = dialect_insert(conn, ArticleUrl.__table__)
-    return stmt.on_conflict_do_update(index_elements=["url"], set_={"article_id": stmt.excluded.article_id})
+    return stmt.on_conflict_do_update(
+        index_elements=["url"],
+        set_={"article_id": stmt.excluded.article_id, "rendition": stmt.excluded.rendition},
+    )
+
+
+def _record_fetched_url(conn: sa.Connection) -> sa.Executable:
+    """The URL just fetched: its rendition and body are the latest, if it is still this story's."""
+    stmt = dialect_insert(conn, ArticleUrl.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=["url"],
+        set_={"rendition": stmt.excluded.rendition, "content_hash": stmt.excluded.content_hash},
+        where=ArticleUrl.__table__.c.article_id == stmt.excluded.article_id,
+    )
+
+
+_COPIES = frozenset(Rendition) - {Rendition.CANONICAL, Rendition.OTHER}
 
 
 _BUILDERS = {
     "by_canonical_url": lambda conn: sa.select(
-        Article.id, Article.content_hash, Article.version, Article.cluster_id, Article.url, Article.minhash
-    ).where(Article.canonical_url == sa.bindparam("canonical_url")),
+        Article.id,
+        Article.content_hash,
+        Article.version,
+        Article.cluster_id,
+        Article.url,
+        Article.minhash,
+        Article.word_count,
+        # The rendition the stored body was read from.
+        ArticleUrl.rendition.label("body_rendition"),
+    )
+    .outerjoin(ArticleUrl, ArticleUrl.url == Article.url)
+    .where(Article.canonical_url == sa.bindparam("canonical_url")),
+    "story_declaring": lambda conn: sa.select(Article.canonical_url)
+    .join(ArticleUrl, ArticleUrl.article_id == Article.id)
+    .where(ArticleUrl.url == sa.bindparam("url"), ArticleUrl.rendition.in_(sorted(_COPIES))),
     "same_body_in_source": lambda conn: sa.select(Article.id, Article.version, Article.cluster_id)
     .where(Article.source_id == sa.bindparam("source_id"), Article.content_hash == sa.bindparam("content_hash"))
     .order_by(Article.id)
@@ -82,7 +117,13 @@ _BUILDERS = {
     "record_urls": lambda conn: dialect_insert(conn, ArticleUrl.__table__).on_conflict_do_nothing(
         index_elements=["url"]
     ),
+    "record_fetched_url": _record_fetched_url,
     "point_url_at": _upsert_url,
+    "replace_current_version": lambda conn: sa.update(ArticleVersion)
+    .where(ArticleVersion.article_id == sa.bindparam("target_id"), ArticleVersion.version == sa.bindparam("target_version"))
+    .values(
+        content_hash=sa.bindparam("new_hash"), title=sa.bindparam("new_title"), text=sa.bindparam("new_text")
+    ),
 }
 
 
@@ -112,6 +153,12 @@ class ArticleIn:
     #: The fetched URL canonicalised: the key when the declared canonical proves untrustworthy
     #: (see :func:`_canonical_is_shared`); None: ``url`` as it is.
     fetched_canonical_url: str | None = None
+    #: What ``url`` is to the story (a :class:`~storage.renditions.Rendition`); None: canonical
+    #: when it is the canonical URL, else other.
+    rendition: str | None = None
+    #: Other renditions the page names (its rel=amphtml, a mobile alternate): (url, kind) pairs,
+    #: recorded as the story's URLs before they are fetched.
+    declared_renditions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,15 +200,48 @@ def _source_id(session: Session, conn: sa.Connection, name: str) -> int:
     return cache[name]
 
 
-def _record_urls(conn: sa.Connection, article_id: int, urls: Sequence[str], seen_at: datetime) -> None:
-    rows = [{"url": url, "article_id": article_id, "first_seen_at": seen_at} for url in dict.fromkeys(urls)]
-    conn.execute(_statement(conn, "record_urls"), rows)
+def _rendition(item: ArticleIn) -> Rendition:
+    if item.rendition is not None:
+        return Rendition(item.rendition)
+    fetched_key = item.fetched_canonical_url or item.url
+    return Rendition.CANONICAL if item.canonical_url in (item.url, fetched_key) else Rendition.OTHER
+
+
+def _record_urls(
+    conn: sa.Connection,
+    article_id: int,
+    item: ArticleIn,
+    kind: Rendition,
+    hash_: str,
+    seen_at: datetime,
+    *,
+    canonical_kind: Rendition = Rendition.CANONICAL,
+) -> None:
+    """The story's URLs: the one fetched (with its rendition and body), its canonical URL and the
+    renditions it declares (recorded once: a URL keeps the story it first led to)."""
+    named = {**dict(item.declared_renditions), item.canonical_url: canonical_kind}
+    named.pop(item.url, None)
+    if named:
+        conn.execute(
+            _statement(conn, "record_urls"),
+            [
+                {"url": url, "article_id": article_id, "first_seen_at": seen_at, "rendition": named_kind,
+                 "content_hash": None}
+                for url, named_kind in named.items()
+            ],
+        )  # fmt: skip
+    conn.execute(
+        _statement(conn, "record_fetched_url"),
+        {"url": item.url, "article_id": article_id, "first_seen_at": seen_at, "rendition": kind, "content_hash": hash_},
+    )
 
 
 def _point_url_at(conn: sa.Connection, url: str, article_id: int, seen_at: datetime) -> None:
     conn.execute(
-        _statement(conn, "point_url_at"), {"url": url, "article_id": article_id, "first_seen_at": seen_at}
-    )
+        _statement(conn, "point_url_at"),
+        {"url": url, "article_id": article_id, "first_seen_at": seen_at, "rendition": Rendition.CANONICAL,
+         "content_hash": None},
+    )  # fmt: skip
 
 
 def _touch(conn: sa.Connection, article_id: int, item: ArticleIn, seen_at: datetime) -> None:
@@ -230,11 +310,18 @@ def store_article(
     conn = session.connection()
     _lock_for_dedup(conn)
     source_id = _source_id(session, conn, item.source)
-    urls = [item.canonical_url, item.url]
+    kind = _rendition(item)
 
     existing = conn.execute(
         _statement(conn, "by_canonical_url"), {"canonical_url": item.canonical_url}
     ).one_or_none()
+
+    if existing is None and kind in _COPIES and item.canonical_url == (item.fetched_canonical_url or item.url):
+        # A copy that names no canonical URL, at a URL a stored story declared as its rendition.
+        declaring = conn.execute(_statement(conn, "story_declaring"), {"url": item.url}).scalar()
+        if declaring is not None:
+            item = replace(item, canonical_url=declaring)
+            existing = conn.execute(_statement(conn, "by_canonical_url"), {"canonical_url": declaring}).one()
 
     # A body too short to say much (a video page's caption, an empty extraction) is no evidence
     # that two pages are the same article.
@@ -247,13 +334,15 @@ def store_article(
         ).one_or_none()
         if same is not None:
             shown_by = _urls_of(conn, same.id)
-            if _is_boilerplate([*shown_by, *urls]):
+            if _is_boilerplate([*shown_by, item.canonical_url, item.url]):
                 logger.warning(
                     "%s: its body is the one %d other pages of %s showed (%s): boilerplate, not a story",
                     item.url, len({dedup.page_key(url) for url in shown_by}), item.source, shown_by[0],
                 )  # fmt: skip
                 return StoreResult(same.id, "boilerplate", same.version, same.cluster_id, tuple(shown_by))
-            _record_urls(conn, same.id, urls, seen_at)
+            # Another story's URL, not this one's canonical.
+            alias_kind = Rendition.OTHER if kind == Rendition.CANONICAL else kind
+            _record_urls(conn, same.id, item, alias_kind, hash_, seen_at, canonical_kind=Rendition.OTHER)
             _touch(conn, same.id, item, seen_at)
             return StoreResult(same.id, "alias", same.version, same.cluster_id)
 
@@ -277,7 +366,7 @@ def store_article(
             # The canonical URL may have been an alias of an article whose body has since
             # diverged: it now names this article.
             _point_url_at(conn, item.canonical_url, inserted, seen_at)
-            _record_urls(conn, inserted, urls, seen_at)
+            _record_urls(conn, inserted, item, kind, hash_, seen_at)
             cluster_id = _cluster(
                 conn,
                 inserted,
@@ -294,22 +383,43 @@ def store_article(
             _statement(conn, "by_canonical_url"), {"canonical_url": item.canonical_url}
         ).one()
 
-    if existing.content_hash != hash_ and _canonical_is_shared(existing, item, body, threshold):
+    if (
+        existing.content_hash != hash_
+        and kind not in _COPIES
+        and _canonical_is_shared(existing, item, body, threshold)
+    ):
         fetched_key = item.fetched_canonical_url or item.url
         logger.info(
             "%s: declares canonical %s, which holds a different story; stored under its own URL",
             item.url, item.canonical_url,
         )  # fmt: skip
-        return store_article(session, replace(item, canonical_url=fetched_key), threshold=threshold)
+        own = replace(item, canonical_url=fetched_key, rendition=None if kind == Rendition.OTHER else kind)
+        return store_article(session, own, threshold=threshold)
 
-    _record_urls(conn, existing.id, urls, seen_at)
+    _record_urls(conn, existing.id, item, kind, hash_, seen_at)
     if existing.content_hash == hash_:
         _touch(conn, existing.id, item, seen_at)
         return StoreResult(existing.id, "unchanged", existing.version, existing.cluster_id)
 
-    version = existing.version + 1
+    # The body's own rendition read again, and changed: the publisher edited the story.
+    edited = item.url == existing.url or kind == existing.body_rendition == Rendition.CANONICAL
+    if not edited and not outranks(kind, item.word_count, existing.body_rendition, existing.word_count):
+        # Another rendition, which reads differently: the story has not changed.
+        _touch(conn, existing.id, item, seen_at)
+        return StoreResult(existing.id, "unchanged", existing.version, existing.cluster_id)
+
+    version = existing.version + 1 if edited else existing.version
     signature = body.signature
-    _add_version(conn, existing.id, version, hash_, item, seen_at)
+    if edited:
+        _add_version(conn, existing.id, version, hash_, item, seen_at)
+    else:
+        # A better rendition of the same text (the canonical page after its AMP copy): the body
+        # is replaced where it stands, as the current version's, not as a new one.
+        conn.execute(
+            _statement(conn, "replace_current_version"),
+            {"target_id": existing.id, "target_version": version, "new_hash": hash_, "new_title": item.title,
+             "new_text": item.text},
+        )  # fmt: skip
     conn.execute(
         sa.update(Article).where(Article.id == sa.bindparam("target_id")),
         {
@@ -330,7 +440,7 @@ def store_article(
         threshold=threshold,
         now=seen_at,
     )
-    return StoreResult(existing.id, "updated", version, cluster_id)
+    return StoreResult(existing.id, "updated" if edited else "unchanged", version, cluster_id)
 
 
 def _articles_served_at(urls: Sequence[str]) -> sa.Select:
@@ -419,6 +529,10 @@ def fit_for_storage(item: ArticleIn) -> ArticleIn:
         last_modified=values.capped(item.last_modified, "last_modified"),
         # A fingerprint of the text as it was would not match the text stored.
         fingerprint=item.fingerprint if text == item.text else None,
+        # A declared rendition is only a hint: one too long to index is left out.
+        declared_renditions=tuple(
+            (values.text(url), kind) for url, kind in item.declared_renditions if values.fits_url(url)
+        ),
     )
 
 

@@ -163,7 +163,7 @@ class ArticleVersion(Base):
 
 
 class ArticleUrl(Base):
-    """Every URL (fetched variant or alias) known to lead to an article."""
+    """Every URL (rendition, fetched variant or alias) known to lead to an article."""
 
     __tablename__ = "article_urls"
 
@@ -173,6 +173,11 @@ class ArticleUrl(Base):
         sa.ForeignKey("articles.id", ondelete="CASCADE"), index=True
     )
     first_seen_at: Mapped[datetime]
+    #: What the URL is to its story (``storage.renditions.Rendition``): canonical, amp, print, ...
+    rendition: Mapped[str] = mapped_column(sa.String(16), server_default="other")
+    #: The body last read at this URL; None for a URL only declared, never fetched. A change here
+    #: is the publisher's edit; a difference between two URLs of a story is not.
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class DedupKey(Base):

@@ -40,6 +40,7 @@ __all__ = [
     "SORTS",
     "ArticleDetail",
     "ArticleFilter",
+    "RenditionRow",
     "ArticleRow",
     "ClusterMember",
     "ClusterSummary",
@@ -154,18 +155,29 @@ class VersionRow:
 
 
 @dataclass(frozen=True)
+class RenditionRow:
+    """One URL of a story and what it is: canonical, amp, print, paginated, mobile, lite, ..."""
+
+    url: str
+    kind: str
+
+
+@dataclass(frozen=True)
 class ArticleDetail:
     article: ArticleRow
     urls: list[str]
     versions: list[VersionRow]
     cluster_mates: list[ArticleRow] = field(default_factory=list)
     representative_id: int | None = None
+    #: Every URL with its rendition kind, the canonical first.
+    renditions: list[RenditionRow] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The article's fields (as :meth:`ArticleRow.as_dict`) plus urls, versions, cluster."""
         return {
             **self.article.as_dict(),
             "urls": list(self.urls),
+            "renditions": [{"url": r.url, "kind": r.kind} for r in self.renditions],
             "versions": [
                 {
                     "version": v.version,
@@ -493,11 +505,15 @@ def get_article(session: Session, id_or_url: str | int) -> ArticleDetail | None:
     if article_id is None:
         return None
     row = _row(session.execute(_base_select().where(Article.id == article_id)).mappings().one())
-    urls = list(
-        session.execute(
-            sa.select(ArticleUrl.url).where(ArticleUrl.article_id == article_id).order_by(ArticleUrl.url)
-        ).scalars()
-    )
+    renditions = [
+        RenditionRow(url, kind)
+        for url, kind in session.execute(
+            sa.select(ArticleUrl.url, ArticleUrl.rendition)
+            .where(ArticleUrl.article_id == article_id)
+            .order_by(ArticleUrl.rendition != "canonical", ArticleUrl.rendition, ArticleUrl.url)
+        )
+    ]
+    urls = sorted(r.url for r in renditions)
     versions = [
         VersionRow(version=v.version, content_hash=v.content_hash, title=v.title, seen_at=v.seen_at, text=v.text)
         for v in session.execute(
@@ -521,7 +537,12 @@ def get_article(session: Session, id_or_url: str | int) -> ArticleDetail | None:
             sa.select(Cluster.representative_article_id).where(Cluster.id == row.cluster_id)
         ).scalar()
     return ArticleDetail(
-        article=row, urls=urls, versions=versions, cluster_mates=mates, representative_id=representative_id
+        article=row,
+        urls=urls,
+        versions=versions,
+        cluster_mates=mates,
+        representative_id=representative_id,
+        renditions=renditions,
     )
 
 

@@ -121,7 +121,8 @@ def _print_articles_table(rows, *, with_snippet: bool) -> None:
 def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | None, fmt: str) -> None:
     """Show one article by id, canonical URL or any URL it was found under.
 
-    Metadata, body, every URL variant, version history and the other articles of its story.
+    Metadata, body, every URL with its rendition (canonical, amp, print, ...), version history and
+    the other articles of its story.
     """
     sessions = read_sessions_for(ctx)
     with sessions() as session:
@@ -146,9 +147,9 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
     console.print()
     click.echo(data.get("text", ""))
     console.print()
-    console.print(Text("URLs", style="bold"))
-    for url in detail.urls:
-        click.echo(f"  {url}")
+    console.print(Text("URLs (renditions)", style="bold"))
+    for rendition in detail.renditions:
+        click.echo(f"  {rendition.kind:<11}  {rendition.url}")
     console.print(Text("Versions", style="bold"))
     for version in detail.versions:
         click.echo(f"  {version.version}  {version.seen_at:%Y-%m-%d %H:%M}  {len(version.text.split())} words  "

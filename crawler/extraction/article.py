@@ -24,6 +24,7 @@ from .charset import decode_html, repair_mojibake
 from .language import detect_language
 from .metadata import read_metadata
 from .records import Article, Rejection
+from .renditions import declared_renditions, rendition_of
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -245,6 +246,8 @@ def _extract_from_tree(tree: HtmlElement, url: str) -> Article | Rejection:
         canonical_url=metadata.canonical_url,
         word_count=word_count,
         notes=tuple(metadata.notes),
+        rendition=rendition_of(tree, url, metadata.canonical_url),
+        declared_renditions=declared_renditions(tree, url),
     )
 
 

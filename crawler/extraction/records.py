@@ -32,6 +32,10 @@ class Article:
     word_count: int
     # Metadata fields the page states but that could not be read, left empty ("field: error").
     notes: tuple[str, ...] = ()
+    #: What this page is to its story: canonical, amp, print, ... (``storage.renditions.Rendition``).
+    rendition: str = "canonical"
+    #: Other renditions the page names (rel=amphtml, a mobile alternate): (absolute URL, kind).
+    declared_renditions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

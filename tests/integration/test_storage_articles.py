@@ -410,9 +410,16 @@ def test_a_canonical_still_versions_its_own_page_and_near_copies(session_factory
         session_factory, article("https://a.example/news/story?page=1", story(941), canonical_url=canonical)
     )
     assert (rewritten.outcome, rewritten.version) == ("updated", 2)
+    # Another rendition is no edit: it joins the story, and its fuller body is the story's now.
     near_copy = article("https://a.example/amp/news/story?x=1", story(941) + "\n\nMore.", canonical_url=canonical)
     near = store(session_factory, near_copy)
-    assert (near.outcome, near.version) == ("updated", 3)
+    assert (near.outcome, near.version) == ("unchanged", 2)
+    # The canonical page read for the first time: its body is the story's, still no new version.
     itself = store(session_factory, article(canonical, story(942)))
-    assert (itself.outcome, itself.version) == ("updated", 4)
+    assert (itself.outcome, itself.version) == ("unchanged", 2)
+    # The canonical page changed between two fetches: an edit.
+    edit = store(session_factory, article(canonical, story(943)))
+    assert (edit.outcome, edit.version) == ("updated", 3)
     assert count(session_factory, Article) == 1
+    with session_factory() as session:
+        assert session.execute(sa.select(Article.text)).scalar_one() == story(943)
