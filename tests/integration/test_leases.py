@@ -108,7 +108,7 @@ def test_a_killed_workers_urls_go_to_the_other_within_the_lease_time(postgres_ur
             killed_at = datetime.now(UTC)
             held = leased_by(postgres_url, victim.pid)
             assert held, "the killed worker held no lease"
-            finish(survivor)
+            finish(survivor, timeout=150)
         finally:
             victim.kill()
             victim.wait()
