@@ -39,6 +39,7 @@ __all__ = [
     "has_pending",
     "lease",
     "lease_owner",
+    "worker_name",
     "recheck_next_run",
     "owner_is_alive",
     "reclaim_orphaned",
@@ -102,9 +103,14 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+def worker_name() -> str:
+    """This crawl process among the workers sharing a frontier: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def lease_owner(run_id: int) -> str:
     """Who holds a lease: host, process and run, so orphaned leases can be recognised."""
-    return f"{socket.gethostname()}:{os.getpid()}:{run_id}"
+    return f"{worker_name()}:{run_id}"
 
 
 def owner_is_alive(owner: str) -> bool:

@@ -224,7 +224,7 @@ class CrawlRun:
         if self.run_id is None:
             self.sessions = open_database(self.database_url)
             with self.sessions.begin() as session:
-                self.run_id = run_log.start_run(session, self.source)
+                self.run_id = run_log.start_run(session, self.source, worker=frontier.worker_name())
             self.worker_id = frontier.lease_owner(self.run_id)
             logger.info("crawl run %s of %s writing to %s", self.run_id, self.source, self.database_url)
         return self.run_id

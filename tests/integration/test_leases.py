@@ -67,7 +67,11 @@ def leased_by(database_url: str, pid: int) -> list[str]:
 
 
 def finish(worker: subprocess.Popen, timeout: float = 240) -> None:
-    _, stderr = worker.communicate(timeout=timeout)
+    try:
+        _, stderr = worker.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        raise
     assert worker.returncode == 0, stderr[-3000:]
 
 
@@ -135,3 +139,36 @@ def test_a_killed_workers_urls_go_to_the_other_within_the_lease_time(postgres_ur
     assert len(article_fetches(postgres_url)) == pages
     assert query(postgres_url, "SELECT count(*) FROM articles")[0][0] == pages
     assert duplicate_stories(postgres_url) == 0
+
+
+def test_crawl_with_workers_shares_one_frontier_and_records_each_worker(postgres_url):
+    pages = 60
+    with GeneratedSite(pages=pages) as site:
+        result = subprocess.run(
+            [
+                sys.executable, "-m", "crawler.cli", "--db", postgres_url, "crawl", "--url", f"{site.base_url}/",
+                "--workers", "2", "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false", "-s", "AUTOTHROTTLE_ENABLED=false",
+                "-s", "NEWSDESK_EXTRACT_WORKERS=1", "-s", "NEWSDESK_FRONTIER_BATCH=4", "-s", "DOWNLOAD_DELAY=0.05",
+                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+            ],  # fmt: skip
+            cwd=REPO, capture_output=True, text=True, timeout=240,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = query(postgres_url, "SELECT id, worker, status FROM crawl_runs ORDER BY id")
+    assert len(runs) == 2 and len({worker for _id, worker, _status in runs}) == 2
+    assert {status for _id, _worker, status in runs} == {"finished"}
+    assert all(worker.split(":")[1] in result.stdout for _id, worker, _status in runs)
+    fetches = article_fetches(postgres_url)
+    assert len(fetches) == pages and max(fetches.values()) == 1
+    assert duplicate_stories(postgres_url) == 0
+
+
+def test_crawl_with_workers_on_sqlite_is_one_line_error(sqlite_url):
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "--db", sqlite_url, "crawl", "--url", "http://127.0.0.1:9/", "--workers", "2"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Error: --workers needs PostgreSQL (--db postgresql+psycopg://...): SQLite keeps one writer, on one machine"
+    ]
