@@ -91,6 +91,7 @@ def _crawl_with_workers(database_url: str, workers: int, names, urls, source, so
     Each is the plain ``newsdesk crawl`` with the same arguments, so one started by hand (or by a
     systemd unit) on another machine with the same ``--db`` joins the same crawl.
     """
+    import signal
     import subprocess
     from datetime import UTC, datetime
 
@@ -110,8 +111,22 @@ def _crawl_with_workers(database_url: str, workers: int, names, urls, source, so
             command += [option, value]
     command += [arg for override in overrides for arg in ("-s", override)]
     launched_at = datetime.now(UTC)
-    processes = [subprocess.Popen(command) for _ in range(workers)]
-    codes = [process.wait() for process in processes]
+    # Sessions of their own: a Ctrl-C or a service manager's SIGTERM reaches this process alone,
+    # which passes it on once; a second one to a worker would stop it without its last batch.
+    processes = [subprocess.Popen(command, start_new_session=True) for _ in range(workers)]
+
+    def pass_on(signum: int, _frame: Any) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signum)
+
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, pass_on) for signum in stopping}
+    try:
+        codes = [process.wait() for process in processes]
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     with sessions() as session:
         started = [run for name in _crawled_sources(names, urls, source) for run in run_log.runs_since(session, name, launched_at)]
     table = Table("run", "worker", "source", "status", "requests", "stored", "error")
