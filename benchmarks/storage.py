@@ -1,6 +1,6 @@
 """Storage benchmark: insert + dedup throughput and near-duplicate lookup time.
 
-    .venv/bin/python benchmarks/storage.py [--sizes 1000,10000] [--postgres URL] [--batch 100]
+    .venv/bin/python benchmarks/storage.py [--sizes 1000,10000] [--postgres URL] [--batch 100] [--writers 1,2,4]
 
 Generates articles of ~400 words drawn from a Zipf-like vocabulary (so unrelated texts share common
 words and phrases, as real news does); 20 % are syndicated near-copies of an earlier article from
@@ -8,11 +8,18 @@ another source. Each size runs on a fresh database (SQLite in a temporary direct
 a throwaway schema) migrated with Alembic, storing in batches of one transaction each. After
 loading, it times the near-duplicate lookup (band-key query + candidate verification) for a sample
 of articles, and prints one table.
+
+With ``--postgres``, the same articles are then stored on PostgreSQL by 1, 2 and 4 writer
+processes at once (``--writers``), each taking every N-th article, as crawl processes sharing one
+database would: articles/s next to SQLite's single writer, and the lock-wait share (samples of
+``pg_stat_activity`` in which a writer's backend waited on a lock, out of those in which it was
+busy).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -143,12 +150,74 @@ def run(backend: str, url: str, items: list[ArticleIn], batch: int) -> Result:
     )
 
 
+@dataclass
+class ParallelResult:
+    writers: int
+    size: int
+    seconds: float
+    lock_wait_share: float
+
+    @property
+    def rate(self) -> float:
+        return self.size / self.seconds
+
+
+_WRITER_NAME = "newsdesk-bench-writer"
+
+
+def _write_part(url: str, items: list[ArticleIn], batch: int, barrier) -> None:
+    factory = open_database(url)
+    barrier.wait(timeout=300)
+    for start in range(0, len(items), batch):
+        chunk = items[start : start + batch]
+        run_in_transaction(factory, lambda session, chunk=chunk: store_articles(session, chunk), retries=10)
+    factory.kw["bind"].dispose()
+
+
+def run_writers(url: str, items: list[ArticleIn], batch: int, writers: int) -> ParallelResult:
+    """``writers`` processes store ``items`` at once on a migrated PostgreSQL schema."""
+    named = make_url(url).update_query_dict({"application_name": _WRITER_NAME}).render_as_string(hide_password=False)
+    open_database(url).kw["bind"].dispose()  # migrated once, before the writers start
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(writers + 1)
+    processes = [
+        context.Process(target=_write_part, args=(named, items[i::writers], batch, barrier)) for i in range(writers)
+    ]
+    for process in processes:
+        process.start()
+    watcher = sa.create_engine(url)
+    busy = waiting = 0
+    sample = sa.text(
+        "SELECT count(*) FILTER (WHERE state = 'active'), count(*) FILTER (WHERE wait_event_type = 'Lock') "
+        "FROM pg_stat_activity WHERE application_name = :name AND datname = current_database()"
+    )
+    barrier.wait(timeout=300)
+    started = time.perf_counter()
+    with watcher.connect() as conn:
+        while any(process.is_alive() for process in processes):
+            active, locked = conn.execute(sample, {"name": _WRITER_NAME}).one()
+            conn.rollback()
+            busy += active
+            waiting += locked
+            time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    watcher.dispose()
+    for process in processes:
+        process.join()
+        if process.exitcode != 0:
+            raise RuntimeError(f"a writer process exited with status {process.exitcode}")
+    return ParallelResult(writers, len(items), seconds, waiting / busy if busy else 0.0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated article counts")
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
     parser.add_argument("--batch", type=int, default=100, help="articles per transaction")
+    parser.add_argument("--writers", default="1,2,4", help="PostgreSQL writer processes to compare")
     args = parser.parse_args(argv)
+    writer_counts = [int(n) for n in args.writers.split(",") if n.strip()]
+    parallel: list[ParallelResult] = []
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     results: list[Result] = []
@@ -167,6 +236,15 @@ def main(argv: list[str] | None = None) -> int:
                 with admin.begin() as conn:
                     conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
                 admin.dispose()
+            for writers in writer_counts:
+                print(f"postgresql {size}, {writers} writer(s) ...", file=sys.stderr, flush=True)
+                url, admin, schema = _fresh_postgres(args.postgres)
+                try:
+                    parallel.append(run_writers(url, items, args.batch, writers))
+                finally:
+                    with admin.begin() as conn:
+                        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                    admin.dispose()
 
     header = f"{'backend':<11} {'articles':>9} {'seconds':>9} {'articles/s':>11} {'clusters':>9} {'lookup ms p50':>14} {'lookup ms p95':>14}"
     print(header)
@@ -176,6 +254,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.backend:<11} {r.size:>9} {r.seconds:>9.1f} {r.rate:>11.0f} {r.clusters:>9} "
             f"{r.lookup_ms_median:>14.2f} {r.lookup_ms_p95:>14.2f}"
         )
+    if parallel:
+        sqlite_rate = {r.size: r.rate for r in results if r.backend == "sqlite"}
+        header = f"\n{'writers':>7} {'articles':>9} {'seconds':>9} {'articles/s':>11} {'vs SQLite 1 writer':>19} {'lock-wait share':>16}"
+        print(header)
+        print("-" * (len(header) - 1))
+        for p in parallel:
+            print(
+                f"{p.writers:>7} {p.size:>9} {p.seconds:>9.1f} {p.rate:>11.0f} {p.rate / sqlite_rate[p.size]:>18.2f}x "
+                f"{p.lock_wait_share:>15.1%}"
+            )
     return 0
 
 

@@ -41,6 +41,8 @@ __all__ = ["FrontierScheduler", "frontier_sync"]
 frontier_sync = object()
 #: URLs per INSERT when discovered URLs are written (a sitemap lists up to 50,000).
 WRITE_CHUNK = 500
+#: How long a worker with nothing to lease, while other workers hold URLs, waits before asking again.
+IDLE_POLL_SECONDS = 1.0
 
 
 class FrontierScheduler(BaseScheduler):
@@ -60,7 +62,6 @@ class FrontierScheduler(BaseScheduler):
         self.crawler = crawler
         self.stats = crawler.stats
         self.database_url = resolve_database_url(settings.get("NEWSDESK_DATABASE_URL"))
-        self.lease_seconds = settings.getfloat("NEWSDESK_FRONTIER_LEASE_SECONDS")
         self.batch_size = settings.getint("NEWSDESK_FRONTIER_BATCH")
         self.in_memory: deque[Request] = deque()
         self.leased: deque[frontier.LeasedUrl] = deque()
@@ -93,7 +94,8 @@ class FrontierScheduler(BaseScheduler):
         self.database = self.run.database
         self.source = self.run.source
         self.recrawl_after = self.run.recrawl_after
-        self.owner = frontier.lease_owner(self.run_id)
+        self.owner = self.run.worker_id
+        self.lease_seconds = self.run.lease_seconds
         self.sessions = open_database(self.database_url)
         with self.sessions.begin() as session:
             reclaimed = frontier.reclaim_orphaned(session, self.source)
@@ -341,8 +343,14 @@ class FrontierScheduler(BaseScheduler):
         self.leased.extend(rows)
         # A write handed over after this lease started may have added URLs it could not see.
         self.frontier_has_more = more or writes != self.writes
-        if rows or self.frontier_has_more:
+        if rows or writes != self.writes:
             self._wake_engine()
+        elif self.frontier_has_more:
+            # Nothing to take yet, but other workers hold URLs (theirs may bring more, or expire):
+            # ask again in a moment rather than at once, which would keep the database busy.
+            from twisted.internet import reactor
+
+            reactor.callLater(IDLE_POLL_SECONDS, self._wake_engine)
 
     def _wake_engine(self) -> None:
         """Ask the engine for requests now. Scrapy has no public call for "the scheduler has more";

@@ -82,8 +82,10 @@ NEWSDESK_MAX_LINKS_PER_PAGE = 2_000
 
 # --- Frontier (crash-safe, incremental crawling) -------------------------------------------------
 SCHEDULER = "crawler.frontier.FrontierScheduler"
-# A leased URL not finished within this many seconds goes back to pending for any worker.
-NEWSDESK_FRONTIER_LEASE_SECONDS = 600
+# How long a leased URL stays with its worker without a heartbeat: a live worker renews its leases
+# every third of this; those of a worker that stopped (kill -9, a lost machine) go back to pending
+# for the other workers of the run after at most this many seconds.
+NEWSDESK_FRONTIER_LEASE_SECONDS = 60
 # How many URLs a crawl process leases at a time.
 NEWSDESK_FRONTIER_BATCH = 16
 # Re-fetch stored articles older than this (e.g. 6h, 2d); empty: only when a sitemap or feed

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from storage import dedup, values
+from storage import dedup, values, write_locks
 from storage.db import dialect_insert
 from storage.models import Article, ArticleUrl, ArticleVersion, Source
 from storage.renditions import Rendition, outranks
@@ -47,11 +47,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 OUTCOMES = ("stored", "updated", "unchanged", "alias", "boilerplate")
-
-# PostgreSQL: one transaction at a time assigns clusters, so two near-duplicates stored at the same
-# moment by different workers still see each other (READ COMMITTED would hide both from both).
-# SQLite gets the same effect from BEGIN IMMEDIATE.
-_STORE_LOCK_KEY = 0x6E657764  # "newd"
 
 # Statements built once per dialect: constructing and coercing a statement cost more than running
 # it, several times per stored article.
@@ -178,9 +173,24 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _lock_for_dedup(conn: sa.Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_STORE_LOCK_KEY)))
+def _lock_keys(item: ArticleIn, body: dedup.Fingerprint) -> list[int]:
+    """What storing ``item`` reads and writes: its canonical URL (and the fetched one it may fall
+    back to), its body's hash, and its LSH band keys. See :mod:`storage.write_locks`."""
+    keys = [
+        write_locks.text_key("url", item.canonical_url),
+        write_locks.text_key("url", item.fetched_canonical_url or item.url),
+        write_locks.text_key("hash", body.content_hash),
+    ]
+    signature = body.signature
+    if signature is not None:
+        keys.extend(bucket for _band, bucket in dedup.band_keys(signature))
+    return keys
+
+
+def _prepared(item: ArticleIn) -> tuple[ArticleIn, dedup.Fingerprint]:
+    item = fit_for_storage(item)
+    body = item.fingerprint or dedup.fingerprint(item.text)
+    return replace(item, fingerprint=body), body
 
 
 # Source ids seen in a transaction, so a batch asks once per source; tied to the transaction so a
@@ -302,13 +312,18 @@ def store_article(
     Every value is made fit for storage first (:func:`fit_for_storage`); a canonical URL over
     :data:`storage.values.MAX_URL_BYTES` raises :class:`UrlTooLong`.
     """
-    item = fit_for_storage(item)
-    seen_at = _utc(item.fetched_at)
-    body = item.fingerprint or dedup.fingerprint(item.text)
-    hash_ = body.content_hash
-    # Core statements straight on the connection: the ORM layer adds nothing here but overhead.
+    item, body = _prepared(item)
     conn = session.connection()
-    _lock_for_dedup(conn)
+    write_locks.lock_keys(conn, _lock_keys(item, body))
+    return _store(session, conn, item, body, threshold)
+
+
+def _store(
+    session: Session, conn: sa.Connection, item: ArticleIn, body: dedup.Fingerprint, threshold: float
+) -> StoreResult:
+    """:func:`store_article` once ``item`` is fit for storage and its keys are locked."""
+    seen_at = _utc(item.fetched_at)
+    hash_ = body.content_hash
     source_id = _source_id(session, conn, item.source)
     kind = _rendition(item)
 
@@ -610,8 +625,13 @@ def store_articles(
     *,
     threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
 ) -> list[StoreResult]:
-    """Store a batch in the caller's transaction; results in input order."""
-    return [
-        store_article(session, item, threshold=threshold)
-        for item in items
-    ]
+    """Store a batch in the caller's transaction; results in input order.
+
+    The keys of the whole batch are locked first, in one sorted pass: locking article by article
+    would let two batches each hold a key the other waits for.
+    """
+    prepared = [_prepared(item) for item in items]
+    # Core statements straight on the connection: the ORM layer adds nothing here but overhead.
+    conn = session.connection()
+    write_locks.lock_keys(conn, [key for item, body in prepared for key in _lock_keys(item, body)])
+    return [_store(session, conn, item, body, threshold) for item, body in prepared]

@@ -346,17 +346,7 @@ def assign_cluster(
     Returns the surviving cluster id (the lowest id involved).
     """
     match_ids = sorted(set(matches))
-    cluster_ids: set[int] = set()
-    if match_ids:
-        cluster_ids.update(
-            cid
-            for cid in session.execute(
-                sa.select(Article.cluster_id).where(Article.id.in_(match_ids))
-            ).scalars()
-            if cid is not None
-        )
-    if current_cluster_id is not None:
-        cluster_ids.add(current_cluster_id)
+    cluster_ids = _lock_clusters(session, [article_id, *match_ids], current_cluster_id)
     if not cluster_ids:
         # A story of its own: a new singleton cluster that it represents.
         created = session.execute(
@@ -380,6 +370,34 @@ def assign_cluster(
         session.execute(sa.delete(Cluster).where(Cluster.id.in_(merged)))
     refresh_representative(session, survivor)
     return survivor
+
+
+def _clusters_of(session: Session | sa.Connection, article_ids: Sequence[int]) -> set[int]:
+    rows = session.execute(sa.select(Article.cluster_id).where(Article.id.in_(article_ids))).scalars()
+    return {cluster_id for cluster_id in rows if cluster_id is not None}
+
+
+def _lock_clusters(session: Session | sa.Connection, article_ids: Sequence[int], current: int | None) -> set[int]:
+    """The clusters of ``article_ids`` (the article and its matches), locked until the transaction
+    ends; ``current``: the article's cluster as the caller read it.
+
+    On PostgreSQL another writer may be merging one of them right now (through a near-copy that
+    shares no key with this article): their rows are locked in id order, then the clusters read
+    again from the articles, until no merge moved them in between. A writer that merges clusters
+    holds their locks, so the membership read here stays true until this transaction commits.
+    """
+    cluster_ids = _clusters_of(session, article_ids) | ({current} if current is not None else set())
+    if dialect_name(session) != "postgresql":
+        return cluster_ids  # one writer at a time
+    while cluster_ids:
+        session.execute(
+            sa.select(Cluster.id).where(Cluster.id.in_(sorted(cluster_ids))).order_by(Cluster.id).with_for_update()
+        ).all()
+        again = _clusters_of(session, article_ids)
+        if again == cluster_ids:
+            break
+        cluster_ids = again
+    return cluster_ids
 
 
 def refresh_representative(session: Session | sa.Connection, cluster_id: int) -> None:

@@ -1,8 +1,10 @@
 """The crawl frontier: a URL queue in the database that survives crashes and can be shared.
 
 Each (source, URL) has one row moving pending -> leased -> done / failed. A worker leases a few
-rows at a time; a lease expires, so a crashed worker's URLs go back to pending, and leases held by
-a process that is gone are reclaimed at once. A URL is marked done only in the transaction that
+rows at a time under its worker id (``lease_owner``) until ``lease_expires_at``, and renews its
+leases while it lives (:func:`renew`, a heartbeat): a worker that stops renewing (kill -9, a lost
+machine, a hung process) loses its URLs to the others once they expire, within the same run, and
+leases held by a process of this host that is gone are reclaimed at once. A URL is marked done only in the transaction that
 stores its result, so a kill -9 loses nothing and stores nothing twice.
 
 A later run re-opens what may have changed: hubs (sitemaps, feeds, robots, start URLs, and pages
@@ -37,10 +39,12 @@ __all__ = [
     "has_pending",
     "lease",
     "lease_owner",
+    "worker_name",
     "recheck_next_run",
     "owner_is_alive",
     "reclaim_orphaned",
     "release",
+    "renew",
     "reopen_due_articles",
     "reopen_hubs",
 ]
@@ -99,9 +103,14 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+def worker_name() -> str:
+    """This crawl process among the workers sharing a frontier: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def lease_owner(run_id: int) -> str:
     """Who holds a lease: host, process and run, so orphaned leases can be recognised."""
-    return f"{socket.gethostname()}:{os.getpid()}:{run_id}"
+    return f"{worker_name()}:{run_id}"
 
 
 def owner_is_alive(owner: str) -> bool:
@@ -322,6 +331,23 @@ def recheck_next_run(session: Session, source: str | None, urls: Iterable[str], 
         sa.update(FrontierEntry)
         .where(FrontierEntry.source == source, FrontierEntry.url.in_(list(urls)), FrontierEntry.state == DONE)
         .values(outcome=outcome)
+    )
+    return result.rowcount or 0
+
+
+def renew(
+    session: Session, source: str, owner: str, *, lease_seconds: float, now: datetime | None = None
+) -> int:
+    """The heartbeat: pushes the expiry of every URL ``owner`` holds to now + ``lease_seconds``.
+
+    Returns how many leases were renewed. A lease already taken over by another worker (it expired
+    first) is not the owner's any more and stays with its new holder.
+    """
+    now = now or _now()
+    result = session.execute(
+        sa.update(FrontierEntry)
+        .where(FrontierEntry.source == source, FrontierEntry.state == LEASED, FrontierEntry.lease_owner == owner)
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
     )
     return result.rowcount or 0
 

@@ -34,6 +34,7 @@ __all__ = [
     "SiteSignals",
     "Source",
     "SourceLock",
+    "StoreLock",
     "UTCDateTime",
 ]
 
@@ -205,6 +206,8 @@ class CrawlRun(Base):
     status: Mapped[str] = mapped_column(sa.String(32), default="running")
     counts: Mapped[dict[str, int]]
     error: Mapped[str | None] = mapped_column(sa.Text)
+    #: The crawl process (host:pid) that ran it; several workers of one crawl are several runs.
+    worker: Mapped[str | None] = mapped_column(sa.String(300))
 
 
 class FetchLog(Base):
@@ -266,6 +269,15 @@ class FrontierEntry(Base):
     outcome: Mapped[str | None] = mapped_column(sa.String(32))
     etag: Mapped[str | None] = mapped_column(sa.Text)
     last_modified: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class StoreLock(Base):
+    """A key the write path locks (its row) while it stores an article that touches it: see
+    ``storage.articles``. One row per canonical URL, body hash or LSH band key ever written."""
+
+    __tablename__ = "store_locks"
+
+    key: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
 
 
 class SourceLock(Base):

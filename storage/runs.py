@@ -63,6 +63,8 @@ class RunRow:
     status: str
     counts: dict[str, int]
     error: str | None
+    #: The crawl process that ran it (host:pid); None for runs recorded before workers were.
+    worker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,10 +84,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def start_run(session: Session, source: str | None, *, started_at: datetime | None = None) -> int:
+def start_run(
+    session: Session, source: str | None, *, started_at: datetime | None = None, worker: str | None = None
+) -> int:
+    """``worker``: the crawl process (host:pid); the workers of one crawl each have a run."""
     return session.execute(
         sa.insert(CrawlRun)
-        .values(source=source, started_at=started_at or _now(), status="running", counts={})
+        .values(source=source, started_at=started_at or _now(), status="running", counts={}, worker=worker)
         .returning(CrawlRun.id)
     ).scalar_one()
 
@@ -197,6 +202,7 @@ def run_row(run: CrawlRun) -> RunRow:
         status=run.status,
         counts=dict(run.counts or {}),
         error=run.error,
+        worker=run.worker,
     )
 
 

@@ -1,7 +1,6 @@
 """Shared fixtures: throwaway databases on SQLite and PostgreSQL, and the served demo web.
 
-PostgreSQL and Redis tests read NEWSDESK_TEST_POSTGRES_URL / NEWSDESK_TEST_REDIS_URL; CI sets both,
-so there they always run. Each PostgreSQL test gets a schema of its own, so reruns start clean.
+PostgreSQL tests read NEWSDESK_TEST_POSTGRES_URL; CI sets it, so there they always run. Each PostgreSQL test gets a schema of its own, so reruns start clean.
 """
 
 from __future__ import annotations
@@ -52,14 +51,6 @@ def database_url(request) -> str:
     """Runs a test once on SQLite and once on PostgreSQL."""
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return request.getfixturevalue(fixture)
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("NEWSDESK_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("NEWSDESK_TEST_REDIS_URL is not set")
-    return url
 
 
 @pytest.fixture

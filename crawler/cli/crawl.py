@@ -35,14 +35,21 @@ __all__ = ["DEMO_SETTINGS", "crawl", "demo", "next_command"]
     "--recrawl-after", default=None, metavar="SPAN", help="Re-fetch stored articles older than this (6h, 2d)."
 )
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting override.")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1),
+    help="Crawl processes sharing the frontier (PostgreSQL only); run the same command on other machines to add more.",
+)  # fmt: skip
 @click.pass_context
 @handle_user_errors
-def crawl(ctx: click.Context, names, urls, source, sources_path, recrawl_after, overrides) -> None:
+def crawl(ctx: click.Context, names, urls, source, sources_path, recrawl_after, overrides, workers) -> None:
     """Crawl named sources from the sources file, or start URLs given with --url.
 
     A crawl stopped by a crash or kill continues where it stopped when run again; a crawl run
     again after it finished fetches only what is new or may have changed.
     """
+    if workers > 1:
+        _crawl_with_workers(ctx.obj, workers, names, urls, source, sources_path, recrawl_after, overrides)
+        return
     from crawler.discovery.scope import CrawlScope
     from crawler.normalize import site_key
     from crawler.runner import CrawlTarget, run_crawls
@@ -76,6 +83,68 @@ def crawl(ctx: click.Context, names, urls, source, sources_path, recrawl_after, 
     stats = run_crawls(targets, ctx.obj, settings)
     _print_crawl_summary(stats)
     _fail_unless_finished(stats)
+
+
+def _crawl_with_workers(database_url: str, workers: int, names, urls, source, sources_path, recrawl_after, overrides) -> None:
+    """Start ``workers`` crawl processes of the same crawl on this machine, sharing its frontier.
+
+    Each is the plain ``newsdesk crawl`` with the same arguments, so one started by hand (or by a
+    systemd unit) on another machine with the same ``--db`` joins the same crawl.
+    """
+    import signal
+    import subprocess
+    from datetime import UTC, datetime
+
+    from storage import runs as run_log
+    from storage.db import dialect_name
+
+    sessions = open_database(database_url)  # migrated once, before the workers start
+    with sessions() as session:
+        if dialect_name(session) != "postgresql":
+            raise click.UsageError(
+                "--workers needs PostgreSQL (--db postgresql+psycopg://...): SQLite keeps one writer, on one machine"
+            )
+    command = [sys.executable, "-m", "crawler.cli", "--db", database_url, "crawl", *names]
+    command += [arg for url in urls for arg in ("--url", url)]
+    for option, value in (("--source", source), ("--sources", sources_path), ("--recrawl-after", recrawl_after)):
+        if value:
+            command += [option, value]
+    command += [arg for override in overrides for arg in ("-s", override)]
+    launched_at = datetime.now(UTC)
+    # Sessions of their own: a Ctrl-C or a service manager's SIGTERM reaches this process alone,
+    # which passes it on once; a second one to a worker would stop it without its last batch.
+    processes = [subprocess.Popen(command, start_new_session=True) for _ in range(workers)]
+
+    def pass_on(signum: int, _frame: Any) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signum)
+
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, pass_on) for signum in stopping}
+    try:
+        codes = [process.wait() for process in processes]
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    with sessions() as session:
+        started = [run for name in _crawled_sources(names, urls, source) for run in run_log.runs_since(session, name, launched_at)]
+    table = Table("run", "worker", "source", "status", "requests", "stored", "error")
+    for run in started:
+        table.add_row(
+            str(run.id), run.worker or "", run.source or "", run.status, str(run.counts.get("requests", 0)),
+            str(run.counts.get("stored", 0)), str(run.counts.get("error", 0)),
+        )  # fmt: skip
+    console.print(table)
+    failed = [str(code) for code in codes if code != 0]
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {workers} workers failed (exit {', '.join(failed)})")
+
+
+def _crawled_sources(names, urls, source) -> list[str]:
+    from crawler.normalize import site_key
+
+    return list(names) or [source or site_key(urls[0])]
 
 
 def _fail_unless_finished(stats_by_source: dict[str, dict[str, Any]]) -> None:

@@ -2,8 +2,9 @@
 
 The spider parses its arguments into a :class:`CrawlPlan` (what to crawl) and only discovers and
 yields. :class:`CrawlRun`, a Scrapy extension, holds the rest: the ``crawl_runs`` row, the plan,
-the pool of page readers, the thread that does the crawl's database work, and the accounting of
-every error. The scheduler, pipelines and middlewares get it with ``CrawlRun.of(crawler)``.
+the pool of page readers, the thread that does the crawl's database work, the worker id its
+frontier leases carry and their heartbeat, and the accounting of every error. The scheduler,
+pipelines and middlewares get it with ``CrawlRun.of(crawler)``.
 
 No error can hide: an exception in a callback, errback, pipeline, middleware, the scheduler, the
 writer, a signal handler (a feed exporter's, an extension's), an asyncio callback or a Twisted
@@ -35,6 +36,7 @@ from crawler.discovery.scope import CrawlScope
 from crawler.normalize import site_key
 from crawler.sources import Source, SourcesError, load_sources, parse_duration, resolve_sources_path
 from crawler.workers import ReadingPool
+from storage import frontier
 from storage import runs as run_log
 from storage.db import open_database, resolve_database_url
 
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from sqlalchemy.orm import Session, sessionmaker
+    from twisted.internet.task import LoopingCall
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
@@ -157,7 +160,12 @@ class CrawlRun:
             timeout=settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT"),
             max_rss_mb=settings.getint("NEWSDESK_WORKER_MAX_RSS_MB"),
         )
+        #: How long a frontier lease lasts without a heartbeat; renewed every third of it.
+        self.lease_seconds = settings.getfloat("NEWSDESK_FRONTIER_LEASE_SECONDS")
+        self.heartbeat: LoopingCall | None = None
         self.run_id: int | None = None
+        #: Who holds this crawl's frontier leases (host, process, run): see ``storage.frontier``.
+        self.worker_id: str | None = None
         self.sessions: sessionmaker[Session] | None = None
         #: The crawl's database work (frontier, error rows) runs in this one thread, off the reactor.
         self.database = ThreadPoolExecutor(
@@ -221,9 +229,34 @@ class CrawlRun:
         if self.run_id is None:
             self.sessions = open_database(self.database_url)
             with self.sessions.begin() as session:
-                self.run_id = run_log.start_run(session, self.source)
+                self.run_id = run_log.start_run(session, self.source, worker=frontier.worker_name())
+            self.worker_id = frontier.lease_owner(self.run_id)
             logger.info("crawl run %s of %s writing to %s", self.run_id, self.source, self.database_url)
         return self.run_id
+
+    # -- the heartbeat of the frontier leases ----------------------------------------------------
+
+    def _start_heartbeat(self) -> None:
+        """Renew the leases every third of their life, so only a worker that stopped loses them."""
+        from twisted.internet import task
+
+        self.heartbeat = task.LoopingCall(self._beat)
+        self.heartbeat.start(self.lease_seconds / 3, now=False)
+
+    def _beat(self) -> None:  # on the reactor: the renewal itself waits its turn in the database thread
+        if not self.database_closed:
+            self.database.submit(self._renew_leases)
+
+    def _renew_leases(self) -> None:  # in the database thread
+        try:
+            with self.sessions.begin() as session:
+                renewed = frontier.renew(session, self.source, self.worker_id, lease_seconds=self.lease_seconds)
+        except Exception as exc:  # noqa: BLE001 - the next beat tries again; expiry is 3 beats away
+            logger.warning("could not renew the frontier leases of %s: %s", self.worker_id, describe(exc))
+            self.stats.inc_value("newsdesk/frontier/renew_failed")
+            return
+        self.stats.inc_value("newsdesk/frontier/renewals")
+        self.stats.max_value("newsdesk/frontier/max_leases_renewed", renewed)
 
     # -- errors ------------------------------------------------------------------------------------
 
@@ -291,6 +324,8 @@ class CrawlRun:
 
     def spider_opened(self, spider) -> None:
         self.readers.start()
+        if self.run_id is not None:
+            self._start_heartbeat()
         globalLogPublisher.addObserver(self._twisted_event)
         logging.getLogger("scrapy.utils.signal").addHandler(self._signal_errors)
         try:
@@ -305,6 +340,8 @@ class CrawlRun:
         self.readers.close()
         globalLogPublisher.removeObserver(self._twisted_event)
         logging.getLogger("scrapy.utils.signal").removeHandler(self._signal_errors)
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
         for row in self.error_rows:
             row.result()
         self.database_closed = True
