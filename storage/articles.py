@@ -501,3 +501,26 @@ def store_articles(
         store_article(session, item, threshold=threshold)
         for item in items
     ]
+
+
+def refresh_dedup(
+    conn: sa.Connection,
+    article_id: int,
+    cluster_id: int | None,
+    body: dedup.Fingerprint,
+    *,
+    now: datetime,
+    threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+) -> int:
+    """An article's near-duplicate keys and cluster for a body it now has without a new version
+    (a re-extraction); returns its cluster id."""
+    return _cluster(
+        conn,
+        article_id,
+        cluster_id,
+        body.content_hash,
+        body.signature,
+        hash_identifies=body.identifies,
+        threshold=threshold,
+        now=_utc(now),
+    )
