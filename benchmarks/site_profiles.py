@@ -74,6 +74,7 @@ def run(pages: list[tuple[str, str, str]], source_of, settings) -> tuple[dict[st
                 image_url=None, word_count=count_words(text), fetched_at=datetime.now(UTC),
             )  # fmt: skip
             with sessions.begin() as session:
+                session.connection()  # the batch's transaction, begun before its first page
                 started = time.perf_counter()
                 profiled = site_profiles.prepare_page(session, item, settings)
                 lookup_ms.append((time.perf_counter() - started) * 1000)
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     truth = json.loads((args.data / "ground-truth.json").read_text(encoding="utf-8"))
     split = json.loads((args.data / "splits.json").read_text(encoding="utf-8"))["pages"]
     jobs = [
-        (page_id, str(args.data / "html" / f"{page_id}.html.gz"), record["url"])
+        (page_id, str(args.data / "html" / f"{page_id}.html.gz"), record.get("url") or f"https://unknown.invalid/{page_id}")
         for page_id, record in sorted(truth.items())
         if split.get(page_id) == args.split
     ]

@@ -298,6 +298,8 @@ class SiteProfileBlock(Base):
     """
 
     __tablename__ = "site_profile_blocks"
+    # The profile is read on every batch: its template blocks, not the source's every block.
+    __table_args__ = (sa.Index("ix_site_profile_blocks_source_id_profiled_at", "source_id", "profiled_at"),)
 
     source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
     block_hash: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)

@@ -150,17 +150,19 @@ def _cache(session: Session) -> dict[str, frozenset[int]]:
     return _profiles.setdefault(transaction, {}) if transaction is not None else {}
 
 
+# Built once: building and compiling the statement cost more than running it.
+_PROFILE_OF = (
+    sa.select(SiteProfileBlock.block_hash)
+    .join(Source, Source.id == SiteProfileBlock.source_id)
+    .where(Source.name == sa.bindparam("source"), SiteProfileBlock.profiled_at.is_not(None))
+)
+
+
 def load_profile(session: Session, source: str) -> frozenset[int]:
     """The fingerprints of ``source``'s template blocks (empty until its profile matured)."""
     cache = _cache(session)
     if source not in cache:
-        cache[source] = frozenset(
-            session.connection().execute(
-                sa.select(SiteProfileBlock.block_hash)
-                .join(Source, Source.id == SiteProfileBlock.source_id)
-                .where(Source.name == source, SiteProfileBlock.profiled_at.is_not(None))
-            ).scalars()
-        )
+        cache[source] = frozenset(session.connection().execute(_PROFILE_OF, {"source": source}).scalars())
     return cache[source]
 
 

@@ -48,6 +48,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("source_id", "block_hash", name="pk_site_profile_blocks"),
     )
+    op.create_index(
+        "ix_site_profile_blocks_source_id_profiled_at", "site_profile_blocks", ["source_id", "profiled_at"]
+    )
     op.create_table(
         "reextractions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -67,5 +70,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_reextractions_article_id", table_name="reextractions")
     op.drop_table("reextractions")
+    op.drop_index("ix_site_profile_blocks_source_id_profiled_at", table_name="site_profile_blocks")
     op.drop_table("site_profile_blocks")
     op.drop_table("site_profiles")
