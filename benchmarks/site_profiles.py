@@ -124,15 +124,17 @@ def main(argv: list[str] | None = None) -> int:
         f"(most pages of one site: {max(sites.values())}); min_pages={settings.min_pages}, "
         f"min_block_pages={settings.min_block_pages}, min_share={settings.min_share}"
     )
-    baseline = f1([(extracted[page_id], truth[page_id].get("articleBody") or "") for page_id, _, _ in jobs])
-    print(f"\n| grouping | profiles matured | check F1 | lookup + strip ms median / p95 | learning ms median / p95 |")
-    print("|---|---|---|---|---|")
-    print(f"| no profiles | - | {baseline:.4f} | - | - |")
+    # The same storage path with a profile that never matures: what is stored without profiles.
+    unprofiled, _, _, _ = run(pages, lambda url: "all", replace(settings, min_pages=sys.maxsize))
+    baseline = f1([(unprofiled.get(page_id, ""), truth[page_id].get("articleBody") or "") for page_id, _, _ in jobs])
+    print("\n| grouping | profiles matured | bodies changed | F1 | lookup + strip ms median / p95 | learning ms median / p95 |")
+    print("|---|---|---|---|---|---|")
+    print(f"| no profiles | - | - | {baseline:.4f} | - | - |")
     for label, source_of in (("by site", lambda url: urlsplit(url).hostname or url), ("whole set as one source", lambda url: "all")):
         stored, lookup, learn, matured = run(pages, source_of, settings)
         score = f1([(stored.get(page_id, ""), truth[page_id].get("articleBody") or "") for page_id, _, _ in jobs])
         print(
-            f"| {label} | {matured} | {score:.4f} | {statistics.median(lookup):.3f} / {p95(lookup):.3f} "
+            f"| {label} | {matured} | {sum(stored[i] != unprofiled[i] for i in stored)} | {score:.4f} | {statistics.median(lookup):.3f} / {p95(lookup):.3f} "
             f"| {statistics.median(learn):.3f} / {p95(learn):.3f} |"
         )
     return 0
