@@ -57,12 +57,10 @@ def run(pages: list[tuple[str, str, str]], source_of, settings) -> tuple[dict[st
     from storage import site_profiles
     from storage.articles import ArticleIn, store_article
     from storage.db import open_database
-    from storage.models import SiteProfile
-
     from crawler.extraction import count_words
+    from storage.models import Article, SiteProfile
 
     settings = replace(settings, count_words=count_words)
-    stored: dict[str, str] = {}
     lookup_ms: list[float] = []
     learn_ms: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -84,13 +82,10 @@ def run(pages: list[tuple[str, str, str]], source_of, settings) -> tuple[dict[st
                     site_profiles.learn_page(session, profiled, settings)
                 learn_ms.append((time.perf_counter() - started) * 1000)
         with sessions() as session:
-            from storage.models import Article
-
             texts = dict(session.query(Article.canonical_url, Article.text).all())
             matured = session.query(SiteProfile).filter(SiteProfile.matured_at.is_not(None)).count()
         sessions.kw["bind"].dispose()
-    for page_id, url, _ in pages:
-        stored[page_id] = texts.get(url, "")
+    stored = {page_id: texts.get(url, "") for page_id, url, _ in pages}
     return stored, lookup_ms, learn_ms, matured
 
 

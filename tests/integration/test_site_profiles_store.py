@@ -3,6 +3,7 @@ from new ones, earlier stories re-cleaned as re-extractions (never versions)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -105,8 +106,7 @@ def test_a_block_that_later_becomes_template_text_is_cleaned_from_stories_holdin
 
     def with_late_box(seed: int) -> FetchResult:
         result = fetched(seed, days=2)
-        item = result.article
-        result.article = type(item)(**{**item.__dict__, "text": item.text + "\n\n" + late_box})
+        result.article = replace(result.article, text=result.article.text + "\n\n" + late_box)
         return result
 
     write_batch(target, [with_late_box(seed) for seed in range(20, 28)])
