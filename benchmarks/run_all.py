@@ -26,6 +26,7 @@ def main() -> int:
     if EVAL_SET.is_dir():
         failures += run("extraction.py", "--data", str(EVAL_SET)) != 0
         failures += run("language.py", "--data", str(EVAL_SET)) != 0
+        failures += run("site_profiles.py", "--data", str(EVAL_SET)) != 0
     else:
         print(f"\n=== extraction.py skipped: no evaluation set at {EVAL_SET}")
     failures += run("throughput.py") != 0

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from crawler.components.run import CrawlRun
 from crawler.components.site_signals import capture_signals
 from crawler.discovery.dates import to_utc
-from crawler.extraction import Article, Rejection
+from crawler.extraction import Article, Rejection, count_words
 from crawler.frontier import frontier_sync
 from crawler.extraction.renditions import renditions_to_store
 from crawler.items import FetchOutcome, PageItem, exported_article
@@ -28,6 +28,7 @@ from crawler.reading import INTERSTITIAL
 from storage import articles as article_store
 from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
 from storage.db import resolve_database_url
+from storage.site_profiles import ProfileSettings
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -146,6 +147,15 @@ class StorePipeline:
         self.threshold = float(threshold) if threshold is not None else None
         self.in_process = settings.getbool("NEWSDESK_STORE_IN_PROCESS")
         self.refuse_tdm_reserved = settings.getbool("NEWSDESK_REFUSE_TDM_RESERVED")
+        self.site_profile = None
+        if settings.getbool("NEWSDESK_SITE_PROFILES_ENABLED"):
+            self.site_profile = ProfileSettings(
+                min_pages=settings.getint("NEWSDESK_SITE_PROFILE_MIN_PAGES"),
+                min_block_pages=settings.getint("NEWSDESK_SITE_PROFILE_MIN_BLOCK_PAGES"),
+                min_share=settings.getfloat("NEWSDESK_SITE_PROFILE_MIN_SHARE"),
+                max_stripped_share=settings.getfloat("NEWSDESK_SITE_PROFILE_MAX_STRIPPED_SHARE"),
+                count_words=count_words,
+            )
         self.log_options = {"level": settings.get("LOG_LEVEL"), "format": settings.get("LOG_FORMAT")}
         if settings.get("LOG_FILE"):
             self.log_options["filename"] = settings.get("LOG_FILE")
@@ -169,7 +179,7 @@ class StorePipeline:
         self.run = CrawlRun.of(self.crawler)
         # The frontier scheduler starts the run; without it, the run starts here.
         run_id = self.run.begin()
-        target = BatchTarget(self.database_url, self.run.source, run_id, self.threshold)
+        target = BatchTarget(self.database_url, self.run.source, run_id, self.threshold, self.site_profile)
         self.writer = BatchWriter(target, in_process=self.in_process, log_options=self.log_options)
         # A batch also goes out when no new item arrives: a stalled or trickling crawl must not
         # sit on results (another worker sharing the frontier waits for them to be marked done).

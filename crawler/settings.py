@@ -103,6 +103,16 @@ NEWSDESK_STORE_FLUSH_SECONDS = 5.0
 NEWSDESK_STORE_IN_PROCESS = False
 # Jaccard similarity above which two articles count as copies of one story.
 NEWSDESK_NEAR_DUPLICATE_THRESHOLD = None
+# Site profiles (storage/site_profiles.py): text blocks a source repeats across its story pages are
+# learned as it is crawled and stripped from its stories. A profile is used once MIN_PAGES story
+# pages of the source are counted; a block is template text when on MIN_BLOCK_PAGES pages and on
+# MIN_SHARE of the pages counted since it first appeared; a body is never cut by more than
+# MAX_STRIPPED_SHARE of its characters.
+NEWSDESK_SITE_PROFILES_ENABLED = True
+NEWSDESK_SITE_PROFILE_MIN_PAGES = 10
+NEWSDESK_SITE_PROFILE_MIN_BLOCK_PAGES = 5
+NEWSDESK_SITE_PROFILE_MIN_SHARE = 0.5
+NEWSDESK_SITE_PROFILE_MAX_STRIPPED_SHARE = 0.5
 
 # --- Extraction -------------------------------------------------------------------------------
 # Worker processes that read pages (links, page type, article); 0 means one per CPU core, 1 means

@@ -125,6 +125,8 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_FRONTIER_BATCH": _count(1),
     "NEWSDESK_FRONTIER_LEASE_SECONDS": _count(1),
     "NEWSDESK_STORE_BATCH_SIZE": _count(1),
+    "NEWSDESK_SITE_PROFILE_MIN_PAGES": _count(1),
+    "NEWSDESK_SITE_PROFILE_MIN_BLOCK_PAGES": _count(1),
     # Limits where 0 means "none" (Scrapy's own meaning) and a negative value refuses everything.
     "DOWNLOAD_MAXSIZE": _count(0),
     "DOWNLOAD_WARNSIZE": _count(0),
@@ -153,6 +155,8 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_STORE_FLUSH_SECONDS": _seconds(zero_ok=False),
     "NEWSDESK_MAX_RETRY_AFTER": _seconds(zero_ok=True),
     "NEWSDESK_NEAR_DUPLICATE_THRESHOLD": _optional(_ratio),
+    "NEWSDESK_SITE_PROFILE_MIN_SHARE": _ratio,
+    "NEWSDESK_SITE_PROFILE_MAX_STRIPPED_SHARE": _ratio,
     "NEWSDESK_RECRAWL_AFTER": _duration,
     # Source health thresholds (newsdesk health).
     "NEWSDESK_HEALTH_WINDOW_DAYS": _count(1),
@@ -168,6 +172,7 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_RETRY_AFTER_ENABLED": _flag,
     "NEWSDESK_STORE_IN_PROCESS": _flag,
     "NEWSDESK_REFUSE_TDM_RESERVED": _flag,
+    "NEWSDESK_SITE_PROFILES_ENABLED": _flag,
     "LOG_LEVEL": _log_level,
 }
 

@@ -187,6 +187,14 @@ def _lock_keys(item: ArticleIn, body: dedup.Fingerprint) -> list[int]:
     return keys
 
 
+def lock_for(session: Session, items: Sequence[ArticleIn]) -> None:
+    """Lock what a batch of articles will touch, in one sorted pass, before storing any of them:
+    a writer that locked article by article could hold a key another writer waits for while it
+    waits for one of that writer's (a deadlock). :func:`store_article` then finds them held."""
+    keys = [key for item in items for key in _lock_keys(*_prepared(item))]
+    write_locks.lock_keys(session.connection(), keys)
+
+
 def _prepared(item: ArticleIn) -> tuple[ArticleIn, dedup.Fingerprint]:
     item = fit_for_storage(item)
     body = item.fingerprint or dedup.fingerprint(item.text)
@@ -635,3 +643,26 @@ def store_articles(
     conn = session.connection()
     write_locks.lock_keys(conn, [key for item, body in prepared for key in _lock_keys(item, body)])
     return [_store(session, conn, item, body, threshold) for item, body in prepared]
+
+
+def refresh_dedup(
+    conn: sa.Connection,
+    article_id: int,
+    cluster_id: int | None,
+    body: dedup.Fingerprint,
+    *,
+    now: datetime,
+    threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+) -> int:
+    """An article's near-duplicate keys and cluster for a body it now has without a new version
+    (a re-extraction); returns its cluster id."""
+    return _cluster(
+        conn,
+        article_id,
+        cluster_id,
+        body.content_hash,
+        body.signature,
+        hash_identifies=body.identifies,
+        threshold=threshold,
+        now=_utc(now),
+    )

@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from storage import articles as article_store
-from storage import frontier, processes
+from storage import frontier, processes, site_profiles, values
 from storage import signals as signal_store
 from storage import runs as run_log
-from storage import values
 from storage.db import OUTAGE_RETRIES, is_outage, open_database, run_in_transaction
+from storage.site_profiles import ProfileSettings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -75,6 +75,8 @@ class BatchTarget:
     source: str | None
     run_id: int
     near_duplicate_threshold: float | None = None
+    #: Learn each source's template and strip it from stories (None: store bodies as read).
+    site_profile: ProfileSettings | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -105,15 +107,27 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         options["threshold"] = target.near_duplicate_threshold
     rows = []
     outcomes = []
+    # Each article as it will be stored (site template blocks stripped), then every key the batch
+    # touches locked at once (see article_store.lock_for), then stored one by one.
+    prepared = []
     for fetch in batch:
+        item = _with_storable_urls(fetch.article, fetch) if fetch.article is not None else None
+        profiled = None
+        if item is not None and target.site_profile is not None:
+            profiled = site_profiles.prepare_page(session, item, target.site_profile)
+            item = profiled.item
+        prepared.append((item, profiled))
+    article_store.lock_for(session, [item for item, _ in prepared if item is not None])
+    for fetch, (item, profiled) in zip(batch, prepared, strict=True):
         article_id = None
         outcome = fetch.outcome
         reason = fetch.reason
-        item = _with_storable_urls(fetch.article, fetch) if fetch.article is not None else None
         if item is not None:
             result = article_store.store_article(session, item, **options)
             article_id = result.article_id
             outcome = result.outcome
+            if profiled is not None and outcome == "stored":
+                site_profiles.learn_page(session, profiled, target.site_profile)
             if outcome == "alias" or (outcome == "unchanged" and item.url != item.canonical_url):
                 # Another URL of an article already stored (an alias, an AMP copy, a variant).
                 outcome = "duplicate"

@@ -32,6 +32,9 @@ __all__ = [
     "FrontierEntry",
     "HealthAck",
     "SiteSignals",
+    "Reextraction",
+    "SiteProfile",
+    "SiteProfileBlock",
     "Source",
     "SourceLock",
     "StoreLock",
@@ -346,6 +349,50 @@ class HealthAck(Base):
     #: The state acknowledged: its status and the kinds of its reasons (not their figures).
     state: Mapped[str] = mapped_column(sa.Text)
     acknowledged_at: Mapped[datetime]
+class SiteProfile(Base):
+    """What the crawl has learned of a source's template: how many of its story pages it counted,
+    and when enough were counted for the profile to be used (see ``storage.site_profiles``)."""
+
+    __tablename__ = "site_profiles"
+
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    pages: Mapped[int]
+    matured_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class SiteProfileBlock(Base):
+    """One normalised text block of a source's story pages and on how many of them it was seen.
+
+    ``pages_before`` is the source's page count when the block was first seen: its share is taken
+    over the pages counted since. ``profiled_at`` is set once the block counts as template text.
+    """
+
+    __tablename__ = "site_profile_blocks"
+    # The profile is read on every batch: its template blocks, not the source's every block.
+    __table_args__ = (sa.Index("ix_site_profile_blocks_source_id_profiled_at", "source_id", "profiled_at"),)
+
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    block_hash: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    pages: Mapped[int]
+    pages_before: Mapped[int]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    profiled_at: Mapped[datetime | None]
+
+
+class Reextraction(Base):
+    """A stored story read again (a better extractor, a site profile that matured): not a new
+    version of the story, so the fields it changed are kept here as they were."""
+
+    __tablename__ = "reextractions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    extractor_version: Mapped[str] = mapped_column(sa.String(100))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    previous: Mapped[dict[str, Any]]
 
 
 # --- full-text search objects (migration 0004) -------------------------------------------------

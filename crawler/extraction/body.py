@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .hovercards import collapse_doubled_names
+
 __all__ = [
     "clean_paragraphs",
     "containment",
@@ -150,13 +152,13 @@ def count_words(text: str) -> int:
 
 
 def clean_paragraphs(paragraphs: list[str]) -> list[str]:
-    """Drop boilerplate paragraphs and strip icon-label runs from the rest."""
+    """Drop boilerplate paragraphs; strip icon-label runs and hover-card names from the rest."""
     kept: list[str] = []
     for raw in paragraphs:
         paragraph = normalise_paragraph(raw)
         if not paragraph:
             continue
-        paragraph = _strip_icon_runs(paragraph)
+        paragraph = collapse_doubled_names(_strip_icon_runs(paragraph))
         if not paragraph or is_boilerplate(paragraph):
             continue
         kept.append(paragraph)

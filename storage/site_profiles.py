@@ -1,0 +1,323 @@
+"""Site templates learned while crawling: the text blocks a source repeats across its story pages.
+
+A site glues the same boxes into its story bodies ("Read also", newsletter and channel prompts,
+"Found a mistake?" notices, author footers): extraction cannot tell them from the story on one
+page, but across a site's pages they are the blocks that recur. Each story page stored is counted
+into its source's profile: every block of its body (a paragraph), normalised (casefolded, digits
+made one digit, whitespace collapsed) and hashed, with the number of pages showing it. Once a
+source has ``min_pages`` pages counted, a block on at least ``min_block_pages`` of them and on
+``min_share`` of the pages counted since it first appeared is template text, from then on.
+
+Whole blocks only: a paragraph that starts like many others ("WASHINGTON (Reuters) -") and goes on
+with the story has a hash of its own. A body is never stripped of most of its text
+(``max_stripped_share``): a profile that would do so is wrong about that page.
+
+The writer applies the profile to each story before storing it, and counts the story in once it is
+stored; when blocks become template text, the source's stories stored before are cleaned of them
+through :func:`storage.reextraction.apply_reextraction` (a re-extraction, never a new version), so a
+later fetch of the same page finds the same body. Nothing here knows a site, a language or a script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import struct
+import unicodedata
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from storage.db import dialect_insert
+from storage.models import Article, SiteProfile, SiteProfileBlock, Source
+from storage.reextraction import apply_reextraction
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, SessionTransaction
+
+    from storage.articles import ArticleIn
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ProfileSettings",
+    "ProfiledPage",
+    "block_key",
+    "learn_page",
+    "load_profile",
+    "page_block_keys",
+    "prepare_page",
+    "strip_template_blocks",
+]
+
+#: Blocks of an article body, as extraction joins its paragraphs.
+BLOCK_SEPARATOR = "\n\n"
+#: A block seen on one page only, first seen this many pages ago, is forgotten: it cannot be a
+#: template any more, and a site's story paragraphs would otherwise pile up.
+FORGET_AFTER_PAGES = 1_000
+#: Recorded as the re-extraction's extractor when a profile re-cleans stored stories.
+RECLEAN_EXTRACTOR = "site-profile"
+#: How much earlier than a new template block's first page a story holding it may have been seen:
+#: pages reach the writer in batches, not in the order they were fetched.
+RECLEAN_MARGIN = timedelta(hours=1)
+#: Stored stories re-cleaned per query while a profile grows.
+RECLEAN_CHUNK = 200
+
+_DIGIT = re.compile(r"\d")
+
+
+def _whitespace_words(text: str) -> int:
+    return len(text.split())
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    """When a profile is trusted, and how much of a body it may take."""
+
+    #: Story pages of a source counted before its profile is used.
+    min_pages: int = 10
+    #: Pages a block must be seen on to be template text.
+    min_block_pages: int = 5
+    #: Share of the pages counted since a block first appeared (at least ``min_pages``) showing it.
+    min_share: float = 0.5
+    #: A body that stripping would cut by more than this share of its characters is kept whole.
+    max_stripped_share: float = 0.5
+    #: How a body's words are counted after stripping: the crawl hands in extraction's own
+    #: (``crawler.extraction.count_words``, which counts scripts written without spaces).
+    count_words: Callable[[str], int] = _whitespace_words
+
+
+# --- blocks (pure) ------------------------------------------------------------------------------
+
+
+def block_key(block: str) -> int | None:
+    """A block's fingerprint: the same for the same text however cased, spaced or numbered.
+
+    None for a block without a letter (a score, a bare date), which says nothing about a template.
+    """
+    normalised = " ".join(_DIGIT.sub("0", unicodedata.normalize("NFKC", block).casefold()).split())
+    if not any(character.isalpha() for character in normalised):
+        return None
+    digest = hashlib.blake2b(normalised.encode("utf-8", "surrogatepass"), digest_size=8, person=b"newsdesk-block")
+    return struct.unpack("<q", digest.digest())[0]
+
+
+def page_block_keys(text: str) -> frozenset[int]:
+    """The distinct block fingerprints of a body (a block repeated on one page counts once)."""
+    return frozenset(key for key in map(block_key, text.split(BLOCK_SEPARATOR)) if key is not None)
+
+
+def strip_template_blocks(text: str, profile: frozenset[int], *, max_stripped_share: float = 0.5) -> str:
+    """``text`` without the blocks in ``profile``; ``text`` itself when stripping would take more
+    than ``max_stripped_share`` of its characters (or all of them)."""
+    if not profile:
+        return text
+    blocks = text.split(BLOCK_SEPARATOR)
+    kept = [block for block in blocks if block_key(block) not in profile]
+    if len(kept) == len(blocks):
+        return text
+    stripped = BLOCK_SEPARATOR.join(kept)
+    if not stripped.strip() or len(text) - len(stripped) > max_stripped_share * len(text):
+        return text
+    return stripped
+
+
+# --- the profile in the database ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfiledPage:
+    """A story as the writer will store it: stripped by its source's profile, with the fingerprints
+    of its body as fetched (what the profile learns from)."""
+
+    item: ArticleIn
+    keys: frozenset[int]
+    stripped: bool
+
+
+# Each source's profile as read in a transaction: a batch asks once per source, and a rollback
+# takes what it learned with it.
+_profiles: weakref.WeakKeyDictionary[SessionTransaction, dict[str, frozenset[int]]] = weakref.WeakKeyDictionary()
+
+
+def _cache(session: Session) -> dict[str, frozenset[int]]:
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    return _profiles.setdefault(transaction, {}) if transaction is not None else {}
+
+
+# Built once: building and compiling the statement cost more than running it.
+_PROFILE_OF = (
+    sa.select(SiteProfileBlock.block_hash)
+    .join(Source, Source.id == SiteProfileBlock.source_id)
+    .where(Source.name == sa.bindparam("source"), SiteProfileBlock.profiled_at.is_not(None))
+)
+
+
+def load_profile(session: Session, source: str) -> frozenset[int]:
+    """The fingerprints of ``source``'s template blocks (empty until its profile matured)."""
+    cache = _cache(session)
+    if source not in cache:
+        cache[source] = frozenset(session.connection().execute(_PROFILE_OF, {"source": source}).scalars())
+    return cache[source]
+
+
+def prepare_page(session: Session, item: ArticleIn, settings: ProfileSettings) -> ProfiledPage:
+    """``item`` with its source's template blocks stripped from its text."""
+    keys = page_block_keys(item.text)
+    profile = load_profile(session, item.source)
+    if not keys & profile:
+        return ProfiledPage(item, keys, stripped=False)
+    text = strip_template_blocks(item.text, profile, max_stripped_share=settings.max_stripped_share)
+    if text == item.text:
+        return ProfiledPage(item, keys, stripped=False)
+    # The fingerprint was taken of the text as fetched: storage takes it again of this one.
+    stripped = replace(item, text=text, word_count=settings.count_words(text), fingerprint=None)
+    return ProfiledPage(stripped, keys, stripped=True)
+
+
+def learn_page(session: Session, page: ProfiledPage, settings: ProfileSettings) -> int:
+    """Count a newly stored story into its source's profile; re-clean the source's stories when
+    blocks became template text. Returns the number of stories re-cleaned. Never commits."""
+    conn = session.connection()
+    source_id = conn.execute(sa.select(Source.id).where(Source.name == page.item.source)).scalar_one()
+    now = datetime.now(UTC)
+    fetched = page.item.fetched_at
+    seen_at = fetched.replace(tzinfo=UTC) if fetched.tzinfo is None else fetched.astimezone(UTC)
+    pages, matured_at = _count_page(conn, source_id, now)
+    if page.keys:
+        insert = dialect_insert(conn, SiteProfileBlock.__table__)
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["source_id", "block_hash"],
+                set_={"pages": SiteProfileBlock.pages + 1, "last_seen_at": insert.excluded.last_seen_at},
+            ),
+            [
+                {
+                    "source_id": source_id,
+                    "block_hash": key,
+                    "pages": 1,
+                    "pages_before": pages - 1,
+                    "first_seen_at": seen_at,
+                    "last_seen_at": seen_at,
+                }
+                for key in sorted(page.keys)
+            ],
+        )
+    if pages % 100 == 0:
+        _forget_single_blocks(conn, source_id, pages)
+    if pages < settings.min_pages:
+        return 0
+    maturing = matured_at is None
+    # Only blocks on this page gained a page; on maturing, every block is weighed for the first time.
+    new = _new_template_blocks(conn, source_id, pages, settings, None if maturing else page.keys)
+    if maturing:
+        conn.execute(sa.update(SiteProfile).where(SiteProfile.source_id == source_id).values(matured_at=now))
+    if not new:
+        return 0
+    conn.execute(
+        sa.update(SiteProfileBlock)
+        .where(SiteProfileBlock.source_id == source_id, SiteProfileBlock.block_hash.in_(list(new)))
+        .values(profiled_at=now)
+    )
+    source = page.item.source
+    _cache(session).pop(source, None)
+    profile = load_profile(session, source)
+    # A story holding a block was stored or seen again since the block's first page was fetched
+    # (less the time pages take from fetch to writer); on maturing, every story is looked at.
+    since = None if maturing else min(new.values()) - RECLEAN_MARGIN
+    recleaned = _reclean(conn, source_id, profile, settings, since, reason=_reason(source, len(new), maturing))
+    logger.info(
+        "site profile of %s: %d new template blocks (%d in all, %d pages counted); %d stored stories re-cleaned",
+        source, len(new), len(profile), pages, recleaned,
+    )  # fmt: skip
+    return recleaned
+
+
+def _count_page(conn: sa.Connection, source_id: int, now: datetime) -> tuple[int, datetime | None]:
+    insert = dialect_insert(conn, SiteProfile.__table__)
+    return conn.execute(
+        insert.values(source_id=source_id, pages=1, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=["source_id"], set_={"pages": SiteProfile.pages + 1, "updated_at": now}
+        )
+        .returning(SiteProfile.pages, SiteProfile.matured_at)
+    ).one()
+
+
+def _new_template_blocks(
+    conn: sa.Connection, source_id: int, pages: int, settings: ProfileSettings, keys: Iterable[int] | None
+) -> dict[int, datetime]:
+    """Blocks that now qualify as template text, with when each was first seen."""
+    query = sa.select(
+        SiteProfileBlock.block_hash, SiteProfileBlock.pages, SiteProfileBlock.pages_before,
+        SiteProfileBlock.first_seen_at,
+    ).where(
+        SiteProfileBlock.source_id == source_id,
+        SiteProfileBlock.profiled_at.is_(None),
+        SiteProfileBlock.pages >= settings.min_block_pages,
+    )  # fmt: skip
+    if keys is not None:
+        query = query.where(SiteProfileBlock.block_hash.in_(list(keys)))
+    return {
+        row.block_hash: row.first_seen_at
+        for row in conn.execute(query)
+        if row.pages >= settings.min_share * max(settings.min_pages, pages - row.pages_before)
+    }
+
+
+def _forget_single_blocks(conn: sa.Connection, source_id: int, pages: int) -> None:
+    conn.execute(
+        sa.delete(SiteProfileBlock).where(
+            SiteProfileBlock.source_id == source_id,
+            SiteProfileBlock.profiled_at.is_(None),
+            SiteProfileBlock.pages <= 1,
+            SiteProfileBlock.pages_before < pages - FORGET_AFTER_PAGES,
+        )
+    )
+
+
+def _reason(source: str, blocks: int, maturing: bool) -> str:
+    event = "matured" if maturing else "grew"
+    return f"site profile of {source} {event}: {blocks} template blocks stripped where found"
+
+
+def _reclean(
+    conn: sa.Connection,
+    source_id: int,
+    profile: frozenset[int],
+    settings: ProfileSettings,
+    since: datetime | None,
+    *,
+    reason: str,
+) -> int:
+    """Strip ``profile`` from the source's stored stories (those seen since ``since``, else all)."""
+    recleaned = 0
+    last_id = 0
+    while True:
+        query = (
+            sa.select(Article.id, Article.text)
+            .where(Article.source_id == source_id, Article.id > last_id)
+            .order_by(Article.id)
+            .limit(RECLEAN_CHUNK)
+        )
+        if since is not None:
+            query = query.where(Article.last_seen_at >= since)
+        rows = conn.execute(query).all()
+        if not rows:
+            return recleaned
+        last_id = rows[-1].id
+        for row in rows:
+            text = strip_template_blocks(row.text, profile, max_stripped_share=settings.max_stripped_share)
+            if text != row.text and apply_reextraction(
+                conn,
+                row.id,
+                {"text": text, "word_count": settings.count_words(text)},
+                extractor_version=RECLEAN_EXTRACTOR,
+                reason=reason,
+            ):
+                recleaned += 1

@@ -1,0 +1,87 @@
+"""A crawl of a site that glues the same boxes into every story body (issue 14): once the site's
+profile matures, no stored body holds them, the stories stored before are re-cleaned as
+re-extractions, and no story gets a second version, on this crawl or the next."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from support.loopback import PageServer
+from support.stories import duplicate_stories
+
+from crawler.demo.generated import article_text
+from storage.db import open_database
+from storage.models import Article, ArticleVersion, Reextraction
+
+STORIES = 20
+# Boxes the generic boilerplate rules do not know: only the site's profile can tell them.
+READ_ALSO = "Read also: the week in pictures, from the harbour to the hills"
+CHANNEL = "Join our channel on Telegram for the stories that matter most to the city"
+MISTAKE = "Found a mistake? Select the text and press Ctrl+Enter to tell the editors"
+PLANTED = (READ_ALSO, CHANNEL, MISTAKE)
+
+
+def story_page(number: int) -> bytes:
+    headline, paragraphs = article_text(number)
+    body = [f"<p>{p}</p>" for p in paragraphs]
+    body.insert(2, f'<div class="inline-box"><p>{READ_ALSO}</p></div>')
+    body.append(f'<div class="promo"><p>{CHANNEL}</p></div><p class="notice">{MISTAKE}</p>')
+    return (
+        f"<html lang='en'><head><title>{headline}</title><meta property='og:type' content='article'>"
+        f"<meta property='article:published_time' content='2026-11-{number:02d}T08:00:00Z'></head>"
+        f"<body><article><h1>{headline}</h1>{''.join(body)}</article></body></html>"
+    ).encode()
+
+
+class BoxedSite(PageServer):
+    """Twenty stories found through the sitemap; ``day`` moves every lastmod, so a second crawl
+    fetches each story again."""
+
+    day = 1
+
+    def answer(self, raw_path: str) -> tuple[str, bytes] | None:
+        path = urlsplit(raw_path).path
+        if path == "/robots.txt":
+            return "text/plain", f"User-agent: *\nSitemap: {self.base}/sitemap.xml\n".encode()
+        if path == "/":
+            return "text/html", b"<html><head><title>Home</title></head><body><p>Welcome.</p></body></html>"
+        if path == "/sitemap.xml":
+            urls = "".join(
+                f"<url><loc>{self.base}/news/{n}</loc><lastmod>2026-12-{self.day:02d}</lastmod></url>"
+                for n in range(1, STORIES + 1)
+            )
+            return "application/xml", (
+                f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+            ).encode()
+        if path.startswith("/news/") and path.rsplit("/", 1)[1].isdigit():
+            number = int(path.rsplit("/", 1)[1])
+            if 1 <= number <= STORIES:
+                return "text/html; charset=utf-8", story_page(number)
+        return None
+
+
+@pytest.fixture
+def site():
+    with BoxedSite() as served:
+        yield served
+
+
+def test_planted_boxes_leave_every_stored_body_without_new_versions(site, database_url, scrapy_crawl):
+    def crawl():
+        scrapy_crawl(database_url, "-s", "NEWSDESK_EXTRACT_WORKERS=1", "-a", f"start_urls={site.base}/")
+
+    crawl()
+    site.day = 2
+    crawl()
+    with open_database(database_url)() as session:
+        texts = session.execute(sa.select(Article.text)).scalars().all()
+        assert len(texts) == STORIES
+        assert [box for text in texts for box in PLANTED if box in text] == []
+        assert set(session.execute(sa.select(Article.version)).scalars()) == {1}
+        assert session.execute(sa.select(sa.func.max(ArticleVersion.version))).scalar_one() == 1
+        # The stories stored before the profile matured were cleaned as re-extractions, once.
+        recleaned = session.execute(sa.select(Reextraction.article_id)).scalars().all()
+        assert 0 < len(recleaned) < STORIES and len(set(recleaned)) == len(recleaned)
+    assert duplicate_stories(database_url) == 0
