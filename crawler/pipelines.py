@@ -26,6 +26,7 @@ from crawler.reading import INTERSTITIAL
 from storage import articles as article_store
 from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
 from storage.db import resolve_database_url
+from storage.frontier import STORY_OUTCOMES
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -240,6 +241,8 @@ class StorePipeline:
                 self.run.record_error("writer", outcome.error, fetch.url, log_row=False)
             else:
                 self.stats.inc_value(f"newsdesk/outcome/{outcome}")
+                if outcome in STORY_OUTCOMES:
+                    self.run.note_story(fetch.frontier_url or fetch.url)
 
     async def close_spider(self) -> None:
         if self.flush_timer is not None and self.flush_timer.running:

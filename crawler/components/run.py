@@ -34,6 +34,7 @@ from crawler.discovery.scope import CrawlScope
 from crawler.normalize import site_key
 from crawler.sources import Source, SourcesError, load_sources, parse_duration, resolve_sources_path
 from crawler.workers import ReadingPool
+from storage import frontier as frontier_store
 from storage import runs as run_log
 from storage.db import open_database, resolve_database_url
 
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CrawlPlan", "CrawlRun", "RunError"]
 
+#: Story URLs the run keeps as page-typing evidence (the latest; hubs link to recent stories).
+MAX_KNOWN_STORIES = 2000
 #: Outcomes that mean "no page came back" (a crawl with only these stored nothing and failed).
 NOTHING_FETCHED_OUTCOMES = ("refused", "skipped-by-robots", "error")
 #: Failures of the network or the site, not of newsdesk: recorded as the URL's outcome, not a fault.
@@ -170,6 +173,9 @@ class CrawlRun:
         self.pages_answered = 0
         self.status: str | None = None
         self.status_reason: str | None = None
+        #: Canonical URLs of the source stored as stories (earlier runs' and this one's), in order.
+        self._known_stories: dict[str, None] = {}
+        self._known_snapshot: frozenset[str] | None = None
         self._previous_asyncio_handler = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -218,8 +224,29 @@ class CrawlRun:
             self.sessions = open_database(self.database_url)
             with self.sessions.begin() as session:
                 self.run_id = run_log.start_run(session, self.source)
+                if self.source is not None:
+                    earlier = frontier_store.story_urls(session, self.source, limit=MAX_KNOWN_STORIES)
+                    self._known_stories.update(dict.fromkeys(reversed(earlier)))
             logger.info("crawl run %s of %s writing to %s", self.run_id, self.source, self.database_url)
         return self.run_id
+
+    # -- what the crawl has learnt of the site ----------------------------------------------------
+
+    def note_story(self, url: str) -> None:
+        """A page was stored as a story: pages that link to many such are hubs (page typing)."""
+        if url in self._known_stories:
+            return
+        self._known_stories[url] = None
+        if len(self._known_stories) > MAX_KNOWN_STORIES:
+            del self._known_stories[next(iter(self._known_stories))]
+        self._known_snapshot = None
+
+    @property
+    def known_stories(self) -> frozenset[str]:
+        """The story URLs known now, as the evidence handed to page reading (made once per change)."""
+        if self._known_snapshot is None:
+            self._known_snapshot = frozenset(self._known_stories)
+        return self._known_snapshot
 
     # -- errors ------------------------------------------------------------------------------------
 
