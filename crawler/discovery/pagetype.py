@@ -69,6 +69,9 @@ HUB_MIN_TEASERS = 3
 #: A listing whose longest run is this short has teaser summaries, not a body (shortest story run
 #: on a `tune` page with a listing: 80 words).
 TEASER_MAX_RUN = 50
+#: A page with no longer prose than a teaser's needs only this many headline links to be a hub
+#: (a tag page listing two stories).
+SHORT_HUB_MIN_HEADLINES = 2
 #: Below STORY_MIN_RUN, a page is still a story when its run outweighs its headline links this
 #: many times (a short news item with a "more news" box), fitted on `tune`.
 RUN_PER_HEADLINE_WORD = 0.5
@@ -157,7 +160,8 @@ def type_page(root: HtmlElement, url: str, *, linked_stories: int = 0) -> PageTy
     if run >= STORY_MIN_RUN:
         return PageType(PageKind.STORY, "story", summary, markup)
     listing = evidence.headline_links >= HUB_MIN_HEADLINES or evidence.teasers >= HUB_MIN_TEASERS
-    if listing and (run < TEASER_MAX_RUN or run < RUN_PER_HEADLINE_WORD * evidence.headline_words):
+    short_listing = evidence.headline_links >= SHORT_HUB_MIN_HEADLINES and run < TEASER_MAX_RUN
+    if short_listing or (listing and run < max(TEASER_MAX_RUN, RUN_PER_HEADLINE_WORD * evidence.headline_words)):
         return PageType(PageKind.HUB, _label(url, PageKind.HUB), summary, markup)
     if linked_stories >= SITE_MIN_LINKED_STORIES:
         reason = f"links to {linked_stories} stored stories, {summary}"

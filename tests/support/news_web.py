@@ -72,8 +72,11 @@ class Story:
 
     @property
     def marker(self) -> str:
-        """Text only this story has (its first sentence): finds it in a stored body."""
-        return self.paragraphs[0].split("。")[0].split(". ")[0]
+        """Text only this story has (its first two sentences): finds it in a stored body."""
+        first = self.paragraphs[0]
+        if "。" in first:
+            return "。".join(first.split("。")[:2])
+        return ". ".join(first.split(". ")[:2])
 
     @property
     def summary(self) -> str:
