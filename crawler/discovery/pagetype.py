@@ -232,16 +232,16 @@ def page_evidence(root: HtmlElement) -> PageEvidence:
     stack: list[tuple[HtmlElement, HtmlElement, bool, bool]] = [(root, root, False, False)]
     while stack:
         element, block_element, in_link, tail_only = stack.pop()
-        tag = element.tag if isinstance(element.tag, str) else ""
         if tail_only:
             add(element.tail, block_element, in_link)
             continue
-        tag = tag.lower()
-        if tag in _SKIPPED_TAGS or not isinstance(element.tag, str):
+        if not isinstance(element.tag, str):  # a comment or processing instruction
             continue
-        if tag in ("video", "audio") or (tag in ("iframe", "embed", "object") and _PLAYER_HOSTS.search(
-            element.get("src") or element.get("data") or ""
-        )):
+        tag = element.tag.lower()
+        if tag in _SKIPPED_TAGS:
+            continue
+        embedded = element.get("src") or element.get("data") or ""
+        if tag in ("video", "audio") or (tag in ("iframe", "embed", "object") and _PLAYER_HOSTS.search(embedded)):
             players += 1
         elif tag == "img":
             images += 1
