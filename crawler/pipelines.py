@@ -28,6 +28,7 @@ from crawler.reading import INTERSTITIAL
 from storage import articles as article_store
 from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
 from storage.db import resolve_database_url
+from storage.frontier import STORY_OUTCOMES
 from storage.site_profiles import ProfileSettings
 
 if TYPE_CHECKING:
@@ -307,6 +308,8 @@ class StorePipeline:
                 self.run.record_error("writer", outcome.error, fetch.url, log_row=False)
             else:
                 self.stats.inc_value(f"newsdesk/outcome/{outcome}")
+                if outcome in STORY_OUTCOMES:
+                    self.run.note_story(fetch.frontier_url or fetch.url)
             waiter = self.waiting.pop(id(fetch), None)
             if waiter is not None:
                 waiter.set_result(outcome)

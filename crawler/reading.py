@@ -21,7 +21,7 @@ from crawler.discovery.continuation import next_part, previous_part
 from crawler.discovery.feeds import advertised_feeds
 from crawler.discovery.interstitials import detect_interstitial
 from crawler.discovery.links import page_links
-from crawler.discovery.pagetype import PageVerdict, classify_page
+from crawler.discovery.pagetype import PageType, type_page
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import Article, Rejection, count_words, extract_article, parse_page_html
 from crawler.extraction.signals import PageSignals, html_signals
@@ -62,6 +62,8 @@ class ReadRequest:
     max_text_chars: int = 0
     #: A page with more HTML elements is read for links only, from its first elements (0: no cap).
     max_elements: int = 0
+    #: Canonical URLs the crawl has stored as stories: a short page linking to many is a hub.
+    known_stories: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class PageReading:
     feeds: tuple[str, ...] = ()
     next_part: str | None = None
     not_article_reason: str | None = None
+    #: What the page is (story, hub, media, service) and why; None when it was read for links only.
+    page_type: PageType | None = None
     extraction: Article | Rejection | None = None
     fingerprint: Fingerprint | None = field(default=None, repr=False)
     #: The length of the article text before it was cut to ``max_text_chars`` (0: not cut).
@@ -106,12 +110,14 @@ def _read(html: bytes, request: ReadRequest) -> PageReading:
         # Page-type rules and extraction over such a tree took minutes and most of a gigabyte.
         reason = f"over {request.max_elements:,} HTML elements (NEWSDESK_MAX_PAGE_ELEMENTS): read for links only"
         return PageReading(links=links, unread_anchors=unread, feeds=feeds, not_article_reason=reason)
-    verdict = classify_page(selector)
-    following = next_part(selector, url) if verdict.has_article_markup else None
-    reading = PageReading(links=links, unread_anchors=unread, feeds=feeds, next_part=following)
+    own_url = canonical_url(url)
+    linked_stories = sum(1 for link in links if link in request.known_stories and link != own_url)
+    page_type = type_page(tree, url, linked_stories=linked_stories)
+    following = next_part(selector, url) if page_type.has_article_markup else None
+    reading = PageReading(links=links, unread_anchors=unread, feeds=feeds, next_part=following, page_type=page_type)
     if not request.extract:
         return reading
-    reason = _why_not_an_article(selector, request, verdict)
+    reason = _why_not_an_article(selector, request, page_type)
     if reason is not None:
         return replace(reading, not_article_reason=reason)
     wall = detect_interstitial(tree)
@@ -163,13 +169,13 @@ def _cut(article: Article, max_chars: int) -> Article:
     return replace(article, text=text, word_count=count_words(text))
 
 
-def _why_not_an_article(selector: Selector, request: ReadRequest, verdict: PageVerdict) -> str | None:
+def _why_not_an_article(selector: Selector, request: ReadRequest, page_type: PageType) -> str | None:
     if request.is_part:
         return None  # a part of a story is read as part of it, whatever its own URL and markup say
+    if not page_type.is_story:
+        return page_type.describe()
     if not request.may_be_article:
         return "URL matches no article rule"
-    if not verdict.is_candidate:
-        return verdict.reason
     if previous_part(selector, request.url):
         return "a later part of a multi-page article"
     return None

@@ -47,6 +47,7 @@ __all__ = [
     "renew",
     "reopen_due_articles",
     "reopen_hubs",
+    "story_urls",
 ]
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ PENDING, LEASED, DONE, FAILED = "pending", "leased", "done", "failed"
 
 #: Outcomes of an article page: once stored, it is not fetched again unless it may have changed.
 ARTICLE_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate", "interstitial", "boilerplate"})
+#: Outcomes of a page that was read as a story (the crawl's evidence that pages linking to it list stories).
+STORY_OUTCOMES = frozenset({"stored", "updated", "unchanged", "duplicate", "alias"})
 #: Article outcomes that may hide a story not yet seen (a copy of another page, a wall, a body many
 #: pages showed): such a URL is asked again on each later run until it has been fetched this many
 #: times. Then it is an article like the others (asked again when it may have changed): a site
@@ -448,3 +451,20 @@ def frontier_counts(session: Session, source: str | None = None) -> dict[str, in
     if source is not None:
         query = query.where(FrontierEntry.source == source)
     return {state: count for state, count in session.execute(query)}
+
+
+def story_urls(session: Session, source: str, *, limit: int) -> list[str]:
+    """The source's URLs last read as stories, the most recent first (at most ``limit``)."""
+    return list(
+        session.scalars(
+            sa.select(FrontierEntry.url)
+            .where(
+                FrontierEntry.source == source,
+                FrontierEntry.kind == "page",
+                sa.not_(FrontierEntry.hub),
+                FrontierEntry.outcome.in_(STORY_OUTCOMES),
+            )
+            .order_by(FrontierEntry.done_at.desc())
+            .limit(limit)
+        )
+    )

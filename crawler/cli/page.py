@@ -29,16 +29,33 @@ __all__ = ["EXTRACT_MAX_BYTES", "extract"]
 )
 @handle_user_errors
 def extract(target: str, page_url: str | None, fmt: str, allow_private: bool) -> None:
-    """What newsdesk makes of one page: TARGET is a file, an http(s) URL, or - for stdin."""
-    from crawler.extraction import Article, extract_article
+    """What newsdesk makes of one page: TARGET is a file, an http(s) URL, or - for stdin.
+
+    The page is read as the crawl reads it (page type, walls, extraction: the same function), so
+    the verdict and its reason are the crawl's.
+    """
+    from crawler.discovery.scope import CrawlScope
+    from crawler.extraction import Article
+    from crawler.reading import ReadRequest, read_page
 
     body, charset, url = _read_page(target, allow_private=allow_private)
-    result = extract_article(body[:EXTRACT_READ_BYTES], page_url or url, http_charset=charset)
+    request = ReadRequest(
+        url=page_url or url,
+        scope=CrawlScope(()),  # links are not wanted here
+        http_charset=charset,
+        max_text_chars=crawl_settings.NEWSDESK_MAX_ARTICLE_CHARS,
+        max_elements=crawl_settings.NEWSDESK_MAX_PAGE_ELEMENTS,
+    )
+    reading = read_page(body[:EXTRACT_READ_BYTES], request)
+    result = reading.extraction
+    if reading.not_article_reason is not None:
+        raise click.ClickException(f"not an article: {reading.not_article_reason}")
     if not isinstance(result, Article):
         raise click.ClickException(
-            f"not an article: {result.reason}" + (f" ({result.detail})" if result.detail else "")
+            f"not an article: {result.reason}" + (f": {result.detail}" if result.detail else "")
         )
     data = dataclasses.asdict(result)
+    data["page_type"] = reading.page_type.describe()
     for key in ("published_at", "modified_at"):
         data[key] = data[key].isoformat() if data[key] else None
     if fmt == "json":

@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CrawlPlan", "CrawlRun", "RunError"]
 
+#: Story URLs the run keeps as page-typing evidence (the latest; hubs link to recent stories).
+MAX_KNOWN_STORIES = 2000
 #: Outcomes that mean "no page came back" (a crawl with only these stored nothing and failed).
 NOTHING_FETCHED_OUTCOMES = ("refused", "skipped-by-robots", "error")
 #: Failures of the network or the site, not of newsdesk: recorded as the URL's outcome, not a fault.
@@ -181,6 +183,9 @@ class CrawlRun:
         self.site_tdm: dict[str, Any] = {}
         self.status: str | None = None
         self.status_reason: str | None = None
+        #: Canonical URLs of the source stored as stories (earlier runs' and this one's), in order.
+        self._known_stories: dict[str, None] = {}
+        self._known_snapshot: frozenset[str] | None = None
         self._previous_asyncio_handler = None
         self._signal_errors = _SignalHandlerErrors(self)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -230,6 +235,9 @@ class CrawlRun:
             self.sessions = open_database(self.database_url)
             with self.sessions.begin() as session:
                 self.run_id = run_log.start_run(session, self.source, worker=frontier.worker_name())
+                if self.source is not None:
+                    earlier = frontier.story_urls(session, self.source, limit=MAX_KNOWN_STORIES)
+                    self._known_stories.update(dict.fromkeys(reversed(earlier)))
             self.worker_id = frontier.lease_owner(self.run_id)
             logger.info("crawl run %s of %s writing to %s", self.run_id, self.source, self.database_url)
         return self.run_id
@@ -257,6 +265,24 @@ class CrawlRun:
             return
         self.stats.inc_value("newsdesk/frontier/renewals")
         self.stats.max_value("newsdesk/frontier/max_leases_renewed", renewed)
+
+    # -- what the crawl has learnt of the site ----------------------------------------------------
+
+    def note_story(self, url: str) -> None:
+        """A page was stored as a story: pages that link to many such are hubs (page typing)."""
+        if url in self._known_stories:
+            return
+        self._known_stories[url] = None
+        if len(self._known_stories) > MAX_KNOWN_STORIES:
+            del self._known_stories[next(iter(self._known_stories))]
+        self._known_snapshot = None
+
+    @property
+    def known_stories(self) -> frozenset[str]:
+        """The story URLs known now, as the evidence handed to page reading (made once per change)."""
+        if self._known_snapshot is None:
+            self._known_snapshot = frozenset(self._known_stories)
+        return self._known_snapshot
 
     # -- errors ------------------------------------------------------------------------------------
 

@@ -1,42 +1,327 @@
-"""Is a fetched page worth extracting as an article? Cheap signals read before extraction.
+"""What kind of page this is: a story, a hub, a media page or a service page, and why.
 
-The publisher's own markup decides first (``og:type=article``, a JSON-LD ``NewsArticle`` /
-``Article`` / ``BlogPosting``). Without it, a page that is a list of teasers (several
-``<article>`` blocks, or many headline links) is an index page: followed for links, never stored.
-Anything else goes on to extraction, which has the last word (text density, video-only, ...).
+One function, :func:`type_page`, decides it for the crawl (through :mod:`crawler.reading`) and for
+``newsdesk extract`` alike. It reads the page's structure, not its labels: a site can put
+``og:type=article`` on its tag pages or a ``WebSite`` JSON-LD block on every story, so markup only
+names the kind of a page whose structure leaves the question open.
+
+The structure is read as a sequence of text blocks (the nearest block element around each piece of
+text), each with its words and the words of it inside links:
+
+- a story has a *prose run*: consecutive blocks of running text, not broken by a block that is
+  mostly a link. A related-story widget inside a real article adds links, never breaks the
+  article's own run, so it cannot make the article a hub;
+- a hub has many *headline links* (links whose label reads like a headline) and, in the teaser
+  lists of real templates, repeats one block pattern around them; its prose comes in short
+  summaries, each cut off by the next headline.
+
+The site can add evidence the page cannot fake: a page whose own text is shorter than any story and
+whose links lead to pages the crawl has stored as stories is a hub (``linked_stories``).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
 
-from parsel import Selector
+from lxml.html import HtmlElement
 
-__all__ = ["PageVerdict", "classify_page"]
+from crawler.extraction import count_words
+
+__all__ = ["PageEvidence", "PageKind", "PageType", "page_evidence", "type_page"]
+
+
+class PageKind(StrEnum):
+    STORY = "story"
+    #: Lists stories: home, section, tag, topic, author, archive, search, a "lite" edition.
+    HUB = "hub"
+    #: A video, gallery or podcast page: a player or pictures, hardly any text.
+    MEDIA = "media"
+    #: About, contact, terms, login: the site speaking of itself.
+    SERVICE = "service"
+
 
 ARTICLE_SCHEMA_TYPES = frozenset(
     {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
      "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "scholarlyarticle",
      "techarticle", "report"}
 )  # fmt: skip
-LISTING_SCHEMA_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "website", "videoobject"})
-#: This many teaser blocks or headline links, with no article markup, make an index page.
-MIN_TEASER_ARTICLES = 3
-MIN_HEADLINE_LINKS = 6
+MEDIA_SCHEMA_TYPES = frozenset({"videoobject", "imagegallery", "podcastepisode", "audioobject", "mediagallery"})
+
+# -- thresholds. Stories: fitted on the `tune` half of ../shared/extraction-eval (real articles,
+# every one a story); hubs, media and service pages: the structure of the kinds themselves.
+#: A link label with this many words reads like a headline (menus say "World", "Sign in").
+HEADLINE_MIN_WORDS = 4
+#: A block with this many words of its own outside links is running text.
+PROSE_BLOCK_MIN_WORDS = 12
+#: A block with this share of its words in links is a link block: it ends a prose run.
+LINK_BLOCK_SHARE = 0.5
+#: A prose run this long is an article's body, whatever the page links to (fitted on `tune`).
+STORY_MIN_RUN = 100
+#: A hub lists at least this many headline links ...
+HUB_MIN_HEADLINES = 5
+#: ... or this many teasers in one repeated block pattern.
+HUB_MIN_TEASERS = 3
+#: A listing whose longest run is this short has teaser summaries, not a body (shortest story run
+#: on a `tune` page with a listing: 80 words).
+TEASER_MAX_RUN = 50
+#: A page with no longer prose than a teaser's needs only this many headline links to be a hub
+#: (a tag page listing two stories).
+SHORT_HUB_MIN_HEADLINES = 2
+#: Below STORY_MIN_RUN, a page is still a story when its run outweighs its headline links this
+#: many times (a short news item with a "more news" box), fitted on `tune`.
+RUN_PER_HEADLINE_WORD = 0.5
+#: Site evidence: links to this many pages the crawl stored as stories make a short page a hub.
+SITE_MIN_LINKED_STORIES = 5
+#: A media page has a player or pictures and less running text than this.
+MEDIA_MAX_RUN = 60
+#: A gallery shows at least this many pictures, with no more text than captions of this many words.
+GALLERY_MIN_IMAGES = 6
+CAPTION_MAX_WORDS = 20
+
+_BLOCK_TAGS = frozenset(
+    "p div li td th dd dt dl section article main aside header footer nav blockquote h1 h2 h3 h4 h5 h6 "
+    "figure figcaption ul ol table tr tbody thead form pre body address center details summary".split()
+)
+_SKIPPED_TAGS = frozenset("script style noscript template svg select option head title".split())
+_PLAYER_HOSTS = re.compile(r"youtube|youtu\.be|vimeo|dailymotion|brightcove|jwplayer|soundcloud|spotify|podcast", re.I)
+#: URL path words that name the kind of a hub, media or service page: labels only, never the decision.
+_LABELS = {
+    PageKind.HUB: {"tag": "tag", "tags": "tag", "topic": "topic", "topics": "topic", "author": "author",
+                   "authors": "author", "archive": "archive", "search": "search", "lite": "lite",
+                   "text": "lite", "category": "section", "section": "section"},
+    PageKind.MEDIA: {"video": "video", "videos": "video", "gallery": "gallery", "galleries": "gallery",
+                     "photos": "gallery", "podcast": "podcast", "podcasts": "podcast", "audio": "podcast"},
+    PageKind.SERVICE: {"about": "about", "contact": "contact", "terms": "terms", "privacy": "terms",
+                       "login": "login", "signin": "login", "register": "login", "imprint": "about"},
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
-class PageVerdict:
-    is_candidate: bool
+class PageEvidence:
+    """What the page's structure says, counted once."""
+
+    #: Words of the longest prose run (an article's body).
+    prose_run: int
+    #: Words of text in the page's body, and of them inside links.
+    words: int
+    link_words: int
+    #: Distinct link targets labelled like headlines, and the words of those labels.
+    headline_links: int
+    headline_words: int
+    #: Headline links sharing the most common block pattern (a teaser list).
+    teasers: int
+    players: int
+    images: int
+    password_fields: int
+    #: Message boxes (``<textarea>``), and addresses to write to or call (mailto:, tel:, ``<address>``).
+    text_fields: int
+    contact_points: int
+    has_article_markup: bool
+    has_media_markup: bool
+
+    @property
+    def link_share(self) -> float:
+        return self.link_words / self.words if self.words else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PageType:
+    kind: PageKind
+    #: What kind of hub, media or service page (home, tag, video, about, ...); "story" for a story.
+    label: str
     reason: str
     #: The publisher marked the page up as an article (og:type, JSON-LD): its rel=next is a part.
     has_article_markup: bool = False
 
+    @property
+    def is_story(self) -> bool:
+        return self.kind is PageKind.STORY
 
-def _schema_types(selector: Selector) -> set[str]:
+    def describe(self) -> str:
+        """One line for the crawl log and ``newsdesk extract``: ``hub (tag): 24 headline links, ...``."""
+        return f"{self.kind} ({self.label}): {self.reason}"
+
+
+def type_page(root: HtmlElement, url: str, *, linked_stories: int = 0) -> PageType:
+    """The page's type from its structure (see the module's docstring), and from the site:
+    ``linked_stories`` is how many of its links lead to pages the crawl stored as stories."""
+    evidence = page_evidence(root)
+    run = evidence.prose_run
+    markup = evidence.has_article_markup
+    summary = (
+        f"{run}-word prose run, {evidence.headline_links} headline links, "
+        f"{evidence.teasers} teasers, {evidence.link_share:.0%} of text in links"
+    )
+    if run >= STORY_MIN_RUN:
+        return PageType(PageKind.STORY, "story", summary, markup)
+    listing = evidence.headline_links >= HUB_MIN_HEADLINES or evidence.teasers >= HUB_MIN_TEASERS
+    short_listing = evidence.headline_links >= SHORT_HUB_MIN_HEADLINES and run < TEASER_MAX_RUN
+    if short_listing or (listing and run < max(TEASER_MAX_RUN, RUN_PER_HEADLINE_WORD * evidence.headline_words)):
+        return PageType(PageKind.HUB, _label(url, PageKind.HUB), summary, markup)
+    if linked_stories >= SITE_MIN_LINKED_STORIES:
+        reason = f"links to {linked_stories} stored stories, {summary}"
+        return PageType(PageKind.HUB, _label(url, PageKind.HUB), reason, markup)
+    own_words = evidence.words - evidence.link_words
+    gallery = evidence.images >= GALLERY_MIN_IMAGES and own_words < CAPTION_MAX_WORDS * evidence.images
+    if run < MEDIA_MAX_RUN and (evidence.players or evidence.has_media_markup or gallery):
+        marked = ", media markup" if evidence.has_media_markup else ""
+        what = f"{evidence.players} players, {evidence.images} pictures{marked}, {run}-word prose run"
+        return PageType(PageKind.MEDIA, _label(url, PageKind.MEDIA), what, markup)
+    contact = evidence.contact_points or evidence.text_fields
+    if evidence.password_fields or (contact and run < MEDIA_MAX_RUN and not markup):
+        what = (
+            f"{evidence.password_fields} password fields, {evidence.text_fields} message fields, "
+            f"{evidence.contact_points} addresses, {run}-word prose run"
+        )
+        return PageType(PageKind.SERVICE, _label(url, PageKind.SERVICE), what, markup)
+    return PageType(PageKind.STORY, "story", summary, markup)
+
+
+def _label(url: str, kind: PageKind) -> str:
+    """The kind of hub, media or service page, as its URL names it (home: the site's root)."""
+    segments = [segment for segment in re.split(r"[/._?=&-]+", urlsplit(url).path.lower()) if segment]
+    if not segments and kind is PageKind.HUB:
+        return "home"
+    for segment in segments:
+        if segment in _LABELS[kind]:
+            return _LABELS[kind][segment]
+    return {PageKind.HUB: "section", PageKind.MEDIA: "media", PageKind.SERVICE: "service"}[kind]
+
+
+# -- evidence ---------------------------------------------------------------------------------
+
+
+class _Block:
+    __slots__ = ("element", "link_words", "words")
+
+    def __init__(self, element: HtmlElement):
+        self.element = element
+        self.words = 0
+        self.link_words = 0
+
+
+def page_evidence(root: HtmlElement) -> PageEvidence:
+    # From the root, not <body>: broken markup leaves whole articles after </body> in lxml's tree.
+    blocks: list[_Block] = []
+    current: dict[int, _Block] = {}
+    headlines: dict[str, int] = {}
+    patterns: Counter[tuple[str, str]] = Counter()
+    players = images = password_fields = text_fields = contact_points = 0
+
+    def block_of(element: HtmlElement) -> _Block:
+        block = current.get(id(element))
+        if block is None:
+            block = current[id(element)] = _Block(element)
+            blocks.append(block)
+        return block
+
+    def add(text: str | None, block_element: HtmlElement, in_link: bool) -> None:
+        if text and not text.isspace():
+            words = count_words(text)
+            block = block_of(block_element)
+            block.words += words
+            if in_link:
+                block.link_words += words
+
+    # An explicit stack, not recursion: a hostile page nests thousands of elements deep.
+    stack: list[tuple[HtmlElement, HtmlElement, bool, bool]] = [(root, root, False, False)]
+    while stack:
+        element, block_element, in_link, tail_only = stack.pop()
+        if tail_only:
+            add(element.tail, block_element, in_link)
+            continue
+        if not isinstance(element.tag, str):  # a comment or processing instruction
+            continue
+        tag = element.tag.lower()
+        if tag in _SKIPPED_TAGS:
+            continue
+        embedded = element.get("src") or element.get("data") or ""
+        if tag in ("video", "audio") or (tag in ("iframe", "embed", "object") and _PLAYER_HOSTS.search(embedded)):
+            players += 1
+        elif tag == "img":
+            images += 1
+        elif tag == "input" and (element.get("type") or "").lower() == "password":
+            password_fields += 1
+        elif tag == "textarea":
+            text_fields += 1
+        elif tag == "address" or (tag == "a" and (element.get("href") or "").lower().startswith(("mailto:", "tel:"))):
+            contact_points += 1
+        own_block = element if tag in _BLOCK_TAGS else block_element
+        link = in_link
+        if tag == "a" and element.get("href"):
+            link = True
+            _note_headline(element, headlines, patterns)
+        add(element.text, own_block, link)
+        # Children in document order, each followed by its tail (which belongs to this element).
+        for child in reversed(element):
+            stack.append((child, own_block, link, True))
+            stack.append((child, own_block, link, False))
+    return PageEvidence(
+        prose_run=_longest_prose_run(blocks),
+        words=sum(block.words for block in blocks),
+        link_words=sum(block.link_words for block in blocks),
+        headline_links=len(headlines),
+        headline_words=sum(headlines.values()),
+        teasers=max(patterns.values(), default=0),
+        players=players,
+        images=images,
+        password_fields=password_fields,
+        text_fields=text_fields,
+        contact_points=contact_points,
+        has_article_markup=_has_markup(root, ARTICLE_SCHEMA_TYPES, "article"),
+        has_media_markup=_has_markup(root, MEDIA_SCHEMA_TYPES, "video"),
+    )
+
+
+def _note_headline(anchor: HtmlElement, headlines: dict[str, int], patterns: Counter[tuple[str, str]]) -> None:
+    words = count_words(anchor.text_content())
+    if words < HEADLINE_MIN_WORDS:
+        return
+    href = anchor.get("href", "").split("#")[0]
+    if href in headlines:
+        return
+    headlines[href] = words
+    # The teaser's pattern: the tags and classes of the two elements around the link.
+    parent = anchor.getparent()
+    grandparent = parent.getparent() if parent is not None else None
+    patterns[(_shape(parent), _shape(grandparent))] += 1
+
+
+def _shape(element: HtmlElement | None) -> str:
+    if element is None or not isinstance(element.tag, str):
+        return ""
+    return f"{element.tag}.{' '.join(sorted((element.get('class') or '').split()))}"
+
+
+def _longest_prose_run(blocks: list[_Block]) -> int:
+    """Words of the longest run of prose blocks in page order: a block mostly made of links ends a
+    run; a short block (a heading, a caption, a dateline) neither adds to it nor ends it."""
+    longest = run = 0
+    for block in blocks:
+        own_words = block.words - block.link_words
+        if block.words and block.link_words >= LINK_BLOCK_SHARE * block.words and block.link_words >= HEADLINE_MIN_WORDS:
+            run = 0
+        elif own_words >= PROSE_BLOCK_MIN_WORDS:
+            run += own_words
+            longest = max(longest, run)
+    return longest
+
+
+def _has_markup(root: HtmlElement, schema_types: frozenset[str], og_type: str) -> bool:
+    for value in root.xpath('//meta[@property="og:type"]/@content'):
+        if value.strip().lower().startswith(og_type):
+            return True
+    return bool(_schema_types(root) & schema_types)
+
+
+def _schema_types(root: HtmlElement) -> set[str]:
     types: set[str] = set()
-    for script in selector.xpath('//script[@type="application/ld+json"]/text()').getall()[:10]:
+    for script in root.xpath('//script[@type="application/ld+json"]/text()')[:10]:
         try:
             data = json.loads(script)
         except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser's stack
@@ -54,21 +339,3 @@ def _schema_types(selector: Selector) -> set[str]:
                 if "@graph" in node:
                     stack.append(node["@graph"])
     return types
-
-
-def classify_page(selector: Selector) -> PageVerdict:
-    og_type = (selector.xpath('//meta[@property="og:type"]/@content').get() or "").strip().lower()
-    schema = _schema_types(selector)
-    if og_type == "article" or schema & ARTICLE_SCHEMA_TYPES:
-        return PageVerdict(True, "article markup", has_article_markup=True)
-    if schema & LISTING_SCHEMA_TYPES and not selector.xpath("//meta[@property='article:published_time']"):
-        return PageVerdict(False, f"index page ({', '.join(sorted(schema & LISTING_SCHEMA_TYPES))} markup)")
-    teasers = len(selector.xpath("//article"))
-    if teasers >= MIN_TEASER_ARTICLES:
-        return PageVerdict(False, f"index page ({teasers} teaser blocks)")
-    headline_links = len(selector.xpath("//*[self::h2 or self::h3 or self::h4]//a[@href]"))
-    if headline_links >= MIN_HEADLINE_LINKS:
-        return PageVerdict(False, f"index page ({headline_links} headline links)")
-    return PageVerdict(True, "no index-page signals")
-
-

@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from crawler.components.run import CrawlPlan, CrawlRun
 from crawler.discovery.continuation import MAX_PARTS
 from crawler.discovery.documents import document_kind
+from crawler.discovery.pagetype import PageKind
 from crawler.discovery.feeds import FeedRefused, read_feed
 from crawler.discovery.scope import CrawlScope
 from crawler.discovery.sitemaps import SitemapRefused, read_sitemap
@@ -322,6 +323,7 @@ class NewsSpider(scrapy.Spider):
                 is_part=story is not None,
                 max_text_chars=self.max_text_chars,
                 max_elements=self.max_elements,
+                known_stories=self.run.known_stories,
             ),
         )
         if reading.text_cut_from:
@@ -342,9 +344,13 @@ class NewsSpider(scrapy.Spider):
             self.requested.add(link_url)
             yield self.page_request(link_url)
         if reading.not_article_reason is not None:
-            # A page read for links only (a home, section or tag page) stays a hub.
-            reason = "hub, read for links" if response.meta.get("hub") else reading.not_article_reason
-            yield self.hub_done(response, reason, lists_stories=True)
+            # A page read for links only (a home, section or tag page) stays a hub; a media or
+            # service page is only not a story (asked again next run, as every non-story is).
+            page_type = reading.page_type
+            typed_story = page_type is None or page_type.is_story
+            reason = "hub, read for links" if response.meta.get("hub") and typed_story else reading.not_article_reason
+            lists_stories = typed_story or page_type.kind is PageKind.HUB
+            yield self.hub_done(response, reason, lists_stories=lists_stories)
             return
         if story is None:
             first_url = response.meta.get("frontier_url") or response.url

@@ -153,4 +153,4 @@ def test_demo_variants_are_fetched_at_most_twice_and_every_url_is_explained(demo
     reasons = {urlsplit(f.url).path: f.reason for f in log if f.outcome != "stored"}
     assert "HTTP 404" in reasons[TRAP_PATHS["not_found"]]
     assert "HTTP 500" in reasons[TRAP_PATHS["server_error"]]
-    assert any("index page" in (reason or "") for reason in reasons.values())
+    assert any((reason or "").startswith("hub (") for reason in reasons.values())

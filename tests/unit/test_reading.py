@@ -41,7 +41,7 @@ def test_links_are_canonical_and_in_scope_only():
 def test_listing_page_is_read_for_links_only():
     reading = read("listing_page.html", url="https://courier.example/news/")
     assert reading.extraction is None
-    assert reading.not_article_reason.startswith("index page")
+    assert reading.not_article_reason.startswith("hub (")
     assert reading.links
 
 

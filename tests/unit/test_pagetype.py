@@ -1,0 +1,91 @@
+"""Page types from the page's structure, not from a tag the site can get wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.demo.render import build_site
+from crawler.discovery.pagetype import PageKind, type_page
+from crawler.discovery.scope import CrawlScope
+from crawler.extraction import parse_page_html
+from crawler.reading import ReadRequest, read_page
+from tests.support.news_web import NewsWeb
+
+BASE = "http://news.example"
+
+
+def _site(name: str):
+    web = NewsWeb()
+    site = next(site for site in web.sites if site.name == name)
+    site.base = BASE
+    return site
+
+
+def _type(html: str | bytes, path: str = "/news/x", **evidence):
+    return type_page(parse_page_html(html), BASE + path, **evidence)
+
+
+@pytest.mark.parametrize("name", ["soup", "copies", "kanji", "wronglang"])
+@pytest.mark.parametrize(
+    ("path", "kind", "label"),
+    [
+        ("/", PageKind.HUB, "home"),
+        ("/news/", PageKind.HUB, "section"),
+        ("/tag/schools/", PageKind.HUB, "tag"),
+        ("/topic/town/", PageKind.HUB, "topic"),
+        ("/author/ann-lee/", PageKind.HUB, "author"),
+        ("/lite/", PageKind.HUB, "lite"),
+        ("/video/harbour-at-dawn/", PageKind.MEDIA, "video"),
+        ("/about/", PageKind.SERVICE, "about"),
+        ("/contact/", PageKind.SERVICE, "contact"),
+    ],
+)
+def test_hub_media_and_service_pages_of_sites_built_like_real_ones(name, path, kind, label):
+    site = _site(name)
+    status, _, body = site.answer(path)
+    assert status == 200
+    typed = _type(body, path)
+    assert (typed.kind, typed.label) == (kind, label), typed.describe()
+
+
+@pytest.mark.parametrize("name", ["soup", "copies", "kanji", "wronglang"])
+def test_stories_with_read_also_boxes_are_stories(name):
+    site = _site(name)
+    for story in site.stories:
+        typed = _type(site.answer(site.story_path(story))[2])
+        assert typed.is_story, typed.describe()
+
+
+def test_a_related_stories_widget_inside_an_article_does_not_make_it_a_hub():
+    page = build_site(1, BASE)["/ledger/sport/cricket-pavilion-restored"].body
+    assert b"Related stories" in page
+    typed = _type(page)
+    assert typed.is_story, typed.describe()
+
+
+def test_one_tag_does_not_decide():
+    site = _site("wronglang")
+    story_page = site.answer(site.story_path(site.stories[0]))[2].decode()
+    tag_page = site.answer("/tag/local/")[2].decode()
+    # A site-wide WebSite JSON-LD block on a story; og:type=article on a tag page.
+    website = '<script type="application/ld+json">{"@type": "WebSite", "name": "x"}</script></head>'
+    assert _type(story_page.replace("</head>", website)).is_story
+    article = '<meta property="og:type" content="article"></head>'
+    assert _type(tag_page.replace("</head>", article), "/tag/local/").kind is PageKind.HUB
+
+
+def test_a_short_page_linking_to_stories_the_crawl_stored_is_a_hub():
+    # A terse list: labels too short to read as headlines, so the page alone does not tell.
+    links = "".join(f'<div><a href="/news/s{i}">Item {i}</a></div>' for i in range(6))
+    page = f"<html><body><div>Latest</div>{links}</body></html>"
+    assert _type(page).is_story
+    typed = _type(page, linked_stories=6)
+    assert typed.kind is PageKind.HUB and "6 stored stories" in typed.reason
+    # Through reading: the crawl passes the URLs it stored as stories.
+    known = frozenset(f"{BASE}/news/s{i}" for i in range(6))
+    request = ReadRequest(url=BASE + "/latest", scope=CrawlScope.from_start_urls([BASE + "/"]), known_stories=known)
+    assert read_page(page.encode(), request).not_article_reason.startswith("hub (")
+    # A real story linking to as many stored stories stays a story: its own text decides.
+    site = _site("soup")
+    story = site.answer(site.story_path(site.stories[0]))[2].decode()
+    assert _type(story.replace("</body>", links + "</body>"), linked_stories=6).is_story
