@@ -659,7 +659,7 @@ def test_a_real_question_mark_in_the_h1_is_kept() -> None:
 
 def test_a_suffix_spelling_the_site_names_initials_is_cut() -> None:
     html = page(
-        "<title>Pool stays open for three more summers | TG</title>"
+        "<title>Pool stays open for three more summers – TG</title>"
         "<meta property='og:site_name' content='Town Gazette'>"
     )
     assert extract(html).title == "Pool stays open for three more summers"
