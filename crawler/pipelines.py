@@ -87,6 +87,7 @@ class NormalisePipeline:
                 canonical_url=choose_canonical_url(page.url, extracted.canonical_url),
                 title=extracted.title,
                 text=extracted.text,
+                markdown=extracted.markdown or None,
                 authors=tuple(extracted.authors),
                 published_at=published_at,
                 modified_at=modified_at,

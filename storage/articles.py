@@ -112,6 +112,8 @@ class ArticleIn:
     #: The fetched URL canonicalised: the key when the declared canonical proves untrustworthy
     #: (see :func:`_canonical_is_shared`); None: ``url`` as it is.
     fetched_canonical_url: str | None = None
+    #: The body as Markdown, from the same extraction as ``text``.
+    markdown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -409,6 +411,7 @@ def fit_for_storage(item: ArticleIn) -> ArticleIn:
         canonical_url=values.text(item.canonical_url),
         title=values.capped(item.title, "title"),
         text=text,
+        markdown=values.text(item.markdown),
         authors=tuple(a for a in (values.capped(a, "author") for a in item.authors) if a),
         language=values.capped(item.language, "language"),
         description=values.capped(item.description, "description"),
@@ -458,6 +461,7 @@ def _content_values(item: ArticleIn, body: dedup.Fingerprint) -> dict[str, objec
         "url": item.url,
         "title": item.title,
         "text": item.text,
+        "markdown": item.markdown,
         "authors": list(item.authors),
         "published_at": item.published_at,
         "modified_at": item.modified_at,

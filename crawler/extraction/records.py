@@ -32,6 +32,8 @@ class Article:
     word_count: int
     # Metadata fields the page states but that could not be read, left empty ("field: error").
     notes: tuple[str, ...] = ()
+    # The same body with its sub-headings, lists, quotes and tables as Markdown.
+    markdown: str = ""
 
 
 @dataclass(frozen=True, slots=True)
