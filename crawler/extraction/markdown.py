@@ -26,12 +26,17 @@ __all__ = ["structure_of", "to_markdown"]
 _JOINED_KINDS = {"list": "\n", "table": "\n", "quote": "\n>\n"}
 
 
+_STRUCTURED_TAGS = frozenset({"head", "list", "table", "quote"})
+
+
 def structure_of(body: _Element | None) -> dict[str, tuple[str, str]]:
-    """Each plain line of the body (normalised) -> its Markdown line and block kind."""
+    """Each plain line of the body's headings, lists, tables and quotes (normalised) -> its Markdown line and kind."""
     lines: dict[str, tuple[str, str]] = {}
     if body is None:
         return lines
     for block in body:
+        if block.tag not in _STRUCTURED_TAGS:
+            continue  # a paragraph is its own Markdown: to_markdown's default
         for kind, markdown, plain in _block_lines(block):
             key = normalise_paragraph(plain)
             if key:
@@ -53,13 +58,10 @@ def _block_lines(block: _Element) -> Iterable[tuple[str, str, str]]:
         level = _heading_level(block.get("rend"))
         for plain in plains:
             yield "head", f"{'#' * level} {plain}", plain
-    elif tag in ("list", "table"):
+    else:
         # trafilatura's plain text already writes items as "- item" and rows as "| a | b |".
         for plain in plains:
             yield tag, plain.rstrip(), plain
-    else:
-        for plain in plains:
-            yield "p", plain, plain
 
 
 def _plain_lines(element: _Element) -> list[str]:
