@@ -368,14 +368,16 @@ def test_twitter_written_by_label_names_the_author() -> None:
     assert extract(page(head)).authors == ("Anna Berg",)
 
 
-def test_dates_are_utc_whatever_offset_the_publisher_states() -> None:
+def test_dates_keep_the_offset_the_publisher_states_and_so_its_day() -> None:
+    """Published at 21:30 in New York is the 14th there, though already the 15th in UTC."""
     head = (
         '<script type="application/ld+json">{"@type":"NewsArticle","headline":"Pool stays open",'
         '"datePublished":"2024-03-14T21:30:00-04:00"}</script>'
     )
     article = extract(page(head))
-    assert article.published_at == datetime(2024, 3, 15, 1, 30, tzinfo=UTC)
-    assert article.published_at.utcoffset() == timedelta(0)
+    assert article.published_at == datetime(2024, 3, 15, 1, 30, tzinfo=UTC)  # the same instant
+    assert article.published_at.utcoffset() == timedelta(hours=-4)
+    assert article.published_at.date().isoformat() == "2024-03-14"
 
 
 def test_a_date_without_a_time_keeps_its_day() -> None:
