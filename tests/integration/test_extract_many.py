@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -67,6 +73,36 @@ def test_no_progress_bar_when_not_on_a_terminal(pages):
     result = _run(str(pages), "--format", "text", "--jobs", "1")
     assert "━" not in result.stderr and "\r" not in result.stderr
     assert result.stdout.count("Morning lanes open at six on weekdays") == 2
+
+
+def test_a_progress_bar_on_a_terminal(pages):
+    """stderr on a pseudo-terminal, as a user at a shell has it: the bar is drawn there."""
+    controller, terminal = pty.openpty()
+    command = [sys.executable, "-m", "crawler.cli", "extract", str(pages), "--jobs", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, cwd=Path(__file__).parents[2])
+    os.close(terminal)
+    drawn: list[bytes] = []
+
+    def read_terminal() -> None:  # read as it is written, or a full terminal buffer blocks the command
+        while True:
+            try:
+                data = os.read(controller, 65536)
+            except OSError:  # the command closed its end
+                return
+            if not data:
+                return
+            drawn.append(data)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
+    stdout = process.stdout.read()
+    process.wait()
+    reader.join()
+    os.close(controller)
+    screen = b"".join(drawn).decode("utf-8", "replace")
+    assert "━" in screen and "3/3" in screen
+    assert "3 pages: 2 articles, 1 not articles" in screen
+    assert len(stdout.splitlines()) == 3 and b"\x1b" not in stdout  # the records stay clean
 
 
 def test_one_page_keeps_its_one_line_error_and_takes_markdown(pages):
