@@ -103,6 +103,7 @@ class NormalisePipeline:
                 url=page.url,
                 title=extracted.title,
                 text=extracted.text,
+                markdown=extracted.markdown or None,
                 authors=tuple(extracted.authors),
                 published_at=published_at,
                 modified_at=modified_at,

@@ -161,12 +161,16 @@ def _cut(article: Article, max_chars: int) -> Article:
     A hostile or broken page can yield millions of characters of "article"; no news story is that
     long, and every copy of such a text (worker, crawl process, writer, database) costs memory.
     """
-    text = article.text[:max_chars]
+    text = _cut_text(article.text, max_chars)
+    return replace(article, text=text, word_count=count_words(text), markdown=_cut_text(article.markdown, max_chars))
+
+
+def _cut_text(text: str, max_chars: int) -> str:
+    text = text[:max_chars]
     end = text.rfind("\n\n")
     if end < max_chars // 2:
         end = text.rfind(" ")
-    text = text[: end if end > 0 else max_chars].rstrip()
-    return replace(article, text=text, word_count=count_words(text))
+    return text[: end if end > 0 else max_chars].rstrip()
 
 
 def _why_not_an_article(selector: Selector, request: ReadRequest, page_type: PageType) -> str | None:
@@ -189,8 +193,9 @@ def join_parts(readings: Sequence[PageReading]) -> tuple[Article | Rejection | N
     first = readings[0].extraction
     if not isinstance(first, Article):
         return first, readings[0].fingerprint
-    texts = [first.text, *(r.extraction.text for r in readings[1:] if isinstance(r.extraction, Article))]
-    if len(texts) == 1:
+    parts = [first, *(r.extraction for r in readings[1:] if isinstance(r.extraction, Article))]
+    if len(parts) == 1:
         return first, readings[0].fingerprint
-    text = "\n\n".join(texts)
-    return replace(first, text=text, word_count=count_words(text)), None
+    text = "\n\n".join(part.text for part in parts)
+    markdown = "\n\n".join(part.markdown for part in parts)
+    return replace(first, text=text, word_count=count_words(text), markdown=markdown), None

@@ -154,6 +154,8 @@ class ArticleIn:
     #: Other renditions the page names (its rel=amphtml, a mobile alternate): (url, kind) pairs,
     #: recorded as the story's URLs before they are fetched.
     declared_renditions: tuple[tuple[str, str], ...] = ()
+    #: The body as Markdown, from the same extraction as ``text``.
+    markdown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -542,6 +544,7 @@ def fit_for_storage(item: ArticleIn) -> ArticleIn:
         canonical_url=values.text(item.canonical_url),
         title=values.capped(item.title, "title"),
         text=text,
+        markdown=values.text(item.markdown),
         authors=tuple(a for a in (values.capped(a, "author") for a in item.authors) if a),
         language=values.capped(item.language, "language"),
         description=values.capped(item.description, "description"),
@@ -595,6 +598,7 @@ def _content_values(item: ArticleIn, body: dedup.Fingerprint) -> dict[str, objec
         "url": item.url,
         "title": item.title,
         "text": item.text,
+        "markdown": item.markdown,
         "authors": list(item.authors),
         "published_at": item.published_at,
         "modified_at": item.modified_at,

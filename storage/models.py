@@ -129,6 +129,8 @@ class Article(Base):
     url: Mapped[str] = mapped_column(sa.Text)
     title: Mapped[str | None] = mapped_column(sa.Text)
     text: Mapped[str] = mapped_column(sa.Text)
+    #: The body as Markdown (sub-headings, lists, quotes, tables); None for rows stored before it.
+    markdown: Mapped[str | None] = mapped_column(sa.Text)
     authors: Mapped[list[str]]
     published_at: Mapped[datetime | None]
     modified_at: Mapped[datetime | None]

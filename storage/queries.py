@@ -119,6 +119,8 @@ class ArticleRow:
     tags: list[str]
     image_url: str | None
     text: str
+    #: The body as Markdown (sub-headings, lists, quotes, tables); None for stories stored before it.
+    markdown: str | None
     word_count: int
     content_hash: str
     cluster_id: int | None
@@ -217,6 +219,7 @@ _ROW_COLUMNS = (
     Article.tags,
     Article.image_url,
     Article.text,
+    Article.markdown,
     Article.word_count,
     Article.content_hash,
     Article.cluster_id,

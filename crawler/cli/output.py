@@ -15,11 +15,20 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["FORMATS", "Column", "cell_text", "console", "emit_rows", "print_table"]
+__all__ = ["FORMATS", "Column", "cell_text", "console", "emit_rows", "markdown_document", "print_table"]
 
 console = Console()
 
 FORMATS = ("table", "json", "jsonl", "csv")
+
+
+def markdown_document(title: str | None, markdown: str | None, text: str) -> str:
+    """One story as a Markdown document: its title as the heading, then its body's Markdown.
+
+    A story stored before Markdown was kept has only its plain text, which is Markdown too.
+    """
+    heading = f"# {' '.join(title.split())}\n\n" if title else ""
+    return f"{heading}{markdown or text}\n"
 
 
 def emit_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: Iterable[str]) -> int:

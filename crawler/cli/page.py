@@ -1,44 +1,218 @@
-"""``newsdesk extract``: what newsdesk makes of one page, fetched behind the crawl's address guard."""
+"""``newsdesk extract``: what newsdesk makes of one page, or of many files in parallel.
+
+One page (a file, an http(s) URL or - for stdin) is fetched behind the crawl's address guard and
+printed; a failure is the command's one-line error. Many (several targets, a directory, a glob)
+are read over a pool of worker processes, one per core, each page with the crawl's hard timeout:
+a page that cannot be read is a recorded reason and the others go on.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 import os
 import sys
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from crawler import settings as crawl_settings
 from crawler.cli.errors import handle_user_errors
+from crawler.cli.output import markdown_document
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = ["EXTRACT_MAX_BYTES", "extract"]
 
-
-# -- one page ---------------------------------------------------------------------------------
+FORMATS = ("json", "jsonl", "text", "markdown")
+_SUFFIXES = {"json": ".json", "jsonl": ".json", "text": ".txt", "markdown": ".md"}
+_GLOB_CHARACTERS = frozenset("*?[")
 
 
 @click.command()
-@click.argument("target")
-@click.option("--url", "page_url", default=None, help="The page's URL, for a FILE or - (resolves relative links).")
-@click.option("--format", "fmt", type=click.Choice(("json", "text")), default="json", show_default=True)
+@click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
+@click.option("--url", "page_url", default=None, help="The page's URL, for one FILE or - (resolves relative links).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="json (the default for one page), jsonl (for many), text or markdown.")  # fmt: skip
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write one file per page here instead of to stdout.")  # fmt: skip
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for many pages [default: cores].")
 @click.option(
     "--allow-private",
     is_flag=True,
     help="Fetch from loopback and private addresses too (refused by default, as in a crawl).",
 )
 @handle_user_errors
-def extract(target: str, page_url: str | None, fmt: str, allow_private: bool) -> None:
-    """What newsdesk makes of one page: TARGET is a file, an http(s) URL, or - for stdin.
+def extract(
+    targets: tuple[str, ...],
+    page_url: str | None,
+    fmt: str | None,
+    output_dir: Path | None,
+    jobs: int | None,
+    allow_private: bool,
+) -> None:
+    """What newsdesk makes of pages: each TARGET is a file, a directory, a glob, an http(s) URL, or -.
 
-    The page is read as the crawl reads it (page type, walls, extraction: the same function), so
-    the verdict and its reason are the crawl's.
+    One page prints its record or a one-line reason; many print one record each (a reason in
+    place of a page that is not an article or cannot be read) in the order given, with a progress
+    bar on a terminal, and exit non-zero when a page could not be read.
     """
+    sources = _expand(targets)
+    if len(sources) == 1 and len(targets) == 1 and not _is_many(targets[0]) and output_dir is None:
+        kind, value = _extract_one(sources[0], allow_private=allow_private, page_url=page_url)
+        if kind != "article":
+            raise click.ClickException(value)
+        click.echo(_render(value, fmt or "json", sources[0]), nl=False)
+        return
+    if page_url is not None:
+        raise click.UsageError("--url names one page: give it with a single FILE or -")
+    if not sources:
+        raise click.ClickException(f"no files match {' '.join(targets)[:200]}")
+    _extract_many(sources, fmt or "jsonl", output_dir, jobs or os.cpu_count() or 1, allow_private)
+
+
+# -- many pages ---------------------------------------------------------------------------------
+
+
+def _is_many(target: str) -> bool:
+    return "://" not in target and target != "-" and (os.path.isdir(target) or _is_glob(target))
+
+
+def _is_glob(target: str) -> bool:
+    return not os.path.exists(target) and bool(_GLOB_CHARACTERS.intersection(target))
+
+
+def _expand(targets: tuple[str, ...]) -> list[str]:
+    """Every page the targets name, in order: a directory's files (recursively, sorted), a glob's matches."""
+    sources: list[str] = []
+    for target in targets:
+        if "://" in target or target == "-":
+            sources.append(target)
+        elif os.path.isdir(target):
+            sources.extend(
+                str(path)
+                for path in sorted(Path(target).rglob("*"))
+                if path.is_file() and not any(part.startswith(".") for part in path.relative_to(target).parts)
+            )
+        elif _is_glob(target):
+            sources.extend(sorted(path for path in glob.glob(target, recursive=True) if os.path.isfile(path)))
+        else:
+            sources.append(target)  # a missing file is that page's recorded reason
+    return sources
+
+
+def _extract_many(sources: list[str], fmt: str, output_dir: Path | None, jobs: int, allow_private: bool) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    stderr = Console(stderr=True)
+    counts = {"article": 0, "rejected": 0, "failed": 0}
+    names: set[str] = set()
+    records: list[dict[str, Any]] = []
+    progress = Progress(
+        TextColumn("extract"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=stderr, disable=not stderr.is_terminal, transient=True,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task("extract", total=len(sources))
+        for source, (kind, value) in zip(sources, _results(sources, jobs, allow_private), strict=True):
+            counts[kind] += 1
+            progress.advance(task)
+            if kind != "article":
+                stderr.print(f"{source}: {value}", markup=False, highlight=False, soft_wrap=True)
+            if fmt == "json" and output_dir is None:
+                records.append(_record(source, kind, value))
+            elif output_dir is not None:
+                if kind == "article":
+                    target = output_dir / _file_name(source, _SUFFIXES[fmt], names)
+                    target.write_text(_render(value, fmt, source), encoding="utf-8")
+            elif fmt == "jsonl":
+                click.echo(json.dumps(_record(source, kind, value), ensure_ascii=False))
+            elif kind == "article":
+                click.echo(_render(value, fmt, source))
+    if records:
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+    stderr.print(
+        f"{len(sources)} pages: {counts['article']} articles, {counts['rejected']} not articles, "
+        f"{counts['failed']} could not be read",
+        highlight=False,
+    )
+    if counts["failed"]:
+        sys.exit(1)
+
+
+def _results(sources: list[str], jobs: int, allow_private: bool) -> Iterator[tuple[str, Any]]:
+    """(kind, value) for each source in order: kind is article, rejected or failed (value: the reason)."""
+    read = partial(_extract_one, allow_private=allow_private)
+    if jobs == 1 or len(sources) == 1:
+        yield from map(read, sources)
+        return
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from pebble import ProcessExpired, ProcessPool
+
+    timeout = crawl_settings.NEWSDESK_EXTRACT_TIMEOUT
+    with ProcessPool(max_workers=min(jobs, len(sources)), initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+        outcomes = pool.map(read, sources, timeout=timeout, chunksize=1).result()
+        while True:
+            try:
+                yield next(outcomes)
+            except StopIteration:
+                return
+            except FutureTimeout:
+                yield "failed", f"extraction took longer than {timeout:g} s"
+            except ProcessExpired as error:
+                yield "failed", f"worker died (exit code {error.exitcode})"
+            except Exception as error:  # noqa: BLE001 — one page's crash is that page's reason
+                yield "failed", f"{type(error).__name__}: {error}"[:300]
+
+
+def _start_worker(parent_pid: int) -> None:
+    """A worker dies with the command, and loads what extraction loads lazily before its first page."""
+    import signal
+
+    from crawler.extraction import warm_up
+    from storage import processes
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the command, which stops its workers
+    processes.die_with_parent(parent_pid)
+    warm_up()
+
+
+def _file_name(source: str, suffix: str, taken: set[str]) -> str:
+    """``story.html`` -> ``story.md``; a name met before gets ``-2``, ``-3``…"""
+    stem = Path(source.rstrip("/")).name or "page"
+    for ending in (".gz", ".html", ".htm", ".xhtml"):
+        stem = stem.removesuffix(ending)
+    name, number = f"{stem}{suffix}", 1
+    while name in taken:
+        number += 1
+        name = f"{stem}-{number}{suffix}"
+    taken.add(name)
+    return name
+
+
+# -- one page, in whichever process reads it ----------------------------------------------------
+
+
+def _extract_one(source: str, *, allow_private: bool, page_url: str | None = None) -> tuple[str, Any]:
+    """("article", its record) or ("rejected" | "failed", the reason in one line)."""
     from crawler.discovery.scope import CrawlScope
     from crawler.extraction import Article
     from crawler.reading import ReadRequest, read_page
 
-    body, charset, url = _read_page(target, allow_private=allow_private)
+    try:
+        body, charset, url = _read_page(source, allow_private=allow_private)
+    except click.ClickException as error:
+        return "failed", error.message
+    # Read as the crawl reads it (page type, walls, extraction: the same function), so the
+    # verdict and its reason are the crawl's.
     request = ReadRequest(
         url=page_url or url,
         scope=CrawlScope(()),  # links are not wanted here
@@ -49,19 +223,28 @@ def extract(target: str, page_url: str | None, fmt: str, allow_private: bool) ->
     reading = read_page(body[:EXTRACT_READ_BYTES], request)
     result = reading.extraction
     if reading.not_article_reason is not None:
-        raise click.ClickException(f"not an article: {reading.not_article_reason}")
+        return "rejected", f"not an article: {reading.not_article_reason}"
     if not isinstance(result, Article):
-        raise click.ClickException(
-            f"not an article: {result.reason}" + (f": {result.detail}" if result.detail else "")
-        )
+        return "rejected", f"not an article: {result.reason}" + (f": {result.detail}" if result.detail else "")
     data = dataclasses.asdict(result)
     data["page_type"] = reading.page_type.describe()
     for key in ("published_at", "modified_at"):
         data[key] = data[key].isoformat() if data[key] else None
+    return "article", data
+
+
+def _record(source: str, kind: str, value: Any) -> dict[str, Any]:
+    return {"source": source, **value} if kind == "article" else {"source": source, "error": value}
+
+
+def _render(data: dict[str, Any], fmt: str, source: str) -> str:
     if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        click.echo(f"{data['title']}\n{', '.join(data['authors'])}  {data['published_at'] or ''}\n\n{data['text']}")
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "jsonl":
+        return json.dumps({"source": source, **data}, ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        return markdown_document(data["title"], data["markdown"], data["text"])
+    return f"{data['title']}\n{', '.join(data['authors'])}  {data['published_at'] or ''}\n\n{data['text']}\n"
 
 
 def _read_page(target: str, *, allow_private: bool) -> tuple[bytes, str | None, str]:

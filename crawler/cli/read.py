@@ -25,7 +25,7 @@ from crawler.cli.options import (
     filter_from_options,
     include_removed_option,
 )
-from crawler.cli.output import FORMATS, Column, cell_text, console, emit_rows, print_table
+from crawler.cli.output import FORMATS, Column, cell_text, console, emit_rows, markdown_document, print_table
 from crawler.cli.signals import signal_lines, signals_line
 from storage import queries
 from storage import runs as run_log
@@ -115,7 +115,8 @@ def _print_articles_table(rows, *, with_snippet: bool) -> None:
 @click.argument("id_or_url")
 @click.option("--diff", "diff_versions", nargs=2, type=WholeNumber(), metavar="OLD NEW",
               help="Unified diff of the text between two versions, e.g. --diff 1 2.")  # fmt: skip
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True,
+              help="markdown: the title and the body with its sub-headings, lists, quotes and tables.")  # fmt: skip
 @click.pass_context
 @handle_user_errors
 def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | None, fmt: str) -> None:
@@ -136,6 +137,9 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
     data = detail.as_dict() | {"signals": publisher}
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if fmt == "markdown":
+        click.echo(markdown_document(detail.article.title, detail.article.markdown, detail.article.text), nl=False)
         return
     console.rule(Text(data.get("title") or "(untitled)", style="bold"))
     for key in ("id", "source", "canonical_url", "published_at", "modified_at", "first_seen_at", "last_seen_at",

@@ -22,6 +22,7 @@ from .body import (
 )
 from .charset import decode_html, repair_mojibake
 from .language import detect_language
+from .markdown import structure_of, to_markdown
 from .metadata import read_metadata
 from .records import Article, Rejection
 from .renditions import declared_renditions, rendition_of
@@ -195,9 +196,10 @@ def _extract_from_tree(tree: HtmlElement, url: str) -> Article | Rejection:
     paragraphs = _paragraphs(document)
     recall_words = sum(count_words(p) for p in paragraphs)
     if recall_words * _SECOND_OPINION_PAGE_RATIO < _page_words(tree):
-        balanced = _paragraphs(_run_trafilatura(tree, _BALANCED_OPTIONS, url))
+        balanced_document = _run_trafilatura(tree, _BALANCED_OPTIONS, url)
+        balanced = _paragraphs(balanced_document)
         if sum(count_words(p) for p in balanced) > _SECOND_OPINION_RATIO * recall_words:
-            paragraphs = balanced
+            document, paragraphs = balanced_document, balanced
     paragraphs = _prefer_json_ld_body(paragraphs, metadata.json_ld_body)
     paragraphs = _drop_title_echo(paragraphs, metadata.title)
     body = "\n\n".join(paragraphs)
@@ -229,6 +231,8 @@ def _extract_from_tree(tree: HtmlElement, url: str) -> Article | Rejection:
     ):
         return Rejection("listing-page", "body is mostly link teasers")
 
+    # The structure is read from the tree trafilatura already built, only for a page that is kept.
+    markdown = to_markdown(paragraphs, structure_of(document.body if document is not None else None))
     # The text decides; <html lang> / og:locale are only a hint (templates declare them wrongly).
     language = detect_language(body, metadata.language)
     return Article(
@@ -248,6 +252,7 @@ def _extract_from_tree(tree: HtmlElement, url: str) -> Article | Rejection:
         notes=tuple(metadata.notes),
         rendition=rendition_of(tree, url, metadata.canonical_url),
         declared_renditions=declared_renditions(tree, url),
+        markdown=markdown,
     )
 
 

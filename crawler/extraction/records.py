@@ -12,9 +12,10 @@ __all__ = ["Article", "Rejection"]
 class Article:
     """A news article as read from one page.
 
-    ``published_at`` and ``modified_at`` are timezone-aware UTC: one convention for every source,
-    so dates sort and compare across publishers. A date stated without a time, or a time without
-    an offset, is read as UTC, which keeps the stated day.
+    ``published_at`` and ``modified_at`` are timezone-aware, in the offset the page states, so
+    their ``date()`` is the day the publisher's readers were told; they compare as instants across
+    publishers, and the crawl stores them in UTC (``to_utc``). A date stated without a time, or a
+    time without an offset, is read as UTC, which keeps the stated day.
     """
 
     url: str
@@ -36,6 +37,8 @@ class Article:
     rendition: str = "canonical"
     #: Other renditions the page names (rel=amphtml, a mobile alternate): (absolute URL, kind).
     declared_renditions: tuple[tuple[str, str], ...] = ()
+    # The same body with its sub-headings, lists, quotes and tables as Markdown.
+    markdown: str = ""
 
 
 @dataclass(frozen=True, slots=True)

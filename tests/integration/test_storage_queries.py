@@ -133,7 +133,7 @@ def test_rows_serialise_to_json(corpus):
     assert data["authors"] == ["Reporter"] and data["tags"] == ["a", "b"]
     assert set(data) == {
         "id", "source", "url", "canonical_url", "title", "authors", "published_at", "modified_at",
-        "language", "description", "section", "tags", "image_url", "text", "word_count",
+        "language", "description", "section", "tags", "image_url", "text", "markdown", "word_count",
         "content_hash", "cluster_id", "version", "first_seen_at", "last_seen_at", "removed_at",
     }
 

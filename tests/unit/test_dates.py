@@ -139,3 +139,11 @@ def test_article_dates_reach_storage_as_aware_utc_even_when_extraction_gives_the
     # A naive date before an aware since is compared, not a TypeError.
     before = _normalise(_page_item(datetime(2023, 5, 1), None), since=datetime(2024, 1, 1, tzinfo=UTC))
     assert before.article is None and before.extraction.reason == "published-before-since"
+
+
+def test_a_date_in_the_pages_own_offset_reaches_storage_in_utc():
+    """Extraction keeps the page's offset (its day is the publisher's); the stored value is UTC."""
+    new_york = timezone(timedelta(hours=-4))
+    item = _normalise(_page_item(datetime(2024, 3, 14, 21, 30, tzinfo=new_york), None), since=None)
+    assert item.article.published_at == datetime(2024, 3, 15, 1, 30, tzinfo=UTC)
+    assert item.article.published_at.utcoffset() == timedelta(0)

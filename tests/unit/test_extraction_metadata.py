@@ -368,14 +368,16 @@ def test_twitter_written_by_label_names_the_author() -> None:
     assert extract(page(head)).authors == ("Anna Berg",)
 
 
-def test_dates_are_utc_whatever_offset_the_publisher_states() -> None:
+def test_dates_keep_the_offset_the_publisher_states_and_so_its_day() -> None:
+    """Published at 21:30 in New York is the 14th there, though already the 15th in UTC."""
     head = (
         '<script type="application/ld+json">{"@type":"NewsArticle","headline":"Pool stays open",'
         '"datePublished":"2024-03-14T21:30:00-04:00"}</script>'
     )
     article = extract(page(head))
-    assert article.published_at == datetime(2024, 3, 15, 1, 30, tzinfo=UTC)
-    assert article.published_at.utcoffset() == timedelta(0)
+    assert article.published_at == datetime(2024, 3, 15, 1, 30, tzinfo=UTC)  # the same instant
+    assert article.published_at.utcoffset() == timedelta(hours=-4)
+    assert article.published_at.date().isoformat() == "2024-03-14"
 
 
 def test_a_date_without_a_time_keeps_its_day() -> None:
@@ -546,27 +548,6 @@ def test_site_suffix_is_cut_even_when_og_title_repeats_the_whole_title() -> None
     assert extract(html).title == "Book Reviews"
 
 
-@pytest.mark.parametrize(
-    "cut",
-    [
-        "Pool stays open for three more summers after a campaign by",
-        "Pool stays open for three more summers after a camp",
-        "Pool stays open for three more summers after...",
-    ],
-)
-def test_metadata_title_cut_by_a_length_limit_is_completed_from_another_tag(
-    cut: str,
-) -> None:
-    full = "Pool stays open for three more summers after a campaign by residents"
-    head = (
-        f"<title>{full} | Town Gazette</title><meta property='og:site_name' content='Town Gazette'>"
-        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "'
-        + cut
-        + '"}</script>'
-    )
-    assert extract(page(head)).title == full
-
-
 def test_h1_typography_is_kept_when_the_metadata_says_the_same_in_ascii() -> None:
     html = page(
         "<title>Council's pool won't close - \"for now\" | Town Gazette</title>"
@@ -670,14 +651,6 @@ def test_words_in_front_of_the_metadata_title_inside_the_h1(
     assert extract(html).title == expected
 
 
-def test_h1_with_characters_lost_to_question_marks_gives_way_to_the_metadata() -> None:
-    html = page(
-        "<title>Pool Opening Hours: Swimmer's Guide</title>",
-        "<h1>Pool Opening Hours? Swimmer? Guide</h1>",
-    )
-    assert extract(html).title == "Pool Opening Hours: Swimmer's Guide"
-
-
 def test_a_real_question_mark_in_the_h1_is_kept() -> None:
     html = page(
         "<title>Will the pool stay open? | Gazette</title>",
@@ -686,12 +659,12 @@ def test_a_real_question_mark_in_the_h1_is_kept() -> None:
     assert extract(html).title == "Will the pool stay open?"
 
 
-def test_fullwidth_punctuation_in_a_latin_title_reads_as_ascii() -> None:
-    assert extract(page("<title>Will the pool stay open\uff1f</title>")).title == (
-        "Will the pool stay open?"
+def test_a_suffix_spelling_the_site_names_initials_is_cut() -> None:
+    html = page(
+        "<title>Pool stays open for three more summers – TG</title>"
+        "<meta property='og:site_name' content='Town Gazette'>"
     )
-    cjk = "\u6e38\u6cf3\u6c60\u4f1a\u7ee7\u7eed\u5f00\u653e\u5417\uff1f"
-    assert extract(page(f"<title>{cjk}</title>")).title == cjk
+    assert extract(html).title == "Pool stays open for three more summers"
 
 
 def test_line_break_in_the_h1_separates_words() -> None:

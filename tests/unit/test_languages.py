@@ -1,4 +1,4 @@
-"""Every script and language: pages in eleven languages read right, whatever they declare.
+"""Every script and language: pages in thirteen languages read right, whatever they declare.
 
 The pages under fixtures/pages/<lang>/ are news pages built the way sites build them (navigation,
 byline, related-story teasers with their own dates, footer), each with its expected fields beside
@@ -57,6 +57,8 @@ def test_page_reads_right_in_its_language(expected_path: Path) -> None:
     for snippet in expected["without"]:
         assert snippet not in result.text
     assert "\ufffd" not in result.text
+    for snippet in expected.get("markdown_with", []):
+        assert snippet in result.markdown
     published = expected["published"] and datetime.fromisoformat(expected["published"]).astimezone(UTC)
     assert result.published_at == (published or None)
 

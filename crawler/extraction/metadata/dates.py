@@ -33,7 +33,7 @@ _URL_DATE = re.compile(
 def parse_date(
     value: Any, *, now: datetime | None = None, written: bool = True
 ) -> datetime | None:
-    """An aware UTC datetime from a metadata date; None when unparseable or in the future.
+    """An aware datetime in the date's own offset (UTC when it states none); None when unparseable or in the future.
 
     ISO 8601 and RFC 2822, and unless ``written`` is False the dates CMSs write
     for people ("Feb 08, 2022", "Thu, 09/25/2025 - 11:38"), which meta tags and
@@ -60,13 +60,14 @@ def parse_date(
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
-        parsed = parsed.astimezone(UTC)
+        instant = parsed.astimezone(UTC)
     except OverflowError:
         # "0001-01-01T00:00:00+01:00" (a .NET CMS's unset date), "9999-12-31T23:59-05:00":
         # a day that does not exist in UTC is no date at all.
         return None
-    if parsed > now + timedelta(days=1) or parsed.year < 1990:
+    if instant > now + timedelta(days=1) or instant.year < 1990:
         return None
+    # The page's own offset is kept: its day is the day its readers were told (storage keeps UTC).
     return parsed
 
 

@@ -12,7 +12,14 @@ if TYPE_CHECKING:
 
     from lxml.html import HtmlElement
 
-__all__ = ["choose_title", "clean_title", "host_keys", "is_site_name", "read_masthead_names", "text_with_breaks"]
+__all__ = [
+    "choose_title",
+    "clean_title",
+    "host_keys",
+    "is_site_name",
+    "read_masthead_names",
+    "text_with_breaks",
+]
 
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—·•»«:~/]|::)\s+")
 # "Site: Headline": a colon-ended label before the headline, itself without a colon or pipe.
@@ -41,7 +48,7 @@ def clean_title(
     title = clean_text(raw)
     if not title:
         return None
-    sites = {name_key(s) for s in site_names if s} | host_keys(host)
+    sites = site_keys(site_names) | host_keys(host)
     sites.discard("")
     # Exactly the site: "Teaching Online:" on teaching.example is a topic, not the site.
     label = _LEADING_LABEL.match(title)
@@ -107,6 +114,8 @@ def is_site_name(part: str, sites: set[str]) -> bool:
         return False
     if key in sites:
         return True
+    if _is_initialism(part, sites):
+        return True
     # "Site" vs "Sitecom", "Site Blog", "Site Online": a site name with a short tail.
     return any(
         len(site) >= 4
@@ -115,6 +124,35 @@ def is_site_name(part: str, sites: set[str]) -> bool:
             or (site.startswith(key) and len(key) >= 6)
         )
         for site in sites
+    )
+
+
+def site_keys(names: Iterable[str | None]) -> set[str]:
+    """The keys of a site's names and of their initials ("World Future Awards" is also "wfa")."""
+    keys = set()
+    for name in names:
+        if not name:
+            continue
+        keys.add(name_key(name))
+        words = _TITLE_WORD.findall(name)
+        if len(words) >= 2:
+            keys.add(_INITIALS_PREFIX + "".join(word[0] for word in words).casefold())
+    keys.discard("")
+    return keys
+
+
+# Initials are kept apart from names so "WFA" matches only as a whole part, never by prefix.
+_INITIALS_PREFIX = "\x00"
+
+
+def _is_initialism(part: str, sites: set[str]) -> bool:
+    """A short capitalised part ("WFA") that spells a site name's initials."""
+    part = part.strip()
+    return (
+        2 <= len(part) <= 6
+        and part.isalpha()
+        and part.isupper()
+        and _INITIALS_PREFIX + part.casefold() in sites
     )
 
 
@@ -197,7 +235,7 @@ def choose_title(
     carry a " | Site" suffix or an SEO rewrite.
     """
     site_names = _drop_page_titles(site_names, metadata_titles)
-    sites = {name_key(s) for s in site_names if s} | host_keys(host)
+    sites = site_keys(site_names) | host_keys(host)
     sites.discard("")
     # Some CMSs put the site suffix in the h1 too ("Headline – Site"); a repeated
     # h1 (mobile and desktop layouts) is one witness.
@@ -223,13 +261,13 @@ def choose_title(
         )
         for m in metadata
     ]
-    cleaned = _uncut([c for c in cleaned if c and not is_site_name(c, sites)])
+    cleaned = [c for c in cleaned if c and not is_site_name(c, sites)]
     # A blog theme's masthead h1 ("example.com") names the site, unseparated,
     # in a <title> such as "example.com Headline".
     masthead_h1s = [h for h in h1_texts if h and is_site_name(h, sites)]
     cleaned = [_without_site_name(c, masthead_h1s) for c in cleaned]
 
-    return _ascii_fullwidth(_strip_pipe_suffix(_pick_title(h1s, cleaned)))
+    return _strip_pipe_suffix(_pick_title(h1s, cleaned))
 
 
 def _without_site_name(title: str, site_names: list[str]) -> str:
@@ -254,45 +292,6 @@ def _drop_page_titles(
     return [s for s in site_names if s and name_key(s) not in titles]
 
 
-# Fullwidth "？", "！", "：" (U+FF01-FF5E) and the ASCII they stand for.
-_FULLWIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-
-
-def _ascii_fullwidth(title: str | None) -> str | None:
-    """ "Headline？" typed with a CJK input method reads as "Headline?"; CJK titles keep their forms."""
-    if not title or _CJK.search(title):
-        return title
-    return title.translate(_FULLWIDTH_TO_ASCII)
-
-
-_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)$")
-_SEPARATOR_START = re.compile(r"^\s+(?:[|\-–—·•»«:~/]|::)\s")
-
-
-def _uncut(titles: list[str]) -> list[str]:
-    """Replace a title cut short by a length limit ("… (Including", "Headline...")
-    with the longer title from another tag that continues it, unless what
-    follows is a separator (then the longer one carries a suffix)."""
-    result = []
-    for title in titles:
-        stem = _ELLIPSIS.sub("", title)
-        longer = next(
-            (
-                other
-                for other in titles
-                if other != title
-                and len(other) > len(stem)
-                and other.startswith(stem)
-                and not _SEPARATOR_START.match(other[len(stem) :])
-                and len(stem.split()) >= 3
-            ),
-            None,
-        )
-        result.append(longer or title)
-    return result
-
-
 def _pick_title(h1s: list[str], cleaned: list[str]) -> str | None:
     best, best_overlap = None, 0.0
     for h1 in h1s:
@@ -307,7 +306,7 @@ def _pick_title(h1s: list[str], cleaned: list[str]) -> str | None:
         if any(name_key(c) == best_key for c in cleaned):
             return best  # what readers see, word for word in the metadata
         for candidate in cleaned:
-            if _is_damaged_copy(best, candidate) or _is_padded_copy(best, candidate):
+            if _is_padded_copy(best, candidate):
                 return candidate
         return best
     if len(h1s) == 1 and len(h1s[0].split()) >= 3 and not h1s[0].isupper():
@@ -352,23 +351,6 @@ _LABEL_BEFORE_HEADLINE = re.compile(
     rf"|^\W*(?:{MONTHS}\s+\d{{1,2}}\b|\d{{1,2}}\s+{MONTHS}|\d{{1,2}}[./-]\d{{1,2}}[./-]\d))",
     re.IGNORECASE,
 )
-_LOST_CHARACTER = frozenset("?\ufffd")
-
-
-def _is_damaged_copy(h1: str, candidate: str) -> bool:
-    """Whether the h1 is the candidate with characters lost to "?" or U+FFFD.
-
-    A page saved through a narrower charset shows "Planning? Beginner? Guide"
-    where its metadata still says "Planning: Beginner's Guide".
-    """
-    if h1 == candidate or not _LOST_CHARACTER.intersection(h1):
-        return False
-    pattern = "".join(
-        r"\S{1,3}" if char in _LOST_CHARACTER else re.escape(char) for char in h1
-    )
-    return re.fullmatch(pattern, candidate) is not None
-
-
 # "Headline | Section", "Headline • Site": a pipe or bullet almost never belongs to a headline.
 _PIPE_SUFFIX = re.compile(r"\s+[|•·»]\s+(?P<tail>[^|•·»]{1,40})$")
 
