@@ -21,6 +21,8 @@ from urllib.parse import urlencode, urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -422,9 +424,6 @@ def create_app(sessions: sessionmaker[Session]) -> Starlette:
         Route("/api/runs/{id}", api_run),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: error, Exception: error})
-
-    @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable) -> Response:
         if request.method not in ("GET", "HEAD"):
             response: Response = JSONResponse({"error": "read-only: only GET and HEAD"}, status_code=405)
@@ -433,7 +432,11 @@ def create_app(sessions: sessionmaker[Session]) -> Starlette:
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    return app
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=security_headers)],
+        exception_handlers={HTTPException: error, Exception: error},
+    )
 
 
 def _path_id(request: Request) -> int:
