@@ -131,16 +131,17 @@ def list_sources(session: Session) -> list[str]:
 
 
 def articles_per_source_day(session: Session, *, days: int, today: date | None = None) -> dict[str, list[tuple[date, int]]]:
-    """Per source, articles published on each of the last ``days`` days (zeros included), oldest first."""
+    """Per source, articles published on each of the ``days`` days up to ``today`` (zeros included), oldest first."""
     _begin_read(session)
     today = today or datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    until = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     day = _day(session, Article.published_at)
     rows = session.execute(
         sa.select(Source.name, day, sa.func.count())
         .join(Source, Source.id == Article.source_id)
-        .where(Article.published_at >= since, Article.removed_at.is_(None))
+        .where(Article.published_at >= since, Article.published_at < until, Article.removed_at.is_(None))
         .group_by(Source.name, day)
     )
     found: dict[str, dict[date, int]] = {name: {} for name in list_sources(session)}

@@ -317,9 +317,10 @@ def create_app(sessions: sessionmaker[Session]) -> Starlette:
 
     def sources_data(request: Request) -> tuple[int, list[dict[str, Any]]]:
         days = _number(request, "days", CHART_SPANS[0], low=1, high=366)
+        end = _day(request, "end")  # the chart's last day; today by default
 
         def work(session: Session) -> list[dict[str, Any]]:
-            per_day = browse.articles_per_source_day(session, days=days)
+            per_day = browse.articles_per_source_day(session, days=days, today=end)
             stats = {s.source: s for s in queries.corpus_stats(session, days=days).sources}
             result = []
             for name, counts in per_day.items():

@@ -52,9 +52,9 @@ class HostileSite(PageServer):
         ).encode()
 
 
-def crawl_into(database_url: str, start_url: str) -> None:
+def crawl_into(database_url: str, source: str, start_url: str) -> None:
     command = [
-        sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"start_urls={start_url}",
+        sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"start_urls={start_url}", "-a", f"source={source}",
         "-s", f"NEWSDESK_DATABASE_URL={database_url}", "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false",
         "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "NEWSDESK_EXTRACT_WORKERS=1",
     ]  # fmt: skip
@@ -68,11 +68,13 @@ def crawled_store(database_url: str) -> str:
     Returns the demo's base URL (its articles' URLs start with it).
     """
     with DemoWeb() as demo:
-        crawl_into(database_url, f"{demo.base_url}/")
+        for name, url in demo.site_urls.items():  # one source a site, as `newsdesk demo` crawls them
+            crawl_into(database_url, name, url)
         with HostileSite() as hostile:
-            crawl_into(database_url, f"{hostile.base}/")
+            crawl_into(database_url, "hostile", f"{hostile.base}/")
         demo.publish_next_edition()
-        crawl_into(database_url, f"{demo.base_url}/")
+        for name, url in demo.site_urls.items():
+            crawl_into(database_url, name, url)
         return demo.base_url
 
 
