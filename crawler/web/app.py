@@ -406,8 +406,11 @@ def create_app(sessions: sessionmaker[Session]) -> Starlette:
             logger.exception("error serving %s", request.url.path)
             status, message = 500, "internal error (logged on the server)"
         if request.url.path.startswith("/api/") or request.path_params.get("fmt"):
-            return JSONResponse({"error": message}, status_code=status)
-        return render(request, "error.html", status=status, status_code=status, message=message)
+            response: Response = JSONResponse({"error": message}, status_code=status)
+        else:
+            response = render(request, "error.html", status=status, status_code=status, message=message)
+        response.headers.update(SECURITY_HEADERS)  # a 500 passes no middleware on its way out
+        return response
 
     routes = [
         Route("/", search, name="search"),
