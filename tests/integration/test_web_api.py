@@ -6,10 +6,15 @@ import csv
 import html
 import io
 import json
+import socket
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from email.message import Message
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -131,3 +136,31 @@ def test_serve_refuses_a_remote_address_without_allow_remote(sqlite_url):
     result = CliRunner().invoke(cli, ["serve", "--db", sqlite_url, "--host", "0.0.0.0"])
     assert result.exit_code == 2
     assert "--allow-remote" in result.output and "Traceback" not in result.output
+
+
+def test_newsdesk_serve_serves_the_store_read_only(sqlite_url, tmp_path):
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    with sessionmaker(engine).begin() as session:
+        store_articles(session, STORIES)
+    engine.dispose()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    newsdesk = Path(sys.executable).parent / "newsdesk"
+    plain_path = sqlite_url.removeprefix("sqlite:///")
+    server = subprocess.Popen([str(newsdesk), "serve", "--db", plain_path, "--port", str(port)], stderr=subprocess.PIPE, text=True)
+    try:
+        assert "serving" in server.stderr.readline()  # printed just before uvicorn starts
+        for _ in range(200):  # until it listens; startup time is not what is tested
+            try:
+                status, _, body = get(f"http://127.0.0.1:{port}/api/articles?q=economists")
+                break
+            except urllib.error.URLError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("newsdesk serve never answered")
+        assert status == 200 and [a["title"] for a in json.loads(body)["articles"]] == ["Economists see slow growth"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
