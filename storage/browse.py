@@ -93,9 +93,8 @@ def search_page(session: Session, f: ArticleFilter, *, offset: int, limit: int) 
 
     def counts(column: Any) -> list[tuple[Any, int]]:
         n = sa.func.count()
-        stmt = (
-            sa.select(column, n).where(column.is_not(None)).group_by(column).order_by(n.desc(), column).limit(FACET_VALUES)
-        )
+        stmt = sa.select(column, n).where(column.is_not(None)).group_by(column)
+        stmt = stmt.order_by(n.desc(), column).limit(FACET_VALUES)
         return [(value, count) for value, count in _execute(session, stmt)]
 
     day = _day(session, matching.c.published_at)
@@ -130,7 +129,9 @@ def list_sources(session: Session) -> list[str]:
     return list(session.execute(sa.select(Source.name).order_by(Source.name)).scalars())
 
 
-def articles_per_source_day(session: Session, *, days: int, today: date | None = None) -> dict[str, list[tuple[date, int]]]:
+def articles_per_source_day(
+    session: Session, *, days: int, today: date | None = None
+) -> dict[str, list[tuple[date, int]]]:
     """Per source, articles published on each of the ``days`` days up to ``today`` (zeros included), oldest first."""
     _begin_read(session)
     today = today or datetime.now(UTC).date()

@@ -15,7 +15,7 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 def _chromium_missing() -> str | None:
     for path in (CHROMIUM, CHROMEDRIVER):
         if shutil.which(path) is None:
-            return f"{path} is absent: install Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)"
+            return f"{path} is absent: apt-get install -y chromium chromium-driver"
     return None
 
 
@@ -42,7 +42,7 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:

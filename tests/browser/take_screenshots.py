@@ -37,6 +37,7 @@ def main() -> None:
         pages = {
             "search": "/?q=bridge",
             "article": f"/articles/{edited}",
+            "diff": f"/articles/{edited}#diff",
             "clusters": "/clusters",
             "sources": "/sources?days=30&end=2026-11-30",
             "runs": "/runs",

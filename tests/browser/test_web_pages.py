@@ -62,7 +62,8 @@ def test_sources_chart_has_one_bar_per_day_with_the_stored_counts(browser, site,
     end, days = date(2026, 11, 30), 30
     window = [end - timedelta(days=days - 1 - i) for i in range(days)]
     with open_read_only(store[0])() as session:
-        stored = collections.Counter((row.source, row.published_at.date()) for row in iter_articles(session, ArticleFilter()))
+        rows = iter_articles(session, ArticleFilter())
+        stored = collections.Counter((row.source, row.published_at.date()) for row in rows)
     browser.get(f"{site}/sources?days={days}&end={end.isoformat()}")
     sections = browser.find_elements(By.CSS_SELECTOR, "section.source")
     assert len(sections) == len({source for source, _ in stored})

@@ -24,7 +24,9 @@ FILLER = "council meeting budget schools roads parking library evening residents
 WIRE = "The reserve bank held its rate at 3.75 percent on Thursday. " + FILLER
 
 
-def _article(source: str, slug: str, title: str, text: str, *, day: int, fetched_day: int | None = None) -> ArticleIn:
+def _article(
+    source: str, slug: str, title: str, text: str, *, day: int, fetched_day: int | None = None
+) -> ArticleIn:
     url = f"https://{source}.example/{slug}"
     fetched = T0 + timedelta(days=fetched_day if fetched_day is not None else day)
     return ArticleIn(

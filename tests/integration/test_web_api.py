@@ -149,7 +149,8 @@ def test_newsdesk_serve_serves_the_store_read_only(sqlite_url, tmp_path):
         port = probe.getsockname()[1]
     newsdesk = Path(sys.executable).parent / "newsdesk"
     plain_path = sqlite_url.removeprefix("sqlite:///")
-    server = subprocess.Popen([str(newsdesk), "serve", "--db", plain_path, "--port", str(port)], stderr=subprocess.PIPE, text=True)
+    command = [str(newsdesk), "serve", "--db", plain_path, "--port", str(port)]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:
         assert "serving" in server.stderr.readline()  # printed just before uvicorn starts
         for _ in range(200):  # until it listens; startup time is not what is tested
