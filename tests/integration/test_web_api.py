@@ -72,6 +72,7 @@ def test_search_api_pages_facets_and_sorts(site):
     assert status == 200 and found["total"] == 3 and len(found["articles"]) == 2
     assert found["facets"]["source"] == [["beta", 2], ["alpha", 1]]
     assert found["facets"]["language"] == [["en", 2], ["de", 1]]
+    assert found["facets"]["day"] == [["2026-11-04", 1], ["2026-11-03", 1], ["2026-11-02", 1]]
     assert all("«" in article["snippet"] for article in found["articles"])
     second = json.loads(get(site + "/api/articles?q=harbour&per_page=2&page=2")[2])
     assert len(second["articles"]) == 1
