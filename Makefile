@@ -17,7 +17,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/newsdesk --db sqlite:///demo.db demo --port 8765
 
+# The browser tests need Debian's chromium and chromedriver; they are installed when missing (as root).
 test: $(STAMP)
+	test -x /usr/bin/chromium || apt-get install -y chromium chromium-driver || echo "no chromium: the browser tests will be skipped"
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
