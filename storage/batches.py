@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from storage import archive as archive_store
 from storage import articles as article_store
 from storage import frontier, processes
 from storage import runs as run_log
@@ -55,6 +56,8 @@ class FetchResult:
     last_modified: str | None = None
     #: The page lists stories: the frontier keeps it a hub (fetched again every run).
     hub: bool = False
+    #: The WARC record of this fetch, when archived: its capture row gets the article stored.
+    capture_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         options["threshold"] = target.near_duplicate_threshold
     rows = []
     outcomes = []
+    captured = []
     for fetch in batch:
         article_id = None
         outcome = fetch.outcome
@@ -121,6 +125,8 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         elif fetch.article is not None:
             outcome, reason = "refused", f"URL over {values.MAX_URL_BYTES} bytes: not stored"
         outcomes.append(outcome)
+        if article_id is not None and fetch.capture_id is not None:
+            captured.append((fetch.capture_id, article_id))
         _note_removal(session, fetch)
         if fetch.frontier_url is not None:
             frontier.complete(
@@ -144,6 +150,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
             }
         )
     run_log.record_fetches(session, target.run_id, rows)
+    archive_store.link_articles(session, captured)
     return outcomes
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import sessionmaker
 
+from crawler.cli.archive import print_raw_page
 from crawler.cli.errors import handle_user_errors
 from crawler.cli.options import (
     WhenType,
@@ -114,9 +115,13 @@ def _print_articles_table(rows, *, with_snippet: bool) -> None:
 @click.option("--diff", "diff_versions", nargs=2, type=WholeNumber(), metavar="OLD NEW",
               help="Unified diff of the text between two versions, e.g. --diff 1 2.")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--raw", is_flag=True, help="Print the page as it was served, from the WARC archive (body decompressed).")
+@click.option("--headers", "with_headers", is_flag=True, help="With --raw: the status line and headers first.")
 @click.pass_context
 @handle_user_errors
-def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | None, fmt: str) -> None:
+def show(
+    ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | None, fmt: str, raw: bool, with_headers: bool
+) -> None:
     """Show one article by id, canonical URL or any URL it was found under.
 
     Metadata, body, every URL variant, version history and the other articles of its story.
@@ -126,6 +131,9 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
         detail = queries.get_article(session, id_or_url)
     if detail is None:
         raise click.ClickException(f"no article {id_or_url[:200]!r}")
+    if raw:
+        print_raw_page(sessions, detail.article.id, with_headers=with_headers)
+        return
     if diff_versions:
         click.echo(queries.version_diff(detail, *diff_versions) or "(no difference)\n", nl=False)
         return

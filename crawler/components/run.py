@@ -30,6 +30,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.misc import load_object
 from twisted.logger import LogLevel, globalLogPublisher
 
+from crawler.components.archive import CrawlArchive
 from crawler.discovery.scope import CrawlScope
 from crawler.normalize import site_key
 from crawler.sources import Source, SourcesError, load_sources, parse_duration, resolve_sources_path
@@ -156,6 +157,8 @@ class CrawlRun:
             timeout=settings.getfloat("NEWSDESK_EXTRACT_TIMEOUT"),
             max_rss_mb=settings.getint("NEWSDESK_WORKER_MAX_RSS_MB"),
         )
+        #: Every response as WARC, written by a thread of its own (None: NEWSDESK_ARCHIVE is off).
+        self.archive = CrawlArchive.from_settings(settings, self.database_url)
         self.run_id: int | None = None
         self.sessions: sessionmaker[Session] | None = None
         #: The crawl's database work (frontier, error rows) runs in this one thread, off the reactor.
@@ -286,6 +289,8 @@ class CrawlRun:
 
     def spider_opened(self, spider) -> None:
         self.readers.start()
+        if self.archive is not None:
+            self.archive.start()
         globalLogPublisher.addObserver(self._twisted_event)
         try:
             loop = asyncio.get_event_loop()
@@ -297,6 +302,11 @@ class CrawlRun:
 
     def spider_closed(self, spider, reason: str) -> None:
         self.readers.close()
+        if self.archive is not None:
+            self.archive.close()
+            self.stats.set_value("newsdesk/archive/records", self.archive.records)
+            if self.archive.failure is not None:
+                self.record_error("archive", self.archive.failure)
         globalLogPublisher.removeObserver(self._twisted_event)
         for row in self.error_rows:
             row.result()
