@@ -36,6 +36,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from storage.db import dialect_insert
 from storage.models import Capture, WarcImportFile
 
 __all__ = [
@@ -357,9 +358,10 @@ def previous_captures(session: Session, urls: Iterable[str]) -> dict[str, Previo
 
 
 def record_captures(session: Session, rows: Sequence[CaptureRow]) -> None:
-    """Insert rows for records already on disk."""
+    """Insert rows for records already on disk (a record listed already is left as it is)."""
     if rows:
-        session.execute(sa.insert(Capture), [_row_dict(row) for row in rows])
+        insert = dialect_insert(session, Capture).on_conflict_do_nothing(index_elements=["record_id"])
+        session.execute(insert, [_row_dict(row) for row in rows])
 
 
 def _row_dict(row: CaptureRow) -> dict:

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from crawler.cli import crawl, export, page, read, schedule
+from crawler.cli import archive, crawl, export, page, read, schedule
 from crawler.cli.errors import handle_user_errors
 from crawler.cli.options import database_option
 from storage.db import current_revision, head_revision, resolve_database_url, upgrade
@@ -105,7 +105,8 @@ def db_current(ctx: click.Context) -> None:
     click.echo(f"head:    {head_revision()}")
 
 
-for command in (crawl.crawl, page.extract, crawl.demo, *read.READ_COMMANDS, export.export, schedule.schedule_command):
+for command in (crawl.crawl, page.extract, crawl.demo, *read.READ_COMMANDS, export.export, schedule.schedule_command,
+                archive.import_warc):
     cli.add_command(command)
 
 
