@@ -501,3 +501,24 @@ def import_states(session: Session, paths: Sequence[str]) -> dict[str, str]:
 def iter_records(stream: BinaryIO) -> Iterator:
     """warcio records of ``stream`` (gzip or not), with their offsets read from the iterator."""
     return ArchiveIterator(stream)
+
+
+def write_captures_of(session: Session, rows: Iterable, out: BinaryIO, on_progress) -> int:
+    """Copy the response records behind ``rows`` (articles) into ``out``, each record once.
+
+    The archived ``request`` record that follows a response goes with it. Returns the articles
+    that had a capture; an article with none (archive off when it was fetched) is left out.
+    """
+    article_ids = [row.id for row in rows]
+    copied: set[str] = set()
+    exported = 0
+    for count, article_id in enumerate(article_ids, 1):
+        captures = [original_of(session, capture) for capture in captures_of_article(session, article_id)]
+        if captures:
+            exported += 1
+        for capture in captures:
+            if capture.record_id not in copied:
+                copied.add(capture.record_id)
+                copy_record(capture.file, capture.offset, capture.length, out)
+        on_progress(count)
+    return exported

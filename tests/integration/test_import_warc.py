@@ -129,6 +129,16 @@ def test_import_of_our_own_archive_into_an_empty_store_reproduces_the_corpus(sql
     assert corpus(sqlite_url) == corpus(crawled)
     assert len(corpus(sqlite_url)[0]) == 30
 
+    # export --format warc writes the captures behind the articles: enough to rebuild them elsewhere.
+    exported = tmp_path / "shared.warc.gz"
+    result = CliRunner().invoke(cli, ["--db", crawled, "export", "--format", "warc", "--since", "2000-01-01",
+                                      "-o", str(exported)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    result = CliRunner().invoke(cli, ["--db", elsewhere, "import-warc", str(exported)])
+    assert result.exit_code == 0, result.output
+    assert corpus(elsewhere)[0] == corpus(crawled)[0]
+
 
 @pytest.mark.postgres
 def test_two_workers_on_postgresql_split_the_files_and_store_nothing_twice(postgres_url, tmp_path):
