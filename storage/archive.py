@@ -166,7 +166,9 @@ class WarcFiles:
 
     def _open(self, now: datetime) -> None:
         self.sequence += 1
-        name = f"{self.prefix}-{now:%Y%m%d%H%M%S}-{socket.gethostname()}-{os.getpid()}-{self.sequence:05d}.warc.gz"
+        # Unique across hosts, processes and crawls in one process (the demo runs several at once).
+        unique = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{self.sequence:05d}"
+        name = f"{self.prefix}-{now:%Y%m%d%H%M%S}-{unique}.warc.gz"
         path = self.directory / name
         marker = open(f"{path}{OPEN_MARKER}", "wb")  # noqa: SIM115 - held (and locked) while the file is written
         fcntl.flock(marker, fcntl.LOCK_EX)
