@@ -26,8 +26,10 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -37,7 +39,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from storage.db import dialect_insert
-from storage.models import Capture, WarcImportFile
+from storage.models import ArticleUrl, Capture, WarcImportFile
 
 __all__ = [
     "ArchiveFull",
@@ -132,8 +134,6 @@ def _warc_date(when: datetime) -> str:
 
 
 def _reason_phrase(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -286,8 +286,6 @@ class WarcFiles:
 
 
 def _path_and_query(url: str) -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
@@ -382,8 +380,6 @@ def link_articles(session: Session, links: Iterable[tuple[str, int]]) -> None:
 
 def captures_of_article(session: Session, article_id: int) -> list[Capture]:
     """The article's captures, oldest first; a capture of a URL it is known by counts too."""
-    from storage.models import ArticleUrl
-
     urls = sa.select(ArticleUrl.url).where(ArticleUrl.article_id == article_id)
     query = sa.select(Capture).where(sa.or_(Capture.article_id == article_id, Capture.url.in_(urls)))
     return list(session.scalars(query.order_by(Capture.fetched_at, Capture.id)))
@@ -493,11 +489,6 @@ def finish_import_file(session: Session, path: str, owner: str, counts: dict[str
         .where(WarcImportFile.path == path, WarcImportFile.lease_owner == owner)
         .values(state=DONE, finished_at=datetime.now(UTC), counts=counts, lease_expires_at=None)
     )
-
-
-def import_states(session: Session, paths: Sequence[str]) -> dict[str, str]:
-    rows = session.execute(sa.select(WarcImportFile.path, WarcImportFile.state).where(WarcImportFile.path.in_(paths)))
-    return dict(rows.all())
 
 
 def iter_records(stream: BinaryIO) -> Iterator:
