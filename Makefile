@@ -29,4 +29,4 @@ reliability: $(STAMP)
 	$(BIN)/python -m pytest -m reliability tests/reliability
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm .pytest_cache
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm archive .pytest_cache

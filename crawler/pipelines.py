@@ -213,7 +213,10 @@ class StorePipeline:
         return {**exported_article(item.article), "outcome": outcome}
 
     def _record(self, item: Any) -> Any:
+        archive = self.run.archive
         if isinstance(item, FetchOutcome):
+            if archive is not None:
+                archive.capture_for(item.url)  # nothing to link it to
             self._queue(
                 FetchResult(
                     item.url, item.status, item.size, item.outcome, item.reason, item.requested_url,
@@ -227,6 +230,8 @@ class StorePipeline:
         fetch = FetchResult(
             page.url, page.status, len(page.body), "stored", None, item.requested_url, None, page.etag, page.last_modified
         )
+        if archive is not None:
+            fetch.capture_id = archive.capture_for(page.url)
         if item.article is not None:
             fetch.signals = capture_signals(item, self.run.site_tdm)
             if self.refuse_tdm_reserved and fetch.signals.tdm_reserved:
@@ -291,6 +296,7 @@ class StorePipeline:
                 for fetch in batch:
                     fetch.frontier_url = None
                 break
+        await self._captures_written(batch)
         try:
             outcomes = await asyncio.wrap_future(self.writer.submit(batch))
         except Exception as exc:  # noqa: BLE001 - the writer process died (killed, out of memory) with the batch
@@ -314,6 +320,15 @@ class StorePipeline:
             waiter = self.waiting.pop(id(fetch), None)
             if waiter is not None:
                 waiter.set_result(outcome)
+
+    async def _captures_written(self, batch: list[FetchResult]) -> None:
+        """Wait for the capture rows of the batch's archived fetches: a link needs its row."""
+        for fetch in batch:
+            if fetch.capture_id is not None and fetch.article is not None:
+                if not await asyncio.wrap_future(self.run.archive.written(fetch.capture_id)):
+                    fetch.capture_id = None
+            else:
+                fetch.capture_id = None
 
     async def close_spider(self) -> None:
         if self.flush_timer is not None and self.flush_timer.running:

@@ -59,6 +59,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.politeness.RedirectScope": 40,
     # Names the reason when a body is cut at DOWNLOAD_MAXSIZE ("body over 10 MB").
     "crawler.politeness.BodySizeLimit": 570,
+    # Next to the downloader: every response as served, before retries, redirects or decompression.
+    "crawler.components.archive.ArchiveMiddleware": 950,
 }
 
 # --- Politeness and limits (crawler/politeness.py) ----------------------------------------------
@@ -113,6 +115,16 @@ NEWSDESK_SITE_PROFILE_MIN_PAGES = 10
 NEWSDESK_SITE_PROFILE_MIN_BLOCK_PAGES = 5
 NEWSDESK_SITE_PROFILE_MIN_SHARE = 0.5
 NEWSDESK_SITE_PROFILE_MAX_STRIPPED_SHARE = 0.5
+
+# --- Archive (crawler/components/archive.py) ------------------------------------------------------
+# Every response (pages, hubs, feeds, sitemaps, robots.txt, errors) kept as WARC 1.1, written by a
+# thread of its own. Off with NEWSDESK_ARCHIVE=false in the environment (or this setting).
+NEWSDESK_ARCHIVE = os.environ.get("NEWSDESK_ARCHIVE", "true").strip().lower() not in ("0", "false", "no", "off")
+# Where the .warc.gz files go; empty: an archive/ folder beside the SQLite file (./archive for PostgreSQL).
+NEWSDESK_ARCHIVE_DIR = os.environ.get("NEWSDESK_ARCHIVE_DIR") or None
+# A new file is started past this size (MB) or age (minutes), and on every run.
+NEWSDESK_ARCHIVE_MAX_MB = 1024
+NEWSDESK_ARCHIVE_MAX_MINUTES = 60
 
 # --- Extraction -------------------------------------------------------------------------------
 # Worker processes that read pages (links, page type, article); 0 means one per CPU core, 1 means

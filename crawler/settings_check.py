@@ -144,6 +144,7 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_MAX_URLS_PER_SITEMAP": _count(1),
     "NEWSDESK_MAX_FEED_ENTRIES": _count(1),
     "NEWSDESK_MAX_LINKS_PER_PAGE": _count(1),
+    "NEWSDESK_ARCHIVE_MAX_MB": _count(1),
     # Times: finite, and long enough to let anything happen.
     "DOWNLOAD_TIMEOUT": _seconds(zero_ok=False),
     "DOWNLOAD_DELAY": _seconds(zero_ok=True),
@@ -154,6 +155,7 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_EXTRACT_TIMEOUT": _seconds(zero_ok=False),
     "NEWSDESK_STORE_FLUSH_SECONDS": _seconds(zero_ok=False),
     "NEWSDESK_MAX_RETRY_AFTER": _seconds(zero_ok=True),
+    "NEWSDESK_ARCHIVE_MAX_MINUTES": _seconds(zero_ok=False),
     "NEWSDESK_NEAR_DUPLICATE_THRESHOLD": _optional(_ratio),
     "NEWSDESK_SITE_PROFILE_MIN_SHARE": _ratio,
     "NEWSDESK_SITE_PROFILE_MAX_STRIPPED_SHARE": _ratio,
@@ -173,6 +175,7 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_STORE_IN_PROCESS": _flag,
     "NEWSDESK_REFUSE_TDM_RESERVED": _flag,
     "NEWSDESK_SITE_PROFILES_ENABLED": _flag,
+    "NEWSDESK_ARCHIVE": _flag,
     "LOG_LEVEL": _log_level,
 }
 

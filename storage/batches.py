@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from storage import archive as archive_store
 from storage import articles as article_store
 from storage import frontier, processes, site_profiles, values
 from storage import signals as signal_store
@@ -58,6 +59,8 @@ class FetchResult:
     hub: bool = False
     #: What the publisher says of the page's use, kept with the article stored from it.
     signals: signal_store.SignalsIn | None = None
+    #: The WARC record of this fetch, when archived: its capture row gets the article stored.
+    capture_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
     # Each article as it will be stored (site template blocks stripped), then every key the batch
     # touches locked at once (see article_store.lock_for), then stored one by one.
     prepared = []
+    captured = []
     for fetch in batch:
         item = _with_storable_urls(fetch.article, fetch) if fetch.article is not None else None
         profiled = None
@@ -140,6 +144,8 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         elif fetch.article is not None:
             outcome, reason = "refused", f"URL over {values.MAX_URL_BYTES} bytes: not stored"
         outcomes.append(outcome)
+        if article_id is not None and fetch.capture_id is not None:
+            captured.append((fetch.capture_id, article_id))
         _note_removal(session, fetch)
         if fetch.frontier_url is not None:
             frontier.complete(
@@ -163,6 +169,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
             }
         )
     run_log.record_fetches(session, target.run_id, rows)
+    archive_store.link_articles(session, captured)
     return outcomes
 
 

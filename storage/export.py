@@ -13,6 +13,7 @@ so an error or a kill leaves no partial export behind.
 from __future__ import annotations
 
 import contextlib
+import functools
 import csv
 import json
 import os
@@ -23,6 +24,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from storage import archive
 from storage.queries import ArticleFilter, ArticleRow, iter_articles
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EXPORT_COLUMNS", "EXPORT_FORMATS", "PARQUET_BATCH", "ExportError", "export_articles"]
 
-EXPORT_FORMATS = ("jsonl", "csv", "parquet")
+EXPORT_FORMATS = ("jsonl", "csv", "parquet", "warc")
 #: Every article field, in ArticleRow order (the search snippet is not exported).
 EXPORT_COLUMNS = tuple(f.name for f in fields(ArticleRow) if f.name != "snippet")
 PARQUET_BATCH = 5_000
@@ -63,11 +65,14 @@ def export_articles(
         raise ExportError(f"{path} exists; pass --force to replace it")
     if not target.parent.is_dir():
         raise ExportError(f"no directory {target.parent} to write {target.name} in")
-    writer = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}[fmt]
+    writer = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}.get(fmt)
+    if fmt == "warc":
+        # The captures behind the articles, copied record by record from the archive.
+        writer = functools.partial(archive.write_captures_of, session)
     if fmt == "parquet":
         _pyarrow()  # fail before touching the database or the disk
     rows = iter_articles(session, f)
-    with _atomic_file(target, binary=fmt == "parquet") as handle:
+    with _atomic_file(target, binary=fmt in ("parquet", "warc")) as handle:
         return writer(rows, handle, on_progress or (lambda _n: None))
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "ArticleSignals",
     "ArticleVersion",
     "Base",
+    "Capture",
     "Cluster",
     "CrawlRun",
     "DeadLetter",
@@ -39,6 +40,7 @@ __all__ = [
     "SourceLock",
     "StoreLock",
     "UTCDateTime",
+    "WarcImportFile",
 ]
 
 NAMING_CONVENTION = {
@@ -395,6 +397,49 @@ class Reextraction(Base):
     extractor_version: Mapped[str] = mapped_column(sa.String(100))
     reason: Mapped[str] = mapped_column(sa.Text)
     previous: Mapped[dict[str, Any]]
+class Capture(Base):
+    """Where one fetch lies in the WARC archive: its record's file, offset and length.
+
+    Written only after the record is on disk (fsynced), so a row never points at a partial record.
+    A ``revisit`` record (same payload as the URL's previous capture) names the response record it
+    stands for in ``refers_to``. Imported WARC records get rows too, pointing into the file read.
+    """
+
+    __tablename__ = "captures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(sa.Text, index=True)
+    fetched_at: Mapped[datetime]
+    status: Mapped[int | None]
+    #: ``response`` or ``revisit``.
+    record_type: Mapped[str] = mapped_column(sa.String(16))
+    #: The record's WARC-Record-ID (``<urn:uuid:...>``).
+    record_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    refers_to: Mapped[str | None] = mapped_column(sa.String(64))
+    file: Mapped[str] = mapped_column(sa.Text)
+    offset: Mapped[int] = mapped_column(sa.BigInteger)
+    length: Mapped[int] = mapped_column(sa.BigInteger)
+    #: WARC-Payload-Digest of the body as served (``sha1:`` base32).
+    payload_digest: Mapped[str] = mapped_column(sa.String(64))
+    article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+
+
+class WarcImportFile(Base):
+    """One WARC file of an import, leased by one worker at a time (see ``storage.archive``).
+
+    A lease that expires (its worker died) goes to the next worker that asks; ``done`` files are
+    not read again.
+    """
+
+    __tablename__ = "warc_import_files"
+
+    path: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(16))
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(300))
+    lease_expires_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    #: Records read, stored and skipped (by reason) when the file was done.
+    counts: Mapped[dict[str, int] | None]
 
 
 # --- full-text search objects (migration 0004) -------------------------------------------------

@@ -27,7 +27,7 @@ __all__ = ["export"]
 @click.pass_context
 @handle_user_errors
 def export(ctx: click.Context, fmt: str, output: str, force: bool, **filters: Any) -> None:
-    """Write matching articles to a JSONL, CSV or Parquet file, streamed in constant memory.
+    """Write matching articles to a JSONL, CSV or Parquet file, or their archived pages to a WARC file.
 
     The file appears only once complete (written beside it, then renamed); an existing file is
     kept unless --force. Parquet needs pyarrow (pip install 'newsdesk[export]').

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import sessionmaker
 
+from crawler.cli.archive import print_raw_page
 from crawler.cli.errors import handle_user_errors
 from crawler.cli.options import (
     WhenType,
@@ -117,9 +118,13 @@ def _print_articles_table(rows, *, with_snippet: bool) -> None:
               help="Unified diff of the text between two versions, e.g. --diff 1 2.")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True,
               help="markdown: the title and the body with its sub-headings, lists, quotes and tables.")  # fmt: skip
+@click.option("--raw", is_flag=True, help="Print the page as it was served, from the WARC archive (body decompressed).")
+@click.option("--headers", "with_headers", is_flag=True, help="With --raw: the status line and headers first.")
 @click.pass_context
 @handle_user_errors
-def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | None, fmt: str) -> None:
+def show(
+    ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | None, fmt: str, raw: bool, with_headers: bool
+) -> None:
     """Show one article by id, canonical URL or any URL it was found under.
 
     Metadata, body, every URL with its rendition (canonical, amp, print, ...), version history and
@@ -131,6 +136,9 @@ def show(ctx: click.Context, id_or_url: str, diff_versions: tuple[int, int] | No
         publisher = signal_store.article_signals(session, detail.article.id) if detail is not None else None
     if detail is None:
         raise click.ClickException(f"no article {id_or_url[:200]!r}")
+    if raw:
+        print_raw_page(sessions, detail.article.id, with_headers=with_headers)
+        return
     if diff_versions:
         click.echo(queries.version_diff(detail, *diff_versions) or "(no difference)\n", nl=False)
         return

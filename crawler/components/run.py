@@ -32,6 +32,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.misc import load_object
 from twisted.logger import LogLevel, globalLogPublisher
 
+from crawler.components.archive import CrawlArchive
 from crawler.discovery.scope import CrawlScope
 from crawler.normalize import site_key
 from crawler.sources import Source, SourcesError, load_sources, parse_duration, resolve_sources_path
@@ -165,6 +166,8 @@ class CrawlRun:
         #: How long a frontier lease lasts without a heartbeat; renewed every third of it.
         self.lease_seconds = settings.getfloat("NEWSDESK_FRONTIER_LEASE_SECONDS")
         self.heartbeat: LoopingCall | None = None
+        #: Every response as WARC, written by a thread of its own (None: NEWSDESK_ARCHIVE is off).
+        self.archive = CrawlArchive.from_settings(settings, self.database_url)
         self.run_id: int | None = None
         #: Who holds this crawl's frontier leases (host, process, run): see ``storage.frontier``.
         self.worker_id: str | None = None
@@ -352,6 +355,8 @@ class CrawlRun:
         self.readers.start()
         if self.run_id is not None:
             self._start_heartbeat()
+        if self.archive is not None:
+            self.archive.start()
         globalLogPublisher.addObserver(self._twisted_event)
         logging.getLogger("scrapy.utils.signal").addHandler(self._signal_errors)
         try:
@@ -364,6 +369,11 @@ class CrawlRun:
 
     def spider_closed(self, spider, reason: str) -> None:
         self.readers.close()
+        if self.archive is not None:
+            self.archive.close()
+            self.stats.set_value("newsdesk/archive/records", self.archive.records)
+            if self.archive.failure is not None:
+                self.record_error("archive", self.archive.failure)
         globalLogPublisher.removeObserver(self._twisted_event)
         logging.getLogger("scrapy.utils.signal").removeHandler(self._signal_errors)
         if self.heartbeat is not None and self.heartbeat.running:

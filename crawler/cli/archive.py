@@ -1,0 +1,153 @@
+"""The WARC archive from the command line: ``show --raw`` and ``import-warc``.
+
+Thin over ``storage.archive`` (capture rows, WARC reading) and ``crawler.warc_import``.
+"""
+
+from __future__ import annotations
+
+import glob
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from datetime import datetime
+
+import click
+from rich.live import Live
+from rich.text import Text
+from sqlalchemy.orm import sessionmaker
+
+from crawler.cli.errors import handle_user_errors
+from crawler.cli.options import WhenType, database_option
+from crawler.cli.output import console
+from storage import archive as archive_store
+from storage.db import upgrade
+
+__all__ = ["import_warc", "print_raw_page"]
+
+
+def print_raw_page(sessions: sessionmaker, article_id: int, *, with_headers: bool) -> None:
+    """The article's latest capture as served: its body (decompressed), headers first if asked."""
+    with sessions() as session:
+        captures = archive_store.captures_of_article(session, article_id)
+        served = [capture for capture in captures if capture.status is not None and capture.status < 300]
+        if not (served or captures):
+            raise click.ClickException(
+                f"article {article_id} has no archived capture (archiving was off, or it predates the archive)"
+            )
+        capture = archive_store.original_of(session, (served or captures)[-1])
+        location = (capture.file, capture.offset)
+    try:
+        page = archive_store.read_capture(*location)
+    except (OSError, StopIteration) as exc:
+        raise click.ClickException(f"cannot read the capture at {location[0]} offset {location[1]}: {exc}") from None
+    out = sys.stdout.buffer
+    if with_headers:
+        lines = [page.status_line, *(f"{name}: {value}" for name, value in page.headers), "", ""]
+        out.write("\r\n".join(lines).encode("latin-1", "replace"))
+    out.write(page.body)
+    out.flush()
+
+
+@click.command("import-warc")
+@database_option
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--host", help="Keep only records of hosts matching this pattern (e.g. '*.example.com').")
+@click.option("--since", type=WhenType(), help="Keep only records captured at or after this time.")
+@click.option("--until", type=WhenType(), help="Keep only records captured before this time.")
+@click.option("--lang", "language", help="Keep only articles in this language (ISO 639-1, e.g. en).")
+@click.option("--source", help="Source name of the articles (default: each record's host).")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Worker processes.")
+@click.pass_context
+@handle_user_errors
+def import_warc(
+    ctx: click.Context, paths: tuple[str, ...], host: str | None, since: datetime | None, until: datetime | None,
+    language: str | None, source: str | None, workers: int,
+) -> None:  # fmt: skip
+    """Import HTML pages from WARC files (gzip or not; CC-NEWS, other archives, newsdesk's own).
+
+    PATH may be a glob. Pages go through the crawl's reading, extraction, dedup and storage.
+    Files are leased from the database, so several processes (--workers, or other machines
+    sharing a PostgreSQL store) split one list; run it again after a crash to finish.
+    """
+    from crawler.warc_import import ImportFilter, import_worker
+
+    files = sorted({os.path.abspath(found) for pattern in paths for found in (glob.glob(pattern) or [pattern])})
+    missing = [path for path in files if not os.path.isfile(path)]
+    if missing:
+        raise click.ClickException(f"no such file: {missing[0]}")
+    database_url = ctx.find_root().obj
+    upgrade(database_url)
+    options = ImportFilter(host=host, since=since, until=until, language=language, source=source)
+    started = time.monotonic()
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(workers) as pool:
+        updates = manager.Queue()
+        results = [
+            pool.apply_async(import_worker, (database_url, files, options, _Reporter(updates, index)))
+            for index in range(workers)
+        ]
+        totals = _follow(results, updates, started)
+    elapsed = max(time.monotonic() - started, 1e-9)
+    click.echo(_summary(totals, elapsed), err=True)
+
+
+class _Reporter:
+    """A worker's running counts, sent to the command's process (picklable for the pool)."""
+
+    def __init__(self, queue, index: int):
+        self.queue = queue
+        self.index = index
+
+    def __call__(self, counts: Counter) -> None:
+        self.queue.put((self.index, dict(counts)))
+
+
+def _follow(results, updates, started: float) -> Counter:
+    """Show progress (on a terminal) until every worker is done; returns the sum of their counts."""
+    latest: dict[int, dict] = {}
+    live = Live(console=console, transient=True) if sys.stderr.isatty() else None
+    if live is not None:
+        live.start()
+    try:
+        while not all(result.ready() for result in results):
+            _drain(updates, latest)
+            if live is not None:
+                live.update(Text(_summary(_sum(latest.values()), time.monotonic() - started)))
+            time.sleep(0.2)
+    finally:
+        if live is not None:
+            live.stop()
+    totals: Counter = Counter()
+    for result in results:
+        totals.update(result.get())
+    return totals
+
+
+def _drain(updates, latest: dict) -> None:
+    while not updates.empty():
+        index, counts = updates.get()
+        latest[index] = counts
+
+
+def _sum(counts) -> Counter:
+    total: Counter = Counter()
+    for item in counts:
+        total.update(item)
+    return total
+
+
+def _summary(counts: Counter, elapsed: float) -> str:
+    records = counts.get("records", 0)
+    stored = counts.get("stored", 0) + counts.get("updated", 0)
+    skipped = sorted(((key.removeprefix("skipped/"), n) for key, n in counts.items() if key.startswith("skipped/")),
+                     key=lambda pair: -pair[1])  # fmt: skip
+    others = ", ".join(f"{key} {n:,}" for key, n in sorted(counts.items())
+                       if key not in ("records", "stored", "updated") and not key.startswith("skipped/"))  # fmt: skip
+    line = f"{records:,} records in {elapsed:.1f}s ({records / max(elapsed, 1e-9):,.0f} records/s): stored {stored:,}"
+    if others:
+        line += f", {others}"
+    if skipped:
+        line += "; skipped: " + ", ".join(f"{reason} {n:,}" for reason, n in skipped)
+    return line

@@ -1,0 +1,218 @@
+"""``import-warc``: HTML responses of WARC files through the crawl's reading, dedup and storage.
+
+A worker leases one file at a time from the ``warc_import_files`` table (see ``storage.archive``),
+so any number of workers, in one process tree or on many machines sharing a PostgreSQL store,
+split one list. A killed worker's lease expires and its file goes to the next worker; what it
+stored already is found again as ``unchanged`` (articles are keyed by URL and content), so nothing
+is stored twice. Each kept record gets a ``captures`` row pointing into the file read, so
+``show --raw`` works on imported articles too.
+
+Records that are not an HTML page are counted by reason and skipped; a truncated or corrupt file
+ends there, counted, and the worker goes on with the next file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from crawler.discovery.dates import to_utc
+from crawler.discovery.scope import CrawlScope
+from crawler.extraction import Article
+from crawler.normalize import canonical_url, choose_canonical_url, site_key
+from crawler.pages import HTML_CONTENT_TYPES
+from crawler.reading import ReadRequest, read_page
+from storage import archive as archive_store
+from storage import runs as run_log
+from storage.articles import ArticleIn
+from storage.batches import BatchTarget, FetchResult, write_batch
+from storage.db import open_database, run_in_transaction
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ImportFilter", "import_worker"]
+
+#: Records larger than this are skipped unread (no news page is; a video or a dump may be).
+MAX_RECORD_BYTES = 50 * 1024 * 1024
+#: Records stored per transaction.
+BATCH = 50
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ImportFilter:
+    host: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    language: str | None = None
+    source: str | None = None
+
+
+def import_worker(
+    database_url: str, paths: Sequence[str], options: ImportFilter, on_counts: Callable[[Counter], None] | None = None
+) -> Counter:
+    """Lease and import files of ``paths`` until none is left; returns the counts of this worker."""
+    sessions = open_database(database_url)
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    with sessions.begin() as session:
+        archive_store.register_import_files(session, paths)
+        run_id = run_log.start_run(session, options.source or "import-warc")
+    total: Counter = Counter()
+    while True:
+        path = run_in_transaction(
+            sessions, lambda session: archive_store.lease_import_file(session, paths, owner, LEASE)
+        )
+        if path is None:
+            break
+        target = BatchTarget(database_url, None, run_id)
+        so_far = total.copy()
+        report = (lambda counts, so_far=so_far: on_counts(so_far + counts)) if on_counts is not None else None
+        counts = _import_file(sessions, target, path, owner, options, report)
+        with sessions.begin() as session:
+            archive_store.finish_import_file(session, path, owner, dict(counts))
+        total.update(counts)
+    with sessions.begin() as session:
+        run_log.finish_run(session, run_id, status="finished", counts=dict(total), error=None)
+    return total
+
+
+def _import_file(sessions, target: BatchTarget, path: str, owner: str, options: ImportFilter, on_counts) -> Counter:
+    counts: Counter = Counter()
+    pending: list[tuple[FetchResult, archive_store.CaptureRow]] = []
+
+    def flush() -> None:
+        batch = list(pending)
+        pending.clear()
+        if not batch:
+            return
+        with sessions.begin() as session:
+            if not archive_store.renew_import_lease(session, path, owner, LEASE):
+                raise _TakenOver(path)
+            archive_store.record_captures(session, [row for _, row in batch])
+        for (_, _), outcome in zip(batch, write_batch(target, [fetch for fetch, _ in batch]), strict=True):
+            counts[outcome if isinstance(outcome, str) else "error"] += 1
+        if on_counts is not None:
+            on_counts(counts)
+
+    try:
+        with open(path, "rb") as stream:
+            records = archive_store.iter_records(stream)
+            try:
+                for record in records:
+                    counts["records"] += 1
+                    kept = _read_record(record, records, path, options, counts)
+                    if kept is not None:
+                        pending.append(kept)
+                        if len(pending) >= BATCH:
+                            flush()
+            except Exception as exc:  # noqa: BLE001 - a truncated or corrupt file ends here, counted
+                counts["skipped/truncated-or-corrupt"] += 1
+                logger.warning("%s: stopped at a bad record: %s: %s", path, type(exc).__name__, exc)
+        flush()
+    except _TakenOver:
+        logger.warning("%s: lease taken over by another worker; leaving it", path)
+    except OSError as exc:
+        counts["skipped/unreadable-file"] += 1
+        logger.error("%s: cannot read: %s", path, exc)
+    return counts
+
+
+class _TakenOver(Exception):
+    pass
+
+
+def _skip(counts: Counter, reason: str) -> None:
+    counts[f"skipped/{reason}"] += 1
+
+
+def _read_record(record, records, path: str, options: ImportFilter, counts: Counter):
+    """A (fetch, capture) pair for an HTML article record that passes the filters, else None."""
+    if record.rec_type != "response":
+        _skip(counts, f"{record.rec_type}-record")
+        return None
+    url = record.rec_headers.get_header("WARC-Target-URI") or ""
+    if urlsplit(url).scheme not in ("http", "https") or record.http_headers is None:
+        _skip(counts, "not-http")
+        return None
+    if record.length and record.length > MAX_RECORD_BYTES:
+        _skip(counts, "over-50-MB")
+        return None
+    if options.host and not fnmatch.fnmatch(urlsplit(url).hostname or "", options.host):
+        _skip(counts, "host-filter")
+        return None
+    fetched_at = _warc_date(record.rec_headers.get_header("WARC-Date"))
+    if (options.since and fetched_at < options.since) or (options.until and fetched_at >= options.until):
+        _skip(counts, "date-filter")
+        return None
+    status = record.http_headers.get_statuscode()
+    if status != "200":
+        _skip(counts, "http-status")
+        return None
+    content_type, _, params = (record.http_headers.get_header("Content-Type") or "").partition(";")
+    content_type = content_type.strip().lower()
+    if content_type and content_type not in HTML_CONTENT_TYPES:
+        _skip(counts, "not-html-content-type")
+        return None
+    body = record.content_stream().read()
+    records.read_to_end(record)
+    if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or b"\x00" in body[:4096]:
+        _skip(counts, "not-html-body")
+        return None
+    charset = _charset(params)
+    reading = read_page(body, ReadRequest(url=url, scope=CrawlScope.from_start_urls([url]), http_charset=charset))
+    extracted = reading.extraction
+    if not isinstance(extracted, Article):
+        _skip(counts, "not-an-article")
+        return None
+    if options.language and (extracted.language or "").split("-")[0] != options.language:
+        _skip(counts, "language-filter")
+        return None
+    record_id = record.rec_headers.get_header("WARC-Record-ID") or archive_store.new_record_id()
+    digest = record.rec_headers.get_header("WARC-Payload-Digest") or archive_store.payload_digest(body)
+    capture = archive_store.CaptureRow(
+        url=url, fetched_at=fetched_at, status=200, record_type="response", record_id=record_id, refers_to=None,
+        file=os.path.abspath(path), offset=records.get_record_offset(), length=records.get_record_length(),
+        payload_digest=digest,
+    )  # fmt: skip
+    article = ArticleIn(
+        source=options.source or site_key(url),
+        url=url,
+        canonical_url=choose_canonical_url(url, extracted.canonical_url),
+        title=extracted.title,
+        text=extracted.text,
+        authors=tuple(extracted.authors),
+        published_at=to_utc(extracted.published_at),
+        modified_at=to_utc(extracted.modified_at),
+        language=extracted.language,
+        description=extracted.description,
+        section=extracted.section,
+        tags=tuple(extracted.tags),
+        image_url=extracted.image_url,
+        word_count=extracted.word_count,
+        fetched_at=fetched_at,
+        fingerprint=reading.fingerprint,
+        fetched_canonical_url=canonical_url(url),
+    )
+    fetch = FetchResult(url, 200, len(body), "stored", None, article=article, capture_id=record_id)
+    return fetch, capture
+
+
+def _charset(params: str) -> str | None:
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip().strip('"').lower()
+    return None
+
+
+def _warc_date(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

@@ -1,0 +1,517 @@
+"""The WARC archive: every fetch kept as served, where each one lies, and reading it back.
+
+:class:`WarcFiles` writes WARC 1.1 ``request`` + ``response`` records (or a ``revisit`` record when
+the payload is the one the URL's previous capture had), gzip per record, into files it rotates
+by size and age. A pair of records is built in memory and written with one ``write``; records are
+fsynced before their :class:`~storage.models.Capture` rows commit, so no row points at a partial
+record. A file being written has a ``.open`` marker beside it, held with an exclusive ``flock``:
+a writer killed mid-record leaves the marker, and the next writer cuts the file back to its last
+complete record (:func:`repair_unfinished`) and starts a file of its own.
+
+Plain values only: the crawl hands :class:`Fetched` records over (see
+``crawler/components/archive.py``), the import reads files with :func:`iter_records`.
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import fcntl
+import hashlib
+import io
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from storage.db import dialect_insert
+from storage.models import ArticleUrl, Capture, WarcImportFile
+
+__all__ = [
+    "ArchiveFull",
+    "CaptureRow",
+    "Fetched",
+    "RawPage",
+    "WarcFiles",
+    "captures_of_article",
+    "default_archive_dir",
+    "lease_import_file",
+    "link_articles",
+    "payload_digest",
+    "read_capture",
+    "record_captures",
+    "register_import_files",
+    "repair_unfinished",
+]
+
+logger = logging.getLogger(__name__)
+
+WARC_VERSION = "WARC/1.1"
+OPEN_MARKER = ".open"
+#: Headers that described the transfer, not the payload: the body kept is already de-chunked.
+_TRANSFER_HEADERS = frozenset({"transfer-encoding"})
+
+
+class ArchiveFull(OSError):
+    """The archive could not be written (disk full, quota, I/O error): archiving stops."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One HTTP exchange as the crawl saw it: the request sent and the response as served."""
+
+    url: str
+    method: str
+    request_headers: tuple[tuple[str, str], ...]
+    status: int
+    response_headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: datetime
+    #: The WARC-Record-ID the response (or revisit) record gets, chosen by whoever hands it over.
+    record_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRow:
+    """Where a written record lies; becomes a ``captures`` row."""
+
+    url: str
+    fetched_at: datetime
+    status: int | None
+    record_type: str
+    record_id: str
+    refers_to: str | None
+    file: str
+    offset: int
+    length: int
+    payload_digest: str
+    article_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """The URL's last capture, for the revisit decision."""
+
+    digest: str
+    #: The response record holding that payload (a revisit's own original).
+    original_id: str
+    original_date: datetime
+
+
+def new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def payload_digest(body: bytes) -> str:
+    """WARC-Payload-Digest of ``body``: SHA-1 in base32, as Common Crawl and warcio write it."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def default_archive_dir(database_url: str) -> Path:
+    """``archive/`` beside a SQLite file; ``./archive`` for a server database or ``:memory:``."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).absolute().parent / "archive"
+    return Path("archive").absolute()
+
+
+def _warc_date(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+class WarcFiles:
+    """Writes fetches into rotating ``.warc.gz`` files in ``directory`` (see the module docstring).
+
+    Not thread-safe: one thread writes. Previous digests come from ``previous`` (the URL's last
+    capture in the database) and from what this writer wrote.
+    """
+
+    def __init__(self, directory: Path, *, max_bytes: int, max_seconds: float, prefix: str = "newsdesk"):
+        self.directory = Path(directory).absolute()
+        self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
+        self.prefix = prefix
+        self.sequence = 0
+        self.path: Path | None = None
+        self.marker: BinaryIO | None = None
+        self.fd: int | None = None
+        self.size = 0
+        self.opened_at: datetime | None = None
+        self.written: dict[str, Previous] = {}
+        self.directory.mkdir(parents=True, exist_ok=True)
+        repair_unfinished(self.directory)
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def _open(self, now: datetime) -> None:
+        self.sequence += 1
+        # Unique across hosts, processes and crawls in one process (the demo runs several at once).
+        unique = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{self.sequence:05d}"
+        name = f"{self.prefix}-{now:%Y%m%d%H%M%S}-{unique}.warc.gz"
+        path = self.directory / name
+        marker = open(f"{path}{OPEN_MARKER}", "wb")  # noqa: SIM115 - held (and locked) while the file is written
+        fcntl.flock(marker, fcntl.LOCK_EX)
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        self.path, self.marker, self.size, self.opened_at = path, marker, 0, now
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True, warc_version=WARC_VERSION)
+        info = {"software": "newsdesk", "format": "WARC File Format 1.1", "hostname": socket.gethostname()}
+        writer.write_record(writer.create_warcinfo_record(name, info))
+        self._append(buffer.getvalue())
+        self._sync()
+
+    def _due_for_rotation(self, now: datetime) -> bool:
+        return self.path is None or self.size >= self.max_bytes or (
+            self.opened_at is not None and (now - self.opened_at).total_seconds() >= self.max_seconds
+        )
+
+    def close(self) -> None:
+        """Finish the current file: synced, and its ``.open`` marker gone."""
+        if self.fd is None:
+            return
+        try:
+            os.fsync(self.fd)
+        finally:
+            os.close(self.fd)
+            self.fd = None
+            os.unlink(f"{self.path}{OPEN_MARKER}")
+            self.marker.close()
+            self.marker = None
+            self.path = None
+
+    def _append(self, data: bytes) -> None:
+        """Append ``data`` whole, or cut the file back to where it was and raise :class:`ArchiveFull`."""
+        start = self.size
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self.fd, view)
+                view = view[written:]
+        except OSError as exc:
+            self._cut_back(start)
+            raise ArchiveFull(exc.errno, f"cannot write the archive {self.path}: {exc.strerror}") from exc
+        self.size += len(data)
+
+    def _cut_back(self, size: int) -> None:
+        try:
+            os.ftruncate(self.fd, size)
+        except OSError:
+            logger.exception("could not cut %s back to its last complete record", self.path)
+
+    def _sync(self) -> None:
+        try:
+            os.fsync(self.fd)
+        except OSError as exc:
+            raise ArchiveFull(exc.errno, f"cannot sync the archive {self.path}: {exc.strerror}") from exc
+
+    # -- records ---------------------------------------------------------------------------------
+
+    def write(self, fetches: Sequence[Fetched], previous: dict[str, Previous]) -> list[CaptureRow]:
+        """Write ``fetches``, sync, and return where each lies (rows to commit after this returns).
+
+        ``previous``: the last capture of some of these URLs, from the database.
+        """
+        rows = []
+        for fetch in fetches:
+            now = datetime.now(UTC)
+            if self._due_for_rotation(now):
+                self.close()
+                self._open(now)
+            rows.append(self._write_one(fetch, self.written.get(fetch.url) or previous.get(fetch.url)))
+        if rows:
+            self._sync()
+        return rows
+
+    def _write_one(self, fetch: Fetched, previous: Previous | None) -> CaptureRow:
+        digest = payload_digest(fetch.body)
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True, warc_version=WARC_VERSION)
+        date = _warc_date(fetch.fetched_at)
+        headers = [(name, value) for name, value in fetch.response_headers if name.lower() not in _TRANSFER_HEADERS]
+        http = StatusAndHeaders(f"{fetch.status} {_reason_phrase(fetch.status)}", headers, protocol="HTTP/1.1")
+        warc_headers = {"WARC-Record-ID": fetch.record_id, "WARC-Date": date, "WARC-Payload-Digest": digest}
+        if previous is not None and previous.digest == digest:
+            record = writer.create_revisit_record(
+                fetch.url, digest, fetch.url, _warc_date(previous.original_date), http_headers=http,
+                warc_headers_dict={**warc_headers, "WARC-Refers-To": previous.original_id},
+            )  # fmt: skip
+            record_type, refers_to = "revisit", previous.original_id
+        else:
+            record = writer.create_warc_record(
+                fetch.url, "response", payload=io.BytesIO(fetch.body), length=len(fetch.body),
+                http_headers=http, warc_headers_dict=warc_headers,
+            )  # fmt: skip
+            record_type, refers_to = "response", None
+        writer.write_record(record)
+        length = buffer.tell()
+        path_and_query = _path_and_query(fetch.url)
+        request = StatusAndHeaders(
+            f"{fetch.method} {path_and_query} HTTP/1.1", list(fetch.request_headers), is_http_request=True
+        )
+        request_record = writer.create_warc_record(
+            fetch.url, "request", http_headers=request,
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": fetch.record_id},
+        )  # fmt: skip
+        writer.write_record(request_record)
+        offset = self.size
+        self._append(buffer.getvalue())
+        if record_type == "response":
+            self.written[fetch.url] = Previous(digest, fetch.record_id, fetch.fetched_at)
+        return CaptureRow(
+            url=fetch.url, fetched_at=fetch.fetched_at, status=fetch.status, record_type=record_type,
+            record_id=fetch.record_id, refers_to=refers_to, file=str(self.path), offset=offset, length=length,
+            payload_digest=digest,
+        )  # fmt: skip
+
+
+def _path_and_query(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def repair_unfinished(directory: Path) -> list[Path]:
+    """Cut every file a killed writer left (``.open`` marker, no lock held) back to its last
+    complete record, and drop the marker. Returns the files repaired."""
+    repaired = []
+    for marker_path in sorted(Path(directory).glob(f"*.warc.gz{OPEN_MARKER}")):
+        with open(marker_path, "rb") as marker:
+            try:
+                fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    continue  # a live writer's file
+                raise
+            path = Path(str(marker_path).removesuffix(OPEN_MARKER))
+            if path.exists():
+                end = complete_length(path)
+                if end < path.stat().st_size:
+                    logger.warning(
+                        "archive %s ends in a partial record (a writer was killed): cut from %d to %d bytes",
+                        path, path.stat().st_size, end,
+                    )  # fmt: skip
+                    os.truncate(path, end)
+            os.unlink(marker_path)
+            repaired.append(path)
+    return repaired
+
+
+def complete_length(path: Path) -> int:
+    """Bytes of ``path`` up to the end of its last complete record."""
+    end = 0
+    with open(path, "rb") as stream:
+        records = ArchiveIterator(stream)
+        try:
+            for record in records:
+                record.content_stream().read()
+                records.read_to_end(record)
+                end = records.get_record_offset() + records.get_record_length()
+        except Exception:  # noqa: BLE001 - a partial record is what is being looked for
+            pass
+    return end
+
+
+# -- capture rows ------------------------------------------------------------------------------------
+
+
+def previous_captures(session: Session, urls: Iterable[str]) -> dict[str, Previous]:
+    """The last capture of each URL that has one, for the revisit decision."""
+    found: dict[str, Previous] = {}
+    urls = list(dict.fromkeys(urls))
+    for start in range(0, len(urls), 500):
+        chunk = urls[start : start + 500]
+        latest = (
+            sa.select(Capture.url, sa.func.max(Capture.id).label("id"))
+            .where(Capture.url.in_(chunk))
+            .group_by(Capture.url)
+            .subquery()
+        )
+        rows = session.execute(sa.select(Capture).join(latest, Capture.id == latest.c.id)).scalars()
+        for row in rows:
+            if row.record_type == "response":
+                found[row.url] = Previous(row.payload_digest, row.record_id, row.fetched_at)
+            elif row.refers_to is not None:
+                original = session.scalar(sa.select(Capture).where(Capture.record_id == row.refers_to))
+                if original is not None:
+                    found[row.url] = Previous(row.payload_digest, original.record_id, original.fetched_at)
+    return found
+
+
+def record_captures(session: Session, rows: Sequence[CaptureRow]) -> None:
+    """Insert rows for records already on disk (a record listed already is left as it is)."""
+    if rows:
+        insert = dialect_insert(session, Capture).on_conflict_do_nothing(index_elements=["record_id"])
+        session.execute(insert, [_row_dict(row) for row in rows])
+
+
+def _row_dict(row: CaptureRow) -> dict:
+    return {field: getattr(row, field) for field in CaptureRow.__slots__}
+
+
+def link_articles(session: Session, links: Iterable[tuple[str, int]]) -> None:
+    """Set the article stored from each capture: ``(record_id, article_id)`` pairs."""
+    pairs = [{"rid": record_id, "aid": article_id} for record_id, article_id in links]
+    if pairs:
+        # The Core table: an ORM bulk update would want primary keys.
+        table = Capture.__table__
+        update = table.update().where(table.c.record_id == sa.bindparam("rid")).values(article_id=sa.bindparam("aid"))
+        session.execute(update, pairs)
+
+
+def captures_of_article(session: Session, article_id: int) -> list[Capture]:
+    """The article's captures, oldest first; a capture of a URL it is known by counts too."""
+    urls = sa.select(ArticleUrl.url).where(ArticleUrl.article_id == article_id)
+    query = sa.select(Capture).where(sa.or_(Capture.article_id == article_id, Capture.url.in_(urls)))
+    return list(session.scalars(query.order_by(Capture.fetched_at, Capture.id)))
+
+
+def original_of(session: Session, capture: Capture) -> Capture:
+    """The response record a revisit stands for (the capture itself for a response)."""
+    if capture.record_type == "revisit" and capture.refers_to:
+        original = session.scalar(sa.select(Capture).where(Capture.record_id == capture.refers_to))
+        if original is not None:
+            return original
+    return capture
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A response read back from the archive: status line, headers and the decompressed body."""
+
+    url: str
+    status_line: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def read_capture(path: str, offset: int) -> RawPage:
+    """The response record at ``offset`` of ``path``, its body decoded (gzip, deflate, brotli)."""
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        record = next(iter(ArchiveIterator(stream)))
+        http = record.http_headers
+        return RawPage(
+            url=record.rec_headers.get_header("WARC-Target-URI"),
+            status_line=f"{http.protocol} {http.statusline}" if http else "",
+            headers=list(http.headers) if http else [],
+            body=record.content_stream().read(),
+        )
+
+
+def copy_record(path: str, offset: int, length: int, out: BinaryIO) -> None:
+    """Copy one gzip-member record as it is on disk (export)."""
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        out.write(stream.read(length))
+
+
+# -- import leases -----------------------------------------------------------------------------------
+
+PENDING, LEASED, DONE = "pending", "leased", "done"
+
+
+def register_import_files(session: Session, paths: Iterable[str]) -> None:
+    """Add files to the import list (files already on it keep their state)."""
+    known = set(session.scalars(sa.select(WarcImportFile.path)))
+    for path in dict.fromkeys(paths):
+        if path not in known:
+            session.add(WarcImportFile(path=path, state=PENDING))
+
+
+def lease_import_file(session: Session, paths: Sequence[str], owner: str, lease: timedelta) -> str | None:
+    """Take one file of ``paths`` that is pending, or whose lease expired; None when none is left.
+
+    A compare-and-set update: of two workers asking at once, one gets the file.
+    """
+    now = datetime.now(UTC)
+    candidates = session.scalars(
+        sa.select(WarcImportFile.path).where(
+            WarcImportFile.path.in_(paths),
+            sa.or_(
+                WarcImportFile.state == PENDING,
+                sa.and_(WarcImportFile.state == LEASED, WarcImportFile.lease_expires_at < now),
+            ),
+        ).order_by(WarcImportFile.path)
+    ).all()
+    for path in candidates:
+        taken = session.execute(
+            sa.update(WarcImportFile)
+            .where(
+                WarcImportFile.path == path,
+                sa.or_(
+                    WarcImportFile.state == PENDING,
+                    sa.and_(WarcImportFile.state == LEASED, WarcImportFile.lease_expires_at < now),
+                ),
+            )
+            .values(state=LEASED, lease_owner=owner, lease_expires_at=now + lease)
+        )
+        if taken.rowcount == 1:
+            return path
+    return None
+
+
+def renew_import_lease(session: Session, path: str, owner: str, lease: timedelta) -> bool:
+    """Extend the lease; False when another worker took the file over."""
+    renewed = session.execute(
+        sa.update(WarcImportFile)
+        .where(WarcImportFile.path == path, WarcImportFile.lease_owner == owner, WarcImportFile.state == LEASED)
+        .values(lease_expires_at=datetime.now(UTC) + lease)
+    )
+    return renewed.rowcount == 1
+
+
+def finish_import_file(session: Session, path: str, owner: str, counts: dict[str, int]) -> None:
+    session.execute(
+        sa.update(WarcImportFile)
+        .where(WarcImportFile.path == path, WarcImportFile.lease_owner == owner)
+        .values(state=DONE, finished_at=datetime.now(UTC), counts=counts, lease_expires_at=None)
+    )
+
+
+def iter_records(stream: BinaryIO) -> Iterator:
+    """warcio records of ``stream`` (gzip or not), with their offsets read from the iterator."""
+    return ArchiveIterator(stream)
+
+
+def write_captures_of(session: Session, rows: Iterable, out: BinaryIO, on_progress) -> int:
+    """Copy the response records behind ``rows`` (articles) into ``out``, each record once.
+
+    The archived ``request`` record that follows a response goes with it. Returns the articles
+    that had a capture; an article with none (archive off when it was fetched) is left out.
+    """
+    article_ids = [row.id for row in rows]
+    copied: set[str] = set()
+    exported = 0
+    for count, article_id in enumerate(article_ids, 1):
+        captures = [original_of(session, capture) for capture in captures_of_article(session, article_id)]
+        if captures:
+            exported += 1
+        for capture in captures:
+            if capture.record_id not in copied:
+                copied.add(capture.record_id)
+                copy_record(capture.file, capture.offset, capture.length, out)
+        on_progress(count)
+    return exported

@@ -1,0 +1,166 @@
+"""import-warc: crafted bad records skipped by reason, our own archive re-imported into an empty
+store, and two workers on PostgreSQL splitting one list of files."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from support.stories import duplicate_stories, story_key
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.cli import cli
+from crawler.demo.generated import GeneratedSite
+from crawler.warc_import import ImportFilter, import_worker
+from storage.db import make_engine, upgrade
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def response(writer: WARCWriter, url: str, body: bytes, *, status: str = "200 OK", content_type: str = "text/html",
+             length: int | None = None):  # fmt: skip
+    http = StatusAndHeaders(status, [("Content-Type", content_type)], protocol="HTTP/1.1")
+    record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http, length=length)
+    writer.write_record(record)
+
+
+def write_warc(path: Path, pages: list[tuple[str, bytes]], *, gzip: bool = True) -> None:
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=gzip, warc_version="WARC/1.1")
+        for url, body in pages:
+            response(writer, url, body)
+
+
+def fetch_pages(site: GeneratedSite, numbers) -> list[tuple[str, bytes]]:
+    return [(site.article_url(n), urllib.request.urlopen(site.article_url(n)).read()) for n in numbers]
+
+
+def rows(database_url: str, query: str) -> list:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(query)))
+    finally:
+        engine.dispose()
+
+
+def test_bad_records_are_counted_by_reason_and_the_good_ones_stored(sqlite_url, tmp_path):
+    with GeneratedSite(pages=4) as site:
+        pages = fetch_pages(site, [1, 2, 3])
+    path = tmp_path / "mixed.warc.gz"
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+        writer.write_record(writer.create_warcinfo_record("mixed.warc.gz", {"software": "test"}))
+        response(writer, *pages[0])
+        writer.write_record(writer.create_warc_record("dns:example.com", "response", payload=io.BytesIO(b"1.2.3.4"),
+                                                      warc_content_type="text/dns"))  # fmt: skip
+        response(writer, "http://example.com/report.pdf", b"%PDF-1.7 ...", content_type="application/pdf")
+        response(writer, "http://example.com/binary", b"\x89PNG\r\n\x1a\n\x00\x00" * 50)
+        response(writer, "http://example.com/gone", b"<html>gone</html>", status="404 Not Found")
+        response(writer, *pages[1])
+        # A record that says it is 60 MB: skipped unread (here it is cut short as well).
+        response(writer, "http://example.com/huge", b"<html>" + b"x" * 1000, length=60 * 1024 * 1024)
+    truncated = tmp_path / "truncated.warc.gz"
+    write_warc(truncated, [pages[2], (f"{pages[2][0]}?copy", pages[2][1])])
+    data = truncated.read_bytes()
+    truncated.write_bytes(data[: len(data) - 200])  # the last record cut mid-gzip
+    plain = tmp_path / "plain.warc"
+    write_warc(plain, [pages[2]], gzip=False)
+
+    upgrade(sqlite_url)
+    counts = import_worker(sqlite_url, [str(path), str(truncated), str(plain)], ImportFilter())
+    assert counts["stored"] == 3
+    assert counts["skipped/not-http"] == 1
+    assert counts["skipped/not-html-content-type"] == 1
+    assert counts["skipped/not-html-body"] == 1
+    assert counts["skipped/http-status"] == 1
+    assert counts["skipped/over-50-MB"] == 1
+    assert counts["skipped/warcinfo-record"] == 1
+    stored = {url for (url,) in rows(sqlite_url, "SELECT url FROM articles")}
+    assert stored == {pages[0][0], pages[1][0], pages[2][0]}
+    assert duplicate_stories(sqlite_url) == 0
+    # Every file is done; imported articles print as served.
+    assert rows(sqlite_url, "SELECT DISTINCT state FROM warc_import_files") == [("done",)]
+    [(article_id,)] = rows(sqlite_url, f"SELECT id FROM articles WHERE url = '{pages[1][0]}'")
+    shown = CliRunner().invoke(cli, ["--db", sqlite_url, "show", str(article_id), "--raw"])
+    assert shown.stdout_bytes == pages[1][1]
+
+
+def test_host_and_date_filters(sqlite_url, tmp_path):
+    with GeneratedSite(pages=2) as site:
+        pages = fetch_pages(site, [1, 2])
+    path = tmp_path / "a.warc.gz"
+    write_warc(path, pages)
+    upgrade(sqlite_url)
+    counts = import_worker(sqlite_url, [str(path)], ImportFilter(host="*.example.org"))
+    assert (counts["stored"], counts["skipped/host-filter"]) == (0, 2)
+
+
+def test_import_of_our_own_archive_into_an_empty_store_reproduces_the_corpus(sqlite_url, tmp_path):
+    crawled = f"sqlite:///{tmp_path / 'crawled' / 'c.db'}"
+    (tmp_path / "crawled").mkdir()
+    with GeneratedSite(pages=30) as site:
+        done = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"start_urls={site.base_url}/",
+             "-a", "source=generated", "-s", f"NEWSDESK_DATABASE_URL={crawled}",
+             "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false", "-s", "AUTOTHROTTLE_ENABLED=false",
+             "-s", "NEWSDESK_EXTRACT_WORKERS=1", "-s", "LOG_LEVEL=WARNING"],
+            cwd=REPO, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "crawled" / "archive" / "*.warc.gz")])
+    assert result.exit_code == 0, result.output
+
+    def corpus(url: str) -> tuple[set, set]:
+        found = rows(url, "SELECT canonical_url, text, cluster_id FROM articles")
+        stories = {(canonical, story_key(text)) for canonical, text, _ in found}
+        clusters: dict = {}
+        for canonical, _, cluster in found:
+            clusters.setdefault(cluster, set()).add(canonical)
+        return stories, {frozenset(members) for members in clusters.values()}
+
+    assert corpus(sqlite_url) == corpus(crawled)
+    assert len(corpus(sqlite_url)[0]) == 30
+
+    # export --format warc writes the captures behind the articles: enough to rebuild them elsewhere.
+    exported = tmp_path / "shared.warc.gz"
+    result = CliRunner().invoke(cli, ["--db", crawled, "export", "--format", "warc", "--since", "2000-01-01",
+                                      "-o", str(exported)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    result = CliRunner().invoke(cli, ["--db", elsewhere, "import-warc", str(exported)])
+    assert result.exit_code == 0, result.output
+    assert corpus(elsewhere)[0] == corpus(crawled)[0]
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_split_the_files_and_store_nothing_twice(postgres_url, tmp_path):
+    with GeneratedSite(pages=40) as site:
+        pages = fetch_pages(site, range(1, 41))
+    files = []
+    for index in range(8):
+        path = tmp_path / f"part-{index}.warc.gz"
+        # Overlapping files: each page is in two of them.
+        write_warc(path, pages[index * 5 : index * 5 + 5] + pages[(index * 5 + 5) % 40 : (index * 5 + 5) % 40 + 5])
+        files.append(str(path))
+    upgrade(postgres_url)
+    command = [sys.executable, "-m", "crawler.cli", "--db", postgres_url, "import-warc", str(tmp_path / "*.warc.gz")]
+    workers = [subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [worker.communicate(timeout=300)[1] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    assert rows(postgres_url, "SELECT count(*) FROM warc_import_files WHERE state = 'done'")[0][0] == 8
+    # Each file was read by one worker only.
+    owners = rows(postgres_url, "SELECT lease_owner, count(*) FROM warc_import_files GROUP BY 1")
+    assert sum(n for _, n in owners) == 8
+    summaries = [output.strip().splitlines()[-1] for output in outputs]  # "N records in T s ..."
+    read = sum(int(summary.split(" records in ")[0].replace(",", "")) for summary in summaries)
+    assert read == 80
+    assert rows(postgres_url, "SELECT count(*) FROM articles")[0][0] == 40
+    assert duplicate_stories(postgres_url) == 0
