@@ -3,7 +3,7 @@ syndication, other) and which body was last read there, so that two renditions d
 longer taken for an edit of the story.
 
 Revision ID: 0009_renditions
-Revises: 0007_removed_stories
+Revises: 0008_site_templates
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_renditions"
-down_revision = "0007_removed_stories"
+down_revision = "0008_site_templates"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ Health itself is no table: ``storage.health`` reads it from the crawl log and th
 (28 days of a source are a few thousand rows reached through ``fetch_log.run_id``).
 
 Revision ID: 0010_health_signals
-Revises: 0007_removed_stories
+Revises: 0009_renditions
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0010_health_signals"
-down_revision = "0007_removed_stories"
+down_revision = "0009_renditions"
 branch_labels = None
 depends_on = None
 

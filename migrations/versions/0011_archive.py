@@ -1,7 +1,7 @@
 """The WARC archive: where each fetch lies (captures) and the files an import leases.
 
 Revision ID: 0011_archive
-Revises: 0007_removed_stories
+Revises: 0010_health_signals
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0011_archive"
-down_revision = "0007_removed_stories"
+down_revision = "0010_health_signals"
 branch_labels = None
 depends_on = None
 

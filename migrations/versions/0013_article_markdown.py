@@ -2,7 +2,7 @@
 plain text, read in the same extraction pass. Rows stored before it have none (NULL).
 
 Revision ID: 0013_article_markdown
-Revises: 0007_removed_stories
+Revises: 0012_store_locks_workers
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_article_markdown"
-down_revision = "0007_removed_stories"
+down_revision = "0012_store_locks_workers"
 branch_labels = None
 depends_on = None
 

@@ -102,7 +102,7 @@ def test_urls_stored_before_migration_0009_get_their_canonical_kind_and_body(dat
     store(session_factory, article(STORY, TEXT))
     store(session_factory, copy(AMP, AMP_TEXT, Rendition.AMP))
     session_factory.kw["bind"].dispose()
-    downgrade(database_url, "0007_removed_stories")
+    downgrade(database_url, "0008_site_templates")
     upgrade(database_url)
     with open_database(database_url)() as session:
         rows = session.execute(sa.select(ArticleUrl.url, ArticleUrl.rendition, ArticleUrl.content_hash)).all()

@@ -7,8 +7,8 @@ sorted order, instead of one global lock, so only writers of near-copies of one 
 each other. Row locks, not advisory locks: a batch touches thousands of keys, more than the shared
 lock table holds.
 
-Revision ID: 0012_hosts_leases
-Revises: 0007_removed_stories
+Revision ID: 0012_store_locks_workers
+Revises: 0011_archive
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_hosts_leases"
-down_revision = "0007_removed_stories"
+revision = "0012_store_locks_workers"
+down_revision = "0011_archive"
 branch_labels = None
 depends_on = None
 
