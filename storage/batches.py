@@ -110,23 +110,23 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         options["threshold"] = target.near_duplicate_threshold
     rows = []
     outcomes = []
-    # Each article as it will be stored (site template blocks stripped), then every key the batch
-    # touches locked at once (see article_store.lock_for), then stored one by one.
-    prepared = []
     captured = []
-    for fetch in batch:
-        item = _with_storable_urls(fetch.article, fetch) if fetch.article is not None else None
-        profiled = None
-        if item is not None and target.site_profile is not None:
-            profiled = site_profiles.prepare_page(session, item, target.site_profile)
-            item = profiled.item
-        prepared.append((item, profiled))
-    article_store.lock_for(session, [item for item, _ in prepared if item is not None])
-    for fetch, (item, profiled) in zip(batch, prepared, strict=True):
+    # Every key the batch's articles touch is locked at once, in sorted order (see
+    # article_store.lock_for). Each article is then made ready one by one, as the site profile
+    # stands after the one before (a profile can mature mid-batch): a body that loses template
+    # blocks takes its new keys then; if that ever crosses another writer, the database's deadlock
+    # check fails this batch and it is written again one article at a time.
+    items = [_with_storable_urls(fetch.article, fetch) if fetch.article is not None else None for fetch in batch]
+    article_store.lock_for(session, [item for item in items if item is not None])
+    for fetch, item in zip(batch, items, strict=True):
         article_id = None
         outcome = fetch.outcome
         reason = fetch.reason
         if item is not None:
+            profiled = None
+            if target.site_profile is not None:
+                profiled = site_profiles.prepare_page(session, item, target.site_profile)
+                item = profiled.item
             result = article_store.store_article(session, item, **options)
             article_id = result.article_id
             outcome = result.outcome
