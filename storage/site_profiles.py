@@ -84,7 +84,7 @@ class ProfileSettings:
     #: Pages a block must be seen on to be template text.
     min_block_pages: int = 5
     #: Share of the pages counted since a block first appeared (at least ``min_pages``) showing it.
-    min_share: float = 0.5
+    min_share: float = 0.4
     #: A body that stripping would cut by more than this share of its characters is kept whole.
     max_stripped_share: float = 0.5
     #: How a body's words are counted after stripping: the crawl hands in extraction's own
@@ -107,9 +107,32 @@ def block_key(block: str) -> int | None:
     return struct.unpack("<q", digest.digest())[0]
 
 
+#: A short block that opens with a label ("Read also: <another story's headline>") is a box
+#: of the template whatever it links to: its label is fingerprinted too.
+_LABEL = re.compile(r"\s*([^:：.!?。]{1,40}?)\s*[:：]\s*\S")
+#: Longer blocks, or labels of more words, are prose that happens to hold a colon.
+MAX_LABELLED_BLOCK_CHARS = 200
+MAX_LABEL_WORDS = 4
+
+
+def label_key(block: str) -> int | None:
+    """The fingerprint of a short block's opening label, or None when it has none."""
+    if len(block) > MAX_LABELLED_BLOCK_CHARS:
+        return None
+    found = _LABEL.match(block)
+    if found is None or len(found.group(1).split()) > MAX_LABEL_WORDS:
+        return None
+    return block_key("\x00label " + found.group(1))
+
+
+def _block_keys(block: str) -> tuple[int, ...]:
+    return tuple(key for key in (block_key(block), label_key(block)) if key is not None)
+
+
 def page_block_keys(text: str) -> frozenset[int]:
-    """The distinct block fingerprints of a body (a block repeated on one page counts once)."""
-    return frozenset(key for key in map(block_key, text.split(BLOCK_SEPARATOR)) if key is not None)
+    """The distinct block fingerprints of a body, each block's own and its label's (a block
+    repeated on one page counts once)."""
+    return frozenset(key for block in text.split(BLOCK_SEPARATOR) for key in _block_keys(block))
 
 
 def strip_template_blocks(text: str, profile: frozenset[int], *, max_stripped_share: float = 0.5) -> str:
@@ -118,7 +141,7 @@ def strip_template_blocks(text: str, profile: frozenset[int], *, max_stripped_sh
     if not profile:
         return text
     blocks = text.split(BLOCK_SEPARATOR)
-    kept = [block for block in blocks if block_key(block) not in profile]
+    kept = [block for block in blocks if profile.isdisjoint(_block_keys(block))]
     if len(kept) == len(blocks):
         return text
     stripped = BLOCK_SEPARATOR.join(kept)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crawler.extraction.body import clean_paragraphs
 from crawler.extraction.hovercards import collapse_doubled_names
-from storage.site_profiles import block_key, page_block_keys, strip_template_blocks
+from storage.site_profiles import block_key, label_key, page_block_keys, strip_template_blocks
 
 STORY = [
     "The council voted on Tuesday to close the harbour bridge for repairs until the spring.",
@@ -24,7 +24,21 @@ def test_block_keys_ignore_case_spacing_and_digits_but_not_words():
     assert block_key("Found a mistake? Call us.") != block_key("Found a mistake? Write to us.")
     # A block without a letter says nothing about a template.
     assert block_key("2:1") is None
-    assert page_block_keys(body(STORY[0], READ_ALSO, READ_ALSO)) == {block_key(STORY[0]), block_key(READ_ALSO)}
+    assert page_block_keys(body(STORY[0], READ_ALSO, READ_ALSO)) == {
+        block_key(STORY[0]), block_key(READ_ALSO), label_key(READ_ALSO)
+    }
+
+
+def test_a_labelled_box_is_one_template_whatever_it_links_to():
+    """"Read also: <another story's headline>" differs on every page but for its label."""
+    pages = [body(STORY[i], f"Read also: {STORY[(i + 1) % 3][:40]}") for i in range(3)]
+    shared = frozenset.intersection(*map(page_block_keys, pages))
+    assert shared == {label_key("Read also: anything")}
+    assert all(strip_template_blocks(page, shared) == STORY[i] for i, page in enumerate(pages))
+    # Prose that holds a colon is no box: too long, or more than a short label before the colon.
+    assert label_key(STORY[0] + " The engineer said: " + STORY[1]) is None
+    assert label_key("The mayor told the council this week: no more delays.") is None
+    assert label_key("あわせて読みたい:第3報:港の工事") == label_key("あわせて読みたい：別の記事")
 
 
 def test_profiled_blocks_are_stripped_wherever_they_stand():
@@ -40,7 +54,7 @@ def test_a_recurring_dateline_is_not_eaten():
     pages = [body(dateline + STORY[i], STORY[(i + 1) % 3], READ_ALSO) for i in range(3)]
     # Whatever the pages share as whole blocks is the profile: the box, not the dateline.
     shared = frozenset.intersection(*map(page_block_keys, pages))
-    assert shared == {block_key(READ_ALSO)}
+    assert shared == {block_key(READ_ALSO), label_key(READ_ALSO)}
     for page in pages:
         stripped = strip_template_blocks(page, shared)
         assert stripped.startswith(dateline)
