@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["PLANTED", "NewsWeb", "Site", "Story"]
 
-STORIES_PER_SITE = 8
+STORIES_PER_SITE = 12
 DAY_ONE = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 _EN_WORDS = {
