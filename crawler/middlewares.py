@@ -55,7 +55,7 @@ class ContactUserAgent:
     def process_request(self, request: Request) -> None:
         request.headers.setdefault(b"User-Agent", self.user_agent)
         if not self.warned and not _is_this_machine(urlsplit(request.url).hostname or ""):
-            self.warned = bool(self.contact) or own
+            self.warned = True
             logger.warning(
                 "crawling %s with no contact in the User-Agent: set NEWSDESK_CONTACT (an e-mail "
                 "address or URL) so its owner can reach whoever runs this crawl",
