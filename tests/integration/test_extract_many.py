@@ -107,7 +107,7 @@ def test_a_progress_bar_on_a_terminal(pages):
 
 def test_one_page_keeps_its_one_line_error_and_takes_markdown(pages):
     result = _run(str(pages / "b.html"))
-    assert result.exit_code == 1 and result.stderr.strip().endswith("not an article: not-html (no HTML markup)")
+    assert result.exit_code == 1 and result.stderr.strip().endswith("not an article: not-html: no HTML markup")
     result = _run(str(pages / "a.html"), "--format", "markdown")
     assert result.exit_code == 0 and result.stdout.startswith("# Ferry timetable changes\n\n")
     assert "\n## What changes for swimmers\n" in result.stdout

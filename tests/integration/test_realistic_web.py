@@ -21,6 +21,10 @@ from storage.queries import ArticleFilter, iter_articles
 from storage.runs import list_runs, run_fetches
 from tests.support.realistic_web import RealisticWeb, Site, Story
 
+#: Files a crawl asks each site for once a run, whatever changed: its robots.txt and its TDMRep
+#: reservations (publishers' signals).
+SITE_POLICY_FILES = {"/robots.txt", "/.well-known/tdmrep.json"}
+
 
 @pytest.fixture
 def web():
@@ -99,7 +103,7 @@ def test_recrawls_find_exactly_the_new_stories(scrapy_crawl, database_url, web):
     assert_every_story_once(web, database_url)
     assert urls_with(fetches, "stored") == {story_url(site, s) for site in web.sites for s in site.stories}
     for site in web.sites:
-        assert all(count == 1 for path, count in site.paths_requested().items() if path != "/robots.txt"), site.name
+        assert all(count == 1 for path, count in site.paths_requested().items() if path not in SITE_POLICY_FILES), site.name
 
     # Between runs, on every site: two new stories, one edited, one removed.
     day_two = datetime.combine(web.day_one, datetime.min.time(), tzinfo=UTC) + timedelta(days=2, hours=9)
@@ -138,7 +142,7 @@ def test_recrawls_find_exactly_the_new_stories(scrapy_crawl, database_url, web):
     assert_every_story_once(web, database_url)
     assert_hubs_fetched_conditionally(web)
     for site in web.sites:
-        others = set(site.paths_requested()) - site.hub_paths() - {"/robots.txt"}
+        others = set(site.paths_requested()) - site.hub_paths() - SITE_POLICY_FILES
         assert not others, f"{site.name}: fetched {sorted(others)} though nothing changed"
         assert all(hit.status == 304 for path in site.hub_paths() for hit in site.requests_for(path)), site.name
     web.clear_logs()
