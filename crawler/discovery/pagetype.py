@@ -172,8 +172,10 @@ def type_page(root: HtmlElement, url: str, *, linked_stories: int = 0) -> PageTy
         marked = ", media markup" if evidence.has_media_markup else ""
         what = f"{evidence.players} players, {evidence.images} pictures{marked}, {run}-word prose run"
         return PageType(PageKind.MEDIA, _label(url, PageKind.MEDIA), what, markup)
-    contact = evidence.contact_points or evidence.text_fields
-    if evidence.password_fields or (contact and run < MEDIA_MAX_RUN and not markup):
+    # A form is the page's purpose only on a page with little prose and no article markup: a story
+    # with a log-in box in its header, or behind a log-in wall, is a story (the wall is judged later).
+    form = evidence.password_fields or evidence.contact_points or evidence.text_fields
+    if form and run < MEDIA_MAX_RUN and not markup:
         what = (
             f"{evidence.password_fields} password fields, {evidence.text_fields} message fields, "
             f"{evidence.contact_points} addresses, {run}-word prose run"

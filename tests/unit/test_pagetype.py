@@ -89,3 +89,31 @@ def test_a_short_page_linking_to_stories_the_crawl_stored_is_a_hub():
     site = _site("soup")
     story = site.answer(site.story_path(site.stories[0]))[2].decode()
     assert _type(story.replace("</body>", links + "</body>"), linked_stories=6).is_story
+
+
+LOGIN_BOX = (
+    '<form action="/login"><input name="email"><input type="password" name="password">'
+    "<button>Log in</button></form>"
+)
+
+
+def test_a_short_story_with_a_log_in_box_in_its_header_is_a_story():
+    # No article markup and a prose run too short to settle it alone: the form must not decide.
+    prose = " ".join(["The council approved next year's budget on Monday after a long debate."] * 7)
+    page = f"<html><body><header>{LOGIN_BOX}</header><h1>Budget approved</h1><p>{prose}</p></body></html>"
+    typed = _type(page)
+    assert typed.is_story, typed.describe()
+
+
+def test_a_log_in_page_is_a_service_page_and_a_story_behind_a_log_in_wall_an_interstitial():
+    login = f"<html><head><title>Log in</title></head><body><h1>Log in</h1>{LOGIN_BOX}</body></html>"
+    assert _type(login, "/account/").kind is PageKind.SERVICE
+    walled = (
+        "<html><head><meta property='og:type' content='article'></head><body><article>"
+        "<h1>Council approves budget</h1><p>The council approved next year's budget on Monday.</p>"
+        f"<div class='paywall'><p>Subscribers only. Log in to continue reading.</p>{LOGIN_BOX}</div>"
+        "</article></body></html>"
+    )
+    url = BASE + "/news/budget"
+    reading = read_page(walled.encode(), ReadRequest(url=url, scope=CrawlScope.from_start_urls([BASE + "/"])))
+    assert reading.not_article_reason is None and reading.extraction.reason == "interstitial"
