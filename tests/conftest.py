@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -64,6 +65,14 @@ def demo_web():
 REPO = Path(__file__).resolve().parents[1]
 
 
+def archive_beside(database_url: str) -> list[str]:
+    """A crawl into PostgreSQL archives into the working directory by default (the checkout, for
+    these tests): point it at a temporary folder instead. SQLite's default is beside its file."""
+    if database_url.startswith("sqlite"):
+        return []
+    return ["-s", f"NEWSDESK_ARCHIVE_DIR={tempfile.mkdtemp(prefix='newsdesk-archive-')}"]
+
+
 @pytest.fixture
 def scrapy_crawl() -> Callable[..., subprocess.CompletedProcess]:
     """Runs ``scrapy crawl news ARGS`` from the checkout root, as a user would, into a database;
@@ -75,6 +84,7 @@ def scrapy_crawl() -> Callable[..., subprocess.CompletedProcess]:
             "-s", f"NEWSDESK_DATABASE_URL={database_url}",
             "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false",
             "-s", "AUTOTHROTTLE_ENABLED=false",
+            *archive_beside(database_url),
             *args,
         ]  # fmt: skip
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)

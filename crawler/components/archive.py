@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import NotConfigured
 
 from storage import archive as archive_store
+from storage import values
 from storage.db import OUTAGE_RETRIES, open_database, run_in_transaction
 
 if TYPE_CHECKING:
@@ -182,8 +183,9 @@ class CrawlArchive:
 class ArchiveMiddleware:
     """Hands every response, as served, to the crawl's archive (next to the downloader)."""
 
-    def __init__(self, archive: CrawlArchive):
+    def __init__(self, archive: CrawlArchive, stats):
         self.archive = archive
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
@@ -193,9 +195,17 @@ class ArchiveMiddleware:
         archive = CrawlRun.of(crawler).archive
         if archive is None:
             raise NotConfigured  # NEWSDESK_ARCHIVE is off (no message: Scrapy would log one as a warning)
-        return cls(archive)
+        return cls(archive, crawler.stats)
 
     def process_response(self, request: Request, response: Response) -> Response:
+        if not values.fits_url(response.url):
+            # Its capture row could not be indexed by URL; one such page must not stop the archive.
+            logger.warning(
+                "not archiving %.200s...: URL over %d bytes (the crawl log says what became of it)",
+                response.url, values.MAX_URL_BYTES,
+            )
+            self.stats.inc_value("newsdesk/archive/skipped/url-too-long")
+            return response
         self.archive.keep(
             archive_store.Fetched(
                 url=response.url,

@@ -20,6 +20,7 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -312,6 +313,9 @@ def run_crawl(
         "LOG_LEVEL": "INFO",
         **(settings or {}),
     }
+    if not database_url.startswith("sqlite") and "NEWSDESK_ARCHIVE_DIR" not in merged:
+        # PostgreSQL's default archive is the working directory: the checkout, here.
+        merged["NEWSDESK_ARCHIVE_DIR"] = tempfile.mkdtemp(prefix="newsdesk-archive-")
     command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "start_urls=" + ",".join(start_urls)]
     for key, value in merged.items():
         command += ["-s", f"{key}={value}"]
