@@ -112,6 +112,11 @@ def rendition_of(tree: HtmlElement, url: str, declared_canonical: str | None) ->
     if declared_canonical and canonical_url(declared_canonical) == canonical_url(url):
         return Rendition.CANONICAL
     kind = _from_markup(tree, url) or _from_url(url)
+    if kind is Rendition.PAGINATED and _numbered_part(url) and not _links_to_another_part(tree, url):
+        # ``/x/page/2`` or ``?page=2`` is a part of story ``/x`` only when it links to the story's
+        # other parts, as a story in parts does; a URL alone also fits a story filed under a
+        # numbered path, which must not be taken for another story's copy.
+        kind = None
     if kind is not None:
         return kind
     return Rendition.OTHER if declared_canonical else Rendition.CANONICAL
@@ -192,6 +197,34 @@ def _from_url(url: str) -> Rendition | None:
     if _PAGE_PATH.search(path):
         return Rendition.PAGINATED
     return None
+
+
+def _numbered_part(url: str) -> bool:
+    """Whether only a page number in ``url`` makes it a part of a story."""
+    parts = urlsplit(url)
+    if _PAGE_PATH.search(parts.path.lower()):
+        return True
+    return any(
+        name.lower() in _PAGE_PARAMETERS and value.isdigit()
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+
+
+def _links_to_another_part(tree: HtmlElement, url: str) -> bool:
+    """Whether the page links (``<a>`` or ``<link>``) to its story's URL or to another part of it."""
+    story = canonical_url(story_url_of(url))
+    own = canonical_url(url)
+    for element in tree.iter("a", "link"):
+        href = (element.get("href") or "").strip()
+        if not href:
+            continue
+        try:
+            target = canonical_url(urljoin(url, href))
+        except ValueError:
+            continue
+        if target != own and canonical_url(story_url_of(target)) == story:
+            return True
+    return False
 
 
 def _query_kind(name: str, value: str) -> Rendition | None:

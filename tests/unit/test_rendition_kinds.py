@@ -47,8 +47,8 @@ def page(head: str = "", *, html_attrs: str = "", body_attrs: str = "") -> lxml.
         (f"{STORY}?print=true", page(), Rendition.PRINT),
         (f"{STORY}?view=print", page(), Rendition.PRINT),
         (f"{STORY}?view=all", page(), Rendition.PAGINATED),
-        (f"{STORY}?page=2", page(), Rendition.PAGINATED),
-        (f"{STORY}/page/3", page(), Rendition.PAGINATED),
+        (f"{STORY}?page=2", page(f"<link rel=prev href='{STORY}'>"), Rendition.PAGINATED),
+        (f"{STORY}/page/3", page(f"<link rel=prev href='{STORY}/page/2'>"), Rendition.PAGINATED),
         (f"{STORY}/all", page(), Rendition.PAGINATED),
         ("https://m.gazette.co.uk/news/harbour-wall", page(), Rendition.MOBILE),
         ("https://lite.gazette.co.uk/news/harbour-wall", page(), Rendition.LITE),
@@ -63,6 +63,13 @@ def page(head: str = "", *, html_attrs: str = "", body_attrs: str = "") -> lxml.
 )
 def test_a_copy_is_recognised_from_its_markup_or_url(url, tree, expected):
     assert rendition_of(tree, url, STORY) == expected
+
+
+@pytest.mark.parametrize("url", [f"{STORY}?page=2", "https://www.gazette.co.uk/c/budget/page/3"])
+def test_a_page_number_alone_does_not_make_a_page_another_storys_part(url):
+    """Stories filed under numbered paths, linking to no other part: each is its own story."""
+    tree = page("<link rel=stylesheet href='/site.css'>")
+    assert rendition_of(tree, url, None) == Rendition.CANONICAL
 
 
 def test_a_page_declaring_itself_canonical_is_the_canonical_rendition_whatever_it_looks_like():
