@@ -34,6 +34,7 @@ def crawl_day(
     feed_status: int = 200,
     errors: int = 0,
     template_share: float | None = None,
+    feed: str | None = None,
 ) -> None:
     """One day's crawl of a site with a feed: its run, its stories stored, its crawl log.
 
@@ -43,7 +44,7 @@ def crawl_day(
     at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=6)
     run_id = start_run(session, source, started_at=at)
     rows = []
-    feed = f"https://{source}.example/feed.xml"
+    feed = feed or f"https://{source}.example/feed.xml"
     if feed_status == 200:
         rows.append({"url": feed, "status": 200, "bytes": 900, "outcome": "not-an-article",
                      "reason": f"feed listing {stories} entries in scope", "fetched_at": at})  # fmt: skip
