@@ -93,7 +93,8 @@ def test_a_steady_site_stays_ok_for_30_days(database_url):
     with sessions.begin() as session:
         for offset in range(30):
             share = rng.uniform(0.1, 0.25)
-            crawl_day(session, FIRST_DAY + timedelta(days=offset), stories=rng.randint(38, 43), rng=rng, template_share=share)
+            day = FIRST_DAY + timedelta(days=offset)
+            crawl_day(session, day, stories=rng.randint(38, 43), rng=rng, template_share=share)
     verdicts = verdicts_each_day(sessions, 30)
     assert [(day, status, why) for day, status, why in verdicts if status != "ok"] == []
 
