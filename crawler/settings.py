@@ -168,6 +168,9 @@ NEWSDESK_HEALTH_HIGH_SIGMA = 2.0
 NEWSDESK_HEALTH_LENGTH_DROP = 0.5
 # Days of crawling a source needs before its volume is judged.
 NEWSDESK_HEALTH_MIN_HISTORY_DAYS = 7
+# Share of a day's text removed as site template this much above the window's share (0.2: from
+# 10 % to 30 %): a warning, never an alert (the stored text is still stripped of it).
+NEWSDESK_HEALTH_TEMPLATE_RISE = 0.2
 
 # --- Publishers' signals -------------------------------------------------------------------------
 # Refuse to store a page whose publisher reserves text and data mining (TDMRep, after the

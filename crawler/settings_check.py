@@ -166,6 +166,7 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_HEALTH_LOW_SIGMA": _sigmas,
     "NEWSDESK_HEALTH_HIGH_SIGMA": _sigmas,
     "NEWSDESK_HEALTH_LENGTH_DROP": _ratio,
+    "NEWSDESK_HEALTH_TEMPLATE_RISE": _ratio,
     # Switches and names.
     "AUTOTHROTTLE_ENABLED": _flag,
     "RANDOMIZE_DOWNLOAD_DELAY": _flag,

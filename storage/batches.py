@@ -122,8 +122,8 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         article_id = None
         outcome = fetch.outcome
         reason = fetch.reason
+        profiled = None
         if item is not None:
-            profiled = None
             if target.site_profile is not None:
                 profiled = site_profiles.prepare_page(session, item, target.site_profile)
                 item = profiled.item
@@ -166,6 +166,8 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
                 "outcome": outcome,
                 "reason": reason,
                 "article_id": article_id,
+                "body_chars": profiled.body_chars if profiled is not None else None,
+                "template_chars": profiled.template_chars if profiled is not None else None,
             }
         )
     run_log.record_fetches(session, target.run_id, rows)

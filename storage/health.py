@@ -8,6 +8,9 @@ The verdict follows Media Cloud's practice for volume (a day below mean - 1.5 si
 mean + 2 sigma of the source's last 28 days of crawling), and adds what a broken source looks like
 in a crawl log: the median length of new stories down by half (a redesign the extractor no longer
 reads), every request failing the same way, a feed or sitemap that used to answer now failing.
+A sharp rise in the share of text removed as site template (the write path logs each story's
+characters before and after its source's template blocks are stripped) is a warning: the site
+glues more boxes into its stories than it used to, a redesign the extraction may not follow.
 A source can be acknowledged: its state is silenced until it changes.
 """
 
@@ -62,6 +65,8 @@ class HealthThresholds:
     min_history_days: int = 7
     #: New stories needed on a day (and in the window) before their median length is judged.
     min_bodies: int = 3
+    #: Share of text removed as site template this much above the window's share: a warning.
+    template_rise: float = 0.2
 
 
 @dataclass
@@ -82,8 +87,11 @@ class SourceDay:
     with_title: int = 0
     with_date: int = 0
     with_author: int = 0
-    #: Share of text removed as site template: not measured yet (no template detection).
-    template_share: float | None = None
+    #: Stories stored or updated this day whose template share was measured (their source's site
+    #: profile had matured), their body characters as read, and those stripped as site template.
+    profiled: int = 0
+    body_chars: int = 0
+    template_chars: int = 0
     #: Feeds and sitemaps that answered (URL -> "feed" / "sitemap"), and URLs that failed (-> kind).
     hubs_ok: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
@@ -91,7 +99,8 @@ class SourceDay:
     def add(self, other: SourceDay) -> None:
         """Fold another run's figures into these (runs of one day make the day)."""
         for name in ("requests", "stored", "updated", "not_a_story", "robots_refusals", "empty_bodies",
-                     "with_title", "with_date", "with_author"):  # fmt: skip
+                     "with_title", "with_date", "with_author", "profiled", "body_chars",
+                     "template_chars"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.update(other.errors)
         self.words.extend(other.words)
@@ -105,6 +114,11 @@ class SourceDay:
     @property
     def failures(self) -> int:
         return sum(self.errors.values()) + self.robots_refusals
+
+    @property
+    def template_share(self) -> float | None:
+        """Share of the characters read that were stripped as site template; None when unmeasured."""
+        return round(self.template_chars / self.body_chars, 3) if self.body_chars else None
 
     def share(self, count: int) -> float | None:
         return round(count / len(self.words), 3) if self.words else None
@@ -206,6 +220,8 @@ def _runs(session: Session, *, since: date, until: date | None, source: str | No
             Article.title,
             Article.published_at,
             Article.authors,
+            FetchLog.body_chars,
+            FetchLog.template_chars,
         )
         .join(CrawlRun, CrawlRun.id == FetchLog.run_id)
         .outerjoin(Article, Article.id == FetchLog.article_id)
@@ -240,6 +256,10 @@ def _count(day: SourceDay, row: Any) -> None:
             day.with_author += bool(row.authors)
     elif outcome == "updated":
         day.updated += 1
+    if outcome in ("stored", "updated") and row.template_chars is not None and row.body_chars:
+        day.profiled += 1
+        day.body_chars += row.body_chars
+        day.template_chars += row.template_chars
     elif outcome == "error":
         kind = _error_kind(row.status, reason)
         day.errors[kind] += 1
@@ -277,6 +297,7 @@ def assess(runs: list[SourceDay], thresholds: HealthThresholds, *, today: date |
         *_failing_hubs(latest, history),
         *_length_drop(latest, history, thresholds),
         *_volume(days[-1], days[:-1], thresholds, today),
+        *_template_rise(days[-1], days[:-1], thresholds, today),
     ]
     status = "alert" if any(r.level == "alert" for r in reasons) else "warn" if reasons else "ok"
     return status, reasons
@@ -358,6 +379,26 @@ def _volume(latest: SourceDay, history: list[SourceDay], thresholds: HealthThres
         yield Reason(level, "volume-low", f"stored {latest.stored} {_when(latest.day, today)}, {band}")
     elif latest.stored > mean + thresholds.high_sigma * sigma:
         yield Reason("warn", "volume-high", f"stored {latest.stored} {_when(latest.day, today)}, {band}")
+
+
+def _template_rise(
+    latest: SourceDay, history: list[SourceDay], thresholds: HealthThresholds, today: date
+) -> Iterable[Reason]:
+    """A warning, never an alert: the stored text is still stripped of the template."""
+    window = [
+        day for day in history if day.profiled and (latest.day - day.day).days <= thresholds.window_days
+    ]
+    if latest.profiled < thresholds.min_bodies or len(window) < thresholds.min_history_days:
+        return
+    usual = sum(day.template_chars for day in window) / sum(day.body_chars for day in window)
+    now = latest.template_chars / latest.body_chars
+    if now >= usual + thresholds.template_rise:
+        yield Reason(
+            "warn",
+            "template-rise",
+            f"site template took {now:.0%} of the text {_when(latest.day, today)}, "
+            f"{thresholds.window_days}-day share {usual:.0%}",
+        )
 
 
 def source_health(

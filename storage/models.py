@@ -233,6 +233,10 @@ class FetchLog(Base):
         sa.ForeignKey("articles.id", ondelete="SET NULL")
     )
     fetched_at: Mapped[datetime]
+    #: A story's body characters as read, and those stripped as site template (storage.health's
+    #: template share); NULL where not measured (not a story, or no mature site profile yet).
+    body_chars: Mapped[int | None]
+    template_chars: Mapped[int | None]
 
 
 class DeadLetter(Base):

@@ -133,6 +133,8 @@ def _fetch_values(run_id: int, row: Mapping[str, Any]) -> dict[str, Any]:
         "reason": values.capped(row.get("reason"), "reason"),
         "article_id": row.get("article_id"),
         "fetched_at": row.get("fetched_at") or _now(),
+        "body_chars": row.get("body_chars"),
+        "template_chars": row.get("template_chars"),
     }
 
 

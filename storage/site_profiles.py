@@ -161,14 +161,24 @@ class ProfiledPage:
     item: ArticleIn
     keys: frozenset[int]
     stripped: bool
+    #: The body's characters as fetched, and how many of them were stripped as template: both
+    #: None while the source's profile has not matured (nothing can be told template yet).
+    body_chars: int | None = None
+    template_chars: int | None = None
+
+
+@dataclass(frozen=True)
+class _Profile:
+    blocks: frozenset[int]
+    matured: bool
 
 
 # Each source's profile as read in a transaction: a batch asks once per source, and a rollback
 # takes what it learned with it.
-_profiles: weakref.WeakKeyDictionary[SessionTransaction, dict[str, frozenset[int]]] = weakref.WeakKeyDictionary()
+_profiles: weakref.WeakKeyDictionary[SessionTransaction, dict[str, _Profile]] = weakref.WeakKeyDictionary()
 
 
-def _cache(session: Session) -> dict[str, frozenset[int]]:
+def _cache(session: Session) -> dict[str, _Profile]:
     transaction = session.get_nested_transaction() or session.get_transaction()
     return _profiles.setdefault(transaction, {}) if transaction is not None else {}
 
@@ -179,28 +189,43 @@ _PROFILE_OF = (
     .join(Source, Source.id == SiteProfileBlock.source_id)
     .where(Source.name == sa.bindparam("source"), SiteProfileBlock.profiled_at.is_not(None))
 )
+_MATURED = (
+    sa.select(SiteProfile.matured_at)
+    .join(Source, Source.id == SiteProfile.source_id)
+    .where(Source.name == sa.bindparam("source"))
+)
+
+
+def _profile(session: Session, source: str) -> _Profile:
+    cache = _cache(session)
+    if source not in cache:
+        conn = session.connection()
+        blocks = frozenset(conn.execute(_PROFILE_OF, {"source": source}).scalars())
+        # Blocks become template only once a profile matured; a mature profile may hold none.
+        matured = bool(blocks) or conn.execute(_MATURED, {"source": source}).scalar() is not None
+        cache[source] = _Profile(blocks, matured)
+    return cache[source]
 
 
 def load_profile(session: Session, source: str) -> frozenset[int]:
     """The fingerprints of ``source``'s template blocks (empty until its profile matured)."""
-    cache = _cache(session)
-    if source not in cache:
-        cache[source] = frozenset(session.connection().execute(_PROFILE_OF, {"source": source}).scalars())
-    return cache[source]
+    return _profile(session, source).blocks
 
 
 def prepare_page(session: Session, item: ArticleIn, settings: ProfileSettings) -> ProfiledPage:
-    """``item`` with its source's template blocks stripped from its text."""
+    """``item`` with its source's template blocks stripped from its text, and how much was stripped."""
     keys = page_block_keys(item.text)
-    profile = load_profile(session, item.source)
-    if not keys & profile:
-        return ProfiledPage(item, keys, stripped=False)
-    text = strip_template_blocks(item.text, profile, max_stripped_share=settings.max_stripped_share)
+    profile = _profile(session, item.source)
+    body_chars = len(item.text) if profile.matured else None
+    unstripped = ProfiledPage(item, keys, False, body_chars, 0 if profile.matured else None)
+    if not keys & profile.blocks:
+        return unstripped
+    text = strip_template_blocks(item.text, profile.blocks, max_stripped_share=settings.max_stripped_share)
     if text == item.text:
-        return ProfiledPage(item, keys, stripped=False)
+        return unstripped
     # The fingerprint was taken of the text as fetched: storage takes it again of this one.
     stripped = replace(item, text=text, word_count=settings.count_words(text), fingerprint=None)
-    return ProfiledPage(stripped, keys, stripped=True)
+    return ProfiledPage(stripped, keys, True, body_chars, len(item.text) - len(text))
 
 
 def learn_page(session: Session, page: ProfiledPage, settings: ProfileSettings) -> int:
@@ -238,8 +263,11 @@ def learn_page(session: Session, page: ProfiledPage, settings: ProfileSettings) 
     maturing = matured_at is None
     # Only blocks on this page gained a page; on maturing, every block is weighed for the first time.
     new = _new_template_blocks(conn, source_id, pages, settings, None if maturing else page.keys)
+    source = page.item.source
     if maturing:
         conn.execute(sa.update(SiteProfile).where(SiteProfile.source_id == source_id).values(matured_at=now))
+    if maturing or new:
+        _cache(session).pop(source, None)
     if not new:
         return 0
     conn.execute(
@@ -247,8 +275,6 @@ def learn_page(session: Session, page: ProfiledPage, settings: ProfileSettings) 
         .where(SiteProfileBlock.source_id == source_id, SiteProfileBlock.block_hash.in_(list(new)))
         .values(profiled_at=now)
     )
-    source = page.item.source
-    _cache(session).pop(source, None)
     profile = load_profile(session, source)
     # A story holding a block was stored or seen again since the block's first page was fetched
     # (less the time pages take from fetch to writer); on maturing, every story is looked at.

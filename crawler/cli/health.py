@@ -30,6 +30,7 @@ HEALTH_TABLE = (
     Column("stored", justify="right"),
     Column("errors", justify="right"),
     Column("median_words", "median words", justify="right"),
+    Column("template", "template", justify="right"),
     Column("why", whole=False, keep=3, ratio=3, min_width=24),
 )
 STATUS_STYLES = {"ok": "green", "warn": "yellow", "alert": "bold red"}
@@ -40,6 +41,7 @@ _SETTINGS = {
     "NEWSDESK_HEALTH_HIGH_SIGMA": "high_sigma",
     "NEWSDESK_HEALTH_LENGTH_DROP": "length_drop",
     "NEWSDESK_HEALTH_MIN_HISTORY_DAYS": "min_history_days",
+    "NEWSDESK_HEALTH_TEMPLATE_RISE": "template_rise",
 }
 
 
@@ -64,6 +66,7 @@ def health(ctx: click.Context, source: str | None, since: datetime | None, ack_s
 
     Alerts: volume outside the 28-day band (mean - 1.5 sigma / + 2 sigma), median length of new
     stories down by half, every request failing, a feed or sitemap that stopped answering.
+    Warns when the share of text removed as site template rises sharply ("template" column).
     Exit status 1 when any source is in alert.
     """
     thresholds = thresholds_from_settings()
@@ -107,6 +110,7 @@ def _print_table(found: list[health_store.SourceHealth]) -> None:
                 f"{latest.stored:,}",
                 f"{sum(latest.errors.values()):,}",
                 "" if latest.median_words is None else f"{latest.median_words:,}",
+                "" if latest.template_share is None else f"{latest.template_share:.0%}",
                 Text(why),
             ]
         )

@@ -44,8 +44,9 @@ def serve(ctx: click.Context, host: str, port: int, allow_remote: bool) -> None:
         )
     import uvicorn
 
+    from crawler.cli.health import thresholds_from_settings
     from crawler.web.app import create_app
 
-    app = create_app(open_read_only(ctx.find_root().obj))
+    app = create_app(open_read_only(ctx.find_root().obj), health_thresholds=thresholds_from_settings())
     click.echo(f"newsdesk serving {ctx.find_root().obj} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

@@ -31,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from crawler.web.charts import bar_chart
 from crawler.web.diff import side_by_side
 from storage import browse, queries
+from storage import health as health_store
 from storage.runs import FETCH_OUTCOMES
 
 if TYPE_CHECKING:
@@ -185,8 +186,12 @@ def _query(request: Request, **changes: Any) -> str:
 # -- the application ----------------------------------------------------------------------------
 
 
-def create_app(sessions: sessionmaker[Session]) -> Starlette:
-    """The web app over read-only ``sessions`` (see ``storage.db.open_read_only``)."""
+def create_app(
+    sessions: sessionmaker[Session], *, health_thresholds: health_store.HealthThresholds | None = None
+) -> Starlette:
+    """The web app over read-only ``sessions`` (see ``storage.db.open_read_only``); the sources page
+    judges each source's health with ``health_thresholds`` (``newsdesk health``'s, from the settings)."""
+    health_thresholds = health_thresholds or health_store.HealthThresholds()
     templates = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -322,12 +327,18 @@ def create_app(sessions: sessionmaker[Session]) -> Starlette:
         def work(session: Session) -> list[dict[str, Any]]:
             per_day = browse.articles_per_source_day(session, days=days, today=end)
             stats = {s.source: s for s in queries.corpus_stats(session, days=days).sources}
+            # As newsdesk health judges them, on the chart's last day; a source that stored nothing
+            # yet (every request refused, say) is listed for its health alone.
+            health = {h.source: h for h in health_store.source_health(session, thresholds=health_thresholds, today=end)}
+            last = end or datetime.now(UTC).date()
+            no_articles = [(last - timedelta(days=back), 0) for back in range(days - 1, -1, -1)]
             result = []
-            for name, counts in per_day.items():
+            for name in sorted(per_day.keys() | health.keys()):
                 runs = browse.runs_page(session, source=name, limit=5)
                 result.append({
-                    "source": name, "per_day": counts, "stats": stats.get(name), "runs": runs,
-                    "outcomes": browse.run_outcomes(session, [r.id for r in runs]),
+                    "source": name, "per_day": per_day.get(name, no_articles), "stats": stats.get(name),
+                    "runs": runs, "outcomes": browse.run_outcomes(session, [r.id for r in runs]),
+                    "health": health.get(name),
                 })  # fmt: skip
             return result
 
@@ -337,7 +348,12 @@ def create_app(sessions: sessionmaker[Session]) -> Starlette:
         days, found = sources_data(request)
         for entry in found:
             entry["chart"] = bar_chart(entry["per_day"])
-        return render(request, "sources.html", days=days, spans=CHART_SPANS, sources=found)
+        judged = [e["health"].shown_status for e in found if e["health"] is not None]
+        tally = [(status, judged.count(status)) for status in ("alert", "warn", "ok") if status in judged]
+        return render(
+            request, "sources.html", days=days, spans=CHART_SPANS, sources=found, tally=tally,
+            window=health_thresholds.window_days,
+        )  # fmt: skip
 
     def api_sources(request: Request) -> Response:
         days, found = sources_data(request)
@@ -349,6 +365,8 @@ def create_app(sessions: sessionmaker[Session]) -> Starlette:
                     "articles": e["stats"].articles if e["stats"] else 0,
                     "articles_per_day": [[d.isoformat(), n] for d, n in e["per_day"]],
                     "runs": [_run(r, e["outcomes"].get(r.id, {})) for r in e["runs"]],
+                    # newsdesk health --format json's entry; None: not crawled in the window.
+                    "health": e["health"].as_dict() if e["health"] else None,
                 }
                 for e in found
             ],

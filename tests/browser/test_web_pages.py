@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 from support.web import HOSTILE_BODY, HOSTILE_TITLE
 
 from crawler.demo import ground_truth
+from storage import health
 from storage.db import open_read_only
 from storage.queries import ArticleFilter, get_article, iter_articles
 
@@ -74,6 +75,24 @@ def test_sources_chart_has_one_bar_per_day_with_the_stored_counts(browser, site,
         assert [int(bar.get_attribute("data-count")) for bar in bars] == [stored[source, day] for day in window]
         tallest = max(bars, key=lambda bar: int(bar.get_attribute("data-count")))
         assert float(tallest.get_attribute("height")) > 0
+
+
+def test_sources_show_each_sources_health_with_its_reasons(browser, site, store):
+    with open_read_only(store[0])() as session:
+        judged = {entry.source: entry for entry in health.source_health(session)}
+    browser.get(f"{site}/sources")
+    sections = browser.find_elements(By.CSS_SELECTOR, "section.source")
+    shown = {
+        section.find_element(By.TAG_NAME, "h2").text: (
+            section.find_element(By.CSS_SELECTOR, ".health strong").text,
+            _texts(section, ".reasons li"),
+        )
+        for section in sections
+    }
+    assert shown == {
+        name: (entry.shown_status, [f"{reason.level}: {reason.text}" for reason in entry.reasons])
+        for name, entry in judged.items()
+    }
 
 
 def _no_alert(browser) -> bool:

@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 from test_storage_articles import T0, article, story
 
+from storage import health
 from storage import runs as run_log
 from storage.batches import BatchTarget, FetchResult, write_batch
 from storage.db import open_database
-from storage.models import Article, ArticleVersion, Reextraction, SiteProfile, SiteProfileBlock
+from storage.models import Article, ArticleVersion, FetchLog, Reextraction, SiteProfile, SiteProfileBlock
 from storage.queries import ArticleFilter, count_articles
 from storage.reextraction import apply_reextraction
 from storage.site_profiles import ProfileSettings, block_key, label_key
@@ -115,6 +116,46 @@ def test_a_block_that_later_becomes_template_text_is_cleaned_from_stories_holdin
         assert late_box not in text
     with open_database(target.database_url)() as session:
         assert set(session.execute(sa.select(Article.version)).scalars()) == {1}
+
+
+def logged_template_chars(target: BatchTarget) -> dict[int, tuple[int | None, int | None]]:
+    """Each fetch's (body characters as read, characters stripped as template), by page seed."""
+    with open_database(target.database_url)() as session:
+        rows = session.execute(sa.select(FetchLog.url, FetchLog.body_chars, FetchLog.template_chars)).all()
+    return {int(url.rsplit("/", 1)[1]): (body, template) for url, body, template in rows}
+
+
+def test_the_crawl_log_says_how_much_of_each_story_was_site_template(target):
+    write_batch(target, [fetched(seed) for seed in range(1, 15)])
+    write_batch(target, [fetched(seed) for seed in range(15, 20)])
+    logged = logged_template_chars(target)
+    # The profile matures as the tenth page is stored: before it, no text could be told template.
+    assert {seed for seed, (_, template) in logged.items() if template is None} == set(range(1, 11))
+    measured = {seed: chars for seed, chars in logged.items() if seed > 10}
+    for seed, chars in measured.items():
+        assert chars == (len(page_text(seed)), len(page_text(seed)) - len(story(seed)))
+    with open_database(target.database_url)() as session:
+        [entry] = health.source_health(session)
+    share = sum(template for _, template in measured.values()) / sum(body for body, _ in measured.values())
+    assert entry.latest.template_share == round(share, 3)
+    assert entry.latest.profiled == 9
+
+
+def test_a_site_without_a_template_has_none_of_its_text_taken(target):
+    """A mature profile with no template blocks measures a share of 0, from the page after it matured."""
+
+    def plain(seed: int) -> FetchResult:
+        url = f"{SITE}/news/{seed}"
+        return FetchResult(url, 200, 1000, "stored", None, frontier_url=url, article=article(url, story(seed)))
+
+    write_batch(target, [plain(seed) for seed in range(1, 15)])
+    logged = logged_template_chars(target)
+    assert {seed: chars for seed, chars in logged.items() if chars != (None, None)} == {
+        seed: (len(story(seed)), 0) for seed in range(11, 15)
+    }
+    with open_database(target.database_url)() as session:
+        [entry] = health.source_health(session)
+    assert entry.latest.template_share == 0.0
 
 
 def test_apply_reextraction_keeps_what_it_replaces_and_search_follows(database_url):

@@ -33,12 +33,18 @@ def crawl_day(
     rng: random.Random,
     feed_status: int = 200,
     errors: int = 0,
+    template_share: float | None = None,
+    feed: str | None = None,
 ) -> None:
-    """One day's crawl of a site with a feed: its run, its stories stored, its crawl log."""
+    """One day's crawl of a site with a feed: its run, its stories stored, its crawl log.
+
+    ``template_share``: about this share of each story's text was stripped as site template (as the
+    writer logs it once the source's profile matured); None, as before a profile matured.
+    """
     at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=6)
     run_id = start_run(session, source, started_at=at)
     rows = []
-    feed = f"https://{source}.example/feed.xml"
+    feed = feed or f"https://{source}.example/feed.xml"
     if feed_status == 200:
         rows.append({"url": feed, "status": 200, "bytes": 900, "outcome": "not-an-article",
                      "reason": f"feed listing {stories} entries in scope", "fetched_at": at})  # fmt: skip
@@ -56,8 +62,12 @@ def crawl_day(
                 section=None, tags=(), image_url=None, word_count=length, fetched_at=at,
             ),
         )  # fmt: skip
-        rows.append({"url": url, "status": 200, "bytes": 5000, "outcome": stored.outcome,
-                     "article_id": stored.article_id, "fetched_at": at})  # fmt: skip
+        row = {"url": url, "status": 200, "bytes": 5000, "outcome": stored.outcome,
+               "article_id": stored.article_id, "fetched_at": at}  # fmt: skip
+        if template_share is not None:
+            row["body_chars"] = body_chars = length * 8
+            row["template_chars"] = round(body_chars * min(0.9, max(0.0, rng.gauss(template_share, 0.05))))
+        rows.append(row)
     for number in range(errors):
         rows.append({"url": f"https://{source}.example/broken/{day}/{number}", "status": 403, "bytes": 0,
                      "outcome": "error", "reason": "HTTP 403", "fetched_at": at})  # fmt: skip
@@ -76,12 +86,15 @@ def verdicts_each_day(sessions, days: int) -> list[tuple[date, str, list[str]]]:
 
 
 def test_a_steady_site_stays_ok_for_30_days(database_url):
-    """No alert fatigue: a site publishing 38 to 43 stories a day, of usual lengths, is never flagged."""
+    """No alert fatigue: a site publishing 38 to 43 stories a day, of usual lengths, with its template
+    taking 10 to 25 % of their text (more on some days than others), is never flagged."""
     sessions = open_database(database_url)
     rng = random.Random(7)
     with sessions.begin() as session:
         for offset in range(30):
-            crawl_day(session, FIRST_DAY + timedelta(days=offset), stories=rng.randint(38, 43), rng=rng)
+            share = rng.uniform(0.1, 0.25)
+            day = FIRST_DAY + timedelta(days=offset)
+            crawl_day(session, day, stories=rng.randint(38, 43), rng=rng, template_share=share)
     verdicts = verdicts_each_day(sessions, 30)
     assert [(day, status, why) for day, status, why in verdicts if status != "ok"] == []
 
@@ -162,6 +175,45 @@ def test_daily_figures(database_url):
     assert (figures["stored"], figures["errors"], figures["not_a_story"]) == (5, {"HTTP 403": 2}, 0)
     assert figures["share_with_title"] == figures["share_with_author"] == 1.0
     assert 400 < figures["median_words"] < 800
+
+
+def test_a_sharp_rise_in_template_share_warns_with_the_shares(database_url):
+    """A site that starts gluing far more boxes into its stories: a warning (never an alert), once a
+    week of measured days shows what its usual share is; the CLI shows the share in both formats."""
+    sessions = open_database(database_url)
+    rng = random.Random(13)
+    today = datetime.now(UTC).date()
+    with sessions.begin() as session:
+        for offset in range(10, 0, -1):
+            crawl_day(session, today - timedelta(days=offset), stories=40, words=640, rng=rng, template_share=0.15)
+        crawl_day(session, today, stories=40, words=640, rng=rng, template_share=0.45)
+    with sessions() as session:
+        [entry] = health.source_health(session)
+        [short_history] = health.source_health(session, thresholds=health.HealthThresholds(min_history_days=11))
+    assert entry.status == "warn"
+    [reason] = entry.reasons
+    assert reason.kind == "template-rise"
+    assert reason.text.startswith("site template took 4") and reason.text.endswith("28-day share 15%")
+    assert 0.4 < entry.latest.template_share < 0.5
+    assert short_history.status == "ok"  # too few measured days to know the usual share
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", database_url, "health", "--format", "json"])
+    assert result.exit_code == 0, result.output  # a warning does not fail cron
+    [shown] = json.loads(result.output)
+    assert shown["latest"]["template_share"] == entry.latest.template_share
+    table = runner.invoke(cli, ["--db", database_url, "health"], terminal_width=200)
+    assert f"{entry.latest.template_share:.0%}" in table.output and "site template took" in table.output
+
+
+def test_template_share_is_unmeasured_before_a_profile_matured(database_url):
+    sessions = open_database(database_url)
+    rng = random.Random(17)
+    with sessions.begin() as session:
+        crawl_day(session, FIRST_DAY, stories=5, rng=rng)
+    with sessions() as session:
+        [day] = health.daily_health(session, since=FIRST_DAY, until=FIRST_DAY)["steady"]
+    assert day.as_dict()["template_share"] is None
 
 
 def test_cli_exits_1_on_alert_and_ack_silences_until_the_state_changes(database_url, monkeypatch):

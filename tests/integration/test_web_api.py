@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import random
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
@@ -20,11 +21,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import sessionmaker
 from support.web import serving
+from test_source_health import crawl_day
 
 from crawler.cli import cli
 from crawler.web.app import CONTENT_SECURITY_POLICY
 from storage.articles import ArticleIn, store_articles
-from storage.db import make_engine, upgrade
+from storage.db import make_engine, open_database, upgrade
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 FILLER = "council meeting budget schools roads parking library evening residents agreed plan " * 6
@@ -131,6 +133,61 @@ def test_no_route_writes(site):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request)
         assert refused.value.code == 405
+
+
+#: A feed URL as a site may write it, with markup: shown in a health reason, as text only.
+HOSTILE_FEED = "https://fading.example/feed.xml?edition=<b id=injected-health>late</b>"
+
+
+@pytest.fixture
+def health_site(database_url):
+    """Three sources crawled for four days up to today: one steady, one whose feed died today, one
+    refused every request from its second day (it never stored a story)."""
+    sessions = open_database(database_url)
+    rng = random.Random(4)
+    today = datetime.now(UTC).date()
+    with sessions.begin() as session:
+        for back in range(3, -1, -1):
+            day = today - timedelta(days=back)
+            crawl_day(session, day, source="steady", stories=30, rng=rng, template_share=0.2)
+            crawl_day(session, day, source="fading", stories=30, rng=rng, feed=HOSTILE_FEED,
+                      feed_status=410 if back == 0 else 200)  # fmt: skip
+            crawl_day(session, day, source="refused", stories=0, errors=12, rng=rng,
+                      feed_status=200 if back == 3 else 403)  # fmt: skip
+    sessions.kw["bind"].dispose()
+    with serving(database_url) as base_url:
+        yield base_url, database_url, today
+
+
+def test_sources_show_each_sources_health_as_newsdesk_health_judges_it(health_site):
+    site, database_url, today = health_site
+    cli_json = CliRunner().invoke(cli, ["--db", database_url, "health", "--format", "json"])
+    assert cli_json.exit_code == 1, cli_json.output
+    judged = {entry["source"]: entry for entry in json.loads(cli_json.output)}
+
+    status, _, body = get(site + "/api/sources")
+    assert status == 200
+    api = {entry["source"]: entry["health"] for entry in json.loads(body)["sources"]}
+    assert api == judged
+    assert {name: entry["status"] for name, entry in api.items()} == {
+        "fading": "alert", "refused": "alert", "steady": "ok",
+    }  # fmt: skip
+    assert api["fading"]["reasons"][0]["text"] == f"feed {HOSTILE_FEED} answered HTTP 410 since {today}"
+    assert api["refused"]["reasons"][0]["text"] == f"every request answered HTTP 403 since {today - timedelta(days=2)}"
+    assert api["steady"]["latest"]["template_share"] == pytest.approx(0.2, abs=0.05)
+
+    status, _, page = get(site + "/sources")
+    assert status == 200
+    sections = {section.split("</h2>", 1)[0]: section for section in page.split("<h2>")[1:]}
+    assert set(sections) == {"fading", "refused", "steady"}
+    for name, entry in judged.items():
+        assert f'class="health-{entry["status"]}">{entry["status"]}</strong>' in sections[name]
+        for reason in entry["reasons"]:
+            assert html.escape(reason["text"], quote=False) in sections[name]
+    assert "% of the text site template" in sections["steady"]
+    assert "2 alert" in page and "1 ok" in page
+    # The feed URL's markup is shown as text, never as an element.
+    assert "<b id=injected-health" not in page and "&lt;b id=injected-health&gt;" in page
 
 
 def test_serve_refuses_a_remote_address_without_allow_remote(sqlite_url):
