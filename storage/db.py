@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -215,7 +216,14 @@ def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
         except (CommandError, RevisionError) as exc:
             raise DatabaseError(f"cannot upgrade to {revision!r}: {str(exc).splitlines()[0]}") from None
 
-    _run_with_connection(url_or_engine, migrate)
+    with _MIGRATING:
+        _run_with_connection(url_or_engine, migrate)
+
+
+#: Alembic keeps the running migration's context in module globals (``alembic.context``, ``op``):
+#: two threads migrating at once (the crawls of one process opening their archives) used each
+#: other's, failing with KeyError 'script' or waiting forever on PostgreSQL's migration lock.
+_MIGRATING = threading.Lock()
 
 
 _RELATIVE_REVISION = re.compile(r"[+-]\d+$")
