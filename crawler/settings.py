@@ -180,6 +180,9 @@ NEWSDESK_REFUSE_TDM_RESERVED = False
 # --- Measurement ------------------------------------------------------------------------------
 # When set, the crawl writes its CPU time, wall time and memory figures to this JSON file.
 NEWSDESK_RESOURCE_STATS_FILE = None
+# A live display of the crawl on stderr (crawler/components/progress.py); newsdesk crawl and demo
+# turn it on when stderr is a terminal.
+NEWSDESK_PROGRESS = False
 EXTENSIONS = {
     # The crawl run: its state, its reading pool and the accounting of every error (it settles
     # the run's status). The scheduler, pipelines and middlewares get it with CrawlRun.of(crawler).
@@ -187,6 +190,8 @@ EXTENSIONS = {
     # SIGHUP stops the crawl gracefully, as SIGTERM and SIGINT do.
     "crawler.extensions.HangUpShutdown": 0,
     "crawler.extensions.ResourceStats": 500,
+    # pages/s, stored, queued and errors as they change, when NEWSDESK_PROGRESS is on.
+    "crawler.components.progress.CrawlProgress": 600,
 }
 # `scrapy crawl` exits non-zero when the run failed or finished with errors (crawler/commands/).
 COMMANDS_MODULE = "crawler.commands"

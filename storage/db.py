@@ -7,10 +7,15 @@ front instead of failing with "database is locked" when it upgrades a read lock 
 
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
 import os
 import random
 import re
+import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -168,7 +173,30 @@ def dialect_insert(session_or_connection: Session | sa.Connection, table):
 def _migrations_dir() -> Path:
     import migrations  # the package shipped in the wheel, not whatever is in the CWD
 
-    return Path(migrations.__file__).resolve().parent
+    directory = Path(migrations.__file__).resolve().parent
+    return directory if directory.is_dir() else _unpacked_migrations()
+
+
+@functools.cache
+def _unpacked_migrations() -> Path:
+    """The migrations of a zipped egg (a scrapyd deploy), copied out once per process: Alembic
+    reads its scripts from a directory."""
+    from importlib.resources import files
+
+    target = Path(tempfile.mkdtemp(prefix="newsdesk-migrations-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+
+    def copy(source, destination: Path) -> None:
+        destination.mkdir()
+        for entry in source.iterdir():
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    copy(entry, destination / entry.name)
+            else:
+                (destination / entry.name).write_bytes(entry.read_bytes())
+
+    copy(files("migrations"), target / "migrations")
+    return target / "migrations"
 
 
 def _alembic_config(connection: sa.Connection | None = None) -> Config:
@@ -215,7 +243,14 @@ def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
         except (CommandError, RevisionError) as exc:
             raise DatabaseError(f"cannot upgrade to {revision!r}: {str(exc).splitlines()[0]}") from None
 
-    _run_with_connection(url_or_engine, migrate)
+    with _MIGRATING:
+        _run_with_connection(url_or_engine, migrate)
+
+
+#: Alembic keeps the running migration's context in module globals (``alembic.context``, ``op``):
+#: two threads migrating at once (the crawls of one process opening their archives) used each
+#: other's, failing with KeyError 'script' or waiting forever on PostgreSQL's migration lock.
+_MIGRATING = threading.Lock()
 
 
 _RELATIVE_REVISION = re.compile(r"[+-]\d+$")

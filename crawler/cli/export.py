@@ -30,7 +30,7 @@ def export(ctx: click.Context, fmt: str, output: str, force: bool, **filters: An
     """Write matching articles to a JSONL, CSV or Parquet file, or their archived pages to a WARC file.
 
     The file appears only once complete (written beside it, then renamed); an existing file is
-    kept unless --force. Parquet needs pyarrow (pip install 'newsdesk[export]').
+    kept unless --force. Parquet needs pyarrow (from the checkout: pip install -e '.[export]').
     """
     article_filter = filter_from_options(**filters)
     sessions = read_sessions_for(ctx)

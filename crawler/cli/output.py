@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["FORMATS", "Column", "cell_text", "console", "emit_rows", "markdown_document", "print_table"]
+__all__ = ["FORMATS", "Column", "cell_text", "console", "counts_text", "emit_rows", "markdown_document", "print_table"]
 
 console = Console()
 
@@ -58,6 +58,14 @@ def emit_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: Iterable[str]) 
         print_table(specs, cells)
         count = len(cells)
     return count
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """A run's counts as one cell that wraps between counts: requests and stored first, then the
+    other outcomes that happened, so a table of runs fits 80 columns however many there are."""
+    rest = dict(counts)
+    first = [(name, rest.pop(name, 0)) for name in ("requests", "stored")]
+    return ", ".join(f"{n:,} {name}" for name, n in first + sorted(rest.items()) if n or name in ("requests", "stored"))
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ from crawler.cli.options import (
     filter_from_options,
     include_removed_option,
 )
-from crawler.cli.output import FORMATS, Column, cell_text, console, emit_rows, markdown_document, print_table
+from crawler.cli.output import (
+    FORMATS, Column, cell_text, console, counts_text, emit_rows, markdown_document, print_table,
+)  # fmt: skip
 from crawler.cli.signals import signal_lines, signals_line
 from storage import queries
 from storage import runs as run_log
@@ -404,10 +406,7 @@ RUN_SUMMARY_COLUMNS = (
 
 
 def _run_summary(row: dict[str, Any]) -> dict[str, Any]:
-    counts = dict(row["counts"])
-    first = [(name, counts.pop(name, 0)) for name in ("requests", "stored")]
-    text = ", ".join(f"{n:,} {name}" for name, n in first + sorted(counts.items()) if n or name in ("requests", "stored"))
-    return {**row, "counts": text}
+    return {**row, "counts": counts_text(row["counts"])}
 
 
 def _run_dict(run: run_log.RunRow) -> dict[str, Any]:

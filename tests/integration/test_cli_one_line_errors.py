@@ -230,3 +230,34 @@ def test_every_command_that_uses_a_database_takes_db():
         if not any("--db" in param.opts for param in command.params) and path not in (("db",), ("extract",))
     ]
     assert without == []
+
+
+#: Arguments that let each command reach its database (a URL crawl to a port nothing listens on, an
+#: empty WARC file).
+COMMAND_ARGUMENTS = {
+    ("crawl",): ["--url", "http://127.0.0.1:9/"], ("show",): ["1"], ("clusters", "show"): ["1"],
+    ("runs", "show"): ["1"], ("export",): ["--format", "jsonl", "-o", "out.jsonl"],
+    ("import-warc",): ["empty.warc.gz"], ("serve",): ["--port", "0"], ("extract",): [],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("url", ["postgresql+nosuchdriver://x/y", "nosuchdialect://x", "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"])
+def test_a_bad_database_url_is_one_line_on_every_command(url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSDESK_SOURCES", str(tmp_path / "sources.toml"))
+    (tmp_path / "sources.toml").write_text('[[source]]\nname = "planet"\nstart_urls = ["http://127.0.0.1:9/"]\nschedule = "0 * * * *"\n')
+
+    def commands(group, prefix=()):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from commands(command, (*prefix, name))
+            if any("--db" in param.opts for param in command.params):
+                yield (*prefix, name)
+
+    (tmp_path / "empty.warc.gz").write_bytes(b"")
+    checked = 0
+    for path in commands(cli):
+        line = one_line_error([*path, *COMMAND_ARGUMENTS.get(path, []), "--db", url])
+        assert line.startswith("Error: ") and ("no driver" in line or "cannot connect" in line), (path, line)
+        checked += 1
+    assert checked >= 15

@@ -4,12 +4,14 @@ the demo web in subprocesses, SIGTERM to a scheduler mid-crawl, and a deploy to 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -208,13 +210,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_scrapyd_runs_the_news_spider(tmp_path, demo_web):
+def checkout_copy(destination: Path) -> Path:
+    """The checkout's tracked files, as a user's clone has them (scrapyd-deploy writes a setup.py
+    into the project it builds; the real checkout stays clean)."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        source = REPO / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            (destination / name).write_bytes(source.read_bytes())
+    return destination
+
+
+def test_scrapyd_deploy_from_the_checkout_runs_the_news_spider(tmp_path, demo_web, database_url):
+    """The documented deploy: scrapyd-deploy builds the egg from scrapy.cfg's [deploy] target and
+    uploads it; a job crawls into a store migrated beforehand; a failed job shows as failed."""
     pytest.importorskip("scrapyd")
+    import configparser
     import json
+    import shutil
     import urllib.parse
     import urllib.request
 
-    port = free_port()
+    deploy = configparser.ConfigParser()
+    deploy.read(REPO / "scrapy.cfg")
+    assert dict(deploy["deploy"]) == {"project": "newsdesk", "url": "http://127.0.0.1:6800/"}
+    scrapyd_deploy = shutil.which("scrapyd-deploy", path=str(Path(sys.executable).parent))
+    assert scrapyd_deploy, "scrapyd-client is a dev dependency"
+
+    port = free_port()  # the documented 6800 may be in use on a shared machine: only the port differs
+    checkout = checkout_copy(tmp_path / "checkout")
+    config = (checkout / "scrapy.cfg").read_text().replace("127.0.0.1:6800", f"127.0.0.1:{port}")
+    (checkout / "scrapy.cfg").write_text(config)
     workdir = tmp_path / "scrapyd"
     workdir.mkdir()
     (workdir / "scrapyd.conf").write_text(
@@ -224,30 +251,29 @@ def test_scrapyd_runs_the_news_spider(tmp_path, demo_web):
         f"dbs_dir = {workdir / 'dbs'}\npoll_interval = 0.5\n",
         encoding="utf-8",
     )
-    egg = build_egg(tmp_path / "build")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "scrapyd"], cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    server_log = (workdir / "scrapyd.out").open("wb")
+    server = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=workdir, stdout=server_log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
 
-    def call(endpoint: str, data: dict | None = None, files: bytes | None = None) -> dict:
-        if files is not None:
-            boundary = "newsdesk-egg-boundary"
-            parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in (data or {}).items()]
-            parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="egg"; filename="newsdesk.egg"\r\n'
-                "Content-Type: application/octet-stream\r\n\r\n".encode() + files + f"\r\n--{boundary}--\r\n".encode()
-            )
-            request = urllib.request.Request(
-                base + endpoint, data=b"".join(parts), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
-            )
-        elif data is not None:
-            request = urllib.request.Request(base + endpoint, data=urllib.parse.urlencode(data, doseq=True).encode())
-        else:
-            request = urllib.request.Request(base + endpoint)
-        with urllib.request.urlopen(request, timeout=30) as response:
+    def call(endpoint: str, data: dict | None = None) -> dict:
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        with urllib.request.urlopen(urllib.request.Request(base + endpoint, data=body), timeout=30) as response:
             return json.loads(response.read())
 
+    def run_job(settings: list[str]) -> str:
+        job = call("/schedule.json", {
+            "project": "newsdesk", "spider": "news", "start_urls": demo_web.site_urls["planet"],
+            "setting": [f"NEWSDESK_DATABASE_URL={database_url}", "AUTOTHROTTLE_ENABLED=false", *settings],
+        })  # fmt: skip
+        assert job["status"] == "ok", job
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if any(j["id"] == job["jobid"] for j in call("/listjobs.json?project=newsdesk")["finished"]):
+                return job["jobid"]
+            time.sleep(0.5)
+        raise AssertionError(f"scrapyd job {job['jobid']} did not finish")
+
+    open_database(database_url)  # the store is migrated before any job runs, as the docs say
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -256,68 +282,35 @@ def test_scrapyd_runs_the_news_spider(tmp_path, demo_web):
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"scrapyd did not start: {server.stderr.read().decode()[-2000:] if server.poll() is not None else ''}") from None
+                    raise AssertionError((workdir / "scrapyd.out").read_text()[-2000:]) from None
                 time.sleep(0.3)
-        added = call("/addversion.json", {"project": "newsdesk", "version": "1"}, files=egg.read_bytes())
-        assert added["status"] == "ok", added
+        deployed = subprocess.run(
+            [scrapyd_deploy], cwd=checkout, capture_output=True, text=True, timeout=300,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )  # fmt: skip
+        assert deployed.returncode == 0, deployed.stderr[-3000:]
+        assert '"status": "ok"' in deployed.stdout, deployed.stdout
+        [egg] = (workdir / "eggs" / "newsdesk").glob("*.egg")
+        with zipfile.ZipFile(egg) as packed:
+            assert "settings = crawler.settings" in packed.read("EGG-INFO/entry_points.txt").decode()
+            assert "migrations/env.py" in packed.namelist()
         assert "news" in call("/listspiders.json?project=newsdesk")["spiders"]
 
-        database_url = f"sqlite:///{tmp_path / 'scrapyd.db'}"
-        start_url = demo_web.site_urls["planet"]
-        job = call(
-            "/schedule.json",
-            {
-                "project": "newsdesk",
-                "spider": "news",
-                "start_urls": start_url,
-                "setting": [
-                    f"NEWSDESK_DATABASE_URL={database_url}",
-                    "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false",
-                    "AUTOTHROTTLE_ENABLED=false",
-                ],
-            },
-        )
-        assert job["status"] == "ok", job
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            jobs = call("/listjobs.json?project=newsdesk")
-            if any(j["id"] == job["jobid"] for j in jobs["finished"]):
-                break
-            time.sleep(0.5)
-        else:
-            raise AssertionError(f"scrapyd job did not finish: {jobs}")
+        crawled = run_job(["NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false"])
+        # The address guard left on refuses every loopback request: the run fails, and so does the job.
+        refused = run_job([])
     finally:
         server.terminate()
         server.wait(30)
+        server_log.close()
 
+    scrapyd_log = (workdir / "scrapyd.out").read_text(errors="replace")
+    job_logs = "".join(p.read_text(errors="replace")[-3000:] for p in (workdir / "logs").rglob("*.log"))
+    assert re.search(rf"Process finished: .*job='{crawled}'", scrapyd_log), scrapyd_log[-3000:]
+    assert re.search(rf"Process died: exitstatus=1 .*job='{refused}'", scrapyd_log), scrapyd_log[-3000:]
     sessions = open_database(database_url)
     with sessions() as session:
         stored = session.execute(sa.text("SELECT count(*) FROM articles")).scalar_one()
-    logs = "".join(p.read_text(errors="replace")[-3000:] for p in (workdir / "logs").rglob("*.log"))
-    assert stored > 0, logs
-
-
-def build_egg(build_dir: Path) -> Path:
-    """The project as an egg with the `scrapy` entry point scrapyd looks for (as scrapyd-deploy does).
-
-    Without ``migrations``: Alembic reads revisions from a directory, which a zipped egg is not, so
-    they come from newsdesk installed on the scrapyd host (docs/scheduling.md says so).
-    """
-    build_dir.mkdir(parents=True)
-    setup = build_dir / "setup.py"
-    setup.write_text(
-        "from setuptools import setup, find_packages\n"
-        "setup(name='newsdesk', version='1.0', packages=find_packages(include=['crawler*', 'storage*']),\n"
-        "      include_package_data=True, package_data={'crawler.demo': ['sites/**/*', '*.json', '*.toml']},\n"
-        "      entry_points={'scrapy': ['settings = crawler.settings']})\n",
-        encoding="utf-8",
-    )
-    for package in ("crawler", "storage"):
-        subprocess.run(["cp", "-r", str(REPO / package), str(build_dir / package)], check=True)
-    result = subprocess.run(
-        [sys.executable, "setup.py", "-q", "bdist_egg", "-d", str(build_dir / "dist")],
-        cwd=build_dir, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    [egg] = (build_dir / "dist").glob("*.egg")
-    return egg
+        statuses = [run.status for run in runs.list_runs(session)]
+    assert stored > 0, job_logs
+    assert sorted(statuses) == ["failed", "finished"], job_logs

@@ -194,3 +194,28 @@ def test_postgres_read_only_engine_refuses_writes(postgres_url):
             conn.execute(sa.text("INSERT INTO sources (name) VALUES ('x')"))
     finally:
         engine.dispose()
+
+
+def test_threads_of_one_process_can_open_the_database_at_once(database_url):
+    """The crawls of one process (newsdesk demo, `crawl a b c`) each open the store from threads of
+    their own; Alembic's context is global, so their migrations once trampled on each other."""
+    import threading
+
+    upgrade(database_url)
+    start = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            open_database(database_url)().close()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_it, daemon=True) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a migration waits forever on another's lock"
+    assert failures == []
