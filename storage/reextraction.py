@@ -211,7 +211,12 @@ def _versions_older_than(session: Session, version: Version) -> list[str]:
 
 
 def record_reading(
-    session_or_conn: Session | sa.Connection, article_id: int, *, extractor_version: str, site_profile: str, outcome: str
+    session_or_conn: Session | sa.Connection,
+    article_id: int,
+    *,
+    extractor_version: str,
+    site_profile: str,
+    outcome: str,
 ) -> None:
     """Note that ``article_id`` was read again, with what, and what came of it (replacing the last note)."""
     conn = session_or_conn.connection() if isinstance(session_or_conn, Session) else session_or_conn

@@ -5,6 +5,7 @@ its reason, changes nothing when run again, and finishes after a kill -9 with no
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -136,7 +137,7 @@ def test_reextract_cleans_exactly_the_stories_holding_a_learned_template(databas
     assert changed == {stored[n] for n in boxed} - {no_capture}
     for previous, version in rows(database_url, "SELECT previous, extractor_version FROM reextractions"):
         assert version == EXTRACTOR_VERSION
-        assert BOX in (previous if isinstance(previous, dict) else __import__("json").loads(previous))["text"]
+        assert BOX in (previous if isinstance(previous, dict) else json.loads(previous))["text"]
     # Re-extractions, not the publisher's edits: one version each, holding the cleaned text.
     assert rows(database_url, "SELECT DISTINCT version FROM articles") == [(1,)]
     assert rows(database_url, "SELECT max(version) FROM article_versions") == [(1,)]
@@ -155,7 +156,9 @@ def test_reextract_cleans_exactly_the_stories_holding_a_learned_template(databas
     )
 
 
-def test_reextract_killed_mid_run_finishes_on_the_next_run_with_nothing_done_twice(database_url, tmp_path, scrapy_crawl):
+def test_reextract_killed_mid_run_finishes_on_the_next_run_with_nothing_done_twice(
+    database_url, tmp_path, scrapy_crawl
+):
     stories = 60
     # Long stories: a chunk of them takes the one worker long enough to be killed in it.
     with Site(stories=stories, boxed=lambda number: True, more=200) as site:
@@ -173,7 +176,8 @@ def test_reextract_killed_mid_run_finishes_on_the_next_run_with_nothing_done_twi
             read = conn.execute(sa.text("SELECT count(*) FROM article_readings")).scalar_one()
         time.sleep(0.01)
     engine.dispose()
-    os.killpg(process.pid, signal.SIGKILL)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()[-2000:]
     done = rows(database_url, "SELECT count(*) FROM article_readings")[0][0]
