@@ -60,6 +60,7 @@ class Task:
     """One article's archived page, for a worker to read."""
 
     article_id: int
+    url: str
     file: str
     offset: int
 
@@ -125,12 +126,14 @@ def _plan(sessions, chunk: Sequence[tuple[int, str]]) -> tuple[list[Task], list[
     tasks, skipped = [], []
     with sessions() as session:
         for article_id, _ in chunk:
-            url = session.get(StoredArticle, article_id).url
-            capture = archive_store.latest_served_capture(session, article_id, url)
+            article = session.get(StoredArticle, article_id)
+            if article is None:
+                continue  # deleted since it was selected: nothing to read or note
+            capture = archive_store.latest_served_capture(session, article_id, article.url)
             if capture is None or capture.status is None or capture.status >= 300:
                 skipped.append(Reread(article_id, skipped=NO_CAPTURE))
             else:
-                tasks.append(Task(article_id, capture.file, capture.offset))
+                tasks.append(Task(article_id, capture.url, capture.file, capture.offset))
     return tasks, skipped
 
 
@@ -149,6 +152,9 @@ def _results(futures) -> Iterator[Reread]:
         except ProcessExpired as error:
             yield Reread(task.article_id, skipped=FAILED)
             logger.warning("article %d: worker died (exit code %s)", task.article_id, error.exitcode)
+        except Exception as error:  # noqa: BLE001 - one page's crash is that page's reason
+            yield Reread(task.article_id, skipped=FAILED)
+            logger.warning("article %d: %s: %s", task.article_id, type(error).__name__, error)
 
 
 def _write(sessions, chunk, skipped, futures, profiles, counts: Counter, on_counts) -> None:
@@ -198,8 +204,13 @@ def reread(task: Task) -> Reread:
     """Read one archived page as the crawl reads a fetched one."""
     try:
         page = archive_store.read_capture(task.file, task.offset)
-    except (OSError, StopIteration, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - a missing file, a cut or corrupt record: that article's reason
         logger.warning("article %d: cannot read %s at %d: %s", task.article_id, task.file, task.offset, error)
+        return Reread(task.article_id, skipped=UNREADABLE)
+    if page.url != task.url:
+        # Not the record the row names (the file was rewritten or replaced): never another page's text.
+        logger.warning("article %d: %s at %d holds %s, not %s", task.article_id, task.file, task.offset, page.url,
+                       task.url)  # fmt: skip
         return Reread(task.article_id, skipped=UNREADABLE)
     content_type = Message()
     content_type["content-type"] = next((value for name, value in page.headers if name.lower() == "content-type"), "")
