@@ -1,9 +1,11 @@
 """The WARC archive's cost, in one run on the same pages: crawl pages/s with and without
-archiving, archive bytes per page, and import-warc pages/s of that archive against the crawl's.
+archiving, archive bytes per page, import-warc pages/s of that archive against the crawl's, and
+reextract pages/s of the archived corpus.
 
 Serves N article pages on 127.0.0.1 (real pages from the extraction evaluation set when it is
 there, else generated ones), crawls them into a fresh SQLite file twice (NEWSDESK_ARCHIVE off,
-then on), then imports the archive into an empty store with ``newsdesk import-warc``.
+then on), imports the archive into an empty store with ``newsdesk import-warc``, then reads the
+archived crawl's articles again with ``newsdesk reextract --all``.
 
     .venv/bin/python benchmarks/archive.py [--pages 500] [--workers 2]
 """
@@ -65,6 +67,16 @@ def import_archive(files: list[Path], workdir: Path, workers: int) -> tuple[floa
     return elapsed, result.stderr.strip().splitlines()[-1]
 
 
+def reextract(database: str, workers: int) -> tuple[float, str]:
+    command = [sys.executable, "-m", "crawler.cli", "--db", database, "reextract", "--all", "--workers", str(workers)]
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"reextract failed:\n{result.stderr[-3000:]}")
+    return elapsed, result.stderr.strip().splitlines()[-1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=500)
@@ -78,6 +90,7 @@ def main() -> None:
         archived = crawl(site, options.workers, workdir, "archived", archive=True)
         files = sorted((workdir / "archived" / "archive").glob("*.warc.gz"))
         seconds, summary = import_archive(files, workdir, options.workers)
+        reextract_seconds, reextract_summary = reextract(archived["database"], options.workers)
     pages = options.pages
     cost = 1 - archived["pages_per_second"] / plain["pages_per_second"]
     print(f"{pages} {'real' if bodies else 'generated'} article pages, {options.workers} extraction workers")
@@ -87,9 +100,13 @@ def main() -> None:
     import_rate = pages / seconds
     print(f"{'import-warc of that archive':32}{import_rate:>10.1f}   "
           f"{import_rate / archived['pages_per_second']:.2f}x the crawl")  # fmt: skip
+    reextract_rate = pages / reextract_seconds
+    print(f"{'reextract of the archived crawl':32}{reextract_rate:>10.1f}   "
+          f"{reextract_rate / archived['pages_per_second']:.2f}x the crawl")  # fmt: skip
     print(f"archive: {archived['archive_bytes'] / 2**20:.1f} MB for {archived['responses']} responses, "
           f"{archived['archive_bytes'] / archived['responses'] / 1024:.1f} KB per response (gzip per record)")  # fmt: skip
     print(f"import-warc: {summary}")
+    print(f"reextract: {reextract_summary}")
 
 
 if __name__ == "__main__":

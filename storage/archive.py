@@ -48,6 +48,7 @@ __all__ = [
     "RawPage",
     "WarcFiles",
     "captures_of_article",
+    "latest_served_capture",
     "default_archive_dir",
     "lease_import_file",
     "link_articles",
@@ -392,6 +393,20 @@ def original_of(session: Session, capture: Capture) -> Capture:
         if original is not None:
             return original
     return capture
+
+
+def latest_served_capture(session: Session, article_id: int, url: str | None = None) -> Capture | None:
+    """The response record behind the article's latest capture, served ones (status < 300) first.
+
+    With ``url`` (the URL its stored text was read from), that URL's captures are preferred over
+    those of its other renditions and aliases, which extraction reads differently.
+    """
+    captures = captures_of_article(session, article_id)
+    if url is not None:
+        captures = [capture for capture in captures if capture.url == url] or captures
+    served = [capture for capture in captures if capture.status is not None and capture.status < 300]
+    chosen = served or captures
+    return original_of(session, chosen[-1]) if chosen else None
 
 
 # -- reading ---------------------------------------------------------------------------------------

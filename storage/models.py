@@ -20,6 +20,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Article",
+    "ArticleReading",
     "ArticleUrl",
     "ArticleSignals",
     "ArticleVersion",
@@ -401,6 +402,20 @@ class Reextraction(Base):
     extractor_version: Mapped[str] = mapped_column(sa.String(100))
     reason: Mapped[str] = mapped_column(sa.Text)
     previous: Mapped[dict[str, Any]]
+class ArticleReading(Base):
+    """The last time ``newsdesk reextract`` read an article from its capture: with which extractor
+    version and site profile (a digest of its template blocks), and what came of it (changed,
+    unchanged, or why it was skipped). An article without one was read only when it was fetched."""
+
+    __tablename__ = "article_readings"
+
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    extractor_version: Mapped[str] = mapped_column(sa.String(100))
+    site_profile: Mapped[str] = mapped_column(sa.String(64))
+    read_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(sa.String(100))
+
+
 class Capture(Base):
     """Where one fetch lies in the WARC archive: its record's file, offset and length.
 

@@ -9,21 +9,33 @@ body, and ``reextractions`` keeps the values they replace. Full-text search foll
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from packaging.version import InvalidVersion, Version
 from sqlalchemy.orm import Session
 
 from storage import articles as article_store
 from storage import dedup, values
-from storage.models import Article, ArticleVersion, Reextraction
+from storage.db import dialect_insert
+from storage.models import Article, ArticleReading, ArticleVersion, Reextraction, Source
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
-__all__ = ["REEXTRACTABLE_FIELDS", "apply_reextraction"]
+__all__ = [
+    "REEXTRACTABLE_FIELDS",
+    "ReextractSelection",
+    "apply_reextraction",
+    "articles_to_reread",
+    "profile_digest",
+    "record_reading",
+    "sources_in",
+]
 
 #: The article fields a re-extraction may set, each with how its value is made fit for storage.
 REEXTRACTABLE_FIELDS = {
@@ -38,6 +50,7 @@ REEXTRACTABLE_FIELDS = {
     "tags": lambda value: [t for t in (values.capped(t, "tag") for t in value or ()) if t],
     "image_url": lambda value: values.text(value) if values.fits_url(value) else None,
     "word_count": int,
+    "markdown": values.text,
 }
 
 
@@ -113,3 +126,110 @@ def _json_default(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# -- choosing what to read again (newsdesk reextract) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReextractSelection:
+    """Which stored articles a re-extraction run reads again."""
+
+    source: str | None = None
+    #: Published (or, undated, first seen) at or after / before.
+    since: datetime | None = None
+    until: datetime | None = None
+    #: Only articles last read by an extractor older than this version (or never re-read).
+    older_than: str | None = None
+    #: Also articles already read with the current extractor and site profile.
+    everything: bool = False
+
+
+def profile_digest(profile: Iterable[int]) -> str:
+    """A short name for a site profile's template blocks ('' for none): a reading made with
+    another digest did not strip what the profile strips now."""
+    blocks = sorted(profile)
+    if not blocks:
+        return ""
+    return hashlib.sha1(",".join(map(str, blocks)).encode("ascii")).hexdigest()[:16]
+
+
+def sources_in(session: Session, selection: ReextractSelection) -> list[str]:
+    """The names of the sources the selection covers (one, or all that have articles)."""
+    query = sa.select(Source.name).where(sa.exists().where(Article.source_id == Source.id)).order_by(Source.name)
+    if selection.source is not None:
+        query = query.where(Source.name == selection.source)
+    return list(session.scalars(query))
+
+
+def articles_to_reread(
+    session: Session, selection: ReextractSelection, source: str, *, extractor_version: str, site_profile: str
+) -> list[int]:
+    """Ids of ``source``'s articles the selection asks for, oldest first.
+
+    Without ``everything``, an article last read with ``extractor_version`` and ``site_profile``
+    is left out: there is nothing new to apply to it, and a run killed half-way resumes with what
+    it had not read yet.
+    """
+    reading = ArticleReading
+    query = (
+        sa.select(Article.id)
+        .join(Source, Source.id == Article.source_id)
+        .outerjoin(reading, reading.article_id == Article.id)
+        .where(Source.name == source)
+        .order_by(Article.id)
+    )
+    published = sa.func.coalesce(Article.published_at, Article.first_seen_at)
+    if selection.since is not None:
+        query = query.where(published >= selection.since)
+    if selection.until is not None:
+        query = query.where(published < selection.until)
+    if selection.older_than is not None:
+        older = _versions_older_than(session, Version(selection.older_than))
+        query = query.where(sa.or_(reading.article_id.is_(None), reading.extractor_version.in_(older)))
+    if not selection.everything:
+        query = query.where(
+            sa.or_(
+                reading.article_id.is_(None),
+                reading.extractor_version != extractor_version,
+                reading.site_profile != site_profile,
+            )
+        )
+    return list(session.scalars(query))
+
+
+def _versions_older_than(session: Session, version: Version) -> list[str]:
+    """The recorded extractor versions below ``version``; one that is no version counts as older."""
+    older = []
+    for recorded in session.scalars(sa.select(ArticleReading.extractor_version).distinct()):
+        try:
+            if Version(recorded) < version:
+                older.append(recorded)
+        except InvalidVersion:
+            older.append(recorded)
+    return older
+
+
+def record_reading(
+    session_or_conn: Session | sa.Connection,
+    article_id: int,
+    *,
+    extractor_version: str,
+    site_profile: str,
+    outcome: str,
+) -> None:
+    """Note that ``article_id`` was read again, with what, and what came of it (replacing the last note)."""
+    conn = session_or_conn.connection() if isinstance(session_or_conn, Session) else session_or_conn
+    row = {
+        "article_id": article_id,
+        "extractor_version": extractor_version[:100],
+        "site_profile": site_profile,
+        "read_at": datetime.now(UTC),
+        "outcome": outcome[:100],
+    }
+    insert = dialect_insert(conn, ArticleReading.__table__)
+    conn.execute(
+        insert.values(row).on_conflict_do_update(
+            index_elements=["article_id"], set_={key: value for key, value in row.items() if key != "article_id"}
+        )
+    )

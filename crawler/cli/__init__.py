@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from crawler.cli import archive, crawl, export, health, page, read, schedule, serve
+from crawler.cli import archive, crawl, export, health, page, read, reextract, schedule, serve
 from crawler.cli.errors import handle_user_errors
 from crawler.cli.options import database_option
 from storage.db import current_revision, head_revision, resolve_database_url, upgrade
@@ -107,7 +107,7 @@ def db_current(ctx: click.Context) -> None:
 
 for command in (
     crawl.crawl, page.extract, crawl.demo, *read.READ_COMMANDS, export.export, schedule.schedule_command,
-    health.health, serve.serve, archive.import_warc,
+    health.health, serve.serve, archive.import_warc, reextract.reextract,
 ):
     cli.add_command(command)
 

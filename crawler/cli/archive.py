@@ -30,13 +30,11 @@ __all__ = ["import_warc", "print_raw_page"]
 def print_raw_page(sessions: sessionmaker, article_id: int, *, with_headers: bool) -> None:
     """The article's latest capture as served: its body (decompressed), headers first if asked."""
     with sessions() as session:
-        captures = archive_store.captures_of_article(session, article_id)
-        served = [capture for capture in captures if capture.status is not None and capture.status < 300]
-        if not (served or captures):
+        capture = archive_store.latest_served_capture(session, article_id)
+        if capture is None:
             raise click.ClickException(
                 f"article {article_id} has no archived capture (archiving was off, or it predates the archive)"
             )
-        capture = archive_store.original_of(session, (served or captures)[-1])
         location = (capture.file, capture.offset)
     try:
         page = archive_store.read_capture(*location)
