@@ -2,8 +2,8 @@
 read it with, and what came of it, so a killed run resumes where it stopped and a run with nothing
 new to apply reads nothing.
 
-Revision ID: 0014_article_readings
-Revises: 0013_article_markdown
+Revision ID: 0015_article_readings
+Revises: 0014_health_template_share
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_article_readings"
-down_revision = "0013_article_markdown"
+revision = "0015_article_readings"
+down_revision = "0014_health_template_share"
 branch_labels = None
 depends_on = None
 
