@@ -39,7 +39,7 @@ def main() -> None:
             "article": f"/articles/{edited}",
             "diff": f"/articles/{edited}#diff",
             "clusters": "/clusters",
-            "sources": "/sources?days=30&end=2026-11-30",
+            "sources": "/sources?days=30",  # health is judged on the last day shown: today
             "runs": "/runs",
         }
         try:
