@@ -9,6 +9,11 @@ is stored twice. Each kept record gets a ``captures`` row pointing into the file
 
 Records that are not an HTML page are counted by reason and skipped; a truncated or corrupt file
 ends there, counted, and the worker goes on with the next file.
+
+Each article's publishers' signals are stored as the crawl stores them (``article_signals``): its
+HTML's (<meta> robots and TDMRep, paywall markup) and its record's response headers (TDMRep,
+X-Robots-Tag, Content-Usage), joined by the crawl's own rules. Site-wide files (tdmrep.json,
+robots.txt) are not read: a WARC file need not hold them, nor hold them before the site's pages.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from crawler.components.site_signals import joined_signals
 from crawler.discovery.dates import to_utc
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import Article
+from crawler.extraction.signals import SIGNAL_HEADERS
 from crawler.normalize import canonical_url, choose_canonical_url, site_key
 from crawler.pages import HTML_CONTENT_TYPES
 from crawler.reading import ReadRequest, read_page
@@ -53,6 +60,8 @@ class ImportFilter:
     until: datetime | None = None
     language: str | None = None
     source: str | None = None
+    #: NEWSDESK_REFUSE_TDM_RESERVED: a page whose publisher reserves text and data mining is skipped.
+    refuse_tdm_reserved: bool = False
 
 
 def import_worker(
@@ -174,6 +183,10 @@ def _read_record(record, records, path: str, options: ImportFilter, counts: Coun
     if options.language and (extracted.language or "").split("-")[0] != options.language:
         _skip(counts, "language-filter")
         return None
+    signals = joined_signals(url, reading.signals, _signal_headers(record.http_headers), {})
+    if options.refuse_tdm_reserved and signals.tdm_reserved:
+        _skip(counts, "tdm-reserved")
+        return None
     record_id = record.rec_headers.get_header("WARC-Record-ID") or archive_store.new_record_id()
     digest = record.rec_headers.get_header("WARC-Payload-Digest") or archive_store.payload_digest(body)
     capture = archive_store.CaptureRow(
@@ -200,8 +213,17 @@ def _read_record(record, records, path: str, options: ImportFilter, counts: Coun
         fingerprint=reading.fingerprint,
         fetched_canonical_url=canonical_url(url),
     )
-    fetch = FetchResult(url, 200, len(body), "stored", None, article=article, capture_id=record_id)
+    fetch = FetchResult(url, 200, len(body), "stored", None, article=article, capture_id=record_id, signals=signals)
     return fetch, capture
+
+
+def _signal_headers(http_headers) -> dict[str, tuple[str, ...]]:
+    """The record's headers that carry publishers' signals, as ``Page.signal_header_map`` has them."""
+    found: dict[str, tuple[str, ...]] = {}
+    for name, value in http_headers.headers:
+        if name.lower() in SIGNAL_HEADERS:
+            found[name.lower()] = (*found.get(name.lower(), ()), value.strip())
+    return found
 
 
 def _charset(params: str) -> str | None:

@@ -18,9 +18,11 @@ from rich.live import Live
 from rich.text import Text
 from sqlalchemy.orm import sessionmaker
 
+import crawler.settings as project_settings
 from crawler.cli.errors import handle_user_errors
 from crawler.cli.options import WhenType, database_option
 from crawler.cli.output import console
+from crawler.settings_check import check_setting
 from storage import archive as archive_store
 from storage.db import upgrade
 
@@ -68,6 +70,8 @@ def import_warc(
     PATH may be a glob. Pages go through the crawl's reading, extraction, dedup and storage.
     Files are leased from the database, so several processes (--workers, or other machines
     sharing a PostgreSQL store) split one list; run it again after a crash to finish.
+    Publishers' signals of each page (headers, <meta>) are stored as the crawl stores them;
+    NEWSDESK_REFUSE_TDM_RESERVED (crawler/settings.py, or the environment) skips reserved pages.
     """
     from crawler.warc_import import ImportFilter, import_worker
 
@@ -77,7 +81,9 @@ def import_warc(
         raise click.ClickException(f"no such file: {missing[0]}")
     database_url = ctx.find_root().obj
     upgrade(database_url)
-    options = ImportFilter(host=host, since=since, until=until, language=language, source=source)
+    options = ImportFilter(
+        host=host, since=since, until=until, language=language, source=source, refuse_tdm_reserved=_refuse_tdm_reserved()
+    )
     started = time.monotonic()
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, context.Pool(workers) as pool:
@@ -89,6 +95,12 @@ def import_warc(
         totals = _follow(results, updates, started)
     elapsed = max(time.monotonic() - started, 1e-9)
     click.echo(_summary(totals, elapsed), err=True)
+
+
+def _refuse_tdm_reserved() -> bool:
+    """NEWSDESK_REFUSE_TDM_RESERVED of crawler/settings.py, overridden by an environment variable of its name."""
+    name = "NEWSDESK_REFUSE_TDM_RESERVED"
+    return check_setting(name, os.environ.get(name, getattr(project_settings, name)))
 
 
 class _Reporter:

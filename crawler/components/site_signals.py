@@ -13,6 +13,7 @@ what is stored with the article, with TDMRep's precedence.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SITE_SIGNALS_KIND", "SiteSignalsMiddleware", "capture_signals"]
+__all__ = ["SITE_SIGNALS_KIND", "SiteSignalsMiddleware", "capture_signals", "joined_signals"]
 
 #: ``meta["kind"]`` of the middleware's own requests (never a page of the crawl).
 SITE_SIGNALS_KIND = "site-signals"
@@ -121,10 +122,19 @@ class SiteSignalsMiddleware:
 
 def capture_signals(item: PageItem, site_files: dict[str, TdmRepFile]) -> SignalsIn:
     """A capture's signals as stored: its HTML's, its headers', and its site file's TDM rule."""
-    page = item.page
-    found = (item.signals or PageSignals()).merged(header_signals(page.signal_header_map))
-    site_file = site_files.get(site_of(page.url))
-    site_rule = site_file.declaration_for(page.url) if isinstance(site_file, TdmRepFile) else None
+    return joined_signals(item.page.url, item.signals, item.page.signal_header_map, site_files)
+
+
+def joined_signals(
+    url: str, page_signals: PageSignals | None, headers: Mapping[str, Iterable[str]], site_files: Mapping[str, Any]
+) -> SignalsIn:
+    """What :func:`capture_signals` stores, from plain values (``import-warc`` has no crawl item).
+
+    ``headers``: the signal headers, lower-case names with their values in order.
+    """
+    found = (page_signals or PageSignals()).merged(header_signals(headers))
+    site_file = site_files.get(site_of(url))
+    site_rule = site_file.declaration_for(url) if isinstance(site_file, TdmRepFile) else None
     tdm = resolve_tdm(found.tdm, site_rule)
     return SignalsIn(
         tdm_reserved=tdm.reserved if tdm else None,

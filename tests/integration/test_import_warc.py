@@ -4,6 +4,7 @@ store, and two workers on PostgreSQL splitting one list of files."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import urllib.request
@@ -25,8 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def response(writer: WARCWriter, url: str, body: bytes, *, status: str = "200 OK", content_type: str = "text/html",
-             length: int | None = None):  # fmt: skip
-    http = StatusAndHeaders(status, [("Content-Type", content_type)], protocol="HTTP/1.1")
+             length: int | None = None, headers: tuple[tuple[str, str], ...] = ()):  # fmt: skip
+    http = StatusAndHeaders(status, [("Content-Type", content_type), *headers], protocol="HTTP/1.1")
     record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http, length=length)
     writer.write_record(record)
 
@@ -101,6 +102,45 @@ def test_host_and_date_filters(sqlite_url, tmp_path):
     upgrade(sqlite_url)
     counts = import_worker(sqlite_url, [str(path)], ImportFilter(host="*.example.org"))
     assert (counts["stored"], counts["skipped/host-filter"]) == (0, 2)
+
+
+def test_publishers_signals_of_headers_and_meta_are_recorded_and_can_refuse(database_url, tmp_path):
+    with GeneratedSite(pages=4) as site:
+        pages = fetch_pages(site, [1, 2, 3, 4])
+    (reserved_url, reserved), (noarchive_url, plain), (free_url, free), (later_url, later_page) = pages
+    noarchive = plain.replace(b"<head>", b'<head><meta name="robots" content="noarchive">', 1)
+    assert noarchive != plain
+    path = tmp_path / "signals.warc.gz"
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+        response(writer, reserved_url, reserved, headers=(("TDM-Reservation", "1"), ("X-Robots-Tag", "noai")))
+        response(writer, noarchive_url, noarchive)
+        response(writer, free_url, free)
+    upgrade(database_url)
+    result = CliRunner().invoke(cli, ["--db", database_url, "import-warc", str(path)])
+    assert result.exit_code == 0, result.output
+    found = rows(database_url, "SELECT a.url, s.tdm_reserved, s.tdm_origin, s.noarchive, s.noai FROM articles a "
+                               "JOIN article_signals s ON s.article_id = a.id")  # fmt: skip
+    assert {row[0]: tuple(row[1:]) for row in found} == {
+        reserved_url: (True, "header", False, True),
+        noarchive_url: (None, None, True, False),
+        free_url: (None, None, False, False),
+    }
+    listed = CliRunner().invoke(cli, ["--db", database_url, "articles", "--tdm-allowed", "--exclude-noarchive",
+                                      "--format", "json"])  # fmt: skip
+    assert listed.exit_code == 0, listed.output
+    assert [article["url"] for article in json.loads(listed.output)] == [free_url]
+
+    # NEWSDESK_REFUSE_TDM_RESERVED, read by the command: a reserved page is counted as skipped, never stored.
+    later = tmp_path / "later.warc.gz"
+    with open(later, "wb") as out:
+        writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+        response(writer, later_url, later_page, headers=(("tdm-reservation", "1"),))
+    result = CliRunner().invoke(cli, ["--db", database_url, "import-warc", str(later)],
+                                env={"NEWSDESK_REFUSE_TDM_RESERVED": "true"})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "skipped: tdm-reserved 1" in result.stderr
+    assert rows(database_url, f"SELECT count(*) FROM articles WHERE url = '{later_url}'") == [(0,)]
 
 
 def test_import_of_our_own_archive_into_an_empty_store_reproduces_the_corpus(sqlite_url, tmp_path):
