@@ -76,11 +76,12 @@ def finish(worker: subprocess.Popen, timeout: float = 240) -> None:
 
 
 def test_a_live_worker_keeps_its_leases_however_long_its_urls_wait(postgres_url):
-    """Leases last 2 s; a worker's 12 leased URLs, fetched one every 0.3 s, wait up to 3.6 s in
-    its queue. Only the heartbeat keeps the other worker from taking and fetching them too."""
+    """Leases last 6 s; a worker's 30 leased URLs, fetched one every 0.3 s, wait up to 9 s in
+    its queue. Only the heartbeat keeps the other worker from taking and fetching them too. (With
+    2 s leases a renewal queued behind a slow batch write on a loaded machine came too late.)"""
     pages = 60
     with GeneratedSite(pages=pages) as site:
-        command = crawl_command(site, postgres_url, lease_seconds=2, delay=0.3, batch=12)
+        command = crawl_command(site, postgres_url, lease_seconds=6, delay=0.3, batch=30)
         workers = [subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         for worker in workers:
             finish(worker)
