@@ -55,26 +55,26 @@ def crawl(site: GeneratedSite, workers: int, workdir: Path, label: str, archive:
     return figures
 
 
+def _timed(name: str, command: list[str]) -> tuple[float, str]:
+    """Seconds a newsdesk command took, and its summary line (the last on stderr)."""
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{result.stderr[-3000:]}")
+    return elapsed, result.stderr.strip().splitlines()[-1]
+
+
 def import_archive(files: list[Path], workdir: Path, workers: int) -> tuple[float, str]:
     database = workdir / "imported.db"
     command = [sys.executable, "-m", "crawler.cli", "--db", f"sqlite:///{database}", "import-warc",
                *map(str, files), "--workers", str(workers)]  # fmt: skip
-    started = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"import-warc failed:\n{result.stderr[-3000:]}")
-    return elapsed, result.stderr.strip().splitlines()[-1]
+    return _timed("import-warc", command)
 
 
 def reextract(database: str, workers: int) -> tuple[float, str]:
     command = [sys.executable, "-m", "crawler.cli", "--db", database, "reextract", "--all", "--workers", str(workers)]
-    started = time.perf_counter()
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"reextract failed:\n{result.stderr[-3000:]}")
-    return elapsed, result.stderr.strip().splitlines()[-1]
+    return _timed("reextract", command)
 
 
 def main() -> None:
