@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
@@ -185,6 +186,9 @@ def test_sources_show_each_sources_health_as_newsdesk_health_judges_it(health_si
         for reason in entry["reasons"]:
             assert html.escape(reason["text"], quote=False) in sections[name]
     assert "% of the text site template" in sections["steady"]
+    for name, entry in judged.items():
+        errors = sum(entry["latest"]["errors"].values())
+        assert re.search(r"stored, (\d+ \w+)", sections[name]).group(1) == f"{errors} error{'' if errors == 1 else 's'}"
     assert "2 alert" in page and "1 ok" in page
     # The feed URL's markup is shown as text, never as an element.
     assert "<b id=injected-health" not in page and "&lt;b id=injected-health&gt;" in page
