@@ -31,7 +31,7 @@ def main() -> int:
         print(f"\n=== extraction.py skipped: no evaluation set at {EVAL_SET}")
     failures += run("throughput.py") != 0
     failures += run("archive.py") != 0
-    for script in ("storage.py", "query.py"):
+    for script in ("store_writes.py", "query.py"):
         if (HERE / script).exists():
             failures += run(script, *(["--postgres", postgres] if postgres else [])) != 0
     return 1 if failures else 0

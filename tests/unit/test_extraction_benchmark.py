@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-# Loaded from its file under a name of its own: putting benchmarks/ on sys.path would let
-# benchmarks/storage.py stand in for the storage package in every test collected after this one.
+# Loaded from its file under a name of its own, so that benchmarks/ never goes on sys.path for the
+# tests collected after this one.
 _spec = importlib.util.spec_from_file_location(
     "extraction_benchmark", Path(__file__).resolve().parents[2] / "benchmarks" / "extraction.py"
 )

@@ -1,6 +1,6 @@
 """Storage benchmark: insert + dedup throughput and near-duplicate lookup time.
 
-    .venv/bin/python benchmarks/storage.py [--sizes 1000,10000] [--postgres URL] [--batch 100] [--writers 1,2,4]
+    .venv/bin/python benchmarks/store_writes.py [--sizes 1000,10000] [--postgres URL] [--batch 100] [--writers 1,2,4]
 
 Generates articles of ~400 words drawn from a Zipf-like vocabulary (so unrelated texts share common
 words and phrases, as real news does); 20 % are syndicated near-copies of an earlier article from
