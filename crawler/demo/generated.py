@@ -7,6 +7,7 @@ Pages are rendered on request, so a 10,000-page site costs no memory up front.
 
 from __future__ import annotations
 
+import collections
 import json
 import random
 import re
@@ -61,6 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         with site.lock:
             site.hits += 1
+            site.clients[self.client_address[0]] += 1
         page = site.render(path)
         if page is None:
             body, status, content_type = b"<html><body>Not found</body></html>", 404, "text/html; charset=utf-8"
@@ -83,19 +85,21 @@ class _Server(ThreadingHTTPServer):
 
 
 class GeneratedSite:
-    """``with GeneratedSite(pages=1000) as site: site.base_url``; ``site.hits`` counts requests."""
+    """``with GeneratedSite(pages=1000) as site: site.base_url``; ``site.hits`` counts requests,
+    ``site.clients`` them by the client's address."""
 
-    def __init__(self, pages: int = 1000, port: int = 0, bodies: Sequence[bytes] = ()):
+    def __init__(self, pages: int = 1000, port: int = 0, bodies: Sequence[bytes] = (), host: str = "127.0.0.1"):
         """``bodies``: real article pages to serve instead of generated ones (article ``n`` gets
         ``bodies[n % len(bodies)]`` with ``n`` written into its first paragraph, so no two URLs
         serve the same text) — for benchmarks that need real pages' size and structure."""
         self.pages = pages
         self.bodies = tuple(bodies)
         self.hits = 0
+        self.clients: collections.Counter[str] = collections.Counter()
         self.lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", port), _Handler)
+        self._server = _Server((host, port), _Handler)
         self._server.site = self
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.base_url = f"http://{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="generated-site", daemon=True)
 
     def __enter__(self) -> GeneratedSite:
