@@ -111,11 +111,12 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
     rows = []
     outcomes = []
     captured = []
+    stored = []
     # Every key the batch's articles touch is locked at once, in sorted order (see
-    # article_store.lock_for). Each article is then made ready one by one, as the site profile
-    # stands after the one before (a profile can mature mid-batch): a body that loses template
-    # blocks takes its new keys then; if that ever crosses another writer, the database's deadlock
-    # check fails this batch and it is written again one article at a time.
+    # article_store.lock_for). Each article is then made ready as its source's profile stood when
+    # the batch began: a body that loses template blocks takes its new keys then; if that ever
+    # crosses another writer, the database's deadlock check fails this batch and it is written
+    # again one article at a time.
     items = [_with_storable_urls(fetch.article, fetch) if fetch.article is not None else None for fetch in batch]
     article_store.lock_for(session, [item for item in items if item is not None])
     for fetch, item in zip(batch, items, strict=True):
@@ -130,8 +131,8 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
             result = article_store.store_article(session, item, **options)
             article_id = result.article_id
             outcome = result.outcome
-            if profiled is not None and outcome == "stored":
-                site_profiles.learn_page(session, profiled, target.site_profile)
+            if outcome == "stored":
+                stored.append((article_id, profiled))
             if outcome == "alias" or (outcome == "unchanged" and item.url != item.canonical_url):
                 # Another URL of an article already stored (an alias, an AMP copy, a variant).
                 outcome = "duplicate"
@@ -172,6 +173,13 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         )
     run_log.record_fetches(session, target.run_id, rows)
     archive_store.link_articles(session, captured)
+    # Last, just before the commit: counting a page locks its source's profile row, and every
+    # worker crawling that source waits for it. Taken first, it would be held for the whole batch
+    # and the workers' batches would run one at a time. A profile that matures here strips this
+    # batch's stories too, as part of storing them (the source's earlier ones are re-cleaned).
+    fresh = {article_id for article_id, _ in stored}
+    for profiled in (profiled for _, profiled in stored if profiled is not None):
+        site_profiles.learn_page(session, profiled, target.site_profile, fresh=fresh)
     return outcomes
 
 

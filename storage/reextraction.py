@@ -61,11 +61,13 @@ def apply_reextraction(
     *,
     extractor_version: str,
     reason: str,
+    recorded: bool = True,
 ) -> bool:
     """Give article ``article_id`` the ``new_fields`` that differ from what it holds; True when any did.
 
     Never commits and never makes a version: the changed fields' previous values go to
-    ``reextractions``. A new text also replaces the current version's body, content hash and
+    ``reextractions`` (unless not ``recorded``: an article stored by this same transaction, whose
+    previous values nobody ever saw). A new text also replaces the current version's body, content hash and
     near-duplicate keys, so the next fetch of the same page compares with what is now stored.
     """
     unknown = set(new_fields) - set(REEXTRACTABLE_FIELDS)
@@ -101,6 +103,8 @@ def apply_reextraction(
             .where(ArticleVersion.article_id == article_id, ArticleVersion.version == current.version)
             .values(**version_changes)
         )
+    if not recorded:
+        return True
     conn.execute(
         sa.insert(Reextraction).values(
             article_id=article_id,

@@ -26,7 +26,7 @@ import re
 import struct
 import unicodedata
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -228,9 +228,14 @@ def prepare_page(session: Session, item: ArticleIn, settings: ProfileSettings) -
     return ProfiledPage(stripped, keys, True, body_chars, len(item.text) - len(text))
 
 
-def learn_page(session: Session, page: ProfiledPage, settings: ProfileSettings) -> int:
+def learn_page(
+    session: Session, page: ProfiledPage, settings: ProfileSettings, *, fresh: Collection[int] = ()
+) -> int:
     """Count a newly stored story into its source's profile; re-clean the source's stories when
-    blocks became template text. Returns the number of stories re-cleaned. Never commits."""
+    blocks became template text. Returns the number of stories re-cleaned. Never commits.
+
+    ``fresh``: ids of stories stored by the caller's own transaction. Their text as first stored
+    was never seen by anyone, so stripping it is part of storing them, not a re-extraction."""
     conn = session.connection()
     source_id = conn.execute(sa.select(Source.id).where(Source.name == page.item.source)).scalar_one()
     now = datetime.now(UTC)
@@ -279,7 +284,9 @@ def learn_page(session: Session, page: ProfiledPage, settings: ProfileSettings) 
     # A story holding a block was stored or seen again since the block's first page was fetched
     # (less the time pages take from fetch to writer); on maturing, every story is looked at.
     since = None if maturing else min(new.values()) - RECLEAN_MARGIN
-    recleaned = _reclean(conn, source_id, profile, settings, since, reason=_reason(source, len(new), maturing))
+    recleaned = _reclean(
+        conn, source_id, profile, settings, since, reason=_reason(source, len(new), maturing), fresh=fresh
+    )
     logger.info(
         "site profile of %s: %d new template blocks (%d in all, %d pages counted); %d stored stories re-cleaned",
         source, len(new), len(profile), pages, recleaned,
@@ -343,8 +350,10 @@ def _reclean(
     since: datetime | None,
     *,
     reason: str,
+    fresh: Collection[int] = (),
 ) -> int:
-    """Strip ``profile`` from the source's stored stories (those seen since ``since``, else all)."""
+    """Strip ``profile`` from the source's stored stories (those seen since ``since``, else all);
+    returns how many were re-cleaned, not counting the ``fresh`` ones (see :func:`learn_page`)."""
     recleaned = 0
     last_id = 0
     while True:
@@ -368,5 +377,6 @@ def _reclean(
                 {"text": text, "word_count": settings.count_words(text)},
                 extractor_version=RECLEAN_EXTRACTOR,
                 reason=reason,
+                recorded=row.id not in fresh,
             ):
-                recleaned += 1
+                recleaned += row.id not in fresh

@@ -80,9 +80,10 @@ def test_a_profile_matures_and_cleans_every_story_without_a_version(target):
         assert profiled == {block_key(box) for box in BOXES} | {label_key(BOXES[0])}
         assert set(session.execute(sa.select(Article.version)).scalars()) == {1}
         assert set(session.execute(sa.select(ArticleVersion.version)).scalars()) == {1}
-        # The ten stored before the profile matured were re-cleaned; the rest were stored clean.
+        # The seven committed before the profile matured were re-cleaned; the batch it matured in
+        # (at its tenth page) was stored clean.
         reextracted = session.execute(sa.select(Reextraction)).scalars().all()
-        assert len(reextracted) == 10
+        assert len(reextracted) == 7
         assert all(BOXES[0] in r.previous["text"] and r.extractor_version == "site-profile" for r in reextracted)
         # The version row holds the cleaned body too, so a diff between versions shows no template.
         assert all(v.text == story(v.article_id) for v in session.execute(sa.select(ArticleVersion)).scalars())
@@ -92,7 +93,7 @@ def test_a_profile_matures_and_cleans_every_story_without_a_version(target):
     assert again == ["unchanged"] * 14
     with open_database(target.database_url)() as session:
         assert set(session.execute(sa.select(Article.version)).scalars()) == {1}
-        assert session.execute(sa.select(sa.func.count()).select_from(Reextraction)).scalar_one() == 10
+        assert session.execute(sa.select(sa.func.count()).select_from(Reextraction)).scalar_one() == 7
 
 
 def test_a_recurring_dateline_survives_the_profile(target):
@@ -126,10 +127,10 @@ def logged_template_chars(target: BatchTarget) -> dict[int, tuple[int | None, in
 
 
 def test_the_crawl_log_says_how_much_of_each_story_was_site_template(target):
-    write_batch(target, [fetched(seed) for seed in range(1, 15)])
-    write_batch(target, [fetched(seed) for seed in range(15, 20)])
+    write_batch(target, [fetched(seed) for seed in range(1, 11)])
+    write_batch(target, [fetched(seed) for seed in range(11, 20)])
     logged = logged_template_chars(target)
-    # The profile matures as the tenth page is stored: before it, no text could be told template.
+    # The profile matures with the batch of the tenth page: before it, no text could be told template.
     assert {seed for seed, (_, template) in logged.items() if template is None} == set(range(1, 11))
     measured = {seed: chars for seed, chars in logged.items() if seed > 10}
     for seed, chars in measured.items():
@@ -142,13 +143,14 @@ def test_the_crawl_log_says_how_much_of_each_story_was_site_template(target):
 
 
 def test_a_site_without_a_template_has_none_of_its_text_taken(target):
-    """A mature profile with no template blocks measures a share of 0, from the page after it matured."""
+    """A mature profile with no template blocks measures a share of 0, from the batch after it matured."""
 
     def plain(seed: int) -> FetchResult:
         url = f"{SITE}/news/{seed}"
         return FetchResult(url, 200, 1000, "stored", None, frontier_url=url, article=article(url, story(seed)))
 
-    write_batch(target, [plain(seed) for seed in range(1, 15)])
+    write_batch(target, [plain(seed) for seed in range(1, 11)])
+    write_batch(target, [plain(seed) for seed in range(11, 15)])
     logged = logged_template_chars(target)
     assert {seed: chars for seed, chars in logged.items() if chars != (None, None)} == {
         seed: (len(story(seed)), 0) for seed in range(11, 15)
@@ -185,4 +187,38 @@ def test_apply_reextraction_keeps_what_it_replaces_and_search_follows(database_u
     # The next fetch of the same page with the new extraction finds it unchanged, not a version.
     again = article(f"{SITE}/a", story(3), title="A better title", fetched_at=T0 + timedelta(days=1))
     assert write_batch(target, [FetchResult(f"{SITE}/a", 200, 1, "stored", None, article=again)]) == ["unchanged"]
+    sessions.kw["bind"].dispose()
+
+
+def test_a_batch_locks_its_sources_profile_only_at_its_end(postgres_url, monkeypatch):
+    """Every worker crawling a source counts pages into one profile row. A batch that locked it at
+    its first stored story would hold it to its commit, and the workers' batches would run one at
+    a time: while a batch stores its stories, another transaction can still lock the row."""
+    sessions = open_database(postgres_url)
+    with sessions.begin() as session:
+        run_id = run_log.start_run(session, "alpha")
+    target = BatchTarget(postgres_url, "alpha", run_id, site_profile=SETTINGS)
+    write_batch(target, [fetched(1)])  # the profile row exists from here on
+
+    import storage.articles as article_store
+
+    store = article_store.store_article
+    free_while_storing = []
+
+    def store_then_try_the_profile_row(session, item, **options):
+        result = store(session, item, **options)
+        with sessions.begin() as other:
+            other.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
+            try:
+                other.execute(sa.select(SiteProfile.source_id).with_for_update()).all()
+                free_while_storing.append(True)
+            except sa.exc.OperationalError:
+                free_while_storing.append(False)
+        return result
+
+    monkeypatch.setattr(article_store, "store_article", store_then_try_the_profile_row)
+    assert write_batch(target, [fetched(seed) for seed in range(2, 6)]) == ["stored"] * 4
+    assert free_while_storing == [True] * 4
+    with sessions() as session:
+        assert session.execute(sa.select(SiteProfile.pages)).scalar_one() == 5
     sessions.kw["bind"].dispose()
