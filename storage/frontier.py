@@ -344,13 +344,22 @@ def renew(
     """The heartbeat: pushes the expiry of every URL ``owner`` holds to now + ``lease_seconds``.
 
     Returns how many leases were renewed. A lease already taken over by another worker (it expired
-    first) is not the owner's any more and stays with its new holder.
+    first) is not the owner's any more and stays with its new holder. A row another transaction
+    holds (the batch writer marking it done) is skipped, not waited for: a heartbeat stuck behind
+    a long batch comes too late for every other lease, and that row is being finished anyway (if
+    its batch fails, the next heartbeat, a third of a lease later, renews it).
     """
     now = now or _now()
+    held = (
+        sa.select(FrontierEntry.id)
+        .where(FrontierEntry.source == source, FrontierEntry.state == LEASED, FrontierEntry.lease_owner == owner)
+        .with_for_update(skip_locked=True)
+    )
     result = session.execute(
         sa.update(FrontierEntry)
-        .where(FrontierEntry.source == source, FrontierEntry.state == LEASED, FrontierEntry.lease_owner == owner)
+        .where(FrontierEntry.id.in_(held.scalar_subquery()))
         .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
 

@@ -224,3 +224,24 @@ def test_duplicates_and_walls_are_asked_again_on_later_runs(database_url):
     # A wall on six looks: a site that walls its stories for good is not fetched in full every run.
     with sessions.begin() as s:
         assert frontier.add_urls(s, "a", urls(*paths), run_id=7, now=T0 + timedelta(hours=7)) == []
+
+
+def test_a_heartbeat_renews_around_a_row_the_batch_writer_holds(postgres_url):
+    """The batch writer locks the rows it marks done until its batch commits; the heartbeat must
+    renew the worker's other leases meanwhile, not wait behind the batch."""
+    import sqlalchemy as sa
+
+    sessions = open_database(postgres_url)
+    with sessions.begin() as s:
+        frontier.add_urls(s, "a", urls("/1", "/2", "/3"), run_id=1, now=T0)
+        frontier.lease(s, "a", owner="w", limit=3, lease_seconds=60, now=T0)
+    with sessions.begin() as writer:
+        frontier.complete(writer, "a", "https://a.example/1", outcome="stored", run_id=1, now=T0)
+        with sessions.begin() as heartbeat:
+            heartbeat.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+            assert frontier.renew(heartbeat, "a", "w", lease_seconds=60, now=T0 + timedelta(seconds=30)) == 2
+    with sessions() as s:
+        expiries = dict(s.execute(sa.text("SELECT url, lease_expires_at FROM frontier WHERE state = 'leased'")).all())
+    assert set(expiries) == {"https://a.example/2", "https://a.example/3"}
+    assert set(expiries.values()) == {T0 + timedelta(seconds=90)}
+    sessions.kw["bind"].dispose()
