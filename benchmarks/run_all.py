@@ -1,7 +1,8 @@
 """`make bench`: every benchmark in turn, each printing its own table.
 
 Extraction quality needs ../shared/extraction-eval (skipped with a note when it is absent);
-storage and query run on SQLite, and on PostgreSQL too when NEWSDESK_TEST_POSTGRES_URL is set.
+storage and query run on SQLite, and on PostgreSQL too when NEWSDESK_TEST_POSTGRES_URL is set;
+crawl processes sharing one frontier (crawl_workers.py) run only then.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def main() -> int:
     for script in ("store_writes.py", "query.py"):
         if (HERE / script).exists():
             failures += run(script, *(["--postgres", postgres] if postgres else [])) != 0
+    if postgres:
+        failures += run("crawl_workers.py", "--postgres", postgres) != 0
+    else:
+        print("\n=== crawl_workers.py skipped: it needs PostgreSQL (NEWSDESK_TEST_POSTGRES_URL)")
     return 1 if failures else 0
 
 
