@@ -59,6 +59,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.politeness.RedirectScope": 40,
     # Names the reason when a body is cut at DOWNLOAD_MAXSIZE ("body over 10 MB").
     "crawler.politeness.BodySizeLimit": 570,
+    # Each host's delay, concurrency and Retry-After pause kept with every other crawl process on
+    # the database; last before the downloader, so a start is recorded as the request leaves.
+    "crawler.politeness.SharedHostPoliteness": 990,
     # Next to the downloader: every response as served, before retries, redirects or decompression.
     "crawler.components.archive.ArchiveMiddleware": 950,
 }
@@ -72,6 +75,15 @@ NEWSDESK_RETRY_AFTER_ENABLED = True
 NEWSDESK_MAX_RETRY_AFTER = 300
 # How many Retry-After waits one request gets before its 429/503 is final.
 NEWSDESK_RETRY_AFTER_TIMES = 3
+# Politeness shared by every crawl process on the database (storage/hosts.py): no request to a host
+# sooner than max(DOWNLOAD_DELAY, its robots.txt Crawl-delay) after the previous one by any process,
+# at most CONCURRENT_REQUESTS_PER_DOMAIN of them at once, a Retry-After seen by one pauses all, and
+# robots.txt fetched by one process. None: on for PostgreSQL, off for SQLite (one crawl process
+# writes at a time there, and Scrapy's own download slots keep its pace); true or false to choose.
+NEWSDESK_HOST_POLITENESS_ENABLED = None
+# With shared politeness, a host's robots.txt is fetched again after this many seconds (one that
+# could not be read, after five minutes at most).
+NEWSDESK_ROBOTSTXT_KEEP_SECONDS = 24 * 60 * 60
 # Fan-out caps: what is cut is counted in stats (newsdesk/capped/...) and logged once per document.
 # Child sitemaps followed from one sitemap index.
 NEWSDESK_MAX_SITEMAPS_PER_INDEX = 500
