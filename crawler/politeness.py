@@ -28,14 +28,16 @@ from typing import TYPE_CHECKING
 from protego import Protego
 from scrapy import signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
-from scrapy.http import Request
+from scrapy.http import Request, TextResponse
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
+from crawler.components.archive import COPY_FLAG
 from crawler.components.run import CrawlRun
 from crawler.discovery.dates import to_utc
 from storage import hosts
@@ -53,6 +55,7 @@ __all__ = [
     "RedirectScope",
     "RetryAfterMiddleware",
     "RobotsTxtPolicy",
+    "PoliteHttpHandler",
     "SharedHostPoliteness",
     "cap_robots_body",
     "retry_after_seconds",
@@ -95,18 +98,32 @@ class RobotsTxtPolicy(RobotsTxtMiddleware):
         self.max_bytes = crawler.settings.getint("NEWSDESK_ROBOTSTXT_MAX_BYTES")
         #: netloc -> why its robots.txt could not be read (HTTP 503, TimeoutError, ...)
         self.unavailable: dict[str, str] = {}
+        #: netloc -> the status and body of its robots.txt as read for the rules, when shared
+        #: politeness keeps robots.txt in the database (see :meth:`process_request`).
+        self.copies: dict[str, tuple[int, bytes]] = {}
 
-    async def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> Response | None:
         if request.meta.get("dont_obey_robotstxt"):
-            return
-        if urlparse_cached(request).scheme not in ("http", "https"):
-            return
+            return None
+        url = urlparse_cached(request)
+        if url.scheme not in ("http", "https"):
+            return None
         parser = await self.robot_parser(request)
-        why = self.unavailable.get(urlparse_cached(request).netloc)
+        why = self.unavailable.get(url.netloc)
         if why is not None:
             self._stats.inc_value("newsdesk/robots/refused_unavailable")
             raise IgnoreRequest(f"robots.txt unavailable ({why}): retry later")
+        copy = self.copies.get(url.netloc)
+        if copy is not None and request.meta.get("kind") == "robots" and request.url == f"{url.scheme}://{url.netloc}/robots.txt":
+            # The spider reads robots.txt for sitemaps: the copy read for the rules serves it, so
+            # the host sees one robots.txt fetch per expiry, whatever the number of processes.
+            self._stats.inc_value("newsdesk/robots/served_from_copy")
+            status, body = copy
+            return TextResponse(
+                request.url, status=status, body=body, encoding="utf-8", request=request, flags=[COPY_FLAG]
+            )
         self.process_request_2(parser, request)
+        return None
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         url = urlparse_cached(request)
@@ -121,6 +138,8 @@ class RobotsTxtPolicy(RobotsTxtMiddleware):
                 else:
                     status, body, error = await self._shared_robots(shared, url.scheme, netloc)
                 parser = await self._parser_from(status, body, error, netloc, request)
+                if shared is not None and status is not None and error is None:
+                    self.copies[netloc] = (status, body or b"")
             except BaseException as exc:
                 self._parsers.pop(netloc, None)  # the next request of the host asks again
                 waiting.errback(exc)
@@ -211,17 +230,15 @@ class SharedHostPoliteness:
     A request starts only once the host's row says so: no sooner than the floor after the previous
     start by any process (``DOWNLOAD_DELAY``, raised by robots.txt's ``Crawl-delay``), fewer than
     ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests on the wire, and no Retry-After pause; a 429 or 503
-    with ``Retry-After`` seen here pauses the host for every process. AutoThrottle stays per
-    process: its delay can only slow this process further, and it is waited out here, before the
-    start is recorded, so Scrapy's download slot never holds a request after its start was written.
-    :class:`RobotsTxtPolicy` uses it to fetch each robots.txt once for all processes.
+    with ``Retry-After`` seen here pauses the host for every process. The start is taken by
+    :class:`PoliteHttpHandler` as the request leaves, after Scrapy's download slot has kept this
+    process's own pace: AutoThrottle stays per process and can only slow it further (its start
+    delay is never the shared floor). :class:`RobotsTxtPolicy` uses it to fetch each robots.txt
+    once for all processes.
 
     ``NEWSDESK_HOST_POLITENESS_ENABLED``: ``None`` (the default) turns it on for PostgreSQL, the
     store several processes share; on SQLite one crawl process writes at a time and Scrapy's own
     slots already keep its pace, so it is off there unless set to true.
-
-    Sits last before the downloader (after every middleware that might drop a request), so a start
-    is recorded as near as possible to the request leaving.
     """
 
     #: How long a fetch row outlives its request's DOWNLOAD_TIMEOUT before it is taken for dead.
@@ -250,6 +267,7 @@ class SharedHostPoliteness:
         self.sessions = None
         #: One request per host at a time asks the table (per process); the others queue here.
         self.turns: dict[str, asyncio.Lock] = {}
+        self.closed = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -259,14 +277,14 @@ class SharedHostPoliteness:
     @classmethod
     def of(cls, crawler: Crawler) -> SharedHostPoliteness | None:
         """This crawler's instance, or ``None`` when shared politeness is off."""
-        return crawler.get_downloader_middleware(cls)
+        return crawler.get_extension(cls)
 
     @property
     def owner(self) -> str:
         return CrawlRun.of(self.crawler).worker_id
 
     async def run(self, function, *args, **kwargs):
-        """``function(session, *args, **kwargs)`` in one transaction, in this middleware's thread."""
+        """``function(session, *args, **kwargs)`` in one transaction, in its own thread."""
         return await asyncio.wrap_future(self.executor.submit(self._in_transaction, function, *args, **kwargs))
 
     def _in_transaction(self, function, *args, **kwargs):
@@ -274,57 +292,38 @@ class SharedHostPoliteness:
             self.sessions = open_database(self.database_url)
         return run_in_transaction(self.sessions, lambda session: function(session, *args, **kwargs), retries=OUTAGE_RETRIES)
 
-    async def process_request(self, request: Request) -> None:
-        if urlparse_cached(request).scheme not in ("http", "https"):
-            return
+    async def start(self, request: Request) -> int:
+        """Waits until the host's row lets this request start, records the start and returns its
+        fetch row (for :meth:`finish`). Called by :class:`PoliteHttpHandler` as the request leaves,
+        after Scrapy's own slot has kept this process's pace (DOWNLOAD_DELAY, AutoThrottle)."""
         host = hosts.host_of(request.url)
         turn = self.turns.setdefault(host, asyncio.Lock())
         timeout = request.meta.get("download_timeout", self.timeout) + self.FETCH_GRACE_SECONDS
         async with turn:
             while True:
-                await asyncio.sleep(self._own_slot_wait(request))
                 admission = await self.run(
                     hosts.try_start, host, owner=self.owner, delay=self.delay, concurrency=self.concurrency, timeout=timeout
                 )
                 if admission.fetch_id is not None:
-                    request.meta["newsdesk_host_fetch"] = admission.fetch_id
-                    return
+                    return admission.fetch_id
                 self.stats.inc_value("newsdesk/hosts/waits")
                 await asyncio.sleep(admission.wait)
 
-    def _own_slot_wait(self, request: Request) -> float:
-        """How long this process's own download slot (DOWNLOAD_DELAY, AutoThrottle) would hold the
-        request: waited out before the start is recorded, at the longest a random delay can be."""
-        downloader = self.crawler.engine.downloader
-        slot = downloader.slots.get(downloader.get_slot_key(request))
-        if slot is None or not slot.delay:
-            return 0.0
-        return max(0.0, slot.lastseen + slot.delay * (1 + slot.jitter) - time.monotonic())
-
-    async def process_response(self, request: Request, response: Response) -> Response:
+    async def finish(self, request: Request, fetch_id: int, response: Response | None) -> None:
+        """The request is back: a 429 or 503 with Retry-After pauses the host for every process
+        (before its slot is freed, so none starts in between), then the slot is freed."""
         seconds = None
-        if self.retry_after and response.status in RetryAfterMiddleware.CODES:
+        if response is not None and self.retry_after and response.status in RetryAfterMiddleware.CODES:
             seconds = retry_after_seconds(response.headers.get("Retry-After"))
-        if seconds is not None:
-            # Paused before the slot is freed: no process may start in between.
-            host = hosts.host_of(request.url)
-            try:
+        try:
+            if seconds is not None:
+                host = hosts.host_of(request.url)
                 await self.run(hosts.pause, host, min(seconds, self.max_retry_after))
-            finally:
-                self._finish(request)
-            self.stats.inc_value("newsdesk/hosts/paused")
-            logger.info("HTTP %d Retry-After %s from %s: every crawl process pauses it", response.status, seconds, host)
-        else:
-            self._finish(request)
-        return response
-
-    def process_exception(self, request: Request, exception: BaseException) -> None:
-        self._finish(request)
-
-    def _finish(self, request: Request) -> None:
-        fetch_id = request.meta.pop("newsdesk_host_fetch", None)
-        if fetch_id is not None:
-            self.executor.submit(self._finish_quietly, fetch_id, request.url)
+                self.stats.inc_value("newsdesk/hosts/paused")
+                logger.info("HTTP %d Retry-After %s from %s: every crawl process pauses it", response.status, seconds, host)
+        finally:
+            if not self.closed:  # after close, finish_owner has freed them all
+                self.executor.submit(self._finish_quietly, fetch_id, request.url)
 
     def _finish_quietly(self, fetch_id: int, url: str) -> None:  # in the thread
         try:
@@ -335,12 +334,39 @@ class SharedHostPoliteness:
 
     def spider_closed(self, spider) -> None:
         """Slots this process still holds are freed (a crash leaves them to expire)."""
+        self.closed = True
         if self.sessions is not None and CrawlRun.of(self.crawler).worker_id is not None:
             try:
                 self.executor.submit(self._in_transaction, hosts.finish_owner, self.owner).result()
             except Exception as exc:  # noqa: BLE001 - they expire by themselves
                 logger.warning("could not free the host slots of %s: %s", self.owner, exc)
         self.executor.shutdown(wait=True)
+
+
+class PoliteHttpHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler, with each request's start taken from the shared host table
+    (:class:`SharedHostPoliteness`) when that is on.
+
+    Here rather than in a middleware: a request leaves the middlewares, then waits in Scrapy's
+    download slot for this process's own delay; a start recorded before that wait would be early
+    by it, and another process could start too soon after the real one.
+    """
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.crawler = crawler
+
+    async def download_request(self, request: Request) -> Response:
+        shared = SharedHostPoliteness.of(self.crawler)
+        if shared is None:
+            return await super().download_request(request)
+        fetch_id = await shared.start(request)
+        response = None
+        try:
+            response = await super().download_request(request)
+            return response
+        finally:
+            await shared.finish(request, fetch_id, response)
 
 
 class RetryAfterMiddleware:

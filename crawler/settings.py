@@ -32,7 +32,11 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 DEPTH_LIMIT = 6
 # Only http and https are fetched.
-DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
+DOWNLOAD_HANDLERS = {
+    "file": None, "s3": None, "ftp": None, "data": None,
+    # Scrapy's own, which waits for the shared host table when NEWSDESK_HOST_POLITENESS_ENABLED is on.
+    "http": "crawler.politeness.PoliteHttpHandler", "https": "crawler.politeness.PoliteHttpHandler",
+}  # fmt: skip
 
 # --- Safety -----------------------------------------------------------------------------------
 # Refuse requests and redirects to loopback, private, link-local and metadata addresses, checked
@@ -59,9 +63,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.politeness.RedirectScope": 40,
     # Names the reason when a body is cut at DOWNLOAD_MAXSIZE ("body over 10 MB").
     "crawler.politeness.BodySizeLimit": 570,
-    # Each host's delay, concurrency and Retry-After pause kept with every other crawl process on
-    # the database; last before the downloader, so a start is recorded as the request leaves.
-    "crawler.politeness.SharedHostPoliteness": 990,
     # Next to the downloader: every response as served, before retries, redirects or decompression.
     "crawler.components.archive.ArchiveMiddleware": 950,
 }
@@ -201,6 +202,9 @@ EXTENSIONS = {
     "crawler.components.run.CrawlRun": 0,
     # SIGHUP stops the crawl gracefully, as SIGTERM and SIGINT do.
     "crawler.extensions.HangUpShutdown": 0,
+    # Each host's delay, concurrency, Retry-After pause and robots.txt kept with every other crawl
+    # process on the database (NEWSDESK_HOST_POLITENESS_ENABLED); the http handler takes the starts.
+    "crawler.politeness.SharedHostPoliteness": 100,
     "crawler.extensions.ResourceStats": 500,
     # pages/s, stored, queued and errors as they change, when NEWSDESK_PROGRESS is on.
     "crawler.components.progress.CrawlProgress": 600,
