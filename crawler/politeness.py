@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 
 from protego import Protego
 from scrapy import signals
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 from scrapy.http import Request, TextResponse
 from scrapy.http.request import NO_CALLBACK
@@ -52,10 +52,10 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "BodySizeLimit",
+    "PoliteHttpHandler",
     "RedirectScope",
     "RetryAfterMiddleware",
     "RobotsTxtPolicy",
-    "PoliteHttpHandler",
     "SharedHostPoliteness",
     "cap_robots_body",
     "retry_after_seconds",
@@ -143,6 +143,7 @@ class RobotsTxtPolicy(RobotsTxtMiddleware):
             except BaseException as exc:
                 self._parsers.pop(netloc, None)  # the next request of the host asks again
                 waiting.errback(exc)
+                waiting.addErrback(lambda _: None)  # the requests waiting have it; it is not lost
                 raise
             self._parsers[netloc] = parser
             waiting.callback(parser)
@@ -243,6 +244,11 @@ class SharedHostPoliteness:
 
     #: How long a fetch row outlives its request's DOWNLOAD_TIMEOUT before it is taken for dead.
     FETCH_GRACE_SECONDS = 30.0
+    #: A start written longer ago than this when the request could leave is given back and asked
+    #: again (at most LATE_TRIES times, then taken as it is): the request would leave later than
+    #: the start the other processes pace themselves from.
+    START_SLACK_SECONDS = 0.1
+    LATE_TRIES = 3
 
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
@@ -299,13 +305,22 @@ class SharedHostPoliteness:
         host = hosts.host_of(request.url)
         turn = self.turns.setdefault(host, asyncio.Lock())
         timeout = request.meta.get("download_timeout", self.timeout) + self.FETCH_GRACE_SECONDS
+        late = 0
         async with turn:
             while True:
+                asked = time.monotonic()
                 admission = await self.run(
                     hosts.try_start, host, owner=self.owner, delay=self.delay, concurrency=self.concurrency, timeout=timeout
                 )
                 if admission.fetch_id is not None:
-                    return admission.fetch_id
+                    if time.monotonic() - asked <= self.START_SLACK_SECONDS or late >= self.LATE_TRIES:
+                        return admission.fetch_id
+                    # This process ran late (a busy machine, a slow commit): the start written is
+                    # older than the request would be, and others pace themselves from it. Ask again.
+                    late += 1
+                    self.stats.inc_value("newsdesk/hosts/late_starts")
+                    await self.run(hosts.finish, [admission.fetch_id])
+                    continue
                 self.stats.inc_value("newsdesk/hosts/waits")
                 await asyncio.sleep(admission.wait)
 
