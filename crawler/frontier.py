@@ -23,6 +23,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.components.run import CrawlRun
 from crawler.normalize import canonical_url
+from crawler.politeness import SharedHostPoliteness
 from storage import articles as article_store
 from storage import frontier
 from storage import runs as run_log
@@ -96,6 +97,8 @@ class FrontierScheduler(BaseScheduler):
         self.recrawl_after = self.run.recrawl_after
         self.owner = self.run.worker_id
         self.lease_seconds = self.run.lease_seconds
+        # With shared host politeness a lease hands out no more of a host's URLs than it has free.
+        self.host_slots = SharedHostPoliteness.of(self.crawler) is not None
         self.sessions = open_database(self.database_url)
         with self.sessions.begin() as session:
             reclaimed = frontier.reclaim_orphaned(session, self.source)
@@ -318,8 +321,9 @@ class FrontierScheduler(BaseScheduler):
             rows = run_in_transaction(
                 self.sessions,
                 lambda session: frontier.lease(
-                    session, self.source, owner=self.owner, limit=self.batch_size, lease_seconds=self.lease_seconds
-                ),
+                    session, self.source, owner=self.owner, limit=self.batch_size, lease_seconds=self.lease_seconds,
+                    host_slots=self.host_slots,
+                ),  # fmt: skip
                 retries=OUTAGE_RETRIES,
             )
             if rows:

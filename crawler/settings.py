@@ -32,7 +32,11 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 DEPTH_LIMIT = 6
 # Only http and https are fetched.
-DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
+DOWNLOAD_HANDLERS = {
+    "file": None, "s3": None, "ftp": None, "data": None,
+    # Scrapy's own, which waits for the shared host table when NEWSDESK_HOST_POLITENESS_ENABLED is on.
+    "http": "crawler.politeness.PoliteHttpHandler", "https": "crawler.politeness.PoliteHttpHandler",
+}  # fmt: skip
 
 # --- Safety -----------------------------------------------------------------------------------
 # Refuse requests and redirects to loopback, private, link-local and metadata addresses, checked
@@ -72,6 +76,15 @@ NEWSDESK_RETRY_AFTER_ENABLED = True
 NEWSDESK_MAX_RETRY_AFTER = 300
 # How many Retry-After waits one request gets before its 429/503 is final.
 NEWSDESK_RETRY_AFTER_TIMES = 3
+# Politeness shared by every crawl process on the database (storage/hosts.py): no request to a host
+# sooner than max(DOWNLOAD_DELAY, its robots.txt Crawl-delay) after the previous one by any process,
+# at most CONCURRENT_REQUESTS_PER_DOMAIN of them at once, a Retry-After seen by one pauses all, and
+# robots.txt fetched by one process. None: on for PostgreSQL, off for SQLite (one crawl process
+# writes at a time there, and Scrapy's own download slots keep its pace); true or false to choose.
+NEWSDESK_HOST_POLITENESS_ENABLED = None
+# With shared politeness, a host's robots.txt is fetched again after this many seconds (one that
+# could not be read, after five minutes at most).
+NEWSDESK_ROBOTSTXT_KEEP_SECONDS = 24 * 60 * 60
 # Fan-out caps: what is cut is counted in stats (newsdesk/capped/...) and logged once per document.
 # Child sitemaps followed from one sitemap index.
 NEWSDESK_MAX_SITEMAPS_PER_INDEX = 500
@@ -189,6 +202,9 @@ EXTENSIONS = {
     "crawler.components.run.CrawlRun": 0,
     # SIGHUP stops the crawl gracefully, as SIGTERM and SIGINT do.
     "crawler.extensions.HangUpShutdown": 0,
+    # Each host's delay, concurrency, Retry-After pause and robots.txt kept with every other crawl
+    # process on the database (NEWSDESK_HOST_POLITENESS_ENABLED); the http handler takes the starts.
+    "crawler.politeness.SharedHostPoliteness": 100,
     "crawler.extensions.ResourceStats": 500,
     # pages/s, stored, queued and errors as they change, when NEWSDESK_PROGRESS is on.
     "crawler.components.progress.CrawlProgress": 600,

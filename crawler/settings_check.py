@@ -156,6 +156,7 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_STORE_FLUSH_SECONDS": _seconds(zero_ok=False),
     "NEWSDESK_MAX_RETRY_AFTER": _seconds(zero_ok=True),
     "NEWSDESK_ARCHIVE_MAX_MINUTES": _seconds(zero_ok=False),
+    "NEWSDESK_ROBOTSTXT_KEEP_SECONDS": _seconds(zero_ok=True),
     "NEWSDESK_NEAR_DUPLICATE_THRESHOLD": _optional(_ratio),
     "NEWSDESK_SITE_PROFILE_MIN_SHARE": _ratio,
     "NEWSDESK_SITE_PROFILE_MAX_STRIPPED_SHARE": _ratio,
@@ -177,6 +178,7 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "NEWSDESK_REFUSE_TDM_RESERVED": _flag,
     "NEWSDESK_SITE_PROFILES_ENABLED": _flag,
     "NEWSDESK_ARCHIVE": _flag,
+    "NEWSDESK_HOST_POLITENESS_ENABLED": _flag,
     "LOG_LEVEL": _log_level,
 }
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage import values
+from storage import hosts, values
 from storage.db import dialect_insert
 from storage.models import FrontierEntry
 
@@ -249,9 +249,23 @@ def add_urls(
 
 
 def lease(
-    session: Session, source: str, *, owner: str, limit: int, lease_seconds: float, now: datetime | None = None
+    session: Session,
+    source: str,
+    *,
+    owner: str,
+    limit: int,
+    lease_seconds: float,
+    now: datetime | None = None,
+    host_slots: bool = False,
 ) -> list[LeasedUrl]:
-    """Takes up to ``limit`` pending (or expired) URLs, highest priority first."""
+    """Takes up to ``limit`` pending (or expired) URLs, highest priority first.
+
+    ``host_slots`` (shared host politeness): in the same transaction the URLs' host rows are locked
+    ``FOR UPDATE SKIP LOCKED`` and a host hands out at most the slots it has free
+    (:func:`storage.hosts.free_slots`): none while paused by a Retry-After, and, while other
+    processes are fetching from it, only what their requests leave free. The URLs over that stay
+    pending for the others. A host only this process fetches from gives its whole batch, as without.
+    """
     now = now or _now()
     candidates = (
         sa.select(FrontierEntry.id)
@@ -268,6 +282,8 @@ def lease(
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     ids = list(session.scalars(candidates))
+    if ids and host_slots:
+        ids = _within_host_slots(session, ids, owner)
     if not ids:
         return []
     session.execute(
@@ -281,6 +297,21 @@ def lease(
         .order_by(FrontierEntry.priority.desc(), FrontierEntry.id)
     )
     return [LeasedUrl(r.url, r.kind, r.depth, r.priority, r.etag, r.last_modified, r.hub) for r in rows]
+
+
+def _within_host_slots(session: Session, ids: list[int], owner: str) -> list[int]:
+    """The candidate ids (in lease order) that their hosts' free slots allow."""
+    urls = dict(session.execute(sa.select(FrontierEntry.id, FrontierEntry.url).where(FrontierEntry.id.in_(ids))).all())
+    slots = hosts.free_slots(session, (hosts.host_of(url) for url in urls.values()), owner=owner)
+    taken: list[int] = []
+    for row_id in ids:
+        host = hosts.host_of(urls[row_id])
+        if slots[host] is None:
+            taken.append(row_id)
+        elif slots[host] > 0:
+            slots[host] -= 1
+            taken.append(row_id)
+    return taken
 
 
 def complete(

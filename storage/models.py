@@ -33,6 +33,8 @@ __all__ = [
     "FetchLog",
     "FrontierEntry",
     "HealthAck",
+    "Host",
+    "HostFetch",
     "SiteSignals",
     "Reextraction",
     "SiteProfile",
@@ -281,6 +283,45 @@ class FrontierEntry(Base):
     outcome: Mapped[str | None] = mapped_column(sa.String(32))
     etag: Mapped[str | None] = mapped_column(sa.Text)
     last_modified: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Host(Base):
+    """A host as every crawl process sees it (see ``storage.hosts``): when a request last started
+    there, the pace asked of it, a Retry-After pause, and its robots.txt as last fetched."""
+
+    __tablename__ = "hosts"
+
+    #: The URL's netloc (``example.com``, ``127.0.0.2:8080``): robots.txt is per origin.
+    host: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    last_start_at: Mapped[datetime | None]
+    #: The crawl's DOWNLOAD_DELAY and CONCURRENT_REQUESTS_PER_DOMAIN, as the last worker set them.
+    delay_seconds: Mapped[float] = mapped_column(sa.Float, server_default="0")
+    concurrency: Mapped[int] = mapped_column(server_default="1")
+    #: ``Crawl-delay`` of the robots.txt rules for newsdesk, when it gives one.
+    crawl_delay: Mapped[float | None] = mapped_column(sa.Float)
+    #: No request starts before this (a 429 or 503 with Retry-After).
+    paused_until: Mapped[datetime | None]
+    robots_status: Mapped[int | None]
+    robots_body: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    #: Why robots.txt could not be read (a timeout, HTTP 503): the host is refused meanwhile.
+    robots_error: Mapped[str | None] = mapped_column(sa.Text)
+    robots_fetched_at: Mapped[datetime | None]
+    #: The process fetching robots.txt now, and until when the others wait for it.
+    robots_claimed_by: Mapped[str | None] = mapped_column(sa.String(300))
+    robots_claimed_until: Mapped[datetime | None]
+
+
+class HostFetch(Base):
+    """A request on the wire to a host: counted against its concurrency until it answers, or until
+    ``expires_at`` when its process died before saying so."""
+
+    __tablename__ = "host_fetches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(sa.ForeignKey("hosts.host", ondelete="CASCADE"), index=True)
+    owner: Mapped[str] = mapped_column(sa.String(300))
+    started_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
 
 
 class StoreLock(Base):

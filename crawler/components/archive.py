@@ -35,7 +35,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ArchiveMiddleware", "CrawlArchive"]
+__all__ = ["COPY_FLAG", "ArchiveMiddleware", "CrawlArchive"]
+
+#: A response flag: served from a copy of an earlier fetch (robots.txt read for the rules), which
+#: is archived already; this one is not.
+COPY_FLAG = "copy"
 
 #: Records written, synced and committed together at most.
 GROUP = 64
@@ -198,6 +202,8 @@ class ArchiveMiddleware:
         return cls(archive, crawler.stats)
 
     def process_response(self, request: Request, response: Response) -> Response:
+        if COPY_FLAG in response.flags:
+            return response  # not fetched: archived when it was
         if not values.fits_url(response.url):
             # Its capture row could not be indexed by URL; one such page must not stop the archive.
             logger.warning(
