@@ -75,7 +75,8 @@ SHORT_HUB_MIN_HEADLINES = 2
 #: Below STORY_MIN_RUN, a page is still a story when its run outweighs its headline links this
 #: many times (a short news item with a "more news" box), fitted on `tune`.
 RUN_PER_HEADLINE_WORD = 0.5
-#: Site evidence: links to this many pages the crawl stored as stories make a short page a hub.
+#: Site evidence: links to this many pages the crawl stored as stories make a page a hub, when its
+#: prose is no longer than a teaser's (a short news item with a related-stories box is a story).
 SITE_MIN_LINKED_STORIES = 5
 #: A media page has a player or pictures and less running text than this.
 MEDIA_MAX_RUN = 60
@@ -163,7 +164,7 @@ def type_page(root: HtmlElement, url: str, *, linked_stories: int = 0) -> PageTy
     short_listing = evidence.headline_links >= SHORT_HUB_MIN_HEADLINES and run < TEASER_MAX_RUN
     if short_listing or (listing and run < max(TEASER_MAX_RUN, RUN_PER_HEADLINE_WORD * evidence.headline_words)):
         return PageType(PageKind.HUB, _label(url, PageKind.HUB), summary, markup)
-    if linked_stories >= SITE_MIN_LINKED_STORIES:
+    if linked_stories >= SITE_MIN_LINKED_STORIES and run < TEASER_MAX_RUN:
         reason = f"links to {linked_stories} stored stories, {summary}"
         return PageType(PageKind.HUB, _label(url, PageKind.HUB), reason, markup)
     own_words = evidence.words - evidence.link_words

@@ -86,17 +86,12 @@ def test_syndicated_copies_share_a_cluster_and_nothing_else_does(demo_web, datab
 
 def test_second_crawl_fetches_only_what_is_new_and_versions_the_edited_article(demo_web, database_url, scrapy_crawl):
     start = f"start_urls={demo_web.base_url}/"
-    # Known fragility, not what this test is about: a short new story that links to trailing-slash
-    # copies of stored stories is typed a hub or a story depending on the order pages come back
-    # (page typing counts links to stories the run knows). Shared host politeness (on for
-    # PostgreSQL) changes that order, so this single-process crawl runs without it.
-    polite = ("-s", "NEWSDESK_HOST_POLITENESS_ENABLED=false")
-    scrapy_crawl(database_url, "-a", start, *POOL, *polite)
+    scrapy_crawl(database_url, "-a", start, *POOL)
     first_rows = len(stored(database_url))
 
     demo_web.requests.clear()
     demo_web.publish_next_edition()
-    scrapy_crawl(database_url, "-a", start, *POOL, *polite)
+    scrapy_crawl(database_url, "-a", start, *POOL)
 
     new_paths = {a.path for a in ground_truth(edition=2) if a.edition_added == 2}
     article_paths = {a.path for a in ground_truth(edition=2)}
