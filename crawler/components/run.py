@@ -33,6 +33,7 @@ from scrapy.utils.misc import load_object
 from twisted.logger import LogLevel, globalLogPublisher
 
 from crawler.components.archive import CrawlArchive
+from crawler.discovery.pagetype import url_shape
 from crawler.discovery.scope import CrawlScope
 from crawler.normalize import site_key
 from crawler.sources import Source, SourcesError, load_sources, parse_duration, resolve_sources_path
@@ -54,6 +55,10 @@ __all__ = ["CrawlPlan", "CrawlRun", "RunError"]
 
 #: Story URLs the run keeps as page-typing evidence (the latest; hubs link to recent stories).
 MAX_KNOWN_STORIES = 2000
+#: Hub templates the run keeps as page-typing evidence (earlier runs' and this one's), and of them
+#: handed to the reading of one page (those of its URL shape).
+MAX_KNOWN_HUBS = 500
+MAX_HUBS_PER_SHAPE = 20
 #: Outcomes that mean "no page came back" (a crawl with only these stored nothing and failed).
 NOTHING_FETCHED_OUTCOMES = ("refused", "skipped-by-robots", "error")
 #: Failures of the network or the site, not of newsdesk: recorded as the URL's outcome, not a fault.
@@ -189,6 +194,9 @@ class CrawlRun:
         #: Canonical URLs of the source stored as stories (earlier runs' and this one's), in order.
         self._known_stories: dict[str, None] = {}
         self._known_snapshot: frozenset[str] | None = None
+        #: Templates of the source's hubs by URL shape, then URL (earlier runs' and this one's).
+        self._known_hubs: dict[str, dict[str, frozenset[str]]] = {}
+        self._hub_count = 0
         self._previous_asyncio_handler = None
         self._signal_errors = _SignalHandlerErrors(self)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -241,6 +249,8 @@ class CrawlRun:
                 if self.source is not None:
                     earlier = frontier.story_urls(session, self.source, limit=MAX_KNOWN_STORIES)
                     self._known_stories.update(dict.fromkeys(reversed(earlier)))
+                    for url, template in frontier.hub_templates(session, source=self.source, limit=MAX_KNOWN_HUBS):
+                        self.note_hub(url, frozenset(template.split()))
             self.worker_id = frontier.lease_owner(self.run_id)
             logger.info("crawl run %s of %s writing to %s", self.run_id, self.source, self.database_url)
         return self.run_id
@@ -286,6 +296,18 @@ class CrawlRun:
         if self._known_snapshot is None:
             self._known_snapshot = frozenset(self._known_stories)
         return self._known_snapshot
+
+    def note_hub(self, url: str, template: frozenset[str]) -> None:
+        """A page was read as a hub: pages of its URL shape built like it are hubs (page typing)."""
+        alike = self._known_hubs.setdefault(url_shape(url), {})
+        if url in alike or self._hub_count < MAX_KNOWN_HUBS:
+            self._hub_count += url not in alike
+            alike[url] = template
+
+    def hubs_shaped_like(self, url: str) -> tuple[tuple[str, frozenset[str]], ...]:
+        """(URL, template) of the known hubs with the URL shape of ``url``: the evidence handed to its reading."""
+        alike = self._known_hubs.get(url_shape(url), {})
+        return tuple(item for item in alike.items() if item[0] != url)[:MAX_HUBS_PER_SHAPE]
 
     # -- errors ------------------------------------------------------------------------------------
 

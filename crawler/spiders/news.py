@@ -215,13 +215,16 @@ class NewsSpider(scrapy.Spider):
             yield self.request_for(sitemap_url, kind="sitemap", priority=HUB_PRIORITY)
         yield self.hub_done(response, f"robots.txt listing {len(sitemaps)} sitemaps")
 
-    def hub_done(self, response: Response, reason: str, *, lists_stories: bool = False) -> FetchOutcome:
+    def hub_done(
+        self, response: Response, reason: str, *, lists_stories: bool = False, template: frozenset[str] | None = None
+    ) -> FetchOutcome:
         """The last output of a robots, sitemap or feed callback (or of a page read for links
         only, which ``lists_stories`` keeps a hub): everything it listed has been queued by now,
         so the store pipeline may log it and mark it done in the frontier, with its validators."""
         done = self.outcome(response.url, "not-an-article", reason, response.status, len(response.body), response.meta)
         page = page_from_response(response)
         done.etag, done.last_modified, done.hub = page.etag, page.last_modified, lists_stories
+        done.template = template if lists_stories else None
         return done
 
     def on_robots_error(self, failure: Failure) -> None:
@@ -324,6 +327,7 @@ class NewsSpider(scrapy.Spider):
                 max_text_chars=self.max_text_chars,
                 max_elements=self.max_elements,
                 known_stories=self.run.known_stories,
+                known_hubs=self.run.hubs_shaped_like(canonical_url(page.url)),
             ),
         )
         if reading.text_cut_from:
@@ -350,7 +354,9 @@ class NewsSpider(scrapy.Spider):
             typed_story = page_type is None or page_type.is_story
             reason = "hub, read for links" if response.meta.get("hub") and typed_story else reading.not_article_reason
             lists_stories = typed_story or page_type.kind is PageKind.HUB
-            yield self.hub_done(response, reason, lists_stories=lists_stories)
+            if lists_stories and reading.template:
+                self.run.note_hub(canonical_url(page.url), reading.template)
+            yield self.hub_done(response, reason, lists_stories=lists_stories, template=reading.template)
             return
         if story is None:
             first_url = response.meta.get("frontier_url") or response.url

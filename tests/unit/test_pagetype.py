@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.demo.render import build_site
-from crawler.discovery.pagetype import PageKind, type_page
+from crawler.discovery.pagetype import PageKind, page_template, type_page, url_shape
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import parse_page_html
 from crawler.reading import ReadRequest, read_page
@@ -117,3 +117,82 @@ def test_a_log_in_page_is_a_service_page_and_a_story_behind_a_log_in_wall_an_int
     url = BASE + "/news/budget"
     reading = read_page(walled.encode(), ReadRequest(url=url, scope=CrawlScope.from_start_urls([BASE + "/"])))
     assert reading.not_article_reason is None and reading.extraction.reason == "interstitial"
+
+
+# -- site evidence: pages built like the host's known hubs ------------------------------------
+
+
+def _tag_pages(name: str = "soup"):
+    """A tag page listing one story (its own structure says nothing), and two listing several."""
+    site = _site(name)
+    one = site._listing("tag", "/tag/harbour/", site.stories[:1])
+    hubs = {path: site._listing("tag", path, stories) for path, stories in
+            (("/tag/local/", site.stories[:5]), ("/tag/coast-news/", site.stories[5:8]))}  # fmt: skip
+    known = [(BASE + path, page_template(parse_page_html(html))) for path, html in hubs.items()]
+    return site, one, known
+
+
+@pytest.mark.parametrize("name", ["soup", "copies", "kanji", "wronglang"])
+def test_a_short_page_with_the_url_shape_and_template_of_known_hubs_is_a_hub(name):
+    _, one, known = _tag_pages(name)
+    assert _type(one, "/tag/harbour/").is_story  # alone, one teaser proves nothing
+    typed = _type(one, "/tag/harbour/", known_hubs=known)
+    assert (typed.kind, typed.label) == (PageKind.HUB, "tag"), typed.describe()
+    assert "URL shape /tag/{name}/ and template of known hubs" in typed.reason
+    # Through reading, as the crawl and `newsdesk extract` pass them.
+    scope = CrawlScope.from_start_urls([BASE + "/"])
+    request = ReadRequest(url=BASE + "/tag/harbour/", scope=scope, known_hubs=tuple(known))
+    reading = read_page(one.encode(), request)
+    assert reading.not_article_reason.startswith("hub (tag): URL shape"), reading.not_article_reason
+    assert reading.template == page_template(parse_page_html(one))  # kept as evidence for the next
+
+
+def test_one_known_hub_of_the_shape_is_not_enough():
+    _, one, known = _tag_pages()
+    assert _type(one, "/tag/harbour/", known_hubs=known[:1]).is_story
+
+
+def test_hubs_of_another_shape_or_host_are_no_evidence():
+    _, one, known = _tag_pages()
+    assert _type(one, "/topic/harbour/", known_hubs=known).is_story
+    elsewhere = [(url.replace("news.example", "other.example"), template) for url, template in known]
+    assert _type(one, "/tag/harbour/", known_hubs=elsewhere).is_story
+
+
+def test_a_short_story_with_the_url_shape_of_hubs_but_its_own_template_stays_a_story():
+    # Sections and stories share /world/{name}; a brief story is as short as a listing, but built
+    # like a story, not like the section pages.
+    site = _site("soup")
+    brief = site.answer(site.story_path(site.stories[0]))[2].decode()
+    body_start = brief.index('<div class="bd">')
+    paragraph = site.stories[0].paragraphs[0]
+    brief = f'{brief[:body_start]}<div class="bd"><div class="x">{paragraph}</div></div></div></body></html>'
+    assert _type(brief, "/world/harbour-brief").is_story
+    sections = [(BASE + path, page_template(parse_page_html(site._listing("section", path, site.stories[:4]))))
+                for path in ("/world/europe", "/world/asia", "/world/africa")]  # fmt: skip
+    typed = _type(brief, "/world/harbour-brief", known_hubs=sections)
+    assert typed.is_story, typed.describe()
+
+
+def test_a_full_story_is_a_story_whatever_the_site_evidence():
+    site, _, known = _tag_pages()
+    story = site.answer(site.story_path(site.stories[0]))[2]
+    # Even evidence claiming the story's own template is a hub's does not outweigh its body.
+    own = page_template(parse_page_html(story))
+    lying = [(BASE + "/tag/a/", own), (BASE + "/tag/b/", own)]
+    assert _type(story, "/tag/harbour/", known_hubs=lying).is_story
+
+
+@pytest.mark.parametrize(
+    ("url", "shape"),
+    [
+        ("http://News.example/tag/local/", "news.example/tag/{name}/"),
+        ("http://news.example/author/ann-lee/", "news.example/author/{name}/"),
+        ("http://news.example/2026/11/20/harbour-opens.html", "news.example/{n}/{n}/{n}/{name}.html"),
+        ("http://news.example/news/a1b2c3d4e5", "news.example/news/{id}"),
+        ("http://news.example/search?q=harbour&page=2", "news.example/search?page&q"),
+        ("http://news.example/", "news.example/"),
+    ],
+)
+def test_url_shapes_generalise_names_ids_and_dates(url, shape):
+    assert url_shape(url) == shape
