@@ -67,6 +67,9 @@ class ReadRequest:
     #: (URL, template) of hubs the crawl knows on the page's host and of its URL shape: a short
     #: page built like them is a hub (see :func:`crawler.discovery.pagetype.type_page`).
     known_hubs: tuple[tuple[str, frozenset[str]], ...] = ()
+    #: The site's frame (menu, footer) links the page from nearly every page: undated and
+    #: unsigned, it is a service page.
+    site_chrome: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +121,9 @@ def _read(html: bytes, request: ReadRequest) -> PageReading:
         return PageReading(links=links, unread_anchors=unread, feeds=feeds, not_article_reason=reason)
     own_url = canonical_url(url)
     linked_stories = sum(1 for link in links if link in request.known_stories and link != own_url)
-    page_type = type_page(tree, url, linked_stories=linked_stories, known_hubs=request.known_hubs)
+    page_type = type_page(
+        tree, url, linked_stories=linked_stories, known_hubs=request.known_hubs, site_chrome=request.site_chrome
+    )
     following = next_part(selector, url) if page_type.has_article_markup else None
     reading = PageReading(links=links, unread_anchors=unread, feeds=feeds, next_part=following, page_type=page_type)
     if not request.extract:

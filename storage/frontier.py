@@ -49,6 +49,8 @@ __all__ = [
     "reopen_hubs",
     "story_urls",
     "hub_templates",
+    "mark_chrome",
+    "chrome_urls",
 ]
 
 logger = logging.getLogger(__name__)
@@ -468,6 +470,25 @@ def hub_templates(session: Session, *, source: str | None = None, limit: int) ->
         query = query.where(FrontierEntry.source == source)
     rows = session.execute(query.order_by(FrontierEntry.done_at.desc()).limit(limit))
     return [(url, template) for url, template in rows]
+
+
+def mark_chrome(session: Session, source: str, urls: Iterable[str]) -> None:
+    """Marks URLs of the source as linked by its site's frame (menu, footer)."""
+    urls = list(urls)
+    if urls:
+        session.execute(
+            sa.update(FrontierEntry)
+            .where(FrontierEntry.source == source, FrontierEntry.url.in_(urls))
+            .values(chrome=True)
+        )
+
+
+def chrome_urls(session: Session, *, source: str | None = None, limit: int) -> list[str]:
+    """URLs the site's frame links (of one source, or of all)."""
+    query = sa.select(FrontierEntry.url).where(FrontierEntry.chrome)
+    if source is not None:
+        query = query.where(FrontierEntry.source == source)
+    return list(session.scalars(query.limit(limit)))
 
 
 def story_urls(session: Session, source: str, *, limit: int) -> list[str]:

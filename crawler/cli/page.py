@@ -27,7 +27,7 @@ from crawler.cli.errors import handle_user_errors
 from crawler.cli.output import markdown_document
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 __all__ = ["EXTRACT_MAX_BYTES", "extract"]
 
@@ -75,9 +75,11 @@ def extract(
     """
     sources = _expand(targets)
     store_url = store_url or ctx.find_root().params.get("database_url")
-    known_hubs = _known_hubs(store_url) if store_url else ()
+    known_hubs, chrome = _site_evidence(store_url) if store_url else ((), frozenset())
     if len(sources) == 1 and len(targets) == 1 and not _is_many(targets[0]) and output_dir is None:
-        kind, value = _extract_one(sources[0], allow_private=allow_private, page_url=page_url, known_hubs=known_hubs)
+        kind, value = _extract_one(
+            sources[0], allow_private=allow_private, page_url=page_url, known_hubs=known_hubs, chrome=chrome
+        )
         if kind != "article":
             raise click.ClickException(value)
         click.echo(_render(value, fmt or "json", sources[0]), nl=False)
@@ -86,21 +88,25 @@ def extract(
         raise click.UsageError("--url names one page: give it with a single FILE or -")
     if not sources:
         raise click.ClickException(f"no files match {' '.join(targets)[:200]}")
-    _extract_many(sources, fmt or "jsonl", output_dir, jobs or os.cpu_count() or 1, allow_private, known_hubs)
+    read = partial(_extract_one, allow_private=allow_private, known_hubs=known_hubs, chrome=chrome)
+    _extract_many(sources, fmt or "jsonl", output_dir, jobs or os.cpu_count() or 1, read)
 
 
-#: Hub templates read from the store for ``--db``: the crawl keeps as many per source.
+#: Hub templates and frame-linked URLs read from the store for ``--db``.
 MAX_STORED_HUBS = 5000
+MAX_STORED_CHROME = 5000
 
 
-def _known_hubs(store_url: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    """(URL, template) of the hubs crawls into the store read, the site evidence of page typing."""
+def _site_evidence(store_url: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], frozenset[str]]:
+    """What crawls into the store learnt of sites, for page typing: (URL, template) of the hubs
+    they read, and the URLs the sites' frames link."""
     from storage import frontier
     from storage.db import open_read_only, resolve_database_url
 
     with open_read_only(resolve_database_url(store_url))() as session:
-        rows = frontier.hub_templates(session, limit=MAX_STORED_HUBS)
-    return tuple((url, frozenset(template.split())) for url, template in rows)
+        hubs = frontier.hub_templates(session, limit=MAX_STORED_HUBS)
+        chrome = frontier.chrome_urls(session, limit=MAX_STORED_CHROME)
+    return tuple((url, frozenset(template.split())) for url, template in hubs), frozenset(chrome)
 
 
 # -- many pages ---------------------------------------------------------------------------------
@@ -138,8 +144,7 @@ def _extract_many(
     fmt: str,
     output_dir: Path | None,
     jobs: int,
-    allow_private: bool,
-    known_hubs: tuple[tuple[str, frozenset[str]], ...],
+    read: Callable[[str], tuple[str, Any]],
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -156,7 +161,7 @@ def _extract_many(
     )  # fmt: skip
     with progress:
         task = progress.add_task("extract", total=len(sources))
-        results = _results(sources, jobs, allow_private, known_hubs)
+        results = _results(sources, jobs, read)
         for source, (kind, value) in zip(sources, results, strict=True):
             counts[kind] += 1
             progress.advance(task)
@@ -184,10 +189,9 @@ def _extract_many(
 
 
 def _results(
-    sources: list[str], jobs: int, allow_private: bool, known_hubs: tuple[tuple[str, frozenset[str]], ...]
+    sources: list[str], jobs: int, read: Callable[[str], tuple[str, Any]]
 ) -> Iterator[tuple[str, Any]]:
     """(kind, value) for each source in order: kind is article, rejected or failed (value: the reason)."""
-    read = partial(_extract_one, allow_private=allow_private, known_hubs=known_hubs)
     if jobs == 1 or len(sources) == 1:
         yield from map(read, sources)
         return
@@ -245,6 +249,7 @@ def _extract_one(
     allow_private: bool,
     page_url: str | None = None,
     known_hubs: tuple[tuple[str, frozenset[str]], ...] = (),
+    chrome: frozenset[str] = frozenset(),
 ) -> tuple[str, Any]:
     """("article", its record) or ("rejected" | "failed", the reason in one line)."""
     from crawler.discovery.pagetype import url_shape
@@ -265,6 +270,7 @@ def _extract_one(
     request = ReadRequest(
         url=url,
         known_hubs=tuple(hub for hub in known_hubs if hub[0] != own_url and url_shape(hub[0]) == shape),
+        site_chrome=own_url in chrome,
         scope=CrawlScope(()),  # links are not wanted here
         http_charset=charset,
         max_text_chars=crawl_settings.NEWSDESK_MAX_ARTICLE_CHARS,

@@ -33,7 +33,7 @@ from scrapy.utils.misc import load_object
 from twisted.logger import LogLevel, globalLogPublisher
 
 from crawler.components.archive import CrawlArchive
-from crawler.discovery.pagetype import url_shape
+from crawler.discovery.pagetype import SiteChrome, url_shape
 from crawler.discovery.scope import CrawlScope
 from crawler.normalize import site_key
 from crawler.sources import Source, SourcesError, load_sources, parse_duration, resolve_sources_path
@@ -59,6 +59,8 @@ MAX_KNOWN_STORIES = 2000
 #: handed to the reading of one page (those of its URL shape).
 MAX_KNOWN_HUBS = 500
 MAX_HUBS_PER_SHAPE = 20
+#: Pages an earlier run found the site's frame linking, kept as page-typing evidence.
+MAX_CHROME_URLS = 1000
 #: Outcomes that mean "no page came back" (a crawl with only these stored nothing and failed).
 NOTHING_FETCHED_OUTCOMES = ("refused", "skipped-by-robots", "error")
 #: Failures of the network or the site, not of newsdesk: recorded as the URL's outcome, not a fault.
@@ -197,6 +199,10 @@ class CrawlRun:
         #: Templates of the source's hubs by URL shape, then URL (earlier runs' and this one's).
         self._known_hubs: dict[str, dict[str, frozenset[str]]] = {}
         self._hub_count = 0
+        #: The links of each host's first pages (this run's), and the pages earlier runs found its
+        #: frame linking: an undated, unsigned page so linked is a service page.
+        self._site_chrome = SiteChrome()
+        self._stored_chrome: set[str] = set()
         self._previous_asyncio_handler = None
         self._signal_errors = _SignalHandlerErrors(self)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -251,6 +257,7 @@ class CrawlRun:
                     self._known_stories.update(dict.fromkeys(reversed(earlier)))
                     for url, template in frontier.hub_templates(session, source=self.source, limit=MAX_KNOWN_HUBS):
                         self.note_hub(url, frozenset(template.split()))
+                    self._stored_chrome.update(frontier.chrome_urls(session, source=self.source, limit=MAX_CHROME_URLS))
             self.worker_id = frontier.lease_owner(self.run_id)
             logger.info("crawl run %s of %s writing to %s", self.run_id, self.source, self.database_url)
         return self.run_id
@@ -308,6 +315,23 @@ class CrawlRun:
         """(URL, template) of the known hubs with the URL shape of ``url``: the evidence handed to its reading."""
         alike = self._known_hubs.get(url_shape(url), {})
         return tuple(item for item in alike.items() if item[0] != url)[:MAX_HUBS_PER_SHAPE]
+
+    def note_links(self, url: str, links: tuple[str, ...]) -> None:
+        """A page was read with these links: the first pages of a host tell its frame's links,
+        kept in the frontier for later runs and ``newsdesk extract --db`` once the sample is full."""
+        if self._site_chrome.add(url, links) and self.source is not None:
+            self.database.submit(self._mark_chrome, self._site_chrome.chrome_of(url))
+
+    def is_site_chrome(self, url: str) -> bool:
+        """Whether the site's frame (menu, footer) links ``url`` from nearly every page."""
+        return url in self._stored_chrome or self._site_chrome.links_to(url)
+
+    def _mark_chrome(self, urls: list[str]) -> None:  # in the database thread
+        try:
+            with self.sessions.begin() as session:
+                frontier.mark_chrome(session, self.source, urls)
+        except Exception as exc:  # noqa: BLE001 - evidence for later runs only: this run has it in memory
+            self.record_error("site-chrome", exc, log_row=False)
 
     # -- errors ------------------------------------------------------------------------------------
 

@@ -20,7 +20,10 @@ The site can add evidence the page cannot fake, for a page whose own text is sho
 - its links lead to pages the crawl has stored as stories (``linked_stories``);
 - it has the URL shape (:func:`url_shape`: ids, slugs and dates generalised) and the template
   (:func:`page_template`: its elements' class paths) of hubs the crawl already knows on its host
-  (``known_hubs``): a tag page listing one story is built like the tag pages listing ten.
+  (``known_hubs``): a tag page listing one story is built like the tag pages listing ten;
+- it is linked from nearly every page of its host (``site_chrome``: the site's frame links it, as
+  it links about, contact and terms pages) and has no date, no author and no article markup: a
+  service page, however much prose it has.
 """
 
 from __future__ import annotations
@@ -37,10 +40,11 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from crawler.extraction import count_words
+from crawler.extraction.metadata.record import read_metadata
 
 __all__ = [
-    "PageEvidence", "PageKind", "PageType", "page_evidence", "page_template", "template_overlap", "type_page",
-    "url_shape",
+    "PageEvidence", "PageKind", "PageType", "SiteChrome", "page_evidence", "page_template", "template_overlap",
+    "type_page", "url_shape",
 ]  # fmt: skip
 
 
@@ -94,6 +98,11 @@ SITE_MIN_TEMPLATE_OVERLAP = 0.8
 #: is shallow; deep paths are the content's).
 TEMPLATE_MAX_ELEMENTS = 5000
 TEMPLATE_MAX_DEPTH = 16
+#: Site evidence: a page linked from this share of the first pages read of its host (at least
+#: CHROME_MIN_PAGES of them, at most CHROME_SAMPLE_PAGES) is in the site's frame (menu, footer).
+CHROME_MIN_SHARE = 0.9
+CHROME_MIN_PAGES = 10
+CHROME_SAMPLE_PAGES = 30
 #: A media page has a player or pictures and less running text than this.
 MEDIA_MAX_RUN = 60
 #: A gallery shows at least this many pictures, with no more text than captions of this many words.
@@ -170,11 +179,26 @@ def type_page(
     *,
     linked_stories: int = 0,
     known_hubs: Iterable[tuple[str, frozenset[str]]] = (),
+    site_chrome: bool = False,
 ) -> PageType:
     """The page's type from its structure (see the module's docstring), and from the site:
     ``linked_stories`` is how many of its links lead to pages the crawl stored as stories;
     ``known_hubs`` are (URL, :func:`page_template`) of hubs the crawl knows (other hosts' and other
-    shapes' are ignored here, so a caller may pass more than it needs)."""
+    shapes' are ignored here, so a caller may pass more than it needs); ``site_chrome``: the page
+    is linked from nearly every page of its host (see :data:`CHROME_MIN_SHARE`)."""
+    typed = _type_page(root, url, linked_stories, known_hubs)
+    if site_chrome and typed.is_story and not typed.has_article_markup:
+        # Only a page that would be stored: a hub or a video page the menu links stays what it is.
+        metadata = read_metadata(root, url)
+        if metadata.published_at is None and not metadata.authors:
+            reason = f"linked from nearly every page of the site, no date, author or article markup, {typed.reason}"
+            return PageType(PageKind.SERVICE, _label(url, PageKind.SERVICE), reason, typed.has_article_markup)
+    return typed
+
+
+def _type_page(
+    root: HtmlElement, url: str, linked_stories: int, known_hubs: Iterable[tuple[str, frozenset[str]]]
+) -> PageType:
     evidence = page_evidence(root)
     run = evidence.prose_run
     markup = evidence.has_article_markup
@@ -282,6 +306,37 @@ def page_template(root: HtmlElement) -> frozenset[str]:
         if depth < TEMPLATE_MAX_DEPTH:
             stack.extend((child, path, depth + 1) for child in element)
     return frozenset(hashlib.blake2b(path.encode(), digest_size=5).hexdigest() for path in paths)
+
+
+class SiteChrome:
+    """The links of each host's first pages read: a page nearly all of them link is in the site's
+    frame (menu, footer), as about, contact and terms pages are."""
+
+    def __init__(self) -> None:
+        self._sampled: dict[str, set[str]] = {}
+        self._linked: dict[str, Counter[str]] = {}
+
+    def add(self, url: str, links: Iterable[str]) -> bool:
+        """Counts the links of a page read; True when this page completed its host's sample."""
+        host = urlsplit(url).netloc.lower()
+        sampled = self._sampled.setdefault(host, set())
+        if len(sampled) >= CHROME_SAMPLE_PAGES or url in sampled:
+            return False
+        sampled.add(url)
+        self._linked.setdefault(host, Counter()).update(set(links) - {url})
+        return len(sampled) == CHROME_SAMPLE_PAGES
+
+    def links_to(self, url: str) -> bool:
+        """Whether enough of the host's first pages (other than this one) link to ``url``."""
+        host = urlsplit(url).netloc.lower()
+        sampled = self._sampled.get(host, set())
+        pages = len(sampled) - (url in sampled)
+        return pages >= CHROME_MIN_PAGES and self._linked[host][url] >= CHROME_MIN_SHARE * pages
+
+    def chrome_of(self, url: str) -> list[str]:
+        """The pages the frame of ``url``'s host links, as its sample says now."""
+        host = urlsplit(url).netloc.lower()
+        return sorted(link for link in self._linked.get(host, ()) if self.links_to(link))
 
 
 def template_overlap(first: frozenset[str], second: frozenset[str]) -> float:

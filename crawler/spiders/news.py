@@ -314,6 +314,7 @@ class NewsSpider(scrapy.Spider):
             html = html[: self.max_html_bytes]
         story = response.meta.get("story")
         limit = self.settings.getint("NEWSDESK_MAX_LINKS_PER_PAGE")
+        own_url = canonical_url(page.url)
         reading = await self.readers.read(
             html,
             ReadRequest(
@@ -327,9 +328,11 @@ class NewsSpider(scrapy.Spider):
                 max_text_chars=self.max_text_chars,
                 max_elements=self.max_elements,
                 known_stories=self.run.known_stories,
-                known_hubs=self.run.hubs_shaped_like(canonical_url(page.url)),
+                known_hubs=self.run.hubs_shaped_like(own_url),
+                site_chrome=self.run.is_site_chrome(own_url),
             ),
         )
+        self.run.note_links(own_url, reading.links)
         if reading.text_cut_from:
             self.crawler.stats.inc_value("newsdesk/text_cut")
             logger.warning(
@@ -355,7 +358,7 @@ class NewsSpider(scrapy.Spider):
             reason = "hub, read for links" if response.meta.get("hub") and typed_story else reading.not_article_reason
             lists_stories = typed_story or page_type.kind is PageKind.HUB
             if lists_stories and reading.template:
-                self.run.note_hub(canonical_url(page.url), reading.template)
+                self.run.note_hub(own_url, reading.template)
             yield self.hub_done(response, reason, lists_stories=lists_stories, template=reading.template)
             return
         if story is None:

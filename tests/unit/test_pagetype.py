@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from crawler.demo.render import build_site
-from crawler.discovery.pagetype import PageKind, page_template, type_page, url_shape
+from crawler.discovery.pagetype import (
+    CHROME_MIN_PAGES,
+    CHROME_SAMPLE_PAGES,
+    PageKind,
+    SiteChrome,
+    page_template,
+    type_page,
+    url_shape,
+)
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import parse_page_html
 from crawler.reading import ReadRequest, read_page
@@ -196,3 +204,69 @@ def test_a_full_story_is_a_story_whatever_the_site_evidence():
 )
 def test_url_shapes_generalise_names_ids_and_dates(url, shape):
     assert url_shape(url) == shape
+
+
+# -- site evidence: pages the site's frame links from every page -------------------------------
+
+TERMS = " ".join(
+    ["By using this website you agree to these terms, which we may change at any time without notice to you."] * 8
+)
+
+
+def _service_page(head: str = "", byline: str = "") -> str:
+    site = _site("soup")
+    return site._shell("Terms of use", f'<div class="h">Terms of use</div>{byline}<div class="x">{TERMS}</div>', head)
+
+
+def test_an_undated_unsigned_page_the_site_frame_links_is_a_service_page():
+    page = _service_page()
+    assert _type(page, "/legal/").is_story  # a long prose run: alone, it reads like a story
+    typed = _type(page, "/legal/", site_chrome=True)
+    assert typed.kind is PageKind.SERVICE and "linked from nearly every page of the site" in typed.reason
+    request = ReadRequest(url=BASE + "/legal/", scope=CrawlScope.from_start_urls([BASE + "/"]), site_chrome=True)
+    assert read_page(page.encode(), request).not_article_reason.startswith("service (service): linked from")
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"byline": '<div class="by">2026-11-20 08:00</div>'},  # a date in the text, no markup
+        {"head": '<meta name="author" content="Ann Lee">'},
+        {"head": '<meta property="og:type" content="article">'},
+    ],
+)
+def test_a_story_the_site_frame_links_stays_a_story_when_dated_signed_or_marked_up(evidence):
+    typed = _type(_service_page(**evidence), "/news/pinned", site_chrome=True)
+    assert typed.is_story, typed.describe()
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/news/", PageKind.HUB), ("/video/harbour-at-dawn/", PageKind.MEDIA)])
+def test_hubs_and_media_pages_the_frame_links_stay_what_they_are(path, kind):
+    site = _site("soup")
+    assert _type(site.answer(path)[2], path, site_chrome=True).kind is kind
+
+
+def _sample(chrome: SiteChrome, pages: int, linking: int, target: str = BASE + "/legal/") -> None:
+    for number in range(pages):
+        links = [BASE + f"/news/s{number}"] + ([target] if number < linking else [])
+        chrome.add(BASE + f"/news/p{number}", links)
+
+
+def test_site_chrome_is_what_nine_in_ten_of_a_hosts_first_pages_link():
+    everywhere, most, few = SiteChrome(), SiteChrome(), SiteChrome()
+    _sample(everywhere, CHROME_MIN_PAGES, CHROME_MIN_PAGES)
+    _sample(most, CHROME_SAMPLE_PAGES, int(CHROME_SAMPLE_PAGES * 0.8))
+    _sample(few, CHROME_MIN_PAGES - 1, CHROME_MIN_PAGES - 1)
+    assert everywhere.links_to(BASE + "/legal/")
+    assert everywhere.chrome_of(BASE + "/") == [BASE + "/legal/"]
+    assert not most.links_to(BASE + "/legal/")  # a story in a "most read" box for a while
+    assert not few.links_to(BASE + "/legal/")  # too few pages to tell
+    assert not everywhere.links_to("http://other.example/legal/")
+
+
+def test_site_chrome_is_learnt_from_the_first_pages_only():
+    chrome = SiteChrome()
+    _sample(chrome, CHROME_SAMPLE_PAGES, CHROME_SAMPLE_PAGES)
+    for number in range(CHROME_SAMPLE_PAGES, 3 * CHROME_SAMPLE_PAGES):  # later pages stop linking it
+        assert not chrome.add(BASE + f"/news/p{number}", [])
+    assert chrome.links_to(BASE + "/legal/")
