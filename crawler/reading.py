@@ -68,8 +68,9 @@ class ReadRequest:
     #: page built like them is a hub (see :func:`crawler.discovery.pagetype.type_page`).
     known_hubs: tuple[tuple[str, frozenset[str]], ...] = ()
     #: The site's frame (menu, footer) links the page from nearly every page: undated and
-    #: unsigned, it is a service page.
-    site_chrome: bool = False
+    #: unsigned, it is a service page. None: the crawl cannot tell yet (the page is then not
+    #: extracted when it would be one, and read again later: ``PageType.awaits_site_evidence``).
+    site_chrome: bool | None = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ def _read(html: bytes, request: ReadRequest) -> PageReading:
     )
     following = next_part(selector, url) if page_type.has_article_markup else None
     reading = PageReading(links=links, unread_anchors=unread, feeds=feeds, next_part=following, page_type=page_type)
-    if not request.extract:
+    if not request.extract or page_type.awaits_site_evidence:
         return reading
     reason = _why_not_an_article(selector, request, page_type)
     if reason is not None:

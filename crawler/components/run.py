@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.misc import load_object
 from twisted.logger import LogLevel, globalLogPublisher
@@ -44,7 +44,7 @@ from storage.db import open_database, resolve_database_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
+    from scrapy.http import Request, Response
     from sqlalchemy.orm import Session, sessionmaker
     from twisted.internet.task import LoopingCall
     from twisted.python.failure import Failure
@@ -203,6 +203,8 @@ class CrawlRun:
         #: frame linking: an undated, unsigned page so linked is a service page.
         self._site_chrome = SiteChrome()
         self._stored_chrome: set[str] = set()
+        self._read_later: list[Request] = []
+        self._chrome_kept: set[str] = set()
         self._previous_asyncio_handler = None
         self._signal_errors = _SignalHandlerErrors(self)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -210,6 +212,7 @@ class CrawlRun:
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRun:
@@ -319,12 +322,40 @@ class CrawlRun:
     def note_links(self, url: str, links: tuple[str, ...]) -> None:
         """A page was read with these links: the first pages of a host tell its frame's links,
         kept in the frontier for later runs and ``newsdesk extract --db`` once the sample is full."""
-        if self._site_chrome.add(url, links) and self.source is not None:
-            self.database.submit(self._mark_chrome, self._site_chrome.chrome_of(url))
+        if self._site_chrome.add(url, links):
+            self._keep_chrome()
+
+    def _keep_chrome(self) -> None:
+        """Writes the frame's links found since the last call to the frontier."""
+        found = set(self._site_chrome.chrome_links()) - self._chrome_kept
+        if found and self.source is not None:
+            self._chrome_kept |= found
+            self.database.submit(self._mark_chrome, sorted(found))
 
     def is_site_chrome(self, url: str) -> bool:
         """Whether the site's frame (menu, footer) links ``url`` from nearly every page."""
         return url in self._stored_chrome or self._site_chrome.links_to(url)
+
+    def site_chrome_of(self, url: str) -> bool | None:
+        """:meth:`is_site_chrome`, or None while the host's first pages are still being read and
+        all of them link ``url`` (the crawl cannot tell yet)."""
+        if self.is_site_chrome(url):
+            return True
+        return None if self._site_chrome.may_link(url) else False
+
+    def read_later(self, request: Request) -> None:
+        """A page to read again once the crawl has nothing else to do (it knows the site's frame by
+        then); its URL stays leased in the frontier until then."""
+        self._read_later.append(request)
+        self.stats.inc_value("newsdesk/pagetype/read_later")
+
+    def spider_idle(self, spider) -> None:
+        self._keep_chrome()  # a host of fewer pages than the sample: what its pages said
+        if self._read_later:
+            waiting, self._read_later = self._read_later, []
+            for request in waiting:
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
 
     def _mark_chrome(self, urls: list[str]) -> None:  # in the database thread
         try:

@@ -33,7 +33,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -163,6 +163,9 @@ class PageType:
     reason: str
     #: The publisher marked the page up as an article (og:type, JSON-LD): its rel=next is a part.
     has_article_markup: bool = False
+    #: A story by its structure, undated and unsigned, that every page of its host read so far
+    #: links: a service page if the site's frame links it. The crawl reads it again once it knows.
+    awaits_site_evidence: bool = False
 
     @property
     def is_story(self) -> bool:
@@ -179,18 +182,21 @@ def type_page(
     *,
     linked_stories: int = 0,
     known_hubs: Iterable[tuple[str, frozenset[str]]] = (),
-    site_chrome: bool = False,
+    site_chrome: bool | None = False,
 ) -> PageType:
     """The page's type from its structure (see the module's docstring), and from the site:
     ``linked_stories`` is how many of its links lead to pages the crawl stored as stories;
     ``known_hubs`` are (URL, :func:`page_template`) of hubs the crawl knows (other hosts' and other
     shapes' are ignored here, so a caller may pass more than it needs); ``site_chrome``: the page
-    is linked from nearly every page of its host (see :data:`CHROME_MIN_SHARE`)."""
+    is linked from nearly every page of its host (see :data:`CHROME_MIN_SHARE`), None while the
+    crawl cannot tell yet."""
     typed = _type_page(root, url, linked_stories, known_hubs)
-    if site_chrome and typed.is_story and not typed.has_article_markup:
+    if site_chrome is not False and typed.is_story and not typed.has_article_markup:
         # Only a page that would be stored: a hub or a video page the menu links stays what it is.
         metadata = read_metadata(root, url)
         if metadata.published_at is None and not metadata.authors:
+            if site_chrome is None:
+                return replace(typed, awaits_site_evidence=True)
             reason = f"linked from nearly every page of the site, no date, author or article markup, {typed.reason}"
             return PageType(PageKind.SERVICE, _label(url, PageKind.SERVICE), reason, typed.has_article_markup)
     return typed
@@ -333,10 +339,17 @@ class SiteChrome:
         pages = len(sampled) - (url in sampled)
         return pages >= CHROME_MIN_PAGES and self._linked[host][url] >= CHROME_MIN_SHARE * pages
 
-    def chrome_of(self, url: str) -> list[str]:
-        """The pages the frame of ``url``'s host links, as its sample says now."""
+    def may_link(self, url: str) -> bool:
+        """Whether ``url`` may yet prove linked by the frame: the host's sample is not full, and
+        every page of it read so far (one at least, other than this one) links it."""
         host = urlsplit(url).netloc.lower()
-        return sorted(link for link in self._linked.get(host, ()) if self.links_to(link))
+        sampled = self._sampled.get(host, set())
+        pages = len(sampled) - (url in sampled)
+        return len(sampled) < CHROME_SAMPLE_PAGES and pages >= 1 and self._linked[host][url] >= pages
+
+    def chrome_links(self) -> list[str]:
+        """The pages each host's frame links, as the samples say now."""
+        return sorted(link for linked in self._linked.values() for link in linked if self.links_to(link))
 
 
 def template_overlap(first: frozenset[str], second: frozenset[str]) -> float:
