@@ -1,6 +1,6 @@
 """Page types from the site in a crawl, and the same verdicts from ``newsdesk extract --db``.
 
-A div-soup site (no ``<article>``, ``og:type`` or JSON-LD) whose footer links a terms page from
+A div-soup site (no ``<article>``, ``og:type`` or JSON-LD) whose frame links a terms page atop
 every page, and with a tag page listing a single story. Alone, the terms page reads like a story
 (long prose) and the tag page proves nothing (one teaser). What the crawl learns of the site
 decides: the frame links the terms page from every page and it has no date or author (a service
@@ -24,7 +24,7 @@ TERMS = " ".join(["By using this website you agree to these terms, which we may 
 
 
 class _Site(PageServer):
-    """The news web's div-soup site, with a terms page in its footer and a one-story tag."""
+    """The news web's div-soup site, with a terms page atop every page and a one-story tag."""
 
     def __init__(self):
         super().__init__()
@@ -44,8 +44,9 @@ class _Site(PageServer):
             html = body.decode()
             if path == self.site.story_path(self.lone):
                 html = html.replace("</body>", '<div class="t2"><a href="/tag/harbour/">#harbour</a></div></body>')
-        footer = '<div class="legal"><a href="/legal/">Terms of use</a></div>'
-        return "text/html; charset=utf-8", html.replace("</body>", footer + "</body>").encode()
+        # First in the page, so the crawl reads it among its first pages, before it knows the frame.
+        legal = '<div class="legal"><a href="/legal/">Terms of use</a></div>'
+        return "text/html; charset=utf-8", html.replace("<body>", "<body>" + legal, 1).encode()
 
 
 def _verdicts(database_url: str) -> dict[str, tuple[str, str | None]]:
