@@ -270,3 +270,24 @@ def test_site_chrome_is_learnt_from_the_first_pages_only():
     for number in range(CHROME_SAMPLE_PAGES, 3 * CHROME_SAMPLE_PAGES):  # later pages stop linking it
         assert not chrome.add(BASE + f"/news/p{number}", [])
     assert chrome.links_to(BASE + "/legal/")
+
+
+def test_a_page_that_may_be_the_frames_waits_for_the_evidence_when_it_would_be_a_service_page():
+    scope = CrawlScope.from_start_urls([BASE + "/"])
+    waiting = read_page(_service_page().encode(), ReadRequest(url=BASE + "/legal/", scope=scope, site_chrome=None))
+    assert waiting.page_type.awaits_site_evidence
+    assert waiting.extraction is None and waiting.not_article_reason is None  # neither stored nor typed yet
+    dated = _service_page(byline='<div class="by">2026-11-20 08:00</div>')
+    read = read_page(dated.encode(), ReadRequest(url=BASE + "/news/pinned", scope=scope, site_chrome=None))
+    assert not read.page_type.awaits_site_evidence and read.extraction is not None
+
+
+def test_a_page_may_be_the_frames_while_every_page_read_so_far_links_it():
+    chrome = SiteChrome()
+    assert not chrome.may_link(BASE + "/legal/")  # nothing read yet: nothing to wait for
+    chrome.add(BASE + "/", [BASE + "/legal/", BASE + "/news/s1"])
+    assert chrome.may_link(BASE + "/legal/") and chrome.may_link(BASE + "/news/s1")
+    chrome.add(BASE + "/news/s2", [BASE + "/legal/"])
+    assert chrome.may_link(BASE + "/legal/") and not chrome.may_link(BASE + "/news/s1")
+    _sample(chrome, CHROME_SAMPLE_PAGES, CHROME_SAMPLE_PAGES)
+    assert not chrome.may_link(BASE + "/legal/")  # the sample is full: the frame is known, no waiting
