@@ -53,6 +53,8 @@ class FetchOutcome:
     last_modified: str | None = None
     #: The page lists stories: the frontier keeps it a hub.
     hub: bool = False
+    #: The hub's template (see ``crawler.discovery.pagetype.page_template``), for the frontier.
+    template: frozenset[str] | None = None
 
 
 #: What ``scrapy crawl news -O items.jsonl`` (any Scrapy feed) writes for each article sent to the

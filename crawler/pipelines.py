@@ -221,6 +221,7 @@ class StorePipeline:
                 FetchResult(
                     item.url, item.status, item.size, item.outcome, item.reason, item.requested_url,
                     etag=item.etag, last_modified=item.last_modified, hub=item.hub,
+                    template=" ".join(sorted(item.template)) if item.template else None,
                 )
             )  # fmt: skip
             raise FetchFailed(f"{item.outcome}: {item.reason} <{item.url}>")

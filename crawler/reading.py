@@ -21,7 +21,7 @@ from crawler.discovery.continuation import next_part, previous_part
 from crawler.discovery.feeds import advertised_feeds
 from crawler.discovery.interstitials import detect_interstitial
 from crawler.discovery.links import page_links
-from crawler.discovery.pagetype import PageType, type_page
+from crawler.discovery.pagetype import PageKind, PageType, page_template, type_page
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import Article, Rejection, count_words, extract_article, parse_page_html
 from crawler.extraction.signals import PageSignals, html_signals
@@ -64,6 +64,13 @@ class ReadRequest:
     max_elements: int = 0
     #: Canonical URLs the crawl has stored as stories: a short page linking to many is a hub.
     known_stories: frozenset[str] = frozenset()
+    #: (URL, template) of hubs the crawl knows on the page's host and of its URL shape: a short
+    #: page built like them is a hub (see :func:`crawler.discovery.pagetype.type_page`).
+    known_hubs: tuple[tuple[str, frozenset[str]], ...] = ()
+    #: The site's frame (menu, footer) links the page from nearly every page: undated and
+    #: unsigned, it is a service page. None: the crawl cannot tell yet (the page is then not
+    #: extracted when it would be one, and read again later: ``PageType.awaits_site_evidence``).
+    site_chrome: bool | None = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,9 @@ class PageReading:
     text_cut_from: int = 0
     #: What the page's HTML says of its use (TDMRep and robots <meta>, paywall), for an article.
     signals: PageSignals | None = None
+    #: The template of a hub (typed so, or read as one: a start URL), which the crawl keeps as
+    #: evidence for the pages built like it.
+    template: frozenset[str] | None = field(default=None, repr=False)
 
 
 def read_page(html: bytes, request: ReadRequest) -> PageReading:
@@ -112,14 +122,18 @@ def _read(html: bytes, request: ReadRequest) -> PageReading:
         return PageReading(links=links, unread_anchors=unread, feeds=feeds, not_article_reason=reason)
     own_url = canonical_url(url)
     linked_stories = sum(1 for link in links if link in request.known_stories and link != own_url)
-    page_type = type_page(tree, url, linked_stories=linked_stories)
+    page_type = type_page(
+        tree, url, linked_stories=linked_stories, known_hubs=request.known_hubs, site_chrome=request.site_chrome
+    )
     following = next_part(selector, url) if page_type.has_article_markup else None
     reading = PageReading(links=links, unread_anchors=unread, feeds=feeds, next_part=following, page_type=page_type)
-    if not request.extract:
+    if not request.extract or page_type.awaits_site_evidence:
         return reading
     reason = _why_not_an_article(selector, request, page_type)
     if reason is not None:
-        return replace(reading, not_article_reason=reason)
+        # A hub's template, or a start page's (read as a hub, whatever its structure says).
+        is_hub = page_type.kind is PageKind.HUB or (page_type.is_story and not request.may_be_article)
+        return replace(reading, not_article_reason=reason, template=page_template(tree) if is_hub else None)
     wall = detect_interstitial(tree)
     if wall is not None:
         # Not the story but a page in front of it: no article, and the URL is tried again later.

@@ -57,6 +57,8 @@ class FetchResult:
     last_modified: str | None = None
     #: The page lists stories: the frontier keeps it a hub (fetched again every run).
     hub: bool = False
+    #: The hub's template (space-separated class-path hashes), evidence for pages built like it.
+    template: str | None = None
     #: What the publisher says of the page's use, kept with the article stored from it.
     signals: signal_store.SignalsIn | None = None
     #: The WARC record of this fetch, when archived: its capture row gets the article stored.
@@ -158,6 +160,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
                 etag=fetch.etag,
                 last_modified=fetch.last_modified,
                 hub=fetch.hub,
+                template=fetch.template,
             )
         rows.append(
             {

@@ -48,6 +48,9 @@ __all__ = [
     "reopen_due_articles",
     "reopen_hubs",
     "story_urls",
+    "hub_templates",
+    "mark_chrome",
+    "chrome_urls",
 ]
 
 logger = logging.getLogger(__name__)
@@ -324,11 +327,13 @@ def complete(
     etag: str | None = None,
     last_modified: str | None = None,
     hub: bool = False,
+    template: str | None = None,
     now: datetime | None = None,
 ) -> None:
     """Marks a URL done (or failed, for outcome ``error``) with what its fetch led to.
 
     ``hub``: the page was read as a list of stories; it stays a hub (an earlier verdict is kept).
+    ``template``: the hub's template as read now (kept until a later read gives another).
     """
     failed = outcome == "error"
     changes: dict = {
@@ -346,6 +351,8 @@ def complete(
         )
     if hub:
         changes["hub"] = True
+    if template is not None:
+        changes["template"] = template
     if outcome == "unchanged":
         # A 304 says the page is what it was: one that was no article is still none.
         changes["outcome"] = sa.case((_was_no_article(), FrontierEntry.outcome), else_=outcome)
@@ -491,6 +498,37 @@ def frontier_counts(session: Session, source: str | None = None) -> dict[str, in
     if source is not None:
         query = query.where(FrontierEntry.source == source)
     return {state: count for state, count in session.execute(query)}
+
+
+def hub_templates(session: Session, *, source: str | None = None, limit: int) -> list[tuple[str, str]]:
+    """(URL, template) of hubs whose template is known (of one source, or of all), the most
+    recently read first."""
+    query = sa.select(FrontierEntry.url, FrontierEntry.template).where(
+        FrontierEntry.hub, FrontierEntry.template.is_not(None)
+    )
+    if source is not None:
+        query = query.where(FrontierEntry.source == source)
+    rows = session.execute(query.order_by(FrontierEntry.done_at.desc()).limit(limit))
+    return [(url, template) for url, template in rows]
+
+
+def mark_chrome(session: Session, source: str, urls: Iterable[str]) -> None:
+    """Marks URLs of the source as linked by its site's frame (menu, footer)."""
+    urls = list(urls)
+    if urls:
+        session.execute(
+            sa.update(FrontierEntry)
+            .where(FrontierEntry.source == source, FrontierEntry.url.in_(urls))
+            .values(chrome=True)
+        )
+
+
+def chrome_urls(session: Session, *, source: str | None = None, limit: int) -> list[str]:
+    """URLs the site's frame links (of one source, or of all)."""
+    query = sa.select(FrontierEntry.url).where(FrontierEntry.chrome)
+    if source is not None:
+        query = query.where(FrontierEntry.source == source)
+    return list(session.scalars(query.limit(limit)))
 
 
 def story_urls(session: Session, source: str, *, limit: int) -> list[str]:

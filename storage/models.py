@@ -270,6 +270,12 @@ class FrontierEntry(Base):
     kind: Mapped[str] = mapped_column(sa.String(16))
     #: Lists stories (a start URL, a home, section or tag page): fetched again on every run.
     hub: Mapped[bool] = mapped_column(server_default=sa.false())
+    #: A hub's template as last read (space-separated class-path hashes): pages built like the
+    #: host's hubs are hubs (crawler.discovery.pagetype).
+    template: Mapped[str | None] = mapped_column(sa.Text)
+    #: The site's frame (menu, footer) links this URL from nearly every page: an undated, unsigned
+    #: page so linked is a service page (crawler.discovery.pagetype).
+    chrome: Mapped[bool] = mapped_column(server_default=sa.false())
     depth: Mapped[int]
     priority: Mapped[int]
     state: Mapped[str] = mapped_column(sa.String(16))

@@ -4,6 +4,9 @@ One page (a file, an http(s) URL or - for stdin) is fetched behind the crawl's a
 printed; a failure is the command's one-line error. Many (several targets, a directory, a glob)
 are read over a pool of worker processes, one per core, each page with the crawl's hard timeout:
 a page that cannot be read is a recorded reason and the others go on.
+
+With ``--db``, the page is typed with what the crawl has learnt of its site (the templates of the
+hubs it knows), as the crawl types it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from crawler.cli.errors import handle_user_errors
 from crawler.cli.output import markdown_document
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 __all__ = ["EXTRACT_MAX_BYTES", "extract"]
 
@@ -46,14 +49,23 @@ _GLOB_CHARACTERS = frozenset("*?[")
     is_flag=True,
     help="Fetch from loopback and private addresses too (refused by default, as in a crawl).",
 )
+@click.option(
+    "--db",
+    "store_url",
+    default=None,
+    help="Type pages with what crawls into this database learnt of their sites, as the crawl does.",
+)
+@click.pass_context
 @handle_user_errors
 def extract(
+    ctx: click.Context,
     targets: tuple[str, ...],
     page_url: str | None,
     fmt: str | None,
     output_dir: Path | None,
     jobs: int | None,
     allow_private: bool,
+    store_url: str | None,
 ) -> None:
     """What newsdesk makes of pages: each TARGET is a file, a directory, a glob, an http(s) URL, or -.
 
@@ -62,8 +74,12 @@ def extract(
     bar on a terminal, and exit non-zero when a page could not be read.
     """
     sources = _expand(targets)
+    store_url = store_url or ctx.find_root().params.get("database_url")
+    known_hubs, chrome = _site_evidence(store_url) if store_url else ((), frozenset())
     if len(sources) == 1 and len(targets) == 1 and not _is_many(targets[0]) and output_dir is None:
-        kind, value = _extract_one(sources[0], allow_private=allow_private, page_url=page_url)
+        kind, value = _extract_one(
+            sources[0], allow_private=allow_private, page_url=page_url, known_hubs=known_hubs, chrome=chrome
+        )
         if kind != "article":
             raise click.ClickException(value)
         click.echo(_render(value, fmt or "json", sources[0]), nl=False)
@@ -72,7 +88,25 @@ def extract(
         raise click.UsageError("--url names one page: give it with a single FILE or -")
     if not sources:
         raise click.ClickException(f"no files match {' '.join(targets)[:200]}")
-    _extract_many(sources, fmt or "jsonl", output_dir, jobs or os.cpu_count() or 1, allow_private)
+    read = partial(_extract_one, allow_private=allow_private, known_hubs=known_hubs, chrome=chrome)
+    _extract_many(sources, fmt or "jsonl", output_dir, jobs or os.cpu_count() or 1, read)
+
+
+#: Hub templates and frame-linked URLs read from the store for ``--db``.
+MAX_STORED_HUBS = 5000
+MAX_STORED_CHROME = 5000
+
+
+def _site_evidence(store_url: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], frozenset[str]]:
+    """What crawls into the store learnt of sites, for page typing: (URL, template) of the hubs
+    they read, and the URLs the sites' frames link."""
+    from storage import frontier
+    from storage.db import open_read_only, resolve_database_url
+
+    with open_read_only(resolve_database_url(store_url))() as session:
+        hubs = frontier.hub_templates(session, limit=MAX_STORED_HUBS)
+        chrome = frontier.chrome_urls(session, limit=MAX_STORED_CHROME)
+    return tuple((url, frozenset(template.split())) for url, template in hubs), frozenset(chrome)
 
 
 # -- many pages ---------------------------------------------------------------------------------
@@ -105,7 +139,13 @@ def _expand(targets: tuple[str, ...]) -> list[str]:
     return sources
 
 
-def _extract_many(sources: list[str], fmt: str, output_dir: Path | None, jobs: int, allow_private: bool) -> None:
+def _extract_many(
+    sources: list[str],
+    fmt: str,
+    output_dir: Path | None,
+    jobs: int,
+    read: Callable[[str], tuple[str, Any]],
+) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -121,7 +161,8 @@ def _extract_many(sources: list[str], fmt: str, output_dir: Path | None, jobs: i
     )  # fmt: skip
     with progress:
         task = progress.add_task("extract", total=len(sources))
-        for source, (kind, value) in zip(sources, _results(sources, jobs, allow_private), strict=True):
+        results = _results(sources, jobs, read)
+        for source, (kind, value) in zip(sources, results, strict=True):
             counts[kind] += 1
             progress.advance(task)
             if kind != "article":
@@ -147,9 +188,10 @@ def _extract_many(sources: list[str], fmt: str, output_dir: Path | None, jobs: i
         sys.exit(1)
 
 
-def _results(sources: list[str], jobs: int, allow_private: bool) -> Iterator[tuple[str, Any]]:
+def _results(
+    sources: list[str], jobs: int, read: Callable[[str], tuple[str, Any]]
+) -> Iterator[tuple[str, Any]]:
     """(kind, value) for each source in order: kind is article, rejected or failed (value: the reason)."""
-    read = partial(_extract_one, allow_private=allow_private)
     if jobs == 1 or len(sources) == 1:
         yield from map(read, sources)
         return
@@ -201,9 +243,18 @@ def _file_name(source: str, suffix: str, taken: set[str]) -> str:
 # -- one page, in whichever process reads it ----------------------------------------------------
 
 
-def _extract_one(source: str, *, allow_private: bool, page_url: str | None = None) -> tuple[str, Any]:
+def _extract_one(
+    source: str,
+    *,
+    allow_private: bool,
+    page_url: str | None = None,
+    known_hubs: tuple[tuple[str, frozenset[str]], ...] = (),
+    chrome: frozenset[str] = frozenset(),
+) -> tuple[str, Any]:
     """("article", its record) or ("rejected" | "failed", the reason in one line)."""
+    from crawler.discovery.pagetype import url_shape
     from crawler.discovery.scope import CrawlScope
+    from crawler.normalize import canonical_url
     from crawler.extraction import Article
     from crawler.reading import ReadRequest, read_page
 
@@ -211,10 +262,15 @@ def _extract_one(source: str, *, allow_private: bool, page_url: str | None = Non
         body, charset, url = _read_page(source, allow_private=allow_private)
     except click.ClickException as error:
         return "failed", error.message
-    # Read as the crawl reads it (page type, walls, extraction: the same function), so the
-    # verdict and its reason are the crawl's.
+    # Read as the crawl reads it (page type, walls, extraction: the same function, with the hubs
+    # of its URL shape the crawl knows), so the verdict and its reason are the crawl's.
+    url = page_url or url
+    own_url = canonical_url(url)
+    shape = url_shape(own_url)
     request = ReadRequest(
-        url=page_url or url,
+        url=url,
+        known_hubs=tuple(hub for hub in known_hubs if hub[0] != own_url and url_shape(hub[0]) == shape),
+        site_chrome=own_url in chrome,
         scope=CrawlScope(()),  # links are not wanted here
         http_charset=charset,
         max_text_chars=crawl_settings.NEWSDESK_MAX_ARTICLE_CHARS,

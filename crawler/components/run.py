@@ -27,12 +27,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.misc import load_object
 from twisted.logger import LogLevel, globalLogPublisher
 
 from crawler.components.archive import CrawlArchive
+from crawler.discovery.pagetype import SiteChrome, url_shape
 from crawler.discovery.scope import CrawlScope
 from crawler.normalize import site_key
 from crawler.sources import Source, SourcesError, load_sources, parse_duration, resolve_sources_path
@@ -43,7 +44,7 @@ from storage.db import open_database, resolve_database_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
+    from scrapy.http import Request, Response
     from sqlalchemy.orm import Session, sessionmaker
     from twisted.internet.task import LoopingCall
     from twisted.python.failure import Failure
@@ -54,6 +55,12 @@ __all__ = ["CrawlPlan", "CrawlRun", "RunError"]
 
 #: Story URLs the run keeps as page-typing evidence (the latest; hubs link to recent stories).
 MAX_KNOWN_STORIES = 2000
+#: Hub templates the run keeps as page-typing evidence (earlier runs' and this one's), and of them
+#: handed to the reading of one page (those of its URL shape).
+MAX_KNOWN_HUBS = 500
+MAX_HUBS_PER_SHAPE = 20
+#: Pages an earlier run found the site's frame linking, kept as page-typing evidence.
+MAX_CHROME_URLS = 1000
 #: Outcomes that mean "no page came back" (a crawl with only these stored nothing and failed).
 NOTHING_FETCHED_OUTCOMES = ("refused", "skipped-by-robots", "error")
 #: Failures of the network or the site, not of newsdesk: recorded as the URL's outcome, not a fault.
@@ -189,6 +196,15 @@ class CrawlRun:
         #: Canonical URLs of the source stored as stories (earlier runs' and this one's), in order.
         self._known_stories: dict[str, None] = {}
         self._known_snapshot: frozenset[str] | None = None
+        #: Templates of the source's hubs by URL shape, then URL (earlier runs' and this one's).
+        self._known_hubs: dict[str, dict[str, frozenset[str]]] = {}
+        self._hub_count = 0
+        #: The links of each host's first pages (this run's), and the pages earlier runs found its
+        #: frame linking: an undated, unsigned page so linked is a service page.
+        self._site_chrome = SiteChrome()
+        self._stored_chrome: set[str] = set()
+        self._read_later: list[Request] = []
+        self._chrome_kept: set[str] = set()
         self._previous_asyncio_handler = None
         self._signal_errors = _SignalHandlerErrors(self)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -196,6 +212,7 @@ class CrawlRun:
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRun:
@@ -241,6 +258,9 @@ class CrawlRun:
                 if self.source is not None:
                     earlier = frontier.story_urls(session, self.source, limit=MAX_KNOWN_STORIES)
                     self._known_stories.update(dict.fromkeys(reversed(earlier)))
+                    for url, template in frontier.hub_templates(session, source=self.source, limit=MAX_KNOWN_HUBS):
+                        self.note_hub(url, frozenset(template.split()))
+                    self._stored_chrome.update(frontier.chrome_urls(session, source=self.source, limit=MAX_CHROME_URLS))
             self.worker_id = frontier.lease_owner(self.run_id)
             logger.info("crawl run %s of %s writing to %s", self.run_id, self.source, self.database_url)
         return self.run_id
@@ -286,6 +306,63 @@ class CrawlRun:
         if self._known_snapshot is None:
             self._known_snapshot = frozenset(self._known_stories)
         return self._known_snapshot
+
+    def note_hub(self, url: str, template: frozenset[str]) -> None:
+        """A page was read as a hub: pages of its URL shape built like it are hubs (page typing)."""
+        alike = self._known_hubs.setdefault(url_shape(url), {})
+        if url in alike or self._hub_count < MAX_KNOWN_HUBS:
+            self._hub_count += url not in alike
+            alike[url] = template
+
+    def hubs_shaped_like(self, url: str) -> tuple[tuple[str, frozenset[str]], ...]:
+        """(URL, template) of the known hubs with the URL shape of ``url``: the evidence handed to its reading."""
+        alike = self._known_hubs.get(url_shape(url), {})
+        return tuple(item for item in alike.items() if item[0] != url)[:MAX_HUBS_PER_SHAPE]
+
+    def note_links(self, url: str, links: tuple[str, ...]) -> None:
+        """A page was read with these links: the first pages of a host tell its frame's links,
+        kept in the frontier for later runs and ``newsdesk extract --db`` once the sample is full."""
+        if self._site_chrome.add(url, links):
+            self._keep_chrome()
+
+    def _keep_chrome(self) -> None:
+        """Writes the frame's links found since the last call to the frontier."""
+        found = set(self._site_chrome.chrome_links()) - self._chrome_kept
+        if found and self.source is not None:
+            self._chrome_kept |= found
+            self.database.submit(self._mark_chrome, sorted(found))
+
+    def is_site_chrome(self, url: str) -> bool:
+        """Whether the site's frame (menu, footer) links ``url`` from nearly every page."""
+        return url in self._stored_chrome or self._site_chrome.links_to(url)
+
+    def site_chrome_of(self, url: str) -> bool | None:
+        """:meth:`is_site_chrome`, or None while the host's first pages are still being read and
+        all of them link ``url`` (the crawl cannot tell yet)."""
+        if self.is_site_chrome(url):
+            return True
+        return None if self._site_chrome.may_link(url) else False
+
+    def read_later(self, request: Request) -> None:
+        """A page to read again once the crawl has nothing else to do (it knows the site's frame by
+        then); its URL stays leased in the frontier until then."""
+        self._read_later.append(request)
+        self.stats.inc_value("newsdesk/pagetype/read_later")
+
+    def spider_idle(self, spider) -> None:
+        self._keep_chrome()  # a host of fewer pages than the sample: what its pages said
+        if self._read_later:
+            waiting, self._read_later = self._read_later, []
+            for request in waiting:
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
+
+    def _mark_chrome(self, urls: list[str]) -> None:  # in the database thread
+        try:
+            with self.sessions.begin() as session:
+                frontier.mark_chrome(session, self.source, urls)
+        except Exception as exc:  # noqa: BLE001 - evidence for later runs only: this run has it in memory
+            self.record_error("site-chrome", exc, log_row=False)
 
     # -- errors ------------------------------------------------------------------------------------
 

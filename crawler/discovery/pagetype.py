@@ -15,24 +15,37 @@ text), each with its words and the words of it inside links:
   lists of real templates, repeats one block pattern around them; its prose comes in short
   summaries, each cut off by the next headline.
 
-The site can add evidence the page cannot fake: a page whose own text is shorter than any story and
-whose links lead to pages the crawl has stored as stories is a hub (``linked_stories``).
+The site can add evidence the page cannot fake, for a page whose own text is shorter than any story:
+
+- its links lead to pages the crawl has stored as stories (``linked_stories``);
+- it has the URL shape (:func:`url_shape`: ids, slugs and dates generalised) and the template
+  (:func:`page_template`: its elements' class paths) of hubs the crawl already knows on its host
+  (``known_hubs``): a tag page listing one story is built like the tag pages listing ten;
+- it is linked from nearly every page of its host (``site_chrome``: the site's frame links it, as
+  it links about, contact and terms pages) and has no date, no author and no article markup: a
+  service page, however much prose it has.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
 from crawler.extraction import count_words
+from crawler.extraction.metadata.record import read_metadata
 
-__all__ = ["PageEvidence", "PageKind", "PageType", "page_evidence", "type_page"]
+__all__ = [
+    "PageEvidence", "PageKind", "PageType", "SiteChrome", "page_evidence", "page_template", "template_overlap",
+    "type_page", "url_shape",
+]  # fmt: skip
 
 
 class PageKind(StrEnum):
@@ -78,6 +91,19 @@ RUN_PER_HEADLINE_WORD = 0.5
 #: Site evidence: links to this many pages the crawl stored as stories make a page a hub, when its
 #: prose is no longer than a teaser's (a short news item with a related-stories box is a story).
 SITE_MIN_LINKED_STORIES = 5
+#: Site evidence: a short page with the URL shape of this many known hubs of its host ...
+SITE_MIN_SHAPED_HUBS = 2
+#: ... and this share of its template's class paths in common with each (Jaccard), is a hub.
+SITE_MIN_TEMPLATE_OVERLAP = 0.8
+#: A template is read from this many elements at most, down to this depth (a template's frame
+#: is shallow; deep paths are the content's).
+TEMPLATE_MAX_ELEMENTS = 5000
+TEMPLATE_MAX_DEPTH = 16
+#: Site evidence: a page linked from this share of the first pages read of its host (at least
+#: CHROME_MIN_PAGES of them, at most CHROME_SAMPLE_PAGES) is in the site's frame (menu, footer).
+CHROME_MIN_SHARE = 0.9
+CHROME_MIN_PAGES = 10
+CHROME_SAMPLE_PAGES = 30
 #: A media page has a player or pictures and less running text than this.
 MEDIA_MAX_RUN = 60
 #: A gallery shows at least this many pictures, with no more text than captions of this many words.
@@ -138,6 +164,9 @@ class PageType:
     reason: str
     #: The publisher marked the page up as an article (og:type, JSON-LD): its rel=next is a part.
     has_article_markup: bool = False
+    #: A story by its structure, undated and unsigned, that every page of its host read so far
+    #: links: a service page if the site's frame links it. The crawl reads it again once it knows.
+    awaits_site_evidence: bool = False
 
     @property
     def is_story(self) -> bool:
@@ -148,9 +177,35 @@ class PageType:
         return f"{self.kind} ({self.label}): {self.reason}"
 
 
-def type_page(root: HtmlElement, url: str, *, linked_stories: int = 0) -> PageType:
+def type_page(
+    root: HtmlElement,
+    url: str,
+    *,
+    linked_stories: int = 0,
+    known_hubs: Iterable[tuple[str, frozenset[str]]] = (),
+    site_chrome: bool | None = False,
+) -> PageType:
     """The page's type from its structure (see the module's docstring), and from the site:
-    ``linked_stories`` is how many of its links lead to pages the crawl stored as stories."""
+    ``linked_stories`` is how many of its links lead to pages the crawl stored as stories;
+    ``known_hubs`` are (URL, :func:`page_template`) of hubs the crawl knows (other hosts' and other
+    shapes' are ignored here, so a caller may pass more than it needs); ``site_chrome``: the page
+    is linked from nearly every page of its host (see :data:`CHROME_MIN_SHARE`), None while the
+    crawl cannot tell yet."""
+    typed = _type_page(root, url, linked_stories, known_hubs)
+    if site_chrome is not False and typed.is_story and not typed.has_article_markup:
+        # Only a page that would be stored: a hub or a video page the menu links stays what it is.
+        metadata = read_metadata(root, url)
+        if metadata.published_at is None and not metadata.authors:
+            if site_chrome is None:
+                return replace(typed, awaits_site_evidence=True)
+            reason = f"linked from nearly every page of the site, no date, author or article markup, {typed.reason}"
+            return PageType(PageKind.SERVICE, _label(url, PageKind.SERVICE), reason, typed.has_article_markup)
+    return typed
+
+
+def _type_page(
+    root: HtmlElement, url: str, linked_stories: int, known_hubs: Iterable[tuple[str, frozenset[str]]]
+) -> PageType:
     evidence = page_evidence(root)
     run = evidence.prose_run
     markup = evidence.has_article_markup
@@ -166,6 +221,12 @@ def type_page(root: HtmlElement, url: str, *, linked_stories: int = 0) -> PageTy
         return PageType(PageKind.HUB, _label(url, PageKind.HUB), summary, markup)
     if linked_stories >= SITE_MIN_LINKED_STORIES and run < TEASER_MAX_RUN:
         reason = f"links to {linked_stories} stored stories, {summary}"
+        return PageType(PageKind.HUB, _label(url, PageKind.HUB), reason, markup)
+    shaped = _hubs_built_alike(root, url, known_hubs)
+    if len(shaped) >= SITE_MIN_SHAPED_HUBS:
+        # No counts of hubs here: the crawl knew fewer of them when it read the page than the
+        # store knows later, and the verdict must read the same for ``newsdesk extract --db``.
+        reason = f"URL shape {_path_shape(url)} and template of known hubs, {summary}"
         return PageType(PageKind.HUB, _label(url, PageKind.HUB), reason, markup)
     own_words = evidence.words - evidence.link_words
     gallery = evidence.images >= GALLERY_MIN_IMAGES and own_words < CAPTION_MAX_WORDS * evidence.images
@@ -194,6 +255,119 @@ def _label(url: str, kind: PageKind) -> str:
         if segment in _LABELS[kind]:
             return _LABELS[kind][segment]
     return {PageKind.HUB: "section", PageKind.MEDIA: "media", PageKind.SERVICE: "service"}[kind]
+
+
+# -- site evidence: URL shapes and templates -------------------------------------------------
+
+_NUMBER = re.compile(r"\d+")
+_ID = re.compile(r"(?=.*\d)[\w]{6,}|[0-9a-f]{8,}", re.I)
+_SLUG_SEPARATORS = re.compile(r"[-_+.%,]")
+
+
+def url_shape(url: str) -> str:
+    """The URL with what varies between pages of one kind generalised: ``/tag/{name}/`` for
+    ``/tag/local/``, ``/{n}/{n}/{name}`` for ``/2026/11/a-story``. The host and the first path
+    segment (a section's name, ``tag``, ``author``) are kept: they say which kind of page it is."""
+    parts = urlsplit(url)
+    return parts.netloc.lower() + _path_shape(url)
+
+
+def _path_shape(url: str) -> str:
+    parts = urlsplit(url)
+    segments = parts.path.split("/")
+    shaped = [_segment_shape(segment, keep_word=index <= 1) for index, segment in enumerate(segments)]
+    query = "&".join(sorted({pair.partition("=")[0] for pair in parts.query.split("&") if pair}))
+    return "/".join(shaped) + (f"?{query}" if query else "")
+
+
+def _segment_shape(segment: str, *, keep_word: bool) -> str:
+    if not segment:
+        return segment
+    stem, dot, extension = segment.rpartition(".") if re.search(r"\.[a-z]{2,5}$", segment, re.I) else (segment, "", "")
+    if _NUMBER.fullmatch(stem):
+        shape = "{n}"
+    elif _ID.fullmatch(stem):
+        shape = "{id}"
+    elif keep_word and not _SLUG_SEPARATORS.search(stem):
+        shape = stem.lower()
+    else:
+        shape = "{name}"  # a tag's, author's or story's name, one word or a slug
+    return shape + dot + extension.lower()
+
+
+def page_template(root: HtmlElement) -> frozenset[str]:
+    """The page's template: the distinct class paths of its elements (tag and classes of each
+    element and its ancestors, numbers dropped), hashed short. Pages built from one template share
+    most of them whatever they list; a story's body and a list of teasers do not."""
+    paths: set[str] = set()
+    stack: list[tuple[HtmlElement, str, int]] = [(root, "", 0)]
+    seen = 0
+    while stack and seen < TEMPLATE_MAX_ELEMENTS:
+        element, parent_path, depth = stack.pop()
+        if not isinstance(element.tag, str) or element.tag.lower() in _SKIPPED_TAGS:
+            continue
+        seen += 1
+        classes = ".".join(sorted(_NUMBER.sub("", name) for name in (element.get("class") or "").split()))
+        path = f"{parent_path}/{element.tag.lower()}{'.' + classes if classes else ''}"
+        paths.add(path)
+        if depth < TEMPLATE_MAX_DEPTH:
+            stack.extend((child, path, depth + 1) for child in element)
+    return frozenset(hashlib.blake2b(path.encode(), digest_size=5).hexdigest() for path in paths)
+
+
+class SiteChrome:
+    """The links of each host's first pages read: a page nearly all of them link is in the site's
+    frame (menu, footer), as about, contact and terms pages are."""
+
+    def __init__(self) -> None:
+        self._sampled: dict[str, set[str]] = {}
+        self._linked: dict[str, Counter[str]] = {}
+
+    def add(self, url: str, links: Iterable[str]) -> bool:
+        """Counts the links of a page read; True when this page completed its host's sample."""
+        host = urlsplit(url).netloc.lower()
+        sampled = self._sampled.setdefault(host, set())
+        if len(sampled) >= CHROME_SAMPLE_PAGES or url in sampled:
+            return False
+        sampled.add(url)
+        self._linked.setdefault(host, Counter()).update(set(links) - {url})
+        return len(sampled) == CHROME_SAMPLE_PAGES
+
+    def links_to(self, url: str) -> bool:
+        """Whether enough of the host's first pages (other than this one) link to ``url``."""
+        host = urlsplit(url).netloc.lower()
+        sampled = self._sampled.get(host, set())
+        pages = len(sampled) - (url in sampled)
+        return pages >= CHROME_MIN_PAGES and self._linked[host][url] >= CHROME_MIN_SHARE * pages
+
+    def may_link(self, url: str) -> bool:
+        """Whether ``url`` may yet prove linked by the frame: the host's sample is not full, and
+        every page of it read so far (one at least, other than this one) links it."""
+        host = urlsplit(url).netloc.lower()
+        sampled = self._sampled.get(host, set())
+        pages = len(sampled) - (url in sampled)
+        return len(sampled) < CHROME_SAMPLE_PAGES and pages >= 1 and self._linked[host][url] >= pages
+
+    def chrome_links(self) -> list[str]:
+        """The pages each host's frame links, as the samples say now."""
+        return sorted(link for linked in self._linked.values() for link in linked if self.links_to(link))
+
+
+def template_overlap(first: frozenset[str], second: frozenset[str]) -> float:
+    """Share of class paths two templates have in common (Jaccard)."""
+    union = len(first | second)
+    return len(first & second) / union if union else 0.0
+
+
+def _hubs_built_alike(root: HtmlElement, url: str, known_hubs: Iterable[tuple[str, frozenset[str]]]) -> list[float]:
+    """Template overlaps with the known hubs of the page's URL shape built like it (itself excluded)."""
+    shape = url_shape(url)
+    alike = [template for hub_url, template in known_hubs if hub_url != url and url_shape(hub_url) == shape]
+    if len(alike) < SITE_MIN_SHAPED_HUBS:
+        return []
+    template = page_template(root)
+    overlaps = (template_overlap(template, other) for other in alike)
+    return [overlap for overlap in overlaps if overlap >= SITE_MIN_TEMPLATE_OVERLAP]
 
 
 # -- evidence ---------------------------------------------------------------------------------

@@ -46,6 +46,14 @@ logger = logging.getLogger(__name__)
 HUB_PRIORITY = 10
 
 
+def _read_again(request: scrapy.Request) -> scrapy.Request:
+    """The request of a page to fetch and read again later in the crawl, unconditionally."""
+    headers = request.headers.copy()
+    for name in ("If-None-Match", "If-Modified-Since"):
+        headers.pop(name, None)
+    return request.replace(dont_filter=True, headers=headers, meta={**request.meta, "read_again": True})
+
+
 @dataclass(frozen=True, slots=True)
 class _Story:
     """A page being read as an article, with the parts of a multi-page story read so far."""
@@ -215,13 +223,16 @@ class NewsSpider(scrapy.Spider):
             yield self.request_for(sitemap_url, kind="sitemap", priority=HUB_PRIORITY)
         yield self.hub_done(response, f"robots.txt listing {len(sitemaps)} sitemaps")
 
-    def hub_done(self, response: Response, reason: str, *, lists_stories: bool = False) -> FetchOutcome:
+    def hub_done(
+        self, response: Response, reason: str, *, lists_stories: bool = False, template: frozenset[str] | None = None
+    ) -> FetchOutcome:
         """The last output of a robots, sitemap or feed callback (or of a page read for links
         only, which ``lists_stories`` keeps a hub): everything it listed has been queued by now,
         so the store pipeline may log it and mark it done in the frontier, with its validators."""
         done = self.outcome(response.url, "not-an-article", reason, response.status, len(response.body), response.meta)
         page = page_from_response(response)
         done.etag, done.last_modified, done.hub = page.etag, page.last_modified, lists_stories
+        done.template = template if lists_stories else None
         return done
 
     def on_robots_error(self, failure: Failure) -> None:
@@ -311,6 +322,14 @@ class NewsSpider(scrapy.Spider):
             html = html[: self.max_html_bytes]
         story = response.meta.get("story")
         limit = self.settings.getint("NEWSDESK_MAX_LINKS_PER_PAGE")
+        own_url = canonical_url(page.url)
+        may_be_article = not response.meta.get("hub") and self.is_article_candidate(page.url)
+        if story is not None or not may_be_article:
+            site_chrome: bool | None = False  # read as a part, or as a hub, whatever the frame links
+        elif response.meta.get("read_again"):
+            site_chrome = self.run.is_site_chrome(own_url)  # as the crawl knows it now: no more waiting
+        else:
+            site_chrome = self.run.site_chrome_of(own_url)
         reading = await self.readers.read(
             html,
             ReadRequest(
@@ -319,13 +338,16 @@ class NewsSpider(scrapy.Spider):
                 http_charset=page.http_charset,
                 max_anchors=limit * 5 if limit > 0 else 0,
                 want_feeds=response.meta.get("depth", 0) == 0,
-                may_be_article=not response.meta.get("hub") and self.is_article_candidate(page.url),
+                may_be_article=may_be_article,
                 is_part=story is not None,
                 max_text_chars=self.max_text_chars,
                 max_elements=self.max_elements,
                 known_stories=self.run.known_stories,
+                known_hubs=self.run.hubs_shaped_like(own_url),
+                site_chrome=site_chrome,
             ),
         )
+        self.run.note_links(own_url, reading.links)
         if reading.text_cut_from:
             self.crawler.stats.inc_value("newsdesk/text_cut")
             logger.warning(
@@ -343,6 +365,11 @@ class NewsSpider(scrapy.Spider):
         for link_url in self._capped(fresh, limit, "links_per_page", page.url, unread=reading.unread_anchors):
             self.requested.add(link_url)
             yield self.page_request(link_url)
+        if reading.page_type is not None and reading.page_type.awaits_site_evidence:
+            # Undated, unsigned, and linked from every page read so far: a service page if the
+            # site's frame links it, which the crawl knows once it has read more of the site.
+            self.run.read_later(_read_again(response.request))
+            return
         if reading.not_article_reason is not None:
             # A page read for links only (a home, section or tag page) stays a hub; a media or
             # service page is only not a story (asked again next run, as every non-story is).
@@ -350,7 +377,9 @@ class NewsSpider(scrapy.Spider):
             typed_story = page_type is None or page_type.is_story
             reason = "hub, read for links" if response.meta.get("hub") and typed_story else reading.not_article_reason
             lists_stories = typed_story or page_type.kind is PageKind.HUB
-            yield self.hub_done(response, reason, lists_stories=lists_stories)
+            if lists_stories and reading.template:
+                self.run.note_hub(own_url, reading.template)
+            yield self.hub_done(response, reason, lists_stories=lists_stories, template=reading.template)
             return
         if story is None:
             first_url = response.meta.get("frontier_url") or response.url

@@ -3,6 +3,8 @@
 Both read a page through :func:`crawler.reading.read_page`; these tests crawl a web, then ask
 ``extract`` about every page the crawl read and compare: a story stored is an article for
 ``extract``; a page the crawl logged as not an article is refused with the same reason.
+``extract`` is given the crawl's database (``--db``): what the crawl learnt of the site (its
+hubs' templates, the pages its frame links) types pages for both.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ def _crawl_verdicts(scrapy_crawl, database_url: str, start_urls: list[str]) -> d
     return verdicts
 
 
-def _extract_verdict(url: str) -> str | None:
-    result = CliRunner().invoke(cli, ["extract", url, "--allow-private"])
+def _extract_verdict(url: str, database_url: str) -> str | None:
+    result = CliRunner().invoke(cli, ["extract", url, "--allow-private", "--db", database_url])
     if result.exit_code == 0:
         return None
     message = result.output.strip().removeprefix("Error: ")
@@ -45,9 +47,9 @@ def _extract_verdict(url: str) -> str | None:
     return message.removeprefix("not an article: ")
 
 
-def _assert_agree(verdicts: dict[str, str | None]) -> None:
+def _assert_agree(verdicts: dict[str, str | None], database_url: str) -> None:
     assert verdicts
-    disagree = {url: (crawl, _extract_verdict(url)) for url, crawl in verdicts.items()}
+    disagree = {url: (crawl, _extract_verdict(url, database_url)) for url, crawl in verdicts.items()}
     disagree = {url: pair for url, pair in disagree.items() if pair[0] != pair[1]}
     assert disagree == {}, "crawl and extract disagree (crawl, extract): " + repr(disagree)
 
@@ -57,7 +59,7 @@ def test_extract_and_crawl_agree_on_every_page(scrapy_crawl, sqlite_url, web_kin
     if web_kind == "demo":
         web = request.getfixturevalue("demo_web")
         verdicts = _crawl_verdicts(scrapy_crawl, sqlite_url, [web.base_url + "/"])
-        _assert_agree(verdicts)
+        _assert_agree(verdicts, sqlite_url)
         return
     with NewsWeb() as web:
         verdicts = _crawl_verdicts(scrapy_crawl, sqlite_url, web.start_urls)
@@ -65,4 +67,4 @@ def test_extract_and_crawl_agree_on_every_page(scrapy_crawl, sqlite_url, web_kin
         assert any(v and v.startswith("hub (") for v in verdicts.values())
         assert any(v and v.startswith("service (") for v in verdicts.values())
         assert any(v is None for v in verdicts.values())
-        _assert_agree(verdicts)
+        _assert_agree(verdicts, sqlite_url)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from crawler.demo.render import build_site
-from crawler.discovery.pagetype import PageKind, type_page
+from crawler.discovery.pagetype import (
+    CHROME_MIN_PAGES,
+    CHROME_SAMPLE_PAGES,
+    PageKind,
+    SiteChrome,
+    page_template,
+    type_page,
+    url_shape,
+)
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import parse_page_html
 from crawler.reading import ReadRequest, read_page
@@ -123,3 +131,169 @@ def test_a_log_in_page_is_a_service_page_and_a_story_behind_a_log_in_wall_an_int
     url = BASE + "/news/budget"
     reading = read_page(walled.encode(), ReadRequest(url=url, scope=CrawlScope.from_start_urls([BASE + "/"])))
     assert reading.not_article_reason is None and reading.extraction.reason == "interstitial"
+
+
+# -- site evidence: pages built like the host's known hubs ------------------------------------
+
+
+def _tag_pages(name: str = "soup"):
+    """A tag page listing one story (its own structure says nothing), and two listing several."""
+    site = _site(name)
+    one = site._listing("tag", "/tag/harbour/", site.stories[:1])
+    hubs = {path: site._listing("tag", path, stories) for path, stories in
+            (("/tag/local/", site.stories[:5]), ("/tag/coast-news/", site.stories[5:8]))}  # fmt: skip
+    known = [(BASE + path, page_template(parse_page_html(html))) for path, html in hubs.items()]
+    return site, one, known
+
+
+@pytest.mark.parametrize("name", ["soup", "copies", "kanji", "wronglang"])
+def test_a_short_page_with_the_url_shape_and_template_of_known_hubs_is_a_hub(name):
+    _, one, known = _tag_pages(name)
+    assert _type(one, "/tag/harbour/").is_story  # alone, one teaser proves nothing
+    typed = _type(one, "/tag/harbour/", known_hubs=known)
+    assert (typed.kind, typed.label) == (PageKind.HUB, "tag"), typed.describe()
+    assert "URL shape /tag/{name}/ and template of known hubs" in typed.reason
+    # Through reading, as the crawl and `newsdesk extract` pass them.
+    scope = CrawlScope.from_start_urls([BASE + "/"])
+    request = ReadRequest(url=BASE + "/tag/harbour/", scope=scope, known_hubs=tuple(known))
+    reading = read_page(one.encode(), request)
+    assert reading.not_article_reason.startswith("hub (tag): URL shape"), reading.not_article_reason
+    assert reading.template == page_template(parse_page_html(one))  # kept as evidence for the next
+
+
+def test_one_known_hub_of_the_shape_is_not_enough():
+    _, one, known = _tag_pages()
+    assert _type(one, "/tag/harbour/", known_hubs=known[:1]).is_story
+
+
+def test_hubs_of_another_shape_or_host_are_no_evidence():
+    _, one, known = _tag_pages()
+    assert _type(one, "/topic/harbour/", known_hubs=known).is_story
+    elsewhere = [(url.replace("news.example", "other.example"), template) for url, template in known]
+    assert _type(one, "/tag/harbour/", known_hubs=elsewhere).is_story
+
+
+def test_a_short_story_with_the_url_shape_of_hubs_but_its_own_template_stays_a_story():
+    # Sections and stories share /world/{name}; a brief story is as short as a listing, but built
+    # like a story, not like the section pages.
+    site = _site("soup")
+    brief = site.answer(site.story_path(site.stories[0]))[2].decode()
+    body_start = brief.index('<div class="bd">')
+    paragraph = site.stories[0].paragraphs[0]
+    brief = f'{brief[:body_start]}<div class="bd"><div class="x">{paragraph}</div></div></div></body></html>'
+    assert _type(brief, "/world/harbour-brief").is_story
+    sections = [(BASE + path, page_template(parse_page_html(site._listing("section", path, site.stories[:4]))))
+                for path in ("/world/europe", "/world/asia", "/world/africa")]  # fmt: skip
+    typed = _type(brief, "/world/harbour-brief", known_hubs=sections)
+    assert typed.is_story, typed.describe()
+
+
+def test_a_full_story_is_a_story_whatever_the_site_evidence():
+    site, _, known = _tag_pages()
+    story = site.answer(site.story_path(site.stories[0]))[2]
+    # Even evidence claiming the story's own template is a hub's does not outweigh its body.
+    own = page_template(parse_page_html(story))
+    lying = [(BASE + "/tag/a/", own), (BASE + "/tag/b/", own)]
+    assert _type(story, "/tag/harbour/", known_hubs=lying).is_story
+
+
+@pytest.mark.parametrize(
+    ("url", "shape"),
+    [
+        ("http://News.example/tag/local/", "news.example/tag/{name}/"),
+        ("http://news.example/author/ann-lee/", "news.example/author/{name}/"),
+        ("http://news.example/2026/11/20/harbour-opens.html", "news.example/{n}/{n}/{n}/{name}.html"),
+        ("http://news.example/news/a1b2c3d4e5", "news.example/news/{id}"),
+        ("http://news.example/search?q=harbour&page=2", "news.example/search?page&q"),
+        ("http://news.example/", "news.example/"),
+    ],
+)
+def test_url_shapes_generalise_names_ids_and_dates(url, shape):
+    assert url_shape(url) == shape
+
+
+# -- site evidence: pages the site's frame links from every page -------------------------------
+
+TERMS = " ".join(
+    ["By using this website you agree to these terms, which we may change at any time without notice to you."] * 8
+)
+
+
+def _service_page(head: str = "", byline: str = "") -> str:
+    site = _site("soup")
+    return site._shell("Terms of use", f'<div class="h">Terms of use</div>{byline}<div class="x">{TERMS}</div>', head)
+
+
+def test_an_undated_unsigned_page_the_site_frame_links_is_a_service_page():
+    page = _service_page()
+    assert _type(page, "/legal/").is_story  # a long prose run: alone, it reads like a story
+    typed = _type(page, "/legal/", site_chrome=True)
+    assert typed.kind is PageKind.SERVICE and "linked from nearly every page of the site" in typed.reason
+    request = ReadRequest(url=BASE + "/legal/", scope=CrawlScope.from_start_urls([BASE + "/"]), site_chrome=True)
+    assert read_page(page.encode(), request).not_article_reason.startswith("service (service): linked from")
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"byline": '<div class="by">2026-11-20 08:00</div>'},  # a date in the text, no markup
+        {"head": '<meta name="author" content="Ann Lee">'},
+        {"head": '<meta property="og:type" content="article">'},
+    ],
+)
+def test_a_story_the_site_frame_links_stays_a_story_when_dated_signed_or_marked_up(evidence):
+    typed = _type(_service_page(**evidence), "/news/pinned", site_chrome=True)
+    assert typed.is_story, typed.describe()
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/news/", PageKind.HUB), ("/video/harbour-at-dawn/", PageKind.MEDIA)])
+def test_hubs_and_media_pages_the_frame_links_stay_what_they_are(path, kind):
+    site = _site("soup")
+    assert _type(site.answer(path)[2], path, site_chrome=True).kind is kind
+
+
+def _sample(chrome: SiteChrome, pages: int, linking: int, target: str = BASE + "/legal/") -> None:
+    for number in range(pages):
+        links = [BASE + f"/news/s{number}"] + ([target] if number < linking else [])
+        chrome.add(BASE + f"/news/p{number}", links)
+
+
+def test_site_chrome_is_what_nine_in_ten_of_a_hosts_first_pages_link():
+    everywhere, most, few = SiteChrome(), SiteChrome(), SiteChrome()
+    _sample(everywhere, CHROME_MIN_PAGES, CHROME_MIN_PAGES)
+    _sample(most, CHROME_SAMPLE_PAGES, int(CHROME_SAMPLE_PAGES * 0.8))
+    _sample(few, CHROME_MIN_PAGES - 1, CHROME_MIN_PAGES - 1)
+    assert everywhere.links_to(BASE + "/legal/")
+    assert everywhere.chrome_links() == [BASE + "/legal/"]
+    assert not most.links_to(BASE + "/legal/")  # a story in a "most read" box for a while
+    assert not few.links_to(BASE + "/legal/")  # too few pages to tell
+    assert not everywhere.links_to("http://other.example/legal/")
+
+
+def test_site_chrome_is_learnt_from_the_first_pages_only():
+    chrome = SiteChrome()
+    _sample(chrome, CHROME_SAMPLE_PAGES, CHROME_SAMPLE_PAGES)
+    for number in range(CHROME_SAMPLE_PAGES, 3 * CHROME_SAMPLE_PAGES):  # later pages stop linking it
+        assert not chrome.add(BASE + f"/news/p{number}", [])
+    assert chrome.links_to(BASE + "/legal/")
+
+
+def test_a_page_that_may_be_the_frames_waits_for_the_evidence_when_it_would_be_a_service_page():
+    scope = CrawlScope.from_start_urls([BASE + "/"])
+    waiting = read_page(_service_page().encode(), ReadRequest(url=BASE + "/legal/", scope=scope, site_chrome=None))
+    assert waiting.page_type.awaits_site_evidence
+    assert waiting.extraction is None and waiting.not_article_reason is None  # neither stored nor typed yet
+    dated = _service_page(byline='<div class="by">2026-11-20 08:00</div>')
+    read = read_page(dated.encode(), ReadRequest(url=BASE + "/news/pinned", scope=scope, site_chrome=None))
+    assert not read.page_type.awaits_site_evidence and read.extraction is not None
+
+
+def test_a_page_may_be_the_frames_while_every_page_read_so_far_links_it():
+    chrome = SiteChrome()
+    assert not chrome.may_link(BASE + "/legal/")  # nothing read yet: nothing to wait for
+    chrome.add(BASE + "/", [BASE + "/legal/", BASE + "/news/s1"])
+    assert chrome.may_link(BASE + "/legal/") and chrome.may_link(BASE + "/news/s1")
+    chrome.add(BASE + "/news/s2", [BASE + "/legal/"])
+    assert chrome.may_link(BASE + "/legal/") and not chrome.may_link(BASE + "/news/s1")
+    _sample(chrome, CHROME_SAMPLE_PAGES, CHROME_SAMPLE_PAGES)
+    assert not chrome.may_link(BASE + "/legal/")  # the sample is full: the frame is known, no waiting
