@@ -48,10 +48,11 @@ def _story(host: int, number: int) -> bytes:
 
 
 class TimedHost:
-    """A site on ``127.0.0.{index + 2}`` with ``stories`` stories; ``robots`` is its robots.txt."""
+    """A site on ``address`` (default ``127.0.0.{index + 2}``) with ``stories`` stories; ``robots``
+    is its robots.txt."""
 
     def __init__(self, index: int, *, stories: int, hold: float, robots: str = "User-agent: *\nAllow: /\n",
-                 retry_after: tuple[str, int] | None = None):
+                 retry_after: tuple[str, int] | None = None, address: str | None = None):
         self.index = index
         self.stories = stories
         self.hold = hold
@@ -83,9 +84,10 @@ class TimedHost:
                 with site.lock:
                     site.arrivals.append(Arrival(self.path, arrived, time.monotonic(), status))
 
-        self.server = ThreadingHTTPServer((f"127.0.0.{index + 2}", 0), Handler)
+        address = address or f"127.0.0.{index + 2}"
+        self.server = ThreadingHTTPServer((address, 0), Handler)
         self.server.daemon_threads = True
-        self.base_url = f"http://127.0.0.{index + 2}:{self.server.server_address[1]}"
+        self.base_url = f"http://{address}:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def answer(self, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
