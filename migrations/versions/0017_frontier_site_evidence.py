@@ -3,8 +3,8 @@ hashed), and whether the site's frame (menu, footer) links the URL from nearly e
 crawl and ``newsdesk extract --db`` type pages with them alike: a short page built like the host's
 hubs is a hub, an undated, unsigned page the frame links is a service page.
 
-Revision ID: 0016_frontier_site_evidence
-Revises: 0015_article_readings
+Revision ID: 0017_frontier_site_evidence
+Revises: 0016_host_politeness
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_frontier_site_evidence"
-down_revision = "0015_article_readings"
+revision = "0017_frontier_site_evidence"
+down_revision = "0016_host_politeness"
 branch_labels = None
 depends_on = None
 
