@@ -174,7 +174,7 @@ def _is_menu_label(paragraph: str) -> bool:
         count_words(paragraph) <= _MENU_LABEL_WORDS
         and not paragraph.startswith(("- ", "* ", "• "))
         and paragraph[-1] not in ".:;!?,)\"”'。．！？」』）…"
-        and not any(ch.isdigit() for ch in paragraph)
+        and not any(map(str.isdigit, paragraph))
     )
 
 
@@ -217,7 +217,7 @@ def is_boilerplate(paragraph: str) -> bool:
         return True
     if (
         count <= 12
-        and any(ch.isdigit() for ch in paragraph)
+        and any(map(str.isdigit, paragraph))
         and _DATELINE.match(paragraph)
     ):
         return True

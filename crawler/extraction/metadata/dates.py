@@ -256,7 +256,7 @@ def _is_teaser(anchor: HtmlElement, url: str, own_paths: set[str]) -> bool:
     if not _links_elsewhere(anchor.get("href"), url, own_paths):
         return False
     label = " ".join(anchor.text_content().split())
-    return len(label) > _DATE_LABEL_CHARS or not any(ch.isdigit() for ch in label)
+    return len(label) > _DATE_LABEL_CHARS or not any(map(str.isdigit, label))
 
 
 def _links_elsewhere(href: str | None, url: str, own_paths: set[str]) -> bool:
