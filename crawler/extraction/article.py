@@ -293,17 +293,20 @@ def _run_trafilatura(
         return None
 
 
-_ALL_TEXT = etree.XPath("//body//text()")
+# Plain strings: lxml's default "smart" results each carry a link to their element.
+_ALL_TEXT = etree.XPath("//body//text()", smart_strings=False)
+_EVERY_TEXT = etree.XPath("//text()", smart_strings=False)
 # Text a reader never sees; subtracting it is cheaper than an ancestor test per node.
 _INVISIBLE_TEXT = etree.XPath(
     "//body//script//text() | //body//style//text()"
-    " | //body//noscript//text() | //body//template//text()"
+    " | //body//noscript//text() | //body//template//text()",
+    smart_strings=False,
 )
 
 
 def _page_words(tree: HtmlElement) -> int:
     """Words a reader could see anywhere on the page: an upper bound for any extraction."""
-    texts = _ALL_TEXT(tree) or tree.xpath("//text()")
+    texts = _ALL_TEXT(tree) or _EVERY_TEXT(tree)
     return count_words(" ".join(texts)) - count_words(" ".join(_INVISIBLE_TEXT(tree)))
 
 

@@ -21,9 +21,7 @@ __all__ = [
     "word_tokens",
 ]
 
-_ZERO_WIDTH = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"), None
-)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f]")
 _WORD = re.compile(r"\w+")
 
 # "icon bookmark-b icon camera icon check": sprite labels rendered as text.
@@ -119,7 +117,8 @@ _DATELINE = re.compile(
 
 def normalise_paragraph(text: str) -> str:
     """NFC, no zero-width characters, single spaces, no surrounding whitespace."""
-    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+    if not text.isascii():  # ASCII is NFC already and holds no zero-width character
+        text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", text))
     return " ".join(text.split())
 
 
@@ -139,7 +138,7 @@ _CHARS_PER_SOUTHEAST_ASIAN_WORD = 3
 
 def count_words(text: str) -> int:
     """Whitespace-separated words; runs of scripts written without spaces counted by characters."""
-    if not _UNSPACED_SCRIPT.search(text):
+    if text.isascii() or not _UNSPACED_SCRIPT.search(text):
         return len(text.split())
     han_kana = len(_HAN_KANA.findall(text))
     southeast_asian = len(_SOUTHEAST_ASIAN.findall(text))
@@ -175,7 +174,7 @@ def _is_menu_label(paragraph: str) -> bool:
         count_words(paragraph) <= _MENU_LABEL_WORDS
         and not paragraph.startswith(("- ", "* ", "• "))
         and paragraph[-1] not in ".:;!?,)\"”'。．！？」』）…"
-        and not any(ch.isdigit() for ch in paragraph)
+        and not any(map(str.isdigit, paragraph))
     )
 
 
@@ -200,6 +199,17 @@ def _strip_icon_runs(paragraph: str) -> str:
     return " ".join(_ICON_RUN.sub(" ", paragraph).split())
 
 
+def _keyword_text(paragraph: str) -> str:
+    """``paragraph`` lower-cased for the cheap keyword tests that gate the patterns below.
+
+    The patterns ignore case the way ``re`` does, where "İ" and dotless "ı" match "i" and long
+    "ſ" matches "s"; folding those too keeps every gate at least as wide as its pattern.
+    """
+    if "İ" in paragraph or "ı" in paragraph or "ſ" in paragraph:
+        paragraph = paragraph.replace("İ", "i").replace("ı", "i").replace("ſ", "s")
+    return paragraph.lower()
+
+
 def is_boilerplate(paragraph: str) -> bool:
     words = paragraph.split()
     count = len(words)
@@ -207,44 +217,68 @@ def is_boilerplate(paragraph: str) -> bool:
         return True
     if (
         count <= 12
-        and any(ch.isdigit() for ch in paragraph)
+        and any(map(str.isdigit, paragraph))
         and _DATELINE.match(paragraph)
     ):
         return True
     if (
         count <= 12
+        and ":" in paragraph
         and _TIME_RUN.search(paragraph)
         and '"' not in paragraph
         and "{" not in paragraph
     ):
         return True
+    if count > 150:
+        return False
+    # Each pattern below needs one of a few words: most paragraphs hold none, and a substring
+    # test is far cheaper than the pattern.
+    lowered = _keyword_text(paragraph)
     if (
         count <= 80
+        and "comment" in lowered
         and _COMMENT_WORD.search(paragraph)
         and _COMMENT_POLICY.search(paragraph)
     ):
         return True
-    if count <= 80 and _COOKIE.search(paragraph):
-        return True
-    if (
-        count <= 150
-        and len(_COOKIE_WORD.findall(paragraph)) >= 2
-        and len({m.lower() for m in _COOKIE_TECH.findall(paragraph)}) >= 2
-    ):
-        return True
-    if count <= 60 and _AGREE_BY_ACTION.match(paragraph):
+    if "cookie" in lowered:
+        if count <= 80 and _COOKIE.search(paragraph):
+            return True
+        if (
+            len(_COOKIE_WORD.findall(paragraph)) >= 2
+            and len({m.lower() for m in _COOKIE_TECH.findall(paragraph)}) >= 2
+        ):
+            return True
+    if count <= 60 and "agree" in lowered and _AGREE_BY_ACTION.match(paragraph):
         return True
     if count <= 8 and _CREDIT.match(paragraph):
         return True
-    if count <= 40 and (_NEWSLETTER.search(paragraph) or _SUBSCRIBED.search(paragraph)):
+    if count <= 40 and (
+        (
+            any(word in lowered for word in ("newsletter", "inbox", "mail", "update"))
+            and _NEWSLETTER.search(paragraph)
+        )
+        or (
+            ("subscri" in lowered or "signing up" in lowered)
+            and _SUBSCRIBED.search(paragraph)
+        )
+    ):
         return True
     if count <= 6 and _READING_TIME.match(paragraph):
         return True
-    if count <= 60 and _AFFILIATE.search(paragraph):
+    if (
+        count <= 60
+        and any(word in lowered for word in ("commission", "affiliate", "amazon associate"))
+        and _AFFILIATE.search(paragraph)
+    ):
         return True
     if count <= 6 and _ADVERT_LABEL.match(paragraph):
         return True
-    return bool(count <= 30 and _COPYRIGHT.search(paragraph))
+    return bool(
+        count <= 30
+        and any(word in lowered for word in ("©", "(c)", "copyright", "all rights reserved"))
+        and _COPYRIGHT.search(paragraph)
+    )
 
 
 def shingles(tokens: list[str], size: int = 4) -> set[tuple[str, ...]]:

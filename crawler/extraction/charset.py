@@ -177,6 +177,9 @@ def _guess_single_byte(body: bytes) -> str:
 _CP1252_HIGH = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
 _MOJIBAKE = re.compile(f"[\u00c2-\u00f4][\u0080-\u00bf{_CP1252_HIGH}]{{1,3}}")
 _MOJIBAKE_MIN_HITS = 3
+# The lead characters U+00C2..U+00F4 as UTF-8 bytes (C3 82..C3 B4): most pages hold none, and
+# this bytes search is several times faster than the character class above on text.
+_MOJIBAKE_LEAD_UTF8 = re.compile(b"\xc3[\x82-\xb4]")
 
 
 def repair_mojibake(text: str) -> str:
@@ -185,7 +188,10 @@ def repair_mojibake(text: str) -> str:
     Each candidate sequence is re-encoded to bytes and kept only if those bytes
     are exactly one valid UTF-8 character, so ordinary accented text is left alone.
     """
-    if len(_MOJIBAKE.findall(text[:200000], 0)) < _MOJIBAKE_MIN_HITS:
+    head = text[:200000]
+    if not _MOJIBAKE_LEAD_UTF8.search(head.encode("utf-8", "surrogatepass")):
+        return text
+    if len(_MOJIBAKE.findall(head, 0)) < _MOJIBAKE_MIN_HITS:
         return text
     return _MOJIBAKE.sub(_repair_match, text)
 

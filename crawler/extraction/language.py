@@ -68,7 +68,7 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     """
     hint = _language_code(declared)
     sample = " ".join(text[: _SAMPLE_CHARS * 2].split())[:_SAMPLE_CHARS]
-    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS or load_language_model() is None:
+    if sum(map(str.isalpha, sample)) < MIN_LETTERS or load_language_model() is None:
         return hint
     ranking = _ranking(sample)
     best, probability = ranking[0]

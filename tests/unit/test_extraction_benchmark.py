@@ -41,3 +41,29 @@ def test_score_text_counts_shingles_both_ways() -> None:
     assert precision == 1.0
     assert recall == pytest.approx(2 / 3)
     assert extraction_benchmark.score_text("", truth) == (None, 0.0)
+
+
+def test_workers_warm_extraction_up_before_timing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unwarmed, a worker's first pages pay dateparser's one-off loading, which a crawl never does."""
+    import crawler.extraction
+
+    calls = []
+    monkeypatch.setattr(crawler.extraction, "warm_up", lambda: calls.append("warm_up"))
+    ran = []
+    monkeypatch.setattr(
+        extraction_benchmark,
+        "EXTRACTORS",
+        {"probe": lambda html, url: ran.append(url) or ("", None, None, None)},
+    )
+    extraction_benchmark.warm_up_worker()
+    assert calls == ["warm_up"]
+    assert len(ran) == 1
+
+
+def test_every_extractor_reads_first_on_some_pages() -> None:
+    """The first to read a page is timed with cold caches: no extractor may always be it."""
+    orders = [extraction_benchmark.run_order(f"{n:04d}") for n in range(200)]
+    names = list(extraction_benchmark.EXTRACTORS)
+    assert all(sorted(order) == sorted(names) for order in orders)
+    firsts = {order[0] for order in orders}
+    assert firsts == set(names)

@@ -98,3 +98,22 @@ def test_paragraphs_are_normalised() -> None:
     assert clean_paragraphs(["  Cafe\u0301\u200b  owners\n said  ", "", "\u200b"]) == [
         "Café owners said"
     ]
+
+
+# Upper-cased by a template, some under Turkish rules ("İ" for "I"): the patterns ignore case as
+# Python's re does, so the cheap keyword tests in front of them must not miss these either.
+SHOUTED_BOILERPLATE = [
+    "WE USE COOKIES TO GIVE YOU THE BEST EXPERIENCE.",
+    "BU SİTE: THİS WEBSİTE USES COOKİES.",
+    "THANKS FOR SUBSCRİBİNG!",
+    "SİGN UP FOR OUR DAİLY NEWSLETTER.",
+    "PLEASE READ OUR COMMENTS POLİCY BEFORE POSTİNG.",
+    "THİS POST CONTAİNS AFFİLİATE LİNKS.",
+    "© 2024 HARBOUR MEDİA LTD. ALL RİGHTS RESERVED.",
+    "BY SİGNİNG UP, YOU AGREE TO RECEİVE MARKETİNG EMAİLS.",
+]
+
+
+@pytest.mark.parametrize("paragraph", SHOUTED_BOILERPLATE)
+def test_upper_cased_boilerplate_is_recognised(paragraph: str) -> None:
+    assert is_boilerplate(paragraph)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -255,7 +256,7 @@ def _is_teaser(anchor: HtmlElement, url: str, own_paths: set[str]) -> bool:
     if not _links_elsewhere(anchor.get("href"), url, own_paths):
         return False
     label = " ".join(anchor.text_content().split())
-    return len(label) > _DATE_LABEL_CHARS or not any(ch.isdigit() for ch in label)
+    return len(label) > _DATE_LABEL_CHARS or not any(map(str.isdigit, label))
 
 
 def _links_elsewhere(href: str | None, url: str, own_paths: set[str]) -> bool:
@@ -264,9 +265,17 @@ def _links_elsewhere(href: str | None, url: str, own_paths: set[str]) -> bool:
     if not href or href.startswith(("#", "javascript:")):
         return False
     try:
-        return _path(urljoin(url, href)) not in own_paths
+        return _target_path(url, href) not in own_paths
     except ValueError:
         return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _target_path(url: str, href: str) -> str:
+    """The path ``href`` leads to from ``url``: cached, as a page repeats its links (menus,
+    a teaser's picture and headline) and each is read twice (its ``<time>`` and htmldate's copy).
+    """
+    return _path(urljoin(url, href))
 
 
 def _path(url: str) -> str:
