@@ -146,11 +146,12 @@ class CrawlArchive:
 
     def _write(self, files: archive_store.WarcFiles, sessions, fetches: list[archive_store.Fetched]) -> None:
         ids = [fetched.record_id for fetched in fetches]
+        urls = [f.url for f in fetches if f.url not in files.written]
         try:
-            with sessions() as session:
-                previous = archive_store.previous_captures(
-                    session, [f.url for f in fetches if f.url not in files.written]
-                )
+            # Retried as the writes are: a database restart is an outage to wait out, not a fault.
+            previous = run_in_transaction(
+                sessions, lambda session: archive_store.previous_captures(session, urls), retries=OUTAGE_RETRIES
+            )
             rows = files.write(fetches, previous)
         except archive_store.ArchiveFull as exc:
             self._stop(f"archiving stopped: {exc}")
