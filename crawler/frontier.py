@@ -328,10 +328,14 @@ class FrontierScheduler(BaseScheduler):
             )
             if rows:
                 return rows, True, writes
-            with self.sessions.begin() as session:
+
+            def more_to_come(session) -> bool:
                 # Leases of a crashed worker on this host go back to pending at once.
                 frontier.reclaim_orphaned(session, self.source)
-                return [], frontier.has_pending(session, self.source, owner=self.owner), writes
+                return frontier.has_pending(session, self.source, owner=self.owner)
+
+            # Retried as the lease is: a database restart here is an outage, not the crawl's end.
+            return [], run_in_transaction(self.sessions, more_to_come, retries=OUTAGE_RETRIES), writes
         except sa.exc.DBAPIError as exc:
             self._in_reactor(self._stop_on_database_error, exc)
         except Exception as exc:  # noqa: BLE001 - recorded as an error of the run

@@ -245,3 +245,26 @@ def test_a_heartbeat_renews_around_a_row_the_batch_writer_holds(postgres_url):
     assert set(expiries) == {"https://a.example/2", "https://a.example/3"}
     assert set(expiries.values()) == {T0 + timedelta(seconds=90)}
     sessions.kw["bind"].dispose()
+
+
+def test_the_check_for_more_urls_rides_out_a_database_outage(database_url, monkeypatch):
+    """With nothing to lease, the scheduler asks whether more may come; a restart of the database
+    at that moment is an outage to retry, as the lease is, not the end of the crawl."""
+    import psycopg
+    import sqlalchemy as sa
+
+    crawler, scheduler = _open_scheduler(database_url)
+    asked = []
+    has_pending = frontier.has_pending
+
+    def restart_once(session, source, **kwargs):
+        asked.append(source)
+        if len(asked) == 1:
+            raise sa.exc.OperationalError("SELECT 1", {}, psycopg.OperationalError("server closed the connection"))
+        return has_pending(session, source, **kwargs)
+
+    monkeypatch.setattr(frontier, "has_pending", restart_once)
+    rows, more, _ = scheduler._lease(0)
+    assert (rows, more) == ([], False) and len(asked) == 2
+    assert not scheduler.database_failed
+    scheduler.close("finished")
