@@ -36,6 +36,9 @@ def crawl_command(site: GeneratedSite, database_url: str, *, lease_seconds: floa
         "-s", f"NEWSDESK_FRONTIER_BATCH={batch}",
         "-s", f"DOWNLOAD_DELAY={delay}",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+        # Leases alone: with shared politeness on, a killed worker's in-flight request keeps its
+        # host slot for DOWNLOAD_TIMEOUT + 30 s, longer than the lease (a known defect, issue 17).
+        "-s", "NEWSDESK_HOST_POLITENESS_ENABLED=false",
         "-s", "LOG_LEVEL=WARNING",
     ]  # fmt: skip
 
