@@ -242,7 +242,8 @@ class SharedHostPoliteness:
     slots already keep its pace, so it is off there unless set to true.
     """
 
-    #: How long a fetch row outlives its request's DOWNLOAD_TIMEOUT before it is taken for dead.
+    #: How long a fetch row outlives its request's DOWNLOAD_TIMEOUT before it is taken for dead
+    #: (at most a frontier lease: the run's heartbeat renews the rows of a live process).
     FETCH_GRACE_SECONDS = 30.0
     #: A start written longer ago than this when the request could leave is given back and asked
     #: again (at most LATE_TRIES times, then taken as it is): the request would leave later than
@@ -267,7 +268,8 @@ class SharedHostPoliteness:
         self.retry_after = settings.getbool("NEWSDESK_RETRY_AFTER_ENABLED")
         self.max_retry_after = settings.getfloat("NEWSDESK_MAX_RETRY_AFTER")
         self.robots_keep_seconds = settings.getfloat("NEWSDESK_ROBOTSTXT_KEEP_SECONDS")
-        self.robots_claim_seconds = self.timeout + self.FETCH_GRACE_SECONDS
+        self.lease_seconds = settings.getfloat("NEWSDESK_FRONTIER_LEASE_SECONDS")
+        self.robots_claim_seconds = self.row_life(self.timeout)
         #: One thread of its own: a start waits for no frontier write.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-hosts")
         self.sessions = None
@@ -289,6 +291,11 @@ class SharedHostPoliteness:
     def owner(self) -> str:
         return CrawlRun.of(self.crawler).worker_id
 
+    def row_life(self, download_timeout: float) -> float:
+        """How long a fetch row or robots claim lives unrenewed: the request's timeout and a grace,
+        but no longer than a lease, so a killed process frees its host when its URLs free."""
+        return min(download_timeout + self.FETCH_GRACE_SECONDS, self.lease_seconds)
+
     async def run(self, function, *args, **kwargs):
         """``function(session, *args, **kwargs)`` in one transaction, in its own thread."""
         return await asyncio.wrap_future(self.executor.submit(self._in_transaction, function, *args, **kwargs))
@@ -304,7 +311,7 @@ class SharedHostPoliteness:
         after Scrapy's own slot has kept this process's pace (DOWNLOAD_DELAY, AutoThrottle)."""
         host = hosts.host_of(request.url)
         turn = self.turns.setdefault(host, asyncio.Lock())
-        timeout = request.meta.get("download_timeout", self.timeout) + self.FETCH_GRACE_SECONDS
+        timeout = self.row_life(request.meta.get("download_timeout", self.timeout))
         late = 0
         async with turn:
             while True:

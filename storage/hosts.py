@@ -9,7 +9,8 @@ pause holds it. Times come from the database's clock, so machines with skewed cl
 
 Robots.txt is fetched by the one process that claims it and reused by the others until it
 expires. A process that dies while fetching a page or robots.txt holds nothing for long: its
-fetch rows and its claim expire.
+fetch rows and its claim live no longer than a frontier lease unless its heartbeat renews them
+(:func:`renew`), so its host is free again when its URLs are.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "free_slots",
     "host_of",
     "pause",
+    "renew",
     "store_robots",
     "try_start",
 ]
@@ -117,6 +119,17 @@ def finish(session: Session, fetch_ids: Iterable[int]) -> None:
 def finish_owner(session: Session, owner: str) -> None:
     """A process closing frees every slot it still holds."""
     session.execute(sa.delete(HostFetch).where(HostFetch.owner == owner))
+
+
+def renew(session: Session, owner: str, *, lease_seconds: float) -> int:
+    """The heartbeat of a live process: its fetch rows and robots.txt claims last ``lease_seconds``
+    more. Returns how many fetch rows it holds. Rows are written with a lease's life at most, so a
+    process killed mid-request frees its host when its frontier leases expire, not a whole
+    DOWNLOAD_TIMEOUT later."""
+    until = database_now(session) + timedelta(seconds=lease_seconds)
+    held = session.execute(sa.update(HostFetch).where(HostFetch.owner == owner).values(expires_at=until))
+    session.execute(sa.update(Host).where(Host.robots_claimed_by == owner).values(robots_claimed_until=until))
+    return held.rowcount or 0
 
 
 def pause(session: Session, host: str, seconds: float) -> datetime:

@@ -38,7 +38,7 @@ from crawler.discovery.scope import CrawlScope
 from crawler.normalize import site_key
 from crawler.sources import Source, SourcesError, load_sources, parse_duration, resolve_sources_path
 from crawler.workers import ReadingPool
-from storage import frontier
+from storage import frontier, hosts
 from storage import runs as run_log
 from storage.db import open_database, resolve_database_url
 
@@ -288,6 +288,12 @@ class CrawlRun:
             return
         self.stats.inc_value("newsdesk/frontier/renewals")
         self.stats.max_value("newsdesk/frontier/max_leases_renewed", renewed)
+        try:  # apart: a host-table hiccup must not undo the frontier's renewal
+            with self.sessions.begin() as session:
+                hosts.renew(session, self.worker_id, lease_seconds=self.lease_seconds)
+        except Exception as exc:  # noqa: BLE001 - the rows outlive a beat; the next one tries again
+            logger.warning("could not renew the host slots of %s: %s", self.worker_id, describe(exc))
+            self.stats.inc_value("newsdesk/hosts/renew_failed")
 
     # -- what the crawl has learnt of the site ----------------------------------------------------
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import sqlalchemy as sa
 
 from storage import frontier, hosts
 from storage.db import open_database
+from storage.models import Host, HostFetch
 
 HOST = "news.example:8080"
 
@@ -83,3 +87,22 @@ def test_a_lease_hands_out_only_the_slots_other_processes_leave_free(sessions):
     taken = {site: sum(row.url.startswith(site) for row in leased) for site in sites}
     # busy: 2 slots, 1 held by another process; free: nobody else fetches it; paused: none.
     assert taken == {sites[0]: 1, sites[1]: 4, sites[2]: 0}
+
+
+def test_a_live_process_renews_its_slots_and_a_killed_one_frees_them_within_a_lease(sessions):
+    live = start(sessions, "live:1:1", concurrency=2, timeout=0.2)
+    dead = start(sessions, "dead:2:2", concurrency=2, timeout=0.2)
+    with sessions.begin() as session:
+        assert hosts.renew(session, "live:1:1", lease_seconds=60) == 1  # the live one's heartbeat
+        hosts.claim_robots(session, HOST, owner="live:1:1", keep_seconds=0, claim_seconds=0.2)
+        hosts.renew(session, "live:1:1", lease_seconds=60)
+    assert live.fetch_id is not None and dead.fetch_id is not None
+    with sessions.begin() as session:  # past the unrenewed rows' life: the dead one's slot is free
+        for row in [*session.scalars(sa.select(HostFetch)), *session.scalars(sa.select(Host))]:
+            for field in ("expires_at", "robots_claimed_until"):
+                if getattr(row, field, None) is not None:
+                    setattr(row, field, getattr(row, field) - timedelta(seconds=1))
+    assert start(sessions, "b:3:3", concurrency=2).fetch_id is not None
+    assert start(sessions, "c:4:4", concurrency=2).fetch_id is None  # the live one still holds its own
+    with sessions.begin() as session:
+        assert not hosts.claim_robots(session, HOST, owner="b:3:3", keep_seconds=0, claim_seconds=60).fetch
