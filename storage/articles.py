@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from storage import dedup, values, write_locks
+from storage.clustering import ClusterBatch
 from storage.db import dialect_insert
 from storage.models import Article, ArticleUrl, ArticleVersion, Source
 from storage.renditions import Rendition, outranks
@@ -177,22 +178,20 @@ def _utc(value: datetime) -> datetime:
 
 def _lock_keys(item: ArticleIn, body: dedup.Fingerprint) -> list[int]:
     """What storing ``item`` reads and writes: its canonical URL (and the fetched one it may fall
-    back to), its body's hash, and its LSH band keys. See :mod:`storage.write_locks`."""
-    keys = [
+    back to) and its body's hash. See :mod:`storage.write_locks`; its LSH band keys are locked
+    later, for the batch's clustering only (:mod:`storage.clustering`)."""
+    return [
         write_locks.text_key("url", item.canonical_url),
         write_locks.text_key("url", item.fetched_canonical_url or item.url),
         write_locks.text_key("hash", body.content_hash),
     ]
-    signature = body.signature
-    if signature is not None:
-        keys.extend(bucket for _band, bucket in dedup.band_keys(signature))
-    return keys
 
 
 def lock_for(session: Session, items: Sequence[ArticleIn]) -> None:
     """Lock what a batch of articles will touch, in one sorted pass, before storing any of them:
     a writer that locked article by article could hold a key another writer waits for while it
-    waits for one of that writer's (a deadlock). :func:`store_article` then finds them held."""
+    waits for one of that writer's (a deadlock). :func:`store_article` then finds them held, and
+    the batch's :class:`ClusterBatch` locks the band keys, after these, when it is assigned."""
     keys = [key for item in items for key in _lock_keys(*_prepared(item))]
     write_locks.lock_keys(session.connection(), keys)
 
@@ -213,11 +212,24 @@ def _source_id(session: Session, conn: sa.Connection, name: str) -> int:
     transaction = session.get_nested_transaction() or session.get_transaction()
     cache = _source_ids.setdefault(transaction, {}) if transaction is not None else {}
     if name not in cache:
-        conn.execute(
-            dialect_insert(conn, Source.__table__).values(name=name).on_conflict_do_nothing()
-        )
-        cache[name] = conn.execute(sa.select(Source.id).where(Source.name == name)).scalar_one()
+        known = conn.execute(sa.select(Source.id).where(Source.name == name)).scalar()
+        if known is None:
+            _create_source(conn, name)
+            known = conn.execute(sa.select(Source.id).where(Source.name == name)).scalar_one()
+        cache[name] = known
     return cache[name]
+
+
+def _create_source(conn: sa.Connection, name: str) -> None:
+    """A new source's row. On PostgreSQL it is committed at once, on a connection of its own: made
+    in the batch's transaction, it would keep every other writer storing that source's first pages
+    waiting on it until the whole batch commits. (SQLite has one writer: the batch's transaction.)"""
+    insert = dialect_insert(conn, Source.__table__).values(name=name).on_conflict_do_nothing()
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert)
+        return
+    with conn.engine.begin() as own:
+        own.execute(insert)
 
 
 def _rendition(item: ArticleIn) -> Rendition:
@@ -279,45 +291,20 @@ def _touch(conn: sa.Connection, article_id: int, item: ArticleIn, seen_at: datet
     conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
 
 
-def _cluster(
-    conn: sa.Connection,
-    article_id: int,
-    current_cluster_id: int | None,
-    hash_: str,
-    signature,
-    *,
-    hash_identifies: bool,
-    threshold: float,
-    now: datetime,
-) -> int:
-    keys = dedup.band_keys(signature) if signature is not None else []
-    dedup.replace_keys(conn, article_id, keys, had_keys=current_cluster_id is not None)
-    matches = set()
-    if signature is not None:
-        # Identical bodies have identical signatures, so this also finds exact copies.
-        matches.update(
-            dedup.find_near_duplicates(conn, article_id, signature, keys, threshold=threshold)
-        )
-    elif hash_identifies:
-        # Identical bodies in other sources are the same story even when too short for MinHash.
-        matches.update(
-            conn.execute(
-                sa.select(Article.id).where(Article.content_hash == hash_, Article.id != article_id)
-            ).scalars()
-        )
-    return dedup.assign_cluster(conn, article_id, current_cluster_id, matches, now=now)
-
-
 def store_article(
     session: Session,
     item: ArticleIn,
     *,
     threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+    clusters: ClusterBatch | None = None,
 ) -> StoreResult:
     """Store one article; see :class:`StoreResult` outcomes. Never commits.
 
     ``threshold`` is the estimated Jaccard similarity (of 3-word shingles) from which another
     article counts as a near-duplicate and shares this one's cluster.
+
+    With ``clusters``, the article's cluster is left to that batch's :meth:`ClusterBatch.assign`
+    (the result's ``cluster_id`` is then the one it had); without, it is assigned here.
 
     Every value is made fit for storage first (:func:`fit_for_storage`); a canonical URL over
     :data:`storage.values.MAX_URL_BYTES` raises :class:`UrlTooLong`.
@@ -325,13 +312,22 @@ def store_article(
     item, body = _prepared(item)
     conn = session.connection()
     write_locks.lock_keys(conn, _lock_keys(item, body))
-    return _store(session, conn, item, body, threshold)
+    if clusters is not None:
+        return _store(session, conn, item, body, clusters)
+    own = ClusterBatch(threshold)
+    result = _store(session, conn, item, body, own)
+    return _with_clusters([result], own.assign(conn))[0]
+
+
+def _with_clusters(results: list[StoreResult], assigned: dict[int, int]) -> list[StoreResult]:
+    return [replace(r, cluster_id=assigned[r.article_id]) if r.article_id in assigned else r for r in results]
 
 
 def _store(
-    session: Session, conn: sa.Connection, item: ArticleIn, body: dedup.Fingerprint, threshold: float
+    session: Session, conn: sa.Connection, item: ArticleIn, body: dedup.Fingerprint, clusters: ClusterBatch
 ) -> StoreResult:
     """:func:`store_article` once ``item`` is fit for storage and its keys are locked."""
+    threshold = clusters.threshold
     seen_at = _utc(item.fetched_at)
     hash_ = body.content_hash
     source_id = _source_id(session, conn, item.source)
@@ -372,7 +368,6 @@ def _store(
             return StoreResult(same.id, "alias", same.version, same.cluster_id)
 
     if existing is None:
-        signature = body.signature
         # Values go in as execute() parameters, not .values(): the statement's cache key stays
         # constant, which saves SQLAlchemy most of its per-call compile work.
         inserted = conn.execute(
@@ -392,17 +387,8 @@ def _store(
             # diverged: it now names this article.
             _point_url_at(conn, item.canonical_url, inserted, seen_at)
             _record_urls(conn, inserted, item, kind, hash_, seen_at)
-            cluster_id = _cluster(
-                conn,
-                inserted,
-                None,
-                hash_,
-                signature,
-                hash_identifies=hash_identifies,
-                threshold=threshold,
-                now=seen_at,
-            )
-            return StoreResult(inserted, "stored", 1, cluster_id)
+            clusters.add(inserted, body, seen_at)
+            return StoreResult(inserted, "stored", 1, None)
         # Another transaction stored this canonical URL first: treat it as a re-fetch.
         existing = conn.execute(
             _statement(conn, "by_canonical_url"), {"canonical_url": item.canonical_url}
@@ -419,7 +405,7 @@ def _store(
             item.url, item.canonical_url,
         )  # fmt: skip
         own = replace(item, canonical_url=fetched_key, rendition=None if kind == Rendition.OTHER else kind)
-        return store_article(session, own, threshold=threshold)
+        return store_article(session, own, threshold=threshold, clusters=clusters)
 
     _record_urls(conn, existing.id, item, kind, hash_, seen_at)
     if existing.content_hash == hash_:
@@ -434,7 +420,6 @@ def _store(
         return StoreResult(existing.id, "unchanged", existing.version, existing.cluster_id)
 
     version = existing.version + 1 if edited else existing.version
-    signature = body.signature
     if edited:
         _add_version(conn, existing.id, version, hash_, item, seen_at)
     else:
@@ -455,17 +440,8 @@ def _store(
             "removed_at": None,
         },
     )
-    cluster_id = _cluster(
-        conn,
-        existing.id,
-        existing.cluster_id,
-        hash_,
-        signature,
-        hash_identifies=hash_identifies,
-        threshold=threshold,
-        now=seen_at,
-    )
-    return StoreResult(existing.id, "updated" if edited else "unchanged", version, cluster_id)
+    clusters.add(existing.id, body, seen_at)
+    return StoreResult(existing.id, "updated" if edited else "unchanged", version, existing.cluster_id)
 
 
 def _articles_served_at(urls: Sequence[str]) -> sa.Select:
@@ -646,13 +622,14 @@ def store_articles(
     # Core statements straight on the connection: the ORM layer adds nothing here but overhead.
     conn = session.connection()
     write_locks.lock_keys(conn, [key for item, body in prepared for key in _lock_keys(item, body)])
-    return [_store(session, conn, item, body, threshold) for item, body in prepared]
+    clusters = ClusterBatch(threshold)
+    results = [_store(session, conn, item, body, clusters) for item, body in prepared]
+    return _with_clusters(results, clusters.assign(conn))
 
 
 def refresh_dedup(
     conn: sa.Connection,
     article_id: int,
-    cluster_id: int | None,
     body: dedup.Fingerprint,
     *,
     now: datetime,
@@ -660,13 +637,6 @@ def refresh_dedup(
 ) -> int:
     """An article's near-duplicate keys and cluster for a body it now has without a new version
     (a re-extraction); returns its cluster id."""
-    return _cluster(
-        conn,
-        article_id,
-        cluster_id,
-        body.content_hash,
-        body.signature,
-        hash_identifies=body.identifies,
-        threshold=threshold,
-        now=_utc(now),
-    )
+    clusters = ClusterBatch(threshold)
+    clusters.add(article_id, body, _utc(now))
+    return clusters.assign(conn)[article_id]

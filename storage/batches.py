@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING
 
 from storage import archive as archive_store
 from storage import articles as article_store
-from storage import frontier, processes, site_profiles, values
+from storage import dedup, frontier, processes, site_profiles, values
 from storage import signals as signal_store
 from storage import runs as run_log
+from storage.clustering import ClusterBatch
 from storage.db import OUTAGE_RETRIES, is_outage, open_database, run_in_transaction
 from storage.site_profiles import ProfileSettings
 
@@ -114,13 +115,14 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
     outcomes = []
     captured = []
     stored = []
-    # Every key the batch's articles touch is locked at once, in sorted order (see
-    # article_store.lock_for). Each article is then made ready as its source's profile stood when
-    # the batch began: a body that loses template blocks takes its new keys then; if that ever
-    # crosses another writer, the database's deadlock check fails this batch and it is written
-    # again one article at a time.
+    # The URL and body-hash keys of the batch's articles are locked at once, in sorted order (see
+    # article_store.lock_for); each article is then made ready as its source's profile stood when
+    # the batch began, and the band keys of the bodies it ends with are locked when the batch is
+    # clustered. If a body stripped of template blocks ever crosses another writer's hash key, the
+    # database's deadlock check fails this batch and it is written again one article at a time.
     items = [_with_storable_urls(fetch.article, fetch) if fetch.article is not None else None for fetch in batch]
     article_store.lock_for(session, [item for item in items if item is not None])
+    clusters = ClusterBatch(options.get("threshold", dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD))
     for fetch, item in zip(batch, items, strict=True):
         article_id = None
         outcome = fetch.outcome
@@ -130,7 +132,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
             if target.site_profile is not None:
                 profiled = site_profiles.prepare_page(session, item, target.site_profile)
                 item = profiled.item
-            result = article_store.store_article(session, item, **options)
+            result = article_store.store_article(session, item, clusters=clusters, **options)
             article_id = result.article_id
             outcome = result.outcome
             if outcome == "stored":
@@ -176,6 +178,9 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         )
     run_log.record_fetches(session, target.run_id, rows)
     archive_store.link_articles(session, captured)
+    # Near the commit: clustering locks the batch's LSH band keys, which another writer storing a
+    # near-copy of one of its stories waits for; taken first, they would be held for the whole batch.
+    clusters.assign(session.connection())
     # Last, just before the commit: counting a page locks its source's profile row, and every
     # worker crawling that source waits for it. Taken first, it would be held for the whole batch
     # and the workers' batches would run one at a time. A profile that matures here strips this

@@ -14,7 +14,7 @@ members of several clusters they are merged into the one with the lowest id. The
 symmetric and LSH candidates do not depend on arrival order, so cluster *membership* is the same
 whatever order articles arrive in (cluster ids may differ). Every article has a cluster; an article
 with no near-duplicate is alone in its own. The representative is the earliest-published member,
-ties broken by canonical URL.
+ties broken by canonical URL. Clusters are assigned a batch at a time by ``storage.clustering``.
 
 When an article's text changes, its keys are replaced and it may join further clusters, but
 clusters are never split: once two articles were seen as the same story they stay together.
@@ -28,9 +28,8 @@ import struct
 import sys
 import unicodedata
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -39,8 +38,7 @@ import numpy as np
 import sqlalchemy as sa
 from datasketch import MinHash
 
-from storage.db import dialect_insert, dialect_name
-from storage.models import Article, Cluster, DedupKey
+from storage.models import Article, DedupKey
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -284,24 +282,6 @@ def band_keys(signature: np.ndarray) -> list[tuple[int, int]]:
 # --- persistence ------------------------------------------------------------------------------
 
 
-def replace_keys(
-    session: Session | sa.Connection,
-    article_id: int,
-    keys: Sequence[tuple[int, int]],
-    *,
-    had_keys: bool = True,
-) -> None:
-    """Make ``keys`` the article's LSH keys (idempotent); ``had_keys=False`` for a new article."""
-    if had_keys:
-        session.execute(sa.delete(DedupKey).where(DedupKey.article_id == article_id))
-    if keys:
-        table = DedupKey.__table__
-        session.execute(
-            dialect_insert(session, table).on_conflict_do_nothing(),
-            [{"band": band, "bucket": bucket, "article_id": article_id} for band, bucket in keys],
-        )
-
-
 def find_near_duplicates(
     session: Session | sa.Connection,
     article_id: int,
@@ -333,88 +313,3 @@ def find_near_duplicates(
     return sorted(matches)
 
 
-def assign_cluster(
-    session: Session | sa.Connection,
-    article_id: int,
-    current_cluster_id: int | None,
-    matches: Iterable[int],
-    *,
-    now: datetime | None = None,
-) -> int:
-    """Put the article in one cluster with all of ``matches``, merging clusters as needed.
-
-    Returns the surviving cluster id (the lowest id involved).
-    """
-    match_ids = sorted(set(matches))
-    cluster_ids = _lock_clusters(session, [article_id, *match_ids], current_cluster_id)
-    if not cluster_ids:
-        # A story of its own: a new singleton cluster that it represents.
-        created = session.execute(
-            sa.insert(Cluster)
-            .values(representative_article_id=article_id, created_at=now or datetime.now(UTC))
-            .returning(Cluster.id)
-        ).scalar_one()
-        session.execute(
-            sa.update(Article).where(Article.id == article_id).values(cluster_id=created)
-        )
-        return created
-    survivor = min(cluster_ids)
-    merged = sorted(cluster_ids - {survivor})
-    session.execute(
-        sa.update(Article)
-        .where(sa.or_(Article.id.in_([article_id, *match_ids]), Article.cluster_id.in_(merged)))
-        .values(cluster_id=survivor)
-        .execution_options(synchronize_session=False)
-    )
-    if merged:
-        session.execute(sa.delete(Cluster).where(Cluster.id.in_(merged)))
-    refresh_representative(session, survivor)
-    return survivor
-
-
-def _clusters_of(session: Session | sa.Connection, article_ids: Sequence[int]) -> set[int]:
-    rows = session.execute(sa.select(Article.cluster_id).where(Article.id.in_(article_ids))).scalars()
-    return {cluster_id for cluster_id in rows if cluster_id is not None}
-
-
-def _lock_clusters(session: Session | sa.Connection, article_ids: Sequence[int], current: int | None) -> set[int]:
-    """The clusters of ``article_ids`` (the article and its matches), locked until the transaction
-    ends; ``current``: the article's cluster as the caller read it.
-
-    On PostgreSQL another writer may be merging one of them right now (through a near-copy that
-    shares no key with this article): their rows are locked in id order, then the clusters read
-    again from the articles, until no merge moved them in between. A writer that merges clusters
-    holds their locks, so the membership read here stays true until this transaction commits.
-    """
-    cluster_ids = _clusters_of(session, article_ids) | ({current} if current is not None else set())
-    if dialect_name(session) != "postgresql":
-        return cluster_ids  # one writer at a time
-    while cluster_ids:
-        session.execute(
-            sa.select(Cluster.id).where(Cluster.id.in_(sorted(cluster_ids))).order_by(Cluster.id).with_for_update()
-        ).all()
-        again = _clusters_of(session, article_ids)
-        if again == cluster_ids:
-            break
-        cluster_ids = again
-    return cluster_ids
-
-
-def refresh_representative(session: Session | sa.Connection, cluster_id: int) -> None:
-    """Representative = earliest published member (undated last), ties by canonical URL."""
-    canonical_url = Article.canonical_url
-    if dialect_name(session) == "postgresql":
-        # Byte order, as on SQLite, whatever the database's locale: the same corpus picks the
-        # same representative on either backend.
-        canonical_url = canonical_url.collate("C")
-    representative = session.execute(
-        sa.select(Article.id)
-        .where(Article.cluster_id == cluster_id)
-        .order_by(Article.published_at.is_(None), Article.published_at, canonical_url)
-        .limit(1)
-    ).scalar_one_or_none()
-    session.execute(
-        sa.update(Cluster)
-        .where(Cluster.id == cluster_id)
-        .values(representative_article_id=representative)
-    )

@@ -94,7 +94,7 @@ def apply_reextraction(
         body = dedup.fingerprint(changes["text"])
         changes["content_hash"] = body.content_hash
         changes["minhash"] = body.signature_bytes
-        article_store.refresh_dedup(conn, article_id, current.cluster_id, body, now=now)
+        article_store.refresh_dedup(conn, article_id, body, now=now)
     conn.execute(sa.update(Article).where(Article.id == article_id).values(**changes))
     version_changes = {name: changes[name] for name in ("text", "title", "content_hash") if name in changes}
     if version_changes:
