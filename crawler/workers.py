@@ -136,7 +136,10 @@ class ReadingPool:
         if self.pool is None or self.closing:
             closed = _failure(RuntimeError("the worker pool is closed"), self.timeout)
             return PendingReading(self, html, request, done=PageReading(extraction=closed))
-        future = self.pool.schedule(_read, args=(html, request), timeout=self.timeout)
+        try:
+            future = self.pool.schedule(_read, args=(html, request), timeout=self.timeout)
+        except Exception as exc:  # noqa: BLE001 - a pool that broke fails its pages, as in the crawl
+            return PendingReading(self, html, request, done=PageReading(extraction=_failure(exc, self.timeout)))
         return PendingReading(self, html, request, future=future)
 
     async def read(self, html: bytes, request: ReadRequest) -> PageReading:
@@ -220,8 +223,8 @@ class PendingReading:
                         self.pool.max_rss_mb)  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - a worker that died (memory, segfault in lxml)
             return PageReading(extraction=_failure(exc, self.pool.timeout))
-        self.future = self.pool.pool.schedule(_read, args=(self.html, self.request), timeout=self.pool.timeout)
         try:
+            self.future = self.pool.pool.schedule(_read, args=(self.html, self.request), timeout=self.pool.timeout)
             return self._wait()  # a fresh worker reads it
         except Exception as exc:  # noqa: BLE001 - the page's failure is the second worker's
             return PageReading(extraction=_failure(exc, self.pool.timeout))

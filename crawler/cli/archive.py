@@ -90,18 +90,23 @@ def import_warc(
     options = ImportFilter(
         host=host, since=since, until=until, language=language, source=source, refuse_tdm_reserved=_refuse_tdm_reserved()
     )
+    # A worker beyond one a file would find nothing to lease.
+    busy_workers = min(workers, len(files))
     if readers is None:
-        readers = _default_readers(min(workers, len(files)))
+        readers = _default_readers(busy_workers)
     started = time.monotonic()
-    context = multiprocessing.get_context("spawn")
-    # Not a multiprocessing.Pool: its workers are daemons, and a daemon may not start readers.
-    with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
-        updates = manager.Queue()
-        results = [
-            pool.submit(import_worker, database_url, files, options, _Reporter(updates, index), readers)
-            for index in range(workers)
-        ]
-        totals = _follow(results, updates, started)
+    if busy_workers == 1:
+        totals = _import_here(import_worker, (database_url, files, options), readers, started)
+    else:
+        context = multiprocessing.get_context("spawn")
+        # Not a multiprocessing.Pool: its workers are daemons, and a daemon may not start readers.
+        with context.Manager() as manager, ProcessPoolExecutor(busy_workers, mp_context=context) as pool:
+            updates = manager.Queue()
+            results = [
+                pool.submit(import_worker, database_url, files, options, _Reporter(updates, index), readers)
+                for index in range(busy_workers)
+            ]
+            totals = _follow(results, updates, started)
     elapsed = max(time.monotonic() - started, 1e-9)
     click.echo(_summary(totals, elapsed), err=True)
 
@@ -129,6 +134,19 @@ class _Reporter:
 
     def __call__(self, counts: Counter) -> None:
         self.queue.put((self.index, dict(counts)))
+
+
+def _import_here(import_worker, arguments: tuple, readers: int, started: float) -> Counter:
+    """One worker, in this process (no process to start and feed), showing progress on a terminal."""
+    live = Live(console=console, transient=True) if sys.stderr.isatty() else None
+    if live is None:
+        return import_worker(*arguments, readers=readers)
+    with live:
+        return import_worker(
+            *arguments,
+            on_counts=lambda counts: live.update(Text(_summary(counts, time.monotonic() - started))),
+            readers=readers,
+        )
 
 
 def _follow(results, updates, started: float) -> Counter:
