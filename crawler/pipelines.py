@@ -25,6 +25,7 @@ from crawler.extraction.renditions import renditions_to_store
 from crawler.items import FetchOutcome, PageItem, exported_article
 from crawler.normalize import canonical_url, choose_canonical_url
 from crawler.reading import INTERSTITIAL
+from crawler.workers import READING_FAILURES
 from storage import articles as article_store
 from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
 from storage.db import resolve_database_url
@@ -40,8 +41,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["NormalisePipeline", "NotAnArticle", "RefusedByPublisher", "StorePipeline"]
 
-#: Rejection reasons that mean extraction broke, not that the page is no article.
-EXTRACTION_FAILURES = frozenset({"extraction-timeout", "extraction-crashed"})
 #: Rejection reasons logged as an outcome of their own (else ``not-an-article``).
 REJECTION_OUTCOMES = {"published-before-since": "skipped", INTERSTITIAL: "interstitial"}
 
@@ -255,7 +254,7 @@ class StorePipeline:
         else:
             reason = getattr(rejection, "reason", "unknown")
         fetch.reason = reason
-        if getattr(rejection, "reason", None) in EXTRACTION_FAILURES:
+        if getattr(rejection, "reason", None) in READING_FAILURES:
             fetch.outcome = "error"
             self._queue(fetch)
             raise ExtractionFailed(f"{reason} <{page.url}>")

@@ -10,6 +10,12 @@ is stored twice. Each kept record gets a ``captures`` row pointing into the file
 Records that are not an HTML page are counted by reason and skipped; a truncated or corrupt file
 ends there, counted, and the worker goes on with the next file.
 
+A worker reads its file's records in order and hands each page to a pool of reader processes (the
+crawl's :class:`~crawler.workers.ReadingPool`, with its hard timeout per page), a bounded number at
+a time, and writes what comes back in record order: one file uses every reader. A page whose
+reader overran the timeout or died is counted as an error (``error/extraction-timeout``,
+``error/extraction-crashed``), logged with its URL, and the file goes on.
+
 Each article's publishers' signals are stored as the crawl stores them (``article_signals``): its
 HTML's (<meta> robots and TDMRep, paywall markup) and its record's response headers (TDMRep,
 X-Robots-Tag, Content-Usage), joined by the crawl's own rules. Site-wide files (tdmrep.json,
@@ -22,12 +28,13 @@ import fnmatch
 import logging
 import os
 import socket
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from crawler import settings as crawl_settings
 from crawler.components.site_signals import joined_signals
 from crawler.discovery.dates import to_utc
 from crawler.discovery.scope import CrawlScope
@@ -35,7 +42,8 @@ from crawler.extraction import Article
 from crawler.extraction.signals import SIGNAL_HEADERS
 from crawler.normalize import canonical_url, choose_canonical_url, site_key
 from crawler.pages import HTML_CONTENT_TYPES
-from crawler.reading import ReadRequest, read_page
+from crawler.reading import PageReading, ReadRequest
+from crawler.workers import READING_FAILURES, PendingReading, ReadingPool
 from storage import archive as archive_store
 from storage import runs as run_log
 from storage.articles import ArticleIn
@@ -50,6 +58,10 @@ __all__ = ["ImportFilter", "import_worker"]
 MAX_RECORD_BYTES = 50 * 1024 * 1024
 #: Records stored per transaction.
 BATCH = 50
+#: Pages handed to the readers and not yet written: enough to keep them busy while a batch is
+#: written, few enough (with the bytes below) that memory stays bounded whatever the file.
+MAX_IN_FLIGHT = 2 * BATCH
+MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024
 LEASE = timedelta(minutes=5)
 
 
@@ -65,36 +77,54 @@ class ImportFilter:
 
 
 def import_worker(
-    database_url: str, paths: Sequence[str], options: ImportFilter, on_counts: Callable[[Counter], None] | None = None
+    database_url: str, paths: Sequence[str], options: ImportFilter, on_counts: Callable[[Counter], None] | None = None,
+    readers: int = 1,
 ) -> Counter:
-    """Lease and import files of ``paths`` until none is left; returns the counts of this worker."""
+    """Lease and import files of ``paths`` until none is left; returns the counts of this worker.
+
+    ``readers``: processes that read its pages (1 reads them in this process).
+    """
     sessions = open_database(database_url)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     with sessions.begin() as session:
         archive_store.register_import_files(session, paths)
         run_id = run_log.start_run(session, options.source or "import-warc")
     total: Counter = Counter()
-    while True:
-        path = run_in_transaction(
-            sessions, lambda session: archive_store.lease_import_file(session, paths, owner, LEASE)
-        )
-        if path is None:
-            break
-        target = BatchTarget(database_url, None, run_id)
-        so_far = total.copy()
-        report = (lambda counts, so_far=so_far: on_counts(so_far + counts)) if on_counts is not None else None
-        counts = _import_file(sessions, target, path, owner, options, report)
-        with sessions.begin() as session:
-            archive_store.finish_import_file(session, path, owner, dict(counts))
-        total.update(counts)
+    pool = ReadingPool(
+        workers=readers,
+        timeout=crawl_settings.NEWSDESK_EXTRACT_TIMEOUT,
+        max_rss_mb=crawl_settings.NEWSDESK_WORKER_MAX_RSS_MB,
+    )
+    pool.start()
+    try:
+        while True:
+            path = run_in_transaction(
+                sessions, lambda session: archive_store.lease_import_file(session, paths, owner, LEASE)
+            )
+            if path is None:
+                break
+            target = BatchTarget(database_url, None, run_id)
+            so_far = total.copy()
+            report = (lambda counts, so_far=so_far: on_counts(so_far + counts)) if on_counts is not None else None
+            counts = _import_file(sessions, target, path, owner, options, pool, report)
+            with sessions.begin() as session:
+                archive_store.finish_import_file(session, path, owner, dict(counts))
+            total.update(counts)
+    finally:
+        pool.close()
     with sessions.begin() as session:
         run_log.finish_run(session, run_id, status="finished", counts=dict(total), error=None)
     return total
 
 
-def _import_file(sessions, target: BatchTarget, path: str, owner: str, options: ImportFilter, on_counts) -> Counter:
+def _import_file(
+    sessions, target: BatchTarget, path: str, owner: str, options: ImportFilter, pool: ReadingPool, on_counts
+) -> Counter:
     counts: Counter = Counter()
     pending: list[tuple[FetchResult, archive_store.CaptureRow]] = []
+    #: Pages handed to the readers, oldest first, and their bytes.
+    in_flight: deque[tuple[_Page, PendingReading]] = deque()
+    in_flight_bytes = 0
 
     def flush() -> None:
         batch = list(pending)
@@ -110,26 +140,48 @@ def _import_file(sessions, target: BatchTarget, path: str, owner: str, options: 
         if on_counts is not None:
             on_counts(counts)
 
+    def settle_oldest() -> None:
+        """The oldest page's reading, kept for the next batch if it is an article that passes."""
+        nonlocal in_flight_bytes
+        page, reading = in_flight.popleft()
+        in_flight_bytes -= len(page.body)
+        kept = _kept(page, reading.reading(), options, counts)
+        if kept is not None:
+            pending.append(kept)
+            if len(pending) >= BATCH:
+                flush()
+
     try:
         with open(path, "rb") as stream:
             records = archive_store.iter_records(stream)
-            try:
-                for record in records:
+            while True:
+                try:
+                    record = next(records, None)
+                    if record is None:
+                        break
                     counts["records"] += 1
-                    kept = _read_record(record, records, path, options, counts)
-                    if kept is not None:
-                        pending.append(kept)
-                        if len(pending) >= BATCH:
-                            flush()
-            except Exception as exc:  # noqa: BLE001 - a truncated or corrupt file ends here, counted
-                counts["skipped/truncated-or-corrupt"] += 1
-                logger.warning("%s: stopped at a bad record: %s: %s", path, type(exc).__name__, exc)
+                    page = _html_page(record, records, path, options, counts)
+                except Exception as exc:  # noqa: BLE001 - a truncated or corrupt file ends here, counted
+                    counts["skipped/truncated-or-corrupt"] += 1
+                    logger.warning("%s: stopped at a bad record: %s: %s", path, type(exc).__name__, exc)
+                    break
+                if page is None:
+                    continue
+                in_flight.append((page, pool.submit(page.body, page.request)))
+                in_flight_bytes += len(page.body)
+                while len(in_flight) > MAX_IN_FLIGHT or in_flight_bytes > MAX_IN_FLIGHT_BYTES:
+                    settle_oldest()
+        while in_flight:
+            settle_oldest()
         flush()
     except _TakenOver:
         logger.warning("%s: lease taken over by another worker; leaving it", path)
     except OSError as exc:
         counts["skipped/unreadable-file"] += 1
         logger.error("%s: cannot read: %s", path, exc)
+    finally:
+        for _, reading in in_flight:
+            reading.cancel()
     return counts
 
 
@@ -137,12 +189,24 @@ class _TakenOver(Exception):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """An HTML response record that passed the filters, taken off its file, to be read."""
+
+    url: str
+    body: bytes
+    request: ReadRequest
+    fetched_at: datetime
+    signal_headers: dict[str, tuple[str, ...]]
+    capture: archive_store.CaptureRow
+
+
 def _skip(counts: Counter, reason: str) -> None:
     counts[f"skipped/{reason}"] += 1
 
 
-def _read_record(record, records, path: str, options: ImportFilter, counts: Counter):
-    """A (fetch, capture) pair for an HTML article record that passes the filters, else None."""
+def _html_page(record, records, path: str, options: ImportFilter, counts: Counter) -> _Page | None:
+    """The record as a page to read if it is an HTML response that passes the filters, else None."""
     if record.rec_type != "response":
         _skip(counts, f"{record.rec_type}-record")
         return None
@@ -174,19 +238,6 @@ def _read_record(record, records, path: str, options: ImportFilter, counts: Coun
     if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or b"\x00" in body[:4096]:
         _skip(counts, "not-html-body")
         return None
-    charset = _charset(params)
-    reading = read_page(body, ReadRequest(url=url, scope=CrawlScope.from_start_urls([url]), http_charset=charset))
-    extracted = reading.extraction
-    if not isinstance(extracted, Article):
-        _skip(counts, "not-an-article")
-        return None
-    if options.language and (extracted.language or "").split("-")[0] != options.language:
-        _skip(counts, "language-filter")
-        return None
-    signals = joined_signals(url, reading.signals, _signal_headers(record.http_headers), {})
-    if options.refuse_tdm_reserved and signals.tdm_reserved:
-        _skip(counts, "tdm-reserved")
-        return None
     record_id = record.rec_headers.get_header("WARC-Record-ID") or archive_store.new_record_id()
     digest = record.rec_headers.get_header("WARC-Payload-Digest") or archive_store.payload_digest(body)
     capture = archive_store.CaptureRow(
@@ -194,6 +245,29 @@ def _read_record(record, records, path: str, options: ImportFilter, counts: Coun
         file=os.path.abspath(path), offset=records.get_record_offset(), length=records.get_record_length(),
         payload_digest=digest,
     )  # fmt: skip
+    request = ReadRequest(url=url, scope=CrawlScope.from_start_urls([url]), http_charset=_charset(params))
+    return _Page(url, body, request, fetched_at, _signal_headers(record.http_headers), capture)
+
+
+def _kept(page: _Page, reading: PageReading, options: ImportFilter, counts: Counter):
+    """A (fetch, capture) pair for a page read as an article that passes the filters, else None."""
+    extracted = reading.extraction
+    url = page.url
+    if not isinstance(extracted, Article):
+        reason = getattr(extracted, "reason", None)
+        if reason in READING_FAILURES:
+            counts[f"error/{reason}"] += 1
+            logger.warning("%s: %s (%s) <%s>", page.capture.file, reason, extracted.detail, url)
+        else:
+            _skip(counts, "not-an-article")
+        return None
+    if options.language and (extracted.language or "").split("-")[0] != options.language:
+        _skip(counts, "language-filter")
+        return None
+    signals = joined_signals(url, reading.signals, page.signal_headers, {})
+    if options.refuse_tdm_reserved and signals.tdm_reserved:
+        _skip(counts, "tdm-reserved")
+        return None
     article = ArticleIn(
         source=options.source or site_key(url),
         url=url,
@@ -209,12 +283,14 @@ def _read_record(record, records, path: str, options: ImportFilter, counts: Coun
         tags=tuple(extracted.tags),
         image_url=extracted.image_url,
         word_count=extracted.word_count,
-        fetched_at=fetched_at,
+        fetched_at=page.fetched_at,
         fingerprint=reading.fingerprint,
         fetched_canonical_url=canonical_url(url),
     )
-    fetch = FetchResult(url, 200, len(body), "stored", None, article=article, capture_id=record_id, signals=signals)
-    return fetch, capture
+    fetch = FetchResult(
+        url, 200, len(page.body), "stored", None, article=article, capture_id=page.capture.record_id, signals=signals
+    )
+    return fetch, page.capture
 
 
 def _signal_headers(http_headers) -> dict[str, tuple[str, ...]]:

@@ -2,7 +2,9 @@
 
 Reading is CPU-bound (about 30 ms on a real news page): inline it would stall downloads, and a
 hostile page could stall them for a minute. Each page gets a hard timeout; pebble replaces a worker
-that overruns it. With one worker, pages are read inline (no process to feed).
+that overruns it. With one worker, pages are read inline (no process to feed). The crawl reads
+through :meth:`ReadingPool.read` (asyncio); ``import-warc``, which has no event loop, through
+:meth:`ReadingPool.submit`.
 
 Workers live outside the crawl's process group and die with it (see :mod:`storage.processes`): a
 signal to the crawl's group reaches the crawl alone, which closes the pool within
@@ -30,7 +32,7 @@ from storage import processes
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CLOSE_SECONDS", "ReadingPool"]
+__all__ = ["CLOSE_SECONDS", "READING_FAILURES", "PendingReading", "ReadingPool"]
 
 #: A worker is replaced after this many pages, so memory a page leaves behind is given back.
 PAGES_PER_WORKER = 500
@@ -40,6 +42,8 @@ CLOSE_SECONDS = 15.0
 RETIRED_EXIT_CODE = 75
 #: Beyond its own timeout, how long a page may wait for a free worker, per page ahead of it.
 _QUEUE_SLACK_SECONDS = 5.0
+#: Rejection reasons that mean reading broke (the page is not known to be no article).
+READING_FAILURES = frozenset({"extraction-timeout", "extraction-crashed"})
 
 #: In a worker: RSS in MB above which it retires before reading another page (0: never).
 _max_rss_mb = 0
@@ -124,15 +128,27 @@ class ReadingPool:
         if stopping.is_alive():
             logger.error("extraction workers did not stop within %g s; they die with the crawl", CLOSE_SECONDS)
 
+    def submit(self, html: bytes, request: ReadRequest) -> PendingReading:
+        """Start reading a page in a worker (inline with one worker), for a caller without an event
+        loop; :meth:`PendingReading.reading` waits for it."""
+        if self.workers == 1:
+            return PendingReading(self, html, request, done=read_page(html, request))
+        if self.pool is None or self.closing:
+            closed = _failure(RuntimeError("the worker pool is closed"), self.timeout)
+            return PendingReading(self, html, request, done=PageReading(extraction=closed))
+        try:
+            future = self.pool.schedule(_read, args=(html, request), timeout=self.timeout)
+        except Exception as exc:  # noqa: BLE001 - a pool that broke fails its pages, as in the crawl
+            return PendingReading(self, html, request, done=PageReading(extraction=_failure(exc, self.timeout)))
+        return PendingReading(self, html, request, future=future)
+
     async def read(self, html: bytes, request: ReadRequest) -> PageReading:
         if self.workers == 1:
             return read_page(html, request)
         try:
             return await self._in_worker(html, request)
-        except FutureTimeout:
-            failure = Rejection("extraction-timeout", f"over {self.timeout:g} s")
         except Exception as exc:  # a worker that died (memory, segfault in lxml) surfaces here
-            failure = Rejection("extraction-crashed", f"{type(exc).__name__}: {exc}")
+            failure = _failure(exc, self.timeout)
         if self.pool is None:
             return PageReading(extraction=failure)
         # The page's links are still worth following: read it again for discovery alone.
@@ -169,3 +185,63 @@ class ReadingPool:
             future.cancel()
             raise FutureTimeout(f"no worker read the page within {deadline:g} s")
         return answer.result()
+
+
+class PendingReading:
+    """A page handed to :meth:`ReadingPool.submit`: its reading, once a worker has read it.
+
+    Waited for in the order submitted, so the pages ahead of one are read (or failed) when it is
+    waited for: it waits for its own timeout, and a free worker, at most.
+    """
+
+    def __init__(self, pool: ReadingPool, html: bytes, request: ReadRequest, *, future=None, done=None):
+        self.pool = pool
+        self.html = html
+        self.request = request
+        self.future = future
+        self.done: PageReading | None = done
+
+    def reading(self) -> PageReading:
+        """The page's reading; a worker that overran the timeout or died gives a Rejection of
+        :data:`READING_FAILURES`, and one that retired for its memory hands the page to a fresh one."""
+        if self.done is None:
+            self.done = self._outcome()
+        return self.done
+
+    def cancel(self) -> None:
+        """Not wanted any more: a worker still reading it is stopped."""
+        if self.future is not None:
+            self.future.cancel()
+
+    def _outcome(self) -> PageReading:
+        try:
+            return self._wait()
+        except ProcessExpired as exc:
+            if exc.exitcode != RETIRED_EXIT_CODE or self.pool.pool is None:
+                return PageReading(extraction=_failure(exc, self.pool.timeout))
+            logger.info("extraction worker %s retired over %d MB (NEWSDESK_WORKER_MAX_RSS_MB)", exc.pid,
+                        self.pool.max_rss_mb)  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - a worker that died (memory, segfault in lxml)
+            return PageReading(extraction=_failure(exc, self.pool.timeout))
+        try:
+            self.future = self.pool.pool.schedule(_read, args=(self.html, self.request), timeout=self.pool.timeout)
+            return self._wait()  # a fresh worker reads it
+        except Exception as exc:  # noqa: BLE001 - the page's failure is the second worker's
+            return PageReading(extraction=_failure(exc, self.pool.timeout))
+
+    def _wait(self) -> PageReading:
+        # pebble's timeout runs from when a worker takes the page; a page no worker ever takes (a
+        # pool whose workers died and cannot be replaced) would wait forever without this one.
+        deadline = self.pool.timeout + _QUEUE_SLACK_SECONDS
+        try:
+            return self.future.result(timeout=deadline)
+        except FutureTimeout:
+            self.future.cancel()
+            raise
+
+
+def _failure(exc: BaseException, timeout: float) -> Rejection:
+    """Why a worker gave no reading, as the page's Rejection."""
+    if isinstance(exc, FutureTimeout):
+        return Rejection("extraction-timeout", f"over {timeout:g} s")
+    return Rejection("extraction-crashed", f"{type(exc).__name__}: {exc}")

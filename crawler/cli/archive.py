@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 
 import click
@@ -58,18 +59,23 @@ def print_raw_page(sessions: sessionmaker, article_id: int, *, with_headers: boo
 @click.option("--until", type=WhenType(), help="Keep only records captured before this time.")
 @click.option("--lang", "language", help="Keep only articles in this language (ISO 639-1, e.g. en).")
 @click.option("--source", help="Source name of the articles (default: each record's host).")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Worker processes.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Worker processes, each importing one file at a time.")  # fmt: skip
+@click.option("--readers", type=click.IntRange(1),
+              help="Page-reading processes per worker (1: the worker reads its pages itself). "
+                   "Default: the crawl's NEWSDESK_EXTRACT_WORKERS (0: one a core) shared among the workers.")  # fmt: skip
 @click.pass_context
 @handle_user_errors
 def import_warc(
     ctx: click.Context, paths: tuple[str, ...], host: str | None, since: datetime | None, until: datetime | None,
-    language: str | None, source: str | None, workers: int,
+    language: str | None, source: str | None, workers: int, readers: int | None,
 ) -> None:  # fmt: skip
     """Import HTML pages from WARC files (gzip or not; CC-NEWS, other archives, newsdesk's own).
 
     PATH may be a glob. Pages go through the crawl's reading, extraction, dedup and storage.
     Files are leased from the database, so several processes (--workers, or other machines
-    sharing a PostgreSQL store) split one list; run it again after a crash to finish.
+    sharing a PostgreSQL store) split one list; run it again after a crash to finish. Each
+    worker hands its file's pages to --readers processes, so one file uses every core.
     Publishers' signals of each page (headers, <meta>) are stored as the crawl stores them;
     NEWSDESK_REFUSE_TDM_RESERVED (crawler/settings.py, or the environment) skips reserved pages.
     """
@@ -84,17 +90,33 @@ def import_warc(
     options = ImportFilter(
         host=host, since=since, until=until, language=language, source=source, refuse_tdm_reserved=_refuse_tdm_reserved()
     )
+    # A worker beyond one a file would find nothing to lease.
+    busy_workers = min(workers, len(files))
+    if readers is None:
+        readers = _default_readers(busy_workers)
     started = time.monotonic()
-    context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, context.Pool(workers) as pool:
-        updates = manager.Queue()
-        results = [
-            pool.apply_async(import_worker, (database_url, files, options, _Reporter(updates, index)))
-            for index in range(workers)
-        ]
-        totals = _follow(results, updates, started)
+    if busy_workers == 1:
+        totals = _import_here(import_worker, (database_url, files, options), readers, started)
+    else:
+        context = multiprocessing.get_context("spawn")
+        # Not a multiprocessing.Pool: its workers are daemons, and a daemon may not start readers.
+        with context.Manager() as manager, ProcessPoolExecutor(busy_workers, mp_context=context) as pool:
+            updates = manager.Queue()
+            results = [
+                pool.submit(import_worker, database_url, files, options, _Reporter(updates, index), readers)
+                for index in range(busy_workers)
+            ]
+            totals = _follow(results, updates, started)
     elapsed = max(time.monotonic() - started, 1e-9)
     click.echo(_summary(totals, elapsed), err=True)
+
+
+def _default_readers(busy_workers: int) -> int:
+    """The crawl's reader count (NEWSDESK_EXTRACT_WORKERS of crawler/settings.py, 0: one a core),
+    shared among the workers that will have a file, so N workers x M readers do not crowd the cores."""
+    name = "NEWSDESK_EXTRACT_WORKERS"
+    total = check_setting(name, getattr(project_settings, name)) or os.cpu_count() or 1
+    return max(1, total // max(1, busy_workers))
 
 
 def _refuse_tdm_reserved() -> bool:
@@ -114,6 +136,19 @@ class _Reporter:
         self.queue.put((self.index, dict(counts)))
 
 
+def _import_here(import_worker, arguments: tuple, readers: int, started: float) -> Counter:
+    """One worker, in this process (no process to start and feed), showing progress on a terminal."""
+    live = Live(console=console, transient=True) if sys.stderr.isatty() else None
+    if live is None:
+        return import_worker(*arguments, readers=readers)
+    with live:
+        return import_worker(
+            *arguments,
+            on_counts=lambda counts: live.update(Text(_summary(counts, time.monotonic() - started))),
+            readers=readers,
+        )
+
+
 def _follow(results, updates, started: float) -> Counter:
     """Show progress (on a terminal) until every worker is done; returns the sum of their counts."""
     latest: dict[int, dict] = {}
@@ -121,7 +156,7 @@ def _follow(results, updates, started: float) -> Counter:
     if live is not None:
         live.start()
     try:
-        while not all(result.ready() for result in results):
+        while not all(result.done() for result in results):
             _drain(updates, latest)
             if live is not None:
                 live.update(Text(_summary(_sum(latest.values()), time.monotonic() - started)))
@@ -131,7 +166,7 @@ def _follow(results, updates, started: float) -> Counter:
             live.stop()
     totals: Counter = Counter()
     for result in results:
-        totals.update(result.get())
+        totals.update(result.result())
     return totals
 
 

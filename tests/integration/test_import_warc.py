@@ -1,10 +1,12 @@
 """import-warc: crafted bad records skipped by reason, our own archive re-imported into an empty
-store, and two workers on PostgreSQL splitting one list of files."""
+store, two workers on PostgreSQL splitting one list of files, and readers in other processes
+storing what one reading in the worker stores, a dead or hung reader costing its page alone."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -204,3 +206,77 @@ def test_two_workers_on_postgresql_split_the_files_and_store_nothing_twice(postg
     assert read == 80
     assert rows(postgres_url, "SELECT count(*) FROM articles")[0][0] == 40
     assert duplicate_stories(postgres_url) == 0
+
+
+def articles_in_order(database_url: str) -> list[tuple]:
+    """What a reader sees of each stored article, in the order they were stored."""
+    return rows(database_url, "SELECT url, canonical_url, title, text, authors, published_at, modified_at, language, "
+                              "description, section, tags, image_url, word_count, content_hash FROM articles "
+                              "ORDER BY id")  # fmt: skip
+
+
+def test_readers_in_other_processes_store_what_one_reading_in_the_worker_stores(tmp_path):
+    with GeneratedSite(pages=40) as site:
+        pages = fetch_pages(site, range(1, 41))
+    path = tmp_path / "crawl.warc.gz"
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+        for index, (url, body) in enumerate(pages):
+            response(writer, url, body)
+            if index % 10 == 0:  # a page not worth a reader, and a copy of a story under another URL
+                response(writer, f"{url}.pdf", b"%PDF-1.7", content_type="application/pdf")
+                response(writer, f"{url}?copy", body)
+        response(writer, "http://example.com/not-a-story", b"<html><body><p>Menu</p></body></html>")
+    record_urls = []
+    for url, _ in pages:
+        record_urls += [url, f"{url}?copy"]
+    inline = f"sqlite:///{tmp_path / 'inline.db'}"
+    pooled = f"sqlite:///{tmp_path / 'pooled.db'}"
+    upgrade(inline)
+    upgrade(pooled)
+    counts_inline = import_worker(inline, [str(path)], ImportFilter(), readers=1)
+    counts_pooled = import_worker(pooled, [str(path)], ImportFilter(), readers=2)
+
+    assert counts_pooled == counts_inline
+    assert counts_inline["stored"] >= 40 and counts_inline["skipped/not-an-article"] == 1
+    stored = articles_in_order(pooled)
+    assert stored == articles_in_order(inline)
+    # Stored in the order of the file's records, whichever reader finished first.
+    stored_urls = [url for url, *_ in stored]
+    assert stored_urls == [url for url in record_urls if url in stored_urls] and len(stored_urls) >= 40
+    captures = "SELECT url, record_id, \"offset\", length FROM captures ORDER BY id"
+    assert rows(pooled, captures) == rows(inline, captures)
+    assert duplicate_stories(pooled) == 0
+
+
+def test_a_page_whose_reader_dies_or_hangs_is_an_error_and_the_rest_of_the_file_is_stored(tmp_path):
+    with GeneratedSite(pages=6) as site:
+        pages = fetch_pages(site, range(1, 7))
+    path = tmp_path / "broken.warc.gz"
+    crash_url, hang_url = f"{pages[1][0]}/crash", f"{pages[3][0]}/hang"
+    write_warc(path, [pages[0], (crash_url, pages[1][1]), pages[2], (hang_url, pages[3][1]), pages[4], pages[5]])
+    database_url = f"sqlite:///{tmp_path / 'import.db'}"
+    upgrade(database_url)
+    # A process of its own, whose fork server (and so every reader) loads the breaking reader.
+    script = (
+        "import json, sys\n"
+        "from storage import processes\n"
+        "processes.forkserver_context('support.breaking_reader')\n"
+        "from crawler import settings\n"
+        "settings.NEWSDESK_EXTRACT_TIMEOUT = 5.0\n"
+        "from crawler.warc_import import ImportFilter, import_worker\n"
+        f"counts = import_worker({database_url!r}, [{str(path)!r}], ImportFilter(), readers=2)\n"
+        "print(json.dumps(counts))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=240)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert counts["error/extraction-crashed"] == 1 and counts["error/extraction-timeout"] == 1
+    assert (counts["records"], counts["stored"]) == (6, 4)
+    assert crash_url in done.stderr and hang_url in done.stderr
+    stored = {url for (url,) in rows(database_url, "SELECT url FROM articles")}
+    assert stored == {pages[n][0] for n in (0, 2, 4, 5)}
+    assert {url for (url,) in rows(database_url, "SELECT url FROM captures")} == stored
+    assert rows(database_url, "SELECT state FROM warc_import_files") == [("done",)]
