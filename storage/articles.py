@@ -82,8 +82,9 @@ def _record_fetched_url(conn: sa.Connection) -> sa.Executable:
 _COPIES = frozenset(Rendition) - {Rendition.CANONICAL, Rendition.OTHER}
 
 
-_BUILDERS = {
-    "by_canonical_url": lambda conn: sa.select(
+def _stored_story() -> sa.Select:
+    """What a re-fetch of a story compares itself with."""
+    return sa.select(
         Article.id,
         Article.content_hash,
         Article.version,
@@ -93,9 +94,11 @@ _BUILDERS = {
         Article.word_count,
         # The rendition the stored body was read from.
         ArticleUrl.rendition.label("body_rendition"),
-    )
-    .outerjoin(ArticleUrl, ArticleUrl.url == Article.url)
-    .where(Article.canonical_url == sa.bindparam("canonical_url")),
+    ).outerjoin(ArticleUrl, ArticleUrl.url == Article.url)
+
+
+_BUILDERS = {
+    "by_canonical_url": lambda conn: _stored_story().where(Article.canonical_url == sa.bindparam("canonical_url")),
     "story_declaring": lambda conn: sa.select(Article.canonical_url)
     .join(ArticleUrl, ArticleUrl.article_id == Article.id)
     .where(ArticleUrl.url == sa.bindparam("url"), ArticleUrl.rendition.in_(sorted(_COPIES))),
@@ -187,13 +190,15 @@ def _lock_keys(item: ArticleIn, body: dedup.Fingerprint) -> list[int]:
     ]
 
 
-def lock_for(session: Session, items: Sequence[ArticleIn]) -> None:
+def lock_for(session: Session, items: Sequence[ArticleIn]) -> BatchLookups:
     """Lock what a batch of articles will touch, in one sorted pass, before storing any of them:
     a writer that locked article by article could hold a key another writer waits for while it
     waits for one of that writer's (a deadlock). :func:`store_article` then finds them held, and
-    the batch's :class:`ClusterBatch` locks the band keys, after these, when it is assigned."""
-    keys = [key for item in items for key in _lock_keys(*_prepared(item))]
-    write_locks.lock_keys(session.connection(), keys)
+    the batch's :class:`ClusterBatch` locks the band keys, after these, when it is assigned.
+    Returns what the batch reads first, read ahead for all of it (:func:`look_up`)."""
+    prepared = [_prepared(item) for item in items]
+    write_locks.lock_keys(session.connection(), [key for item, body in prepared for key in _lock_keys(item, body)])
+    return look_up(session, [item for item, _body in prepared])
 
 
 def _prepared(item: ArticleIn) -> tuple[ArticleIn, dedup.Fingerprint]:
@@ -291,12 +296,74 @@ def _touch(conn: sa.Connection, article_id: int, item: ArticleIn, seen_at: datet
     conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
 
 
+@dataclass
+class BatchLookups:
+    """What a batch's articles are stored under, read ahead for the whole batch in two queries
+    (the stored story of each canonical URL, and of each body in its source) instead of two an
+    article. A key an earlier article of the batch may have changed is asked again; a key not
+    read ahead (a body a site profile changed since) is asked as it comes."""
+
+    canonical: dict[str, sa.Row | None] = dataclasses.field(default_factory=dict)
+    bodies: dict[tuple[int, str], sa.Row | None] = dataclasses.field(default_factory=dict)
+
+    def by_canonical_url(self, conn: sa.Connection, url: str) -> sa.Row | None:
+        if url in self.canonical:
+            return self.canonical[url]
+        return conn.execute(_statement(conn, "by_canonical_url"), {"canonical_url": url}).one_or_none()
+
+    def same_body(self, conn: sa.Connection, source_id: int, content_hash: str) -> sa.Row | None:
+        if (source_id, content_hash) in self.bodies:
+            return self.bodies[source_id, content_hash]
+        return conn.execute(
+            _statement(conn, "same_body_in_source"), {"source_id": source_id, "content_hash": content_hash}
+        ).one_or_none()
+
+    def touch(self, item: ArticleIn, content_hash: str, existing: sa.Row | None) -> None:
+        """Storing ``item`` may change what is stored under these: read them again from now on."""
+        urls = {item.canonical_url, item.url, item.fetched_canonical_url, *dict(item.declared_renditions)}
+        # Keyed by canonical URL, and read through the story's own URL (its body's rendition).
+        for key in [key for key, row in self.canonical.items() if key in urls or (row is not None and row.url in urls)]:
+            del self.canonical[key]
+        hashes = {content_hash} | ({existing.content_hash} if existing is not None else set())
+        for key in [key for key in self.bodies if key[1] in hashes]:
+            del self.bodies[key]
+
+
+def look_up(session: Session, items: Sequence[ArticleIn]) -> BatchLookups:
+    """Reads ahead what storing ``items`` (fit for storage, keys locked) asks first."""
+    conn = session.connection()
+    urls = sorted({item.canonical_url for item in items})
+    lookups = BatchLookups(canonical=dict.fromkeys(urls))
+    if not urls:
+        return lookups
+    for row in conn.execute(_stored_story().add_columns(Article.canonical_url).where(Article.canonical_url.in_(urls))):
+        lookups.canonical[row.canonical_url] = row
+    sources = {item.source: _source_id(session, conn, item.source) for item in items}
+    bodies = [(item.source, item.fingerprint or dedup.fingerprint(item.text)) for item in items]
+    wanted = {(sources[source], body.content_hash) for source, body in bodies if body.identifies}
+    if not wanted:
+        return lookups
+    lookups.bodies = dict.fromkeys(wanted)
+    rows = conn.execute(
+        sa.select(Article.id, Article.version, Article.cluster_id, Article.source_id, Article.content_hash)
+        .where(Article.content_hash.in_(sorted({content_hash for _, content_hash in wanted})))
+        .where(Article.source_id.in_(sorted(set(sources.values()))))
+        .order_by(Article.id)
+    )
+    for row in rows:
+        key = (row.source_id, row.content_hash)
+        if key in lookups.bodies and lookups.bodies[key] is None:
+            lookups.bodies[key] = row
+    return lookups
+
+
 def store_article(
     session: Session,
     item: ArticleIn,
     *,
     threshold: float = dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD,
     clusters: ClusterBatch | None = None,
+    lookups: BatchLookups | None = None,
 ) -> StoreResult:
     """Store one article; see :class:`StoreResult` outcomes. Never commits.
 
@@ -304,7 +371,8 @@ def store_article(
     article counts as a near-duplicate and shares this one's cluster.
 
     With ``clusters``, the article's cluster is left to that batch's :meth:`ClusterBatch.assign`
-    (the result's ``cluster_id`` is then the one it had); without, it is assigned here.
+    (the result's ``cluster_id`` is then the one it had); without, it is assigned here. With
+    ``lookups`` (:func:`look_up`), what the batch read ahead is used instead of asking again.
 
     Every value is made fit for storage first (:func:`fit_for_storage`); a canonical URL over
     :data:`storage.values.MAX_URL_BYTES` raises :class:`UrlTooLong`.
@@ -312,10 +380,11 @@ def store_article(
     item, body = _prepared(item)
     conn = session.connection()
     write_locks.lock_keys(conn, _lock_keys(item, body))
+    lookups = lookups if lookups is not None else BatchLookups()
     if clusters is not None:
-        return _store(session, conn, item, body, clusters)
+        return _store(session, conn, item, body, clusters, lookups)
     own = ClusterBatch(threshold)
-    result = _store(session, conn, item, body, own)
+    result = _store(session, conn, item, body, own, lookups)
     return _with_clusters([result], own.assign(conn))[0]
 
 
@@ -324,7 +393,12 @@ def _with_clusters(results: list[StoreResult], assigned: dict[int, int]) -> list
 
 
 def _store(
-    session: Session, conn: sa.Connection, item: ArticleIn, body: dedup.Fingerprint, clusters: ClusterBatch
+    session: Session,
+    conn: sa.Connection,
+    item: ArticleIn,
+    body: dedup.Fingerprint,
+    clusters: ClusterBatch,
+    lookups: BatchLookups,
 ) -> StoreResult:
     """:func:`store_article` once ``item`` is fit for storage and its keys are locked."""
     threshold = clusters.threshold
@@ -333,9 +407,7 @@ def _store(
     source_id = _source_id(session, conn, item.source)
     kind = _rendition(item)
 
-    existing = conn.execute(
-        _statement(conn, "by_canonical_url"), {"canonical_url": item.canonical_url}
-    ).one_or_none()
+    existing = lookups.by_canonical_url(conn, item.canonical_url)
 
     if existing is None and kind in _COPIES and item.canonical_url == (item.fetched_canonical_url or item.url):
         # A copy that names no canonical URL, at a URL a stored story declared as its rendition.
@@ -348,24 +420,26 @@ def _store(
     # that two pages are the same article.
     hash_identifies = body.identifies
 
+    same = None
     if existing is None and hash_identifies:
+        same = lookups.same_body(conn, source_id, hash_)
+    # What is read here may change below: later articles of the batch read it again.
+    lookups.touch(item, hash_, existing)
+
+    if same is not None:
         # The same body already stored under another canonical URL of this source: an alias.
-        same = conn.execute(
-            _statement(conn, "same_body_in_source"), {"source_id": source_id, "content_hash": hash_}
-        ).one_or_none()
-        if same is not None:
-            shown_by = _urls_of(conn, same.id)
-            if _is_boilerplate([*shown_by, item.canonical_url, item.url]):
-                logger.warning(
-                    "%s: its body is the one %d other pages of %s showed (%s): boilerplate, not a story",
-                    item.url, len({dedup.page_key(url) for url in shown_by}), item.source, shown_by[0],
-                )  # fmt: skip
-                return StoreResult(same.id, "boilerplate", same.version, same.cluster_id, tuple(shown_by))
-            # Another story's URL, not this one's canonical.
-            alias_kind = Rendition.OTHER if kind == Rendition.CANONICAL else kind
-            _record_urls(conn, same.id, item, alias_kind, hash_, seen_at, canonical_kind=Rendition.OTHER)
-            _touch(conn, same.id, item, seen_at)
-            return StoreResult(same.id, "alias", same.version, same.cluster_id)
+        shown_by = _urls_of(conn, same.id)
+        if _is_boilerplate([*shown_by, item.canonical_url, item.url]):
+            logger.warning(
+                "%s: its body is the one %d other pages of %s showed (%s): boilerplate, not a story",
+                item.url, len({dedup.page_key(url) for url in shown_by}), item.source, shown_by[0],
+            )  # fmt: skip
+            return StoreResult(same.id, "boilerplate", same.version, same.cluster_id, tuple(shown_by))
+        # Another story's URL, not this one's canonical.
+        alias_kind = Rendition.OTHER if kind == Rendition.CANONICAL else kind
+        _record_urls(conn, same.id, item, alias_kind, hash_, seen_at, canonical_kind=Rendition.OTHER)
+        _touch(conn, same.id, item, seen_at)
+        return StoreResult(same.id, "alias", same.version, same.cluster_id)
 
     if existing is None:
         # Values go in as execute() parameters, not .values(): the statement's cache key stays
@@ -405,7 +479,7 @@ def _store(
             item.url, item.canonical_url,
         )  # fmt: skip
         own = replace(item, canonical_url=fetched_key, rendition=None if kind == Rendition.OTHER else kind)
-        return store_article(session, own, threshold=threshold, clusters=clusters)
+        return store_article(session, own, threshold=threshold, clusters=clusters, lookups=lookups)
 
     _record_urls(conn, existing.id, item, kind, hash_, seen_at)
     if existing.content_hash == hash_:
@@ -623,7 +697,8 @@ def store_articles(
     conn = session.connection()
     write_locks.lock_keys(conn, [key for item, body in prepared for key in _lock_keys(item, body)])
     clusters = ClusterBatch(threshold)
-    results = [_store(session, conn, item, body, clusters) for item, body in prepared]
+    lookups = look_up(session, [item for item, _body in prepared])
+    results = [_store(session, conn, item, body, clusters, lookups) for item, body in prepared]
     return _with_clusters(results, clusters.assign(conn))
 
 

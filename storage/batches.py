@@ -121,7 +121,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
     # clustered. If a body stripped of template blocks ever crosses another writer's hash key, the
     # database's deadlock check fails this batch and it is written again one article at a time.
     items = [_with_storable_urls(fetch.article, fetch) if fetch.article is not None else None for fetch in batch]
-    article_store.lock_for(session, [item for item in items if item is not None])
+    lookups = article_store.lock_for(session, [item for item in items if item is not None])
     clusters = ClusterBatch(options.get("threshold", dedup.DEFAULT_NEAR_DUPLICATE_THRESHOLD))
     for fetch, item in zip(batch, items, strict=True):
         article_id = None
@@ -132,7 +132,7 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
             if target.site_profile is not None:
                 profiled = site_profiles.prepare_page(session, item, target.site_profile)
                 item = profiled.item
-            result = article_store.store_article(session, item, clusters=clusters, **options)
+            result = article_store.store_article(session, item, clusters=clusters, lookups=lookups, **options)
             article_id = result.article_id
             outcome = result.outcome
             if outcome == "stored":

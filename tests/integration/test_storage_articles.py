@@ -313,6 +313,22 @@ def test_batch_is_idempotent(session_factory):
     assert (count(session_factory, Article), count(session_factory, ArticleUrl), count(session_factory, Cluster)) == before
 
 
+def test_one_batch_sees_what_its_earlier_articles_stored(session_factory):
+    """A batch reads ahead what its articles are stored under; an article stored earlier in the
+    same batch must still be found: a second URL of its body is an alias, an edit of it a version."""
+    text = story(11)
+    items = [
+        article("https://a.example/11", text),
+        article("https://a.example/amp/11", text),
+        article("https://a.example/11", edited(text, 11), fetched_at=T0 + timedelta(hours=1)),
+    ]
+    with session_factory() as session, session.begin():
+        results = store_articles(session, items)
+    assert [r.outcome for r in results] == ["stored", "alias", "updated"]
+    assert len({r.article_id for r in results}) == 1 and results[-1].version == 2
+    assert count(session_factory, Article) == 1 and count(session_factory, ArticleVersion) == 2
+
+
 def test_an_update_that_becomes_a_copy_joins_the_cluster(session_factory):
     wire = story(400)
     original = store(session_factory, article("https://a.example/wire", wire))
