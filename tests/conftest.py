@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,8 +30,13 @@ def _postgres_admin_url() -> str:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+def postgres_url(monkeypatch, tmp_path) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards.
+
+    A crawl into a server database archives into ``./archive`` by default, which for these tests
+    is the checkout: the environment points every crawl the test starts at its tmp folder instead.
+    """
+    monkeypatch.setenv("NEWSDESK_ARCHIVE_DIR", str(tmp_path / "server-archive"))
     admin_url = _postgres_admin_url()
     schema = f"newsdesk_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url)
@@ -65,14 +69,6 @@ def demo_web():
 REPO = Path(__file__).resolve().parents[1]
 
 
-def archive_beside(database_url: str) -> list[str]:
-    """A crawl into PostgreSQL archives into the working directory by default (the checkout, for
-    these tests): point it at a temporary folder instead. SQLite's default is beside its file."""
-    if database_url.startswith("sqlite"):
-        return []
-    return ["-s", f"NEWSDESK_ARCHIVE_DIR={tempfile.mkdtemp(prefix='newsdesk-archive-')}"]
-
-
 @pytest.fixture
 def scrapy_crawl() -> Callable[..., subprocess.CompletedProcess]:
     """Runs ``scrapy crawl news ARGS`` from the checkout root, as a user would, into a database;
@@ -84,7 +80,6 @@ def scrapy_crawl() -> Callable[..., subprocess.CompletedProcess]:
             "-s", f"NEWSDESK_DATABASE_URL={database_url}",
             "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false",
             "-s", "AUTOTHROTTLE_ENABLED=false",
-            *archive_beside(database_url),
             *args,
         ]  # fmt: skip
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -63,7 +62,6 @@ def test_four_workers_keep_each_hosts_pace_together(postgres_url):
             "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={CONCURRENCY}",
             "-s", "NEWSDESK_EXTRACT_WORKERS=1",
             "-s", "NEWSDESK_FRONTIER_BATCH=2",
-            "-s", f"NEWSDESK_ARCHIVE_DIR={tempfile.mkdtemp(prefix='newsdesk-archive-')}",
             "-s", "LOG_LEVEL=INFO",
         ]  # fmt: skip
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=540)

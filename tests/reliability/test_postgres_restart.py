@@ -83,6 +83,7 @@ def test_postgres_restart_mid_crawl_loses_nothing(throwaway_postgres, results):
                 "-s", "AUTOTHROTTLE_ENABLED=false",
                 "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
                 "-s", "NEWSDESK_STORE_BATCH_SIZE=10",
+                "-s", f"NEWSDESK_ARCHIVE_DIR={Path(control[-1]).parent / 'archive'}",
                 "-s", "LOG_LEVEL=WARNING",
             ],
             cwd=REPO, stderr=subprocess.PIPE, text=True,

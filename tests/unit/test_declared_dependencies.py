@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import json
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -65,6 +67,17 @@ def _top_level_imports(path: Path) -> set[str]:
     return names
 
 
+def imports_by_file(folders: tuple[str, ...]) -> dict[Path, set[str]]:
+    """Each file's top-level imports, parsed in a fresh interpreter: CPython 3.11's AST constructor
+    can raise ``SystemError: AST constructor recursion depth mismatch`` (gh-106905) in a process
+    where earlier tests left its recursion count off, which made this test fail only in full runs."""
+    paths = [str(path) for folder in folders for path in sorted((ROOT / folder).rglob("*.py"))]
+    result = subprocess.run(
+        [sys.executable, __file__, *paths], capture_output=True, text=True, check=True, timeout=120
+    )
+    return {Path(path): set(names) for path, names in json.loads(result.stdout).items()}
+
+
 def _is_local(name: str, path: Path) -> bool:
     """A package of this checkout, or a module beside the importer (tests and benchmarks do this)."""
     for folder in (ROOT, ROOT / "tests", path.parent):
@@ -77,14 +90,13 @@ def undeclared_imports(folders: tuple[str, ...], declared: set[str]) -> dict[str
     """Import name -> the files that import it, for third-party imports no declaration covers."""
     distributions = importlib.metadata.packages_distributions()
     missing: dict[str, list[str]] = {}
-    for folder in folders:
-        for path in sorted((ROOT / folder).rglob("*.py")):
-            for name in _top_level_imports(path):
-                if name in sys.stdlib_module_names or name == "__future__" or _is_local(name, path):
-                    continue
-                providers = {_distribution_key(d) for d in distributions.get(name, [name])}
-                if not providers & declared:
-                    missing.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    for path, names in imports_by_file(folders).items():
+        for name in names:
+            if name in sys.stdlib_module_names or name == "__future__" or _is_local(name, path):
+                continue
+            providers = {_distribution_key(d) for d in distributions.get(name, [name])}
+            if not providers & declared:
+                missing.setdefault(name, []).append(str(path.relative_to(ROOT)))
     return missing
 
 
@@ -104,10 +116,13 @@ def test_no_dependency_is_declared_without_an_import() -> None:
     distributions = importlib.metadata.packages_distributions()
     imported = {
         _distribution_key(distribution)
-        for folder in RUNTIME_DIRS
-        for path in (ROOT / folder).rglob("*.py")
-        for name in _top_level_imports(path)
+        for names in imports_by_file(RUNTIME_DIRS).values()
+        for name in names
         for distribution in distributions.get(name, [])
     }
     needed_by_others = {"lxml-html-clean"}
     assert _declared(with_dev=False) - {"psycopg", "pyarrow"} - imported - needed_by_others == set()
+
+
+if __name__ == "__main__":  # the parsing half of imports_by_file, in its own interpreter
+    print(json.dumps({path: sorted(_top_level_imports(Path(path))) for path in sys.argv[1:]}))
