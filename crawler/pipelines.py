@@ -25,7 +25,7 @@ from crawler.extraction.renditions import renditions_to_store
 from crawler.items import FetchOutcome, PageItem, exported_article
 from crawler.normalize import canonical_url, choose_canonical_url
 from crawler.reading import INTERSTITIAL
-from crawler.workers import READING_FAILURES
+from crawler.workers import READING_BUG, READING_FAILURES
 from storage import articles as article_store
 from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
 from storage.db import resolve_database_url
@@ -73,7 +73,7 @@ class RefusedByPublisher(_LoggedDrop):
 
 
 class ExtractionFailed(DropItem):
-    """Extraction timed out or crashed on the page; recorded as an error."""
+    """Extraction timed out, crashed or raised on the page; recorded as an error."""
 
 
 class NormalisePipeline:
@@ -257,6 +257,8 @@ class StorePipeline:
         if getattr(rejection, "reason", None) in READING_FAILURES:
             fetch.outcome = "error"
             self._queue(fetch)
+            if rejection.reason == READING_BUG:
+                self.run.record_error("extraction", rejection.detail, page.url, log_row=False)
             raise ExtractionFailed(f"{reason} <{page.url}>")
         fetch.outcome = REJECTION_OUTCOMES.get(getattr(rejection, "reason", None), "not-an-article")
         self._queue(fetch)

@@ -95,6 +95,11 @@ class PageReading:
     #: evidence for the pages built like it.
     template: frozenset[str] | None = field(default=None, repr=False)
 
+    @property
+    def over_element_cap(self) -> bool:
+        """Read for links only: too many elements to type or extract (NEWSDESK_MAX_PAGE_ELEMENTS)."""
+        return self.page_type is None and self.not_article_reason is not None
+
 
 def read_page(html: bytes, request: ReadRequest) -> PageReading:
     """Never raises for bad input: a page that cannot be read is a Rejection."""

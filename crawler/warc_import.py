@@ -43,7 +43,7 @@ from crawler.extraction.signals import SIGNAL_HEADERS
 from crawler.normalize import canonical_url, choose_canonical_url, site_key
 from crawler.pages import HTML_CONTENT_TYPES
 from crawler.reading import PageReading, ReadRequest
-from crawler.workers import READING_FAILURES, PendingReading, ReadingPool
+from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, ReadingPool
 from storage import archive as archive_store
 from storage import runs as run_log
 from storage.articles import ArticleIn
@@ -110,11 +110,34 @@ def import_worker(
             with sessions.begin() as session:
                 archive_store.finish_import_file(session, path, owner, dict(counts))
             total.update(counts)
+    except BaseException as exc:
+        # The run says how it ended (its file's lease expires and another worker finishes the file).
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        _finish(sessions, run_id, status, total, f"{type(exc).__name__}: {exc}")
+        raise
     finally:
         pool.close()
-    with sessions.begin() as session:
-        run_log.finish_run(session, run_id, status="finished", counts=dict(total), error=None)
+    errors = error_count(total)
+    _finish(sessions, run_id, "finished-with-errors" if errors else "finished", total,
+            f"{errors} pages failed (see the log)" if errors else None)  # fmt: skip
     return total
+
+
+def error_count(counts: Counter) -> int:
+    """Pages lost to newsdesk's own faults: not written (``error``), or its reading code raised.
+    A page that hangs or kills its reader is counted too (``error/extraction-timeout``), but as
+    in the crawl it is the page's fault, not the run's."""
+    return counts.get("error", 0) + counts.get(f"error/{READING_BUG}", 0)
+
+
+def _finish(sessions, run_id: int, status: str, counts: Counter, error: str | None) -> None:
+    try:
+        with sessions.begin() as session:
+            run_log.finish_run(session, run_id, status=status, counts=dict(counts), error=error)
+    except Exception:  # noqa: BLE001 - a database that is gone cannot record it; the exit code still says so
+        if status == "finished":
+            raise
+        logger.exception("could not record run %s as %s", run_id, status)
 
 
 def _import_file(
@@ -152,7 +175,13 @@ def _import_file(
                 flush()
 
     try:
-        with open(path, "rb") as stream:
+        stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        counts["skipped/unreadable-file"] += 1
+        logger.error("%s: cannot read: %s", path, exc)
+        return counts
+    try:
+        with stream:
             records = archive_store.iter_records(stream)
             while True:
                 try:
@@ -176,9 +205,6 @@ def _import_file(
         flush()
     except _TakenOver:
         logger.warning("%s: lease taken over by another worker; leaving it", path)
-    except OSError as exc:
-        counts["skipped/unreadable-file"] += 1
-        logger.error("%s: cannot read: %s", path, exc)
     finally:
         for _, reading in in_flight:
             reading.cancel()
@@ -240,12 +266,22 @@ def _html_page(record, records, path: str, options: ImportFilter, counts: Counte
         return None
     record_id = record.rec_headers.get_header("WARC-Record-ID") or archive_store.new_record_id()
     digest = record.rec_headers.get_header("WARC-Payload-Digest") or archive_store.payload_digest(body)
+    if 0 < crawl_settings.NEWSDESK_MAX_HTML_BYTES < len(body):
+        # Read only this much, as the crawl does: a 20 MB page would be a tree of several hundred MB.
+        counts["html_cut"] += 1
+        body = body[: crawl_settings.NEWSDESK_MAX_HTML_BYTES]
     capture = archive_store.CaptureRow(
         url=url, fetched_at=fetched_at, status=200, record_type="response", record_id=record_id, refers_to=None,
         file=os.path.abspath(path), offset=records.get_record_offset(), length=records.get_record_length(),
         payload_digest=digest,
     )  # fmt: skip
-    request = ReadRequest(url=url, scope=CrawlScope.from_start_urls([url]), http_charset=_charset(params))
+    request = ReadRequest(
+        url=url,
+        scope=CrawlScope.from_start_urls([url]),
+        http_charset=_charset(params),
+        max_text_chars=crawl_settings.NEWSDESK_MAX_ARTICLE_CHARS,
+        max_elements=crawl_settings.NEWSDESK_MAX_PAGE_ELEMENTS,
+    )
     return _Page(url, body, request, fetched_at, _signal_headers(record.http_headers), capture)
 
 
@@ -253,6 +289,14 @@ def _kept(page: _Page, reading: PageReading, options: ImportFilter, counts: Coun
     """A (fetch, capture) pair for a page read as an article that passes the filters, else None."""
     extracted = reading.extraction
     url = page.url
+    if reading.text_cut_from:
+        counts["text_cut"] += 1
+        logger.warning("%s: article text cut at %d of %d characters (NEWSDESK_MAX_ARTICLE_CHARS)", url,
+                       crawl_settings.NEWSDESK_MAX_ARTICLE_CHARS, reading.text_cut_from)  # fmt: skip
+    if reading.over_element_cap:
+        _skip(counts, "over-max-elements")
+        logger.warning("%s: %s <%s>", page.capture.file, reading.not_article_reason, url)
+        return None
     if not isinstance(extracted, Article):
         reason = getattr(extracted, "reason", None)
         if reason in READING_FAILURES:

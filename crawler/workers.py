@@ -32,7 +32,7 @@ from storage import processes
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CLOSE_SECONDS", "READING_FAILURES", "PendingReading", "ReadingPool"]
+__all__ = ["CLOSE_SECONDS", "READING_BUG", "READING_FAILURES", "PendingReading", "ReadingPool"]
 
 #: A worker is replaced after this many pages, so memory a page leaves behind is given back.
 PAGES_PER_WORKER = 500
@@ -43,7 +43,10 @@ RETIRED_EXIT_CODE = 75
 #: Beyond its own timeout, how long a page may wait for a free worker, per page ahead of it.
 _QUEUE_SLACK_SECONDS = 5.0
 #: Rejection reasons that mean reading broke (the page is not known to be no article).
-READING_FAILURES = frozenset({"extraction-timeout", "extraction-crashed"})
+READING_FAILURES = frozenset({"extraction-timeout", "extraction-crashed", "extraction-failed"})
+#: Of those, the one that is newsdesk's own fault (an exception in its reading code), not the
+#: page's (a hostile page that hangs or kills a worker): an error of the run, as a crash elsewhere is.
+READING_BUG = "extraction-failed"
 
 #: In a worker: RSS in MB above which it retires before reading another page (0: never).
 _max_rss_mb = 0

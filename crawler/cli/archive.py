@@ -79,7 +79,7 @@ def import_warc(
     Publishers' signals of each page (headers, <meta>) are stored as the crawl stores them;
     NEWSDESK_REFUSE_TDM_RESERVED (crawler/settings.py, or the environment) skips reserved pages.
     """
-    from crawler.warc_import import ImportFilter, import_worker
+    from crawler.warc_import import ImportFilter, error_count, import_worker
 
     files = sorted({os.path.abspath(found) for pattern in paths for found in (glob.glob(pattern) or [pattern])})
     missing = [path for path in files if not os.path.isfile(path)]
@@ -109,6 +109,9 @@ def import_warc(
             totals = _follow(results, updates, started)
     elapsed = max(time.monotonic() - started, 1e-9)
     click.echo(_summary(totals, elapsed), err=True)
+    errors = error_count(totals)
+    if errors:
+        raise click.ClickException(f"{errors:,} pages failed (logged above with their URLs); `newsdesk runs` shows the run")
 
 
 def _default_readers(busy_workers: int) -> int:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
+import lxml.html
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -280,3 +282,60 @@ def test_a_page_whose_reader_dies_or_hangs_is_an_error_and_the_rest_of_the_file_
     assert stored == {pages[n][0] for n in (0, 2, 4, 5)}
     assert {url for (url,) in rows(database_url, "SELECT url FROM captures")} == stored
     assert rows(database_url, "SELECT state FROM warc_import_files") == [("done",)]
+
+
+def test_a_reading_bug_is_an_error_of_the_run_and_the_command_exits_non_zero(sqlite_url, tmp_path, monkeypatch):
+    """An exception in newsdesk's own reading code is not a page that is no article: it is counted
+    as an error, the run says so and the command exits non-zero, and the file goes on."""
+    from crawler.extraction import article as extraction
+
+    with GeneratedSite(pages=3) as site:
+        pages = fetch_pages(site, [1, 2, 3])
+    path = tmp_path / "a.warc.gz"
+    buggy_url = f"{pages[1][0]}/bug"
+    write_warc(path, [pages[0], (buggy_url, pages[1][1]), pages[2]])
+    extract = extraction._extract
+
+    def raising_on_one_page(html, url, http_charset):
+        if url == buggy_url:
+            raise KeyError("a bug")
+        return extract(html, url, http_charset)
+
+    monkeypatch.setattr(extraction, "_extract", raising_on_one_page)
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(path), "--readers", "1"])
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: 1 pages failed")
+    assert "stored 2" in result.stderr and "error/extraction-failed 1" in result.stderr
+    [(status, error)] = rows(sqlite_url, "SELECT status, error FROM crawl_runs")
+    assert status == "finished-with-errors" and "1 pages failed" in error
+    assert {url for (url,) in rows(sqlite_url, "SELECT url FROM articles")} == {pages[0][0], pages[2][0]}
+
+
+def test_the_crawls_limits_on_html_elements_and_text_apply_to_imported_pages(sqlite_url, tmp_path, monkeypatch):
+    from crawler import settings as crawl_settings
+
+    with GeneratedSite(pages=3) as site:
+        pages = fetch_pages(site, [1, 2, 3])
+    elements = max(len(lxml.html.fromstring(body).xpath("//*")) for _, body in pages)
+
+    def at_top_of_body(body: bytes, html: bytes) -> bytes:
+        return re.sub(rb"(<body[^>]*>)", lambda m: m.group(1) + html, body, count=1)
+
+    many_elements = at_top_of_body(pages[1][1], b"<i></i>" * elements)
+    # The story only after NEWSDESK_MAX_HTML_BYTES: cut there, nothing of it is read.
+    padded = at_top_of_body(pages[2][1], b"<!-- " + b"x" * 2 * len(many_elements) + b" -->")
+    path = tmp_path / "a.warc.gz"
+    write_warc(path, [pages[0], (f"{pages[1][0]}?big", many_elements), (f"{pages[2][0]}?padded", padded)])
+    monkeypatch.setattr(crawl_settings, "NEWSDESK_MAX_PAGE_ELEMENTS", elements + 10)
+    monkeypatch.setattr(crawl_settings, "NEWSDESK_MAX_ARTICLE_CHARS", 200)
+    monkeypatch.setattr(crawl_settings, "NEWSDESK_MAX_HTML_BYTES", len(many_elements) + 10)
+    upgrade(sqlite_url)
+
+    counts = import_worker(sqlite_url, [str(path)], ImportFilter())
+
+    assert counts["skipped/over-max-elements"] == 1
+    assert counts["html_cut"] == 1 and counts["skipped/not-an-article"] == 1
+    assert counts["stored"] == 1 and counts["text_cut"] == 1
+    [(url, length)] = rows(sqlite_url, "SELECT url, length(text) FROM articles")
+    assert url == pages[0][0] and length <= 200

@@ -67,6 +67,7 @@ FAULTS = {
         _with("DOWNLOADER_MIDDLEWARES", project.DOWNLOADER_MIDDLEWARES, "tests.support.faults.FaultyDownloaderMiddleware", 60),
     ),
     "writer": (),  # a database trigger, below
+    "extraction": (_with("EXTENSIONS", project.EXTENSIONS, "tests.support.faults.FaultyExtraction", 600),),
 }
 
 

@@ -3,8 +3,8 @@
 Each component raises for the URLs that the test-only setting ``NEWSDESK_TEST_FAULT_URL`` (a
 regular expression) matches, and behaves normally for every other URL. Enable one with ``-s``:
 ``SCHEDULER=tests.support.faults.FaultyScheduler``, ``SPIDER_MODULES=tests.support.faults`` (the
-spider), or a pipeline / downloader middleware added to ``ITEM_PIPELINES`` /
-``DOWNLOADER_MIDDLEWARES``.
+spider), or a pipeline / downloader middleware / extension added to ``ITEM_PIPELINES`` /
+``DOWNLOADER_MIDDLEWARES`` / ``EXTENSIONS``.
 """
 
 from __future__ import annotations
@@ -107,3 +107,21 @@ class FaultySignalHandler(_ForMatchingUrls):
     def item_scraped(self, item, response, spider) -> None:
         if self.pattern.search(item.get("url", "")):
             raise RuntimeError("injected signal handler fault")
+
+
+class FaultyExtraction(_ForMatchingUrls):
+    """An extension that makes article extraction raise for the matching pages, as a bug in
+    newsdesk's reading code would (read inline: NEWSDESK_EXTRACT_WORKERS=1)."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        from crawler.extraction import article
+
+        extract, pattern = article._extract, self.pattern
+
+        def faulty_extract(html, url, http_charset):
+            if pattern.search(url):
+                raise RuntimeError("injected extraction fault")
+            return extract(html, url, http_charset)
+
+        article._extract = faulty_extract
