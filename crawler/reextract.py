@@ -1,9 +1,9 @@
 """``reextract``: stored articles read again from their archived pages, with today's extractor.
 
-The command's process picks the articles (``storage.reextraction.articles_to_reread``), finds
-each one's latest archived capture and writes; a pool of worker processes, one per core, reads
-the WARC records and runs the crawl's own :func:`~crawler.reading.read_page` on them, each page
-with the crawl's hard timeout. The source's site profile is applied as the crawl's writer applies
+The command's process picks the articles (``storage.reextraction.articles_to_reread``), takes
+each one's latest archived capture off its WARC file and writes; the crawl's own reading pool
+(:class:`~crawler.workers.ReadingPool`, one process per core) runs
+:func:`~crawler.reading.read_page` on the pages, each with the crawl's hard timeout. The source's site profile is applied as the crawl's writer applies
 it. A changed article goes through :func:`~storage.reextraction.apply_reextraction` (its previous
 values kept, never a new version); every article read gets an ``article_readings`` note in the
 same transaction, so a run killed at any point resumes with the articles it had not finished.
@@ -12,9 +12,8 @@ same transaction, so a run killed at any point resumes with the articles it had 
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import Message
 from importlib.metadata import version
@@ -24,7 +23,8 @@ from crawler import settings as crawl_settings
 from crawler.discovery.dates import to_utc
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import Article, count_words
-from crawler.reading import ReadRequest, read_page
+from crawler.reading import ReadRequest
+from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, ReadingPool
 from storage import archive as archive_store
 from storage import site_profiles
 from storage.db import open_database, run_in_transaction
@@ -40,7 +40,7 @@ from storage.reextraction import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EXTRACTOR_VERSION", "CHANGED", "UNCHANGED", "ReextractSelection", "reextract"]
+__all__ = ["CHANGED", "ERROR", "EXTRACTOR_VERSION", "UNCHANGED", "ReextractSelection", "reextract"]
 
 #: The extractor a re-extraction is made with: the newsdesk release, which pins trafilatura exactly.
 EXTRACTOR_VERSION = version("newsdesk")
@@ -51,13 +51,15 @@ UNREADABLE = "capture unreadable"
 NOT_A_STORY = "no longer a story"
 MULTI_PAGE = "multi-page story"
 FAILED = "extraction failed"
+#: Newsdesk's own reading code raised on the page: an error, not a skip (see READING_BUG).
+ERROR = "error"
 #: Articles planned, read and written per transaction.
 CHUNK = 25
 
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One article's archived page, for a worker to read."""
+    """One article's archived page, to be read."""
 
     article_id: int
     url: str
@@ -83,7 +85,8 @@ def reextract(
     on_counts: Callable[[Counter], None] | None = None,
 ) -> Counter:
     """Read the selected articles again and update those that changed; returns the counts
-    (``changed``, ``unchanged``, ``skipped/<reason>``)."""
+    (``changed``, ``unchanged``, ``skipped/<reason>``, and ``error`` for pages newsdesk's own
+    reading code failed on)."""
     sessions = open_database(database_url)
     with sessions() as session:
         profiles = {
@@ -103,27 +106,29 @@ def reextract(
     counts: Counter = Counter()
     if not work:
         return counts
-    from pebble import ProcessPool
-
-    with ProcessPool(max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+    pool = ReadingPool(
+        workers=workers,
+        timeout=crawl_settings.NEWSDESK_EXTRACT_TIMEOUT,
+        max_rss_mb=crawl_settings.NEWSDESK_WORKER_MAX_RSS_MB,
+    )
+    pool.start()
+    try:
         in_flight = None
         for start in range(0, len(work), CHUNK):
             chunk = work[start : start + CHUNK]
-            tasks, skipped = _plan(sessions, chunk)
-            futures = [
-                (task, pool.schedule(reread, args=(task,), timeout=crawl_settings.NEWSDESK_EXTRACT_TIMEOUT))
-                for task in tasks
-            ]  # the pool reads this chunk while the one before is written
+            readings = [_submit(pool, task) for task in _plan(sessions, chunk)]  # read while the last is written
             if in_flight is not None:
                 _write(sessions, *in_flight, profiles, counts, on_counts)
-            in_flight = (chunk, skipped, futures)
+            in_flight = (chunk, readings)
         _write(sessions, *in_flight, profiles, counts, on_counts)
+    finally:
+        pool.close()
     return counts
 
 
-def _plan(sessions, chunk: Sequence[tuple[int, str]]) -> tuple[list[Task], list[Reread]]:
+def _plan(sessions, chunk: Sequence[tuple[int, str]]) -> list[Task | Reread]:
     """Each article's capture to read, or why it has none."""
-    tasks, skipped = [], []
+    planned: list[Task | Reread] = []
     with sessions() as session:
         for article_id, _ in chunk:
             article = session.get(StoredArticle, article_id)
@@ -131,35 +136,74 @@ def _plan(sessions, chunk: Sequence[tuple[int, str]]) -> tuple[list[Task], list[
                 continue  # deleted since it was selected: nothing to read or note
             capture = archive_store.latest_served_capture(session, article_id, article.url)
             if capture is None or capture.status is None or capture.status >= 300:
-                skipped.append(Reread(article_id, skipped=NO_CAPTURE))
+                planned.append(Reread(article_id, skipped=NO_CAPTURE))
             else:
-                tasks.append(Task(article_id, capture.url, capture.file, capture.offset))
-    return tasks, skipped
+                planned.append(Task(article_id, capture.url, capture.file, capture.offset))
+    return planned
 
 
-def _results(futures) -> Iterator[Reread]:
-    from concurrent.futures import TimeoutError as FutureTimeout
+def _submit(pool: ReadingPool, task: Task | Reread) -> tuple[Task, PendingReading] | Reread:
+    """The article's archived page handed to the pool, or why it cannot be read."""
+    if isinstance(task, Reread):
+        return task
+    try:
+        page = archive_store.read_capture(task.file, task.offset)
+    except Exception as error:  # noqa: BLE001 - a missing file, a cut or corrupt record: that article's reason
+        logger.warning("article %d: cannot read %s at %d: %s", task.article_id, task.file, task.offset, error)
+        return Reread(task.article_id, skipped=UNREADABLE)
+    if page.url != task.url:
+        # Not the record the row names (the file was rewritten or replaced): never another page's text.
+        logger.warning("article %d: %s at %d holds %s, not %s", task.article_id, task.file, task.offset, page.url,
+                       task.url)  # fmt: skip
+        return Reread(task.article_id, skipped=UNREADABLE)
+    content_type = Message()
+    content_type["content-type"] = next((value for name, value in page.headers if name.lower() == "content-type"), "")
+    request = ReadRequest(
+        url=page.url,
+        scope=CrawlScope(()),  # links are not wanted
+        http_charset=content_type.get_content_charset(),
+        max_text_chars=crawl_settings.NEWSDESK_MAX_ARTICLE_CHARS,
+        max_elements=crawl_settings.NEWSDESK_MAX_PAGE_ELEMENTS,
+    )
+    return task, pool.submit(page.body[: crawl_settings.NEWSDESK_MAX_HTML_BYTES], request)
 
-    from pebble import ProcessExpired
 
-    for task, future in futures:
-        try:
-            yield future.result()
-        except FutureTimeout:
-            yield Reread(task.article_id, skipped=FAILED)
-            logger.warning("article %d: extraction took longer than %g s", task.article_id,
-                           crawl_settings.NEWSDESK_EXTRACT_TIMEOUT)  # fmt: skip
-        except ProcessExpired as error:
-            yield Reread(task.article_id, skipped=FAILED)
-            logger.warning("article %d: worker died (exit code %s)", task.article_id, error.exitcode)
-        except Exception as error:  # noqa: BLE001 - one page's crash is that page's reason
-            yield Reread(task.article_id, skipped=FAILED)
-            logger.warning("article %d: %s: %s", task.article_id, type(error).__name__, error)
+def _reread(submitted: tuple[Task, PendingReading] | Reread) -> Reread:
+    """What the pool's reading of the page gives the article."""
+    if isinstance(submitted, Reread):
+        return submitted
+    task, pending = submitted
+    reading = pending.reading()
+    extracted = reading.extraction
+    reason = getattr(extracted, "reason", None)
+    if reason in READING_FAILURES:
+        logger.warning("article %d: %s (%s) <%s>", task.article_id, reason, extracted.detail, task.url)
+        return Reread(task.article_id, skipped=ERROR if reason == READING_BUG else FAILED)
+    if reading.not_article_reason is not None or not isinstance(extracted, Article):
+        return Reread(task.article_id, skipped=NOT_A_STORY)
+    if reading.next_part is not None:
+        # Its stored text joins every part; only the first part is read here.
+        return Reread(task.article_id, skipped=MULTI_PAGE)
+    return Reread(task.article_id, fields={
+        "title": extracted.title,
+        "text": extracted.text,
+        "markdown": extracted.markdown or None,
+        "authors": list(extracted.authors),
+        "published_at": to_utc(extracted.published_at),
+        "modified_at": to_utc(extracted.modified_at),
+        "language": extracted.language,
+        "description": extracted.description,
+        "section": extracted.section,
+        "tags": list(extracted.tags),
+        "image_url": extracted.image_url,
+        "word_count": extracted.word_count,
+    })  # fmt: skip
 
 
-def _write(sessions, chunk, skipped, futures, profiles, counts: Counter, on_counts) -> None:
-    """Apply one chunk's readings in one transaction, a note for every article included."""
-    rereads = [*skipped, *_results(futures)]
+def _write(sessions, chunk, readings, profiles, counts: Counter, on_counts) -> None:
+    """Apply one chunk's readings in one transaction, a note for every article included; an
+    article newsdesk's reading code failed on gets no note, so the next run reads it again."""
+    rereads = [_reread(submitted) for submitted in readings]
     source_of = dict(chunk)
 
     def write(session) -> Counter:
@@ -167,6 +211,9 @@ def _write(sessions, chunk, skipped, futures, profiles, counts: Counter, on_coun
         for result in rereads:
             profile = profiles[source_of[result.article_id]]
             outcome = result.skipped
+            if outcome == ERROR:
+                written[ERROR] += 1
+                continue
             if outcome is None:
                 fields = _with_profile(result.fields, profile)
                 changed = apply_reextraction(
@@ -195,62 +242,3 @@ def _with_profile(fields: dict[str, Any], profile: frozenset[int]) -> dict[str, 
     if text == fields["text"]:
         return fields
     return {**fields, "text": text, "word_count": count_words(text)}
-
-
-# -- in a worker ---------------------------------------------------------------------------------
-
-
-def reread(task: Task) -> Reread:
-    """Read one archived page as the crawl reads a fetched one."""
-    try:
-        page = archive_store.read_capture(task.file, task.offset)
-    except Exception as error:  # noqa: BLE001 - a missing file, a cut or corrupt record: that article's reason
-        logger.warning("article %d: cannot read %s at %d: %s", task.article_id, task.file, task.offset, error)
-        return Reread(task.article_id, skipped=UNREADABLE)
-    if page.url != task.url:
-        # Not the record the row names (the file was rewritten or replaced): never another page's text.
-        logger.warning("article %d: %s at %d holds %s, not %s", task.article_id, task.file, task.offset, page.url,
-                       task.url)  # fmt: skip
-        return Reread(task.article_id, skipped=UNREADABLE)
-    content_type = Message()
-    content_type["content-type"] = next((value for name, value in page.headers if name.lower() == "content-type"), "")
-    request = ReadRequest(
-        url=page.url,
-        scope=CrawlScope(()),  # links are not wanted
-        http_charset=content_type.get_content_charset(),
-        max_text_chars=crawl_settings.NEWSDESK_MAX_ARTICLE_CHARS,
-        max_elements=crawl_settings.NEWSDESK_MAX_PAGE_ELEMENTS,
-    )
-    reading = read_page(page.body[: crawl_settings.NEWSDESK_MAX_HTML_BYTES], request)
-    extracted = reading.extraction
-    if reading.not_article_reason is not None or not isinstance(extracted, Article):
-        return Reread(task.article_id, skipped=NOT_A_STORY)
-    if reading.next_part is not None:
-        # Its stored text joins every part; only the first part is read here.
-        return Reread(task.article_id, skipped=MULTI_PAGE)
-    return Reread(task.article_id, fields={
-        "title": extracted.title,
-        "text": extracted.text,
-        "markdown": extracted.markdown or None,
-        "authors": list(extracted.authors),
-        "published_at": to_utc(extracted.published_at),
-        "modified_at": to_utc(extracted.modified_at),
-        "language": extracted.language,
-        "description": extracted.description,
-        "section": extracted.section,
-        "tags": list(extracted.tags),
-        "image_url": extracted.image_url,
-        "word_count": extracted.word_count,
-    })  # fmt: skip
-
-
-def _start_worker(parent_pid: int) -> None:
-    """A worker dies with the command, and loads what extraction loads lazily before its first page."""
-    import signal
-
-    from crawler.extraction import warm_up
-    from storage import processes
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the command, which stops its workers
-    processes.die_with_parent(parent_pid)
-    warm_up()

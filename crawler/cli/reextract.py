@@ -85,6 +85,10 @@ def reextract(
                    "and its source's site profile (--all reads them again)", err=True)  # fmt: skip
         return
     click.echo(_summary(counts, time.monotonic() - started), err=True)
+    if counts["error"]:
+        raise click.ClickException(
+            f"{counts['error']:,} articles failed in newsdesk's reading code (logged above); they are read again next run"
+        )
 
 
 class _Rate(ProgressColumn):
@@ -114,4 +118,6 @@ def _summary(counts: Counter, elapsed: float) -> str:
                      key=lambda pair: (-pair[1], pair[0]))  # fmt: skip
     if skipped:
         line += "; skipped: " + ", ".join(f"{reason} {n:,}" for reason, n in skipped)
+    if counts["error"]:
+        line += f"; errors {counts['error']:,}"
     return line

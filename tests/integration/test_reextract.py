@@ -192,3 +192,32 @@ def test_reextract_killed_mid_run_finishes_on_the_next_run_with_nothing_done_twi
     # Each story cleaned once: one re-extraction each, no new version.
     assert rows(database_url, "SELECT count(*), count(DISTINCT article_id) FROM reextractions") == [(stories, stories)]
     assert rows(database_url, "SELECT max(version) FROM article_versions") == [(1,)]
+
+
+def test_a_reading_bug_is_an_error_not_a_story_gone_and_the_article_is_read_next_run(sqlite_url, tmp_path,
+                                                                                     scrapy_crawl, monkeypatch):  # fmt: skip
+    """An exception in newsdesk's reading code must not note the article "no longer a story" (which
+    would leave it unread by later runs): it is an error, the command exits non-zero, no note is
+    written, and the next run reads it."""
+    from crawler.extraction import article as extraction
+
+    with Site(stories=4) as site:
+        crawl_archived(site, sqlite_url, tmp_path / "archive", scrapy_crawl)
+    learn_the_box(sqlite_url)
+    extract = extraction._extract
+
+    def raising_on_story_2(html, url, http_charset):
+        if url.endswith("/news/2"):
+            raise KeyError("a bug")
+        return extract(html, url, http_charset)
+
+    monkeypatch.setattr(extraction, "_extract", raising_on_story_2)
+    failed = CliRunner().invoke(cli, ["reextract", "--db", sqlite_url, "--workers", "1"])
+    assert failed.exit_code == 1, failed.output
+    assert failed.stderr.strip().splitlines()[-1].startswith("Error: 1 articles failed in newsdesk's reading code")
+    assert "read 3, changed 1, unchanged 2; errors 1" in failed.stderr
+    assert rows(sqlite_url, "SELECT count(*) FROM article_readings") == [(3,)]
+
+    monkeypatch.setattr(extraction, "_extract", extract)
+    assert reextract(sqlite_url).endswith("read 1, changed 1, unchanged 0")
+    assert rows(sqlite_url, "SELECT count(*) FROM articles WHERE text LIKE :box", box=f"%{BOX}%") == [(0,)]
