@@ -257,6 +257,7 @@ def _extract_one(
     from crawler.normalize import canonical_url
     from crawler.extraction import Article
     from crawler.reading import ReadRequest, read_page
+    from crawler.workers import READING_FAILURES
 
     try:
         body, charset, url = _read_page(source, allow_private=allow_private)
@@ -281,7 +282,9 @@ def _extract_one(
     if reading.not_article_reason is not None:
         return "rejected", f"not an article: {reading.not_article_reason}"
     if not isinstance(result, Article):
-        return "rejected", f"not an article: {result.reason}" + (f": {result.detail}" if result.detail else "")
+        detail = f"{result.reason}" + (f": {result.detail}" if result.detail else "")
+        # Reading broke (newsdesk's code raised): the page is not known to be no article.
+        return ("failed", detail) if result.reason in READING_FAILURES else ("rejected", f"not an article: {detail}")
     data = dataclasses.asdict(result)
     data["page_type"] = reading.page_type.describe()
     for key in ("published_at", "modified_at"):

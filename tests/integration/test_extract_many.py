@@ -111,3 +111,21 @@ def test_one_page_keeps_its_one_line_error_and_takes_markdown(pages):
     result = _run(str(pages / "a.html"), "--format", "markdown")
     assert result.exit_code == 0 and result.stdout.startswith("# Ferry timetable changes\n\n")
     assert "\n## What changes for swimmers\n" in result.stdout
+
+
+def test_a_page_newsdesks_reading_code_raised_on_could_not_be_read_not_no_article(pages, monkeypatch):
+    from crawler.extraction import article as extraction
+
+    extract = extraction._extract
+
+    def raising_on_library(html, url, http_charset):
+        if "/more/" in url:
+            raise KeyError("a bug")
+        return extract(html, url, http_charset)
+
+    monkeypatch.setattr(extraction, "_extract", raising_on_library)
+    result = _run(str(pages / "a.html"), str(pages / "more" / "a.html"))
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[1]["error"].startswith("extraction-failed: KeyError")
+    assert "2 pages: 1 articles, 0 not articles, 1 could not be read" in result.stderr
+    assert result.exit_code == 1
