@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PageMetadata", "read_metadata"]
+__all__ = ["PageMetadata", "page_title_inputs", "read_metadata"]
 
 @dataclass(slots=True)
 class PageMetadata:
@@ -160,6 +160,16 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     return result
 
 
+def page_title_inputs(tree: HtmlElement, url: str) -> dict[str, Any]:
+    """:func:`title_inputs` read from the page alone, as :func:`read_metadata` reads them."""
+    meta = meta_map(tree)
+    objects = json_ld_objects(tree)
+    ld = next((o for o in objects if json_ld_types(o) & ARTICLE_TYPES), None) or {}
+    by_id = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
+    site_names = _site_names(meta, ld, objects, by_id)
+    return title_inputs(tree, meta, ld, site_names, urlsplit(url).hostname or "")
+
+
 @contextmanager
 def _field(result: PageMetadata, url: str, name: str) -> Iterator[None]:
     """Read one field; if it cannot be read, leave it empty with a note, and keep the others."""
@@ -213,6 +223,17 @@ def _title(
     host: str,
 ) -> str | None:
     """The headline. The masthead's logo names the site on pages that declare no site name."""
+    return choose_title(**title_inputs(tree, meta, ld, site_names, host))
+
+
+def title_inputs(
+    tree: HtmlElement,
+    meta: dict[str, list[str]],
+    ld: dict[str, Any],
+    site_names: list[str | None],
+    host: str,
+) -> dict[str, Any]:
+    """What :func:`choose_title` reads off the page (benchmarks/title_ranker_experiment.py too)."""
     title_tag = tree.find(".//title")
     metadata_titles = [
         clean_text(first_str(ld.get("headline")) or first_str(ld.get("name"))),
@@ -226,13 +247,13 @@ def _title(
         if any(metadata_titles)
         else clean_text(trafilatura_metadata.extract_title(tree))
     )
-    return choose_title(
-        h1_texts=[clean_text(text_with_breaks(h)) for h in tree.iterfind(".//h1")][:5],
-        metadata_titles=metadata_titles,
-        site_names=site_names,
-        host=host,
-        masthead_names=functools.cache(lambda: read_masthead_names(tree)),
-    )
+    return {
+        "h1_texts": [clean_text(text_with_breaks(h)) for h in tree.iterfind(".//h1")][:5],
+        "metadata_titles": metadata_titles,
+        "site_names": site_names,
+        "host": host,
+        "masthead_names": functools.cache(lambda: read_masthead_names(tree)),
+    }
 
 
 def _published(
