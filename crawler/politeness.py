@@ -272,7 +272,7 @@ class SharedHostPoliteness:
         self.robots_claim_seconds = self.row_life(self.timeout)
         #: One thread of its own: a start waits for no frontier write.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsdesk-hosts")
-        self.sessions = None
+        self.sessions = self.start_sessions = None
         #: One request per host at a time asks the table (per process); the others queue here.
         self.turns: dict[str, asyncio.Lock] = {}
         self.closed = False
@@ -300,10 +300,24 @@ class SharedHostPoliteness:
         """``function(session, *args, **kwargs)`` in one transaction, in its own thread."""
         return await asyncio.wrap_future(self.executor.submit(self._in_transaction, function, *args, **kwargs))
 
+    async def try_start(self, *args, **kwargs) -> hosts.Admission:
+        """:func:`storage.hosts.try_start` in its own thread, on :func:`storage.hosts.start_sessions`."""
+        return await asyncio.wrap_future(self.executor.submit(self._start, *args, **kwargs))
+
     def _in_transaction(self, function, *args, **kwargs):
+        self._open()
+        return run_in_transaction(self.sessions, lambda session: function(session, *args, **kwargs), retries=OUTAGE_RETRIES)
+
+    def _start(self, *args, **kwargs) -> hosts.Admission:
+        self._open()
+        return run_in_transaction(
+            self.start_sessions, lambda session: hosts.try_start(session, *args, **kwargs), retries=OUTAGE_RETRIES
+        )
+
+    def _open(self) -> None:
         if self.sessions is None:
             self.sessions = open_database(self.database_url)
-        return run_in_transaction(self.sessions, lambda session: function(session, *args, **kwargs), retries=OUTAGE_RETRIES)
+            self.start_sessions = hosts.start_sessions(self.sessions)
 
     async def start(self, request: Request) -> int:
         """Waits until the host's row lets this request start, records the start and returns its
@@ -316,8 +330,8 @@ class SharedHostPoliteness:
         async with turn:
             while True:
                 asked = time.monotonic()
-                admission = await self.run(
-                    hosts.try_start, host, owner=self.owner, delay=self.delay, concurrency=self.concurrency, timeout=timeout
+                admission = await self.try_start(
+                    host, owner=self.owner, delay=self.delay, concurrency=self.concurrency, timeout=timeout
                 )
                 if admission.fetch_id is not None:
                     if time.monotonic() - asked <= self.START_SLACK_SECONDS or late >= self.LATE_TRIES:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import dialect_insert, dialect_name
 from storage.models import Host, HostFetch
@@ -36,6 +36,7 @@ __all__ = [
     "host_of",
     "pause",
     "renew",
+    "start_sessions",
     "store_robots",
     "try_start",
 ]
@@ -83,11 +84,16 @@ def try_start(
 
     ``delay`` is the crawl's floor (DOWNLOAD_DELAY); the host's robots.txt Crawl-delay raises it.
     The fetch row counts against ``concurrency`` until :func:`finish`, or ``timeout`` seconds.
+
+    On PostgreSQL this is one statement (the ``newsdesk_try_start`` function of migration 0018),
+    to be run on its own (:func:`start_sessions`): the host's row stays locked only while it runs.
     """
+    if dialect_name(session) == "postgresql":
+        call = sa.func.newsdesk_try_start(host, owner, delay, concurrency, timeout, SLOT_POLL_SECONDS)
+        fetch_id, wait = session.execute(sa.select(sa.column("fetch_id"), sa.column("wait")).select_from(call)).one()
+        return Admission(fetch_id, wait or 0.0)
     row = _locked_host(session, host)
     now = database_now(session)
-    session.execute(sa.delete(HostFetch).where(HostFetch.host == host, HostFetch.expires_at < now))
-    row.delay_seconds, row.concurrency = delay, concurrency
     floor = max(delay, row.crawl_delay or 0.0)
     waits = []
     if row.paused_until is not None and row.paused_until > now:
@@ -97,16 +103,26 @@ def try_start(
     wait = max(waits, default=0.0)
     if wait > 0:
         return Admission(None, wait)
-    in_flight = session.scalar(sa.select(sa.func.count()).select_from(HostFetch).where(HostFetch.host == host))
-    if in_flight >= concurrency:
+    live = sa.select(sa.func.count()).where(HostFetch.host == host, HostFetch.expires_at >= now)
+    if session.scalar(live) >= concurrency:
         return Admission(None, SLOT_POLL_SECONDS)
-    row.last_start_at = now
+    row.last_start_at, row.delay_seconds, row.concurrency = now, delay, concurrency
     fetch_id = session.scalar(
         sa.insert(HostFetch)
         .values(host=host, owner=owner, started_at=now, expires_at=now + timedelta(seconds=timeout))
         .returning(HostFetch.id)
     )
     return Admission(fetch_id)
+
+
+def start_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions for :func:`try_start`: on PostgreSQL each statement commits as it ends (its one
+    statement holds the host's row lock no longer than it runs, never across a round trip to a
+    busy crawl process); SQLite's several statements keep their transaction."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return sessions
+    return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
 
 
 def finish(session: Session, fetch_ids: Iterable[int]) -> None:
@@ -126,9 +142,12 @@ def renew(session: Session, owner: str, *, lease_seconds: float) -> int:
     more. Returns how many fetch rows it holds. Rows are written with a lease's life at most, so a
     process killed mid-request frees its host when its frontier leases expire, not a whole
     DOWNLOAD_TIMEOUT later."""
-    until = database_now(session) + timedelta(seconds=lease_seconds)
+    now = database_now(session)
+    until = now + timedelta(seconds=lease_seconds)
     held = session.execute(sa.update(HostFetch).where(HostFetch.owner == owner).values(expires_at=until))
     session.execute(sa.update(Host).where(Host.robots_claimed_by == owner).values(robots_claimed_until=until))
+    # Rows of processes that died: no start counts them any more; cleared here, off the hosts' locks.
+    session.execute(sa.delete(HostFetch).where(HostFetch.expires_at < now))
     return held.rowcount or 0
 
 
