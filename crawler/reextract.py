@@ -106,11 +106,7 @@ def reextract(
     counts: Counter = Counter()
     if not work:
         return counts
-    pool = ReadingPool(
-        workers=workers,
-        timeout=crawl_settings.NEWSDESK_EXTRACT_TIMEOUT,
-        max_rss_mb=crawl_settings.NEWSDESK_WORKER_MAX_RSS_MB,
-    )
+    pool = ReadingPool.with_project_settings(workers)
     pool.start()
     try:
         in_flight = None

@@ -90,11 +90,7 @@ def import_worker(
         archive_store.register_import_files(session, paths)
         run_id = run_log.start_run(session, options.source or "import-warc")
     total: Counter = Counter()
-    pool = ReadingPool(
-        workers=readers,
-        timeout=crawl_settings.NEWSDESK_EXTRACT_TIMEOUT,
-        max_rss_mb=crawl_settings.NEWSDESK_WORKER_MAX_RSS_MB,
-    )
+    pool = ReadingPool.with_project_settings(readers)
     pool.start()
     try:
         while True:

@@ -26,6 +26,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
 
+from crawler import settings
 from crawler.extraction import Rejection, warm_up
 from crawler.reading import PageReading, ReadRequest, read_page
 from storage import processes
@@ -98,6 +99,12 @@ class ReadingPool:
             self.context = processes.forkserver_context(
                 "crawler.reading", "crawler.extraction.warmed", "crawler.workers", "storage.batches"
             )
+
+    @classmethod
+    def with_project_settings(cls, workers: int) -> ReadingPool:
+        """For commands that run no Scrapy crawl (import-warc, reextract): the crawl's timeout per
+        page and memory cap, as crawler/settings.py sets them."""
+        return cls(workers, timeout=settings.NEWSDESK_EXTRACT_TIMEOUT, max_rss_mb=settings.NEWSDESK_WORKER_MAX_RSS_MB)
 
     def start(self) -> None:
         if self.workers > 1 and self.pool is None:
