@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -105,8 +106,9 @@ def main() -> None:
     import_rate = pages / seconds
     print(f"{'import-warc of that archive':32}{import_rate:>10.1f}   "
           f"{import_rate / archived['pages_per_second']:.2f}x the crawl")  # fmt: skip
-    reextract_rate = pages / reextract_seconds
-    print(f"{'reextract of the archived crawl':32}{reextract_rate:>10.1f}   "
+    # reextract reads the stored articles only (not the pages that were duplicates or no story).
+    reextract_rate = int(re.match(r"([\d,]+) articles", reextract_summary)[1].replace(",", "")) / reextract_seconds
+    print(f"{'reextract (articles/s)':32}{reextract_rate:>10.1f}   "
           f"{reextract_rate / archived['pages_per_second']:.2f}x the crawl")  # fmt: skip
     print(f"archive: {archived['archive_bytes'] / 2**20:.1f} MB for {archived['responses']} responses, "
           f"{archived['archive_bytes'] / archived['responses'] / 1024:.1f} KB per response (gzip per record)")  # fmt: skip
