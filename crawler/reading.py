@@ -117,9 +117,12 @@ def _read(html: bytes, request: ReadRequest) -> PageReading:
     if isinstance(tree, Rejection):
         return PageReading(extraction=tree)
     selector = Selector(root=tree, type="html")
-    anchors, unread = page_links(selector, url, max_anchors=request.max_anchors)
-    # dict: de-duplicated, in page order.
-    links = tuple(dict.fromkeys(link for link in map(canonical_url, anchors) if link in request.scope))
+    if request.scope.prefixes:
+        anchors, unread = page_links(selector, url, max_anchors=request.max_anchors)
+        # dict: de-duplicated, in page order.
+        links = tuple(dict.fromkeys(link for link in map(canonical_url, anchors) if link in request.scope))
+    else:  # no link can be in an empty scope (import-warc, reextract, extract): none is read
+        links, unread = (), 0
     feeds = tuple(feed for feed in advertised_feeds(tree, url) if feed in request.scope) if request.want_feeds else ()
     if cut or 0 < request.max_elements < int(tree.xpath("count(//*)")):
         # Page-type rules and extraction over such a tree took minutes and most of a gigabyte.

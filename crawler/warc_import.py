@@ -273,7 +273,7 @@ def _html_page(record, records, path: str, options: ImportFilter, counts: Counte
     )  # fmt: skip
     request = ReadRequest(
         url=url,
-        scope=CrawlScope.from_start_urls([url]),
+        scope=CrawlScope(()),  # links are not followed
         http_charset=_charset(params),
         max_text_chars=crawl_settings.NEWSDESK_MAX_ARTICLE_CHARS,
         max_elements=crawl_settings.NEWSDESK_MAX_PAGE_ELEMENTS,
