@@ -5,7 +5,8 @@ The real pages of ../shared/extraction-eval are extracted with newsdesk, then st
 file through the writer's path with site profiles on. Costs, per page, median and p95:
 - lookup + strip: the profile read from the database (one query, as for the first page of a
   source in a batch) and the page's blocks fingerprinted and stripped;
-- learning: the page counted into its source's profile once stored.
+- learning: the page counted into its source's profile once stored (a batch's pages are counted
+  together, so a page's share of its batch's learning time).
 Two ways of grouping pages into sources: by site (the set has about one page a site, so few
 profiles mature), and the whole split as one source (a worst case: the profile holds every block
 recurring across the set's sites, and every page is looked up against it).
@@ -51,9 +52,13 @@ def f1(pairs: list[tuple[str, str]]) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def run(pages: list[tuple[str, str, str]], source_of, settings) -> tuple[dict[str, str], list[float], list[float], int]:
-    """Store ``pages`` (id, url, text) with profiles; returns the stored texts, the per-page ms of
-    lookup + strip and of learning, and the number of sources whose profile matured."""
+def run(
+    pages: list[tuple[str, str, str]], source_of, settings, batch: int
+) -> tuple[dict[str, str], list[float], list[float], int]:
+    """Store ``pages`` (id, url, text) with profiles, ``batch`` pages a transaction as the writer
+    does; returns the stored texts, the per-page ms of lookup + strip and of learning (a batch's
+    learning time shared among the pages it counted), and the number of sources whose profile
+    matured."""
     from storage import site_profiles
     from storage.articles import ArticleIn, store_article
     from storage.db import open_database
@@ -65,22 +70,26 @@ def run(pages: list[tuple[str, str, str]], source_of, settings) -> tuple[dict[st
     learn_ms: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
         sessions = open_database(f"sqlite:///{folder}/profiles.db")
-        for page_id, url, text in pages:
-            item = ArticleIn(
-                source=source_of(url), url=url, canonical_url=url, title=None, text=text, authors=(),
-                published_at=None, modified_at=None, language="en", description=None, section=None, tags=(),
-                image_url=None, word_count=count_words(text), fetched_at=datetime.now(UTC),
-            )  # fmt: skip
+        for start in range(0, len(pages), batch):
             with sessions.begin() as session:
                 session.connection()  # the batch's transaction, begun before its first page
-                started = time.perf_counter()
-                profiled = site_profiles.prepare_page(session, item, settings)
-                lookup_ms.append((time.perf_counter() - started) * 1000)
-                result = store_article(session, profiled.item)
-                started = time.perf_counter()
-                if result.outcome == "stored":
-                    site_profiles.learn_page(session, profiled, settings)
-                learn_ms.append((time.perf_counter() - started) * 1000)
+                learned = []
+                for page_id, url, text in pages[start:start + batch]:
+                    item = ArticleIn(
+                        source=source_of(url), url=url, canonical_url=url, title=None, text=text, authors=(),
+                        published_at=None, modified_at=None, language="en", description=None, section=None,
+                        tags=(), image_url=None, word_count=count_words(text), fetched_at=datetime.now(UTC),
+                    )  # fmt: skip
+                    started = time.perf_counter()
+                    profiled = site_profiles.prepare_page(session, item, settings)
+                    lookup_ms.append((time.perf_counter() - started) * 1000)
+                    if store_article(session, profiled.item).outcome == "stored":
+                        learned.append(profiled)
+                if learned:
+                    started = time.perf_counter()
+                    site_profiles.learn_pages(session, learned, settings)
+                    share = (time.perf_counter() - started) * 1000 / len(learned)
+                    learn_ms.extend([share] * len(learned))
         with sessions() as session:
             texts = dict(session.query(Article.canonical_url, Article.text).all())
             matured = session.query(SiteProfile).filter(SiteProfile.matured_at.is_not(None)).count()
@@ -98,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--split", choices=("check", "tune"), default="check")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=50, help="pages a transaction (NEWSDESK_STORE_BATCH_SIZE)")
     args = parser.parse_args(argv)
 
     from storage.site_profiles import ProfileSettings
@@ -120,13 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         f"min_block_pages={settings.min_block_pages}, min_share={settings.min_share}"
     )
     # The same storage path with a profile that never matures: what is stored without profiles.
-    unprofiled, _, _, _ = run(pages, lambda url: "all", replace(settings, min_pages=sys.maxsize))
+    unprofiled, _, _, _ = run(pages, lambda url: "all", replace(settings, min_pages=sys.maxsize), args.batch)
     baseline = f1([(unprofiled.get(page_id, ""), truth[page_id].get("articleBody") or "") for page_id, _, _ in jobs])
     print("\n| grouping | profiles matured | bodies changed | F1 | lookup + strip ms median / p95 | learning ms median / p95 |")
     print("|---|---|---|---|---|---|")
     print(f"| no profiles | - | - | {baseline:.4f} | - | - |")
     for label, source_of in (("by site", lambda url: urlsplit(url).hostname or url), ("whole set as one source", lambda url: "all")):
-        stored, lookup, learn, matured = run(pages, source_of, settings)
+        stored, lookup, learn, matured = run(pages, source_of, settings, args.batch)
         score = f1([(stored.get(page_id, ""), truth[page_id].get("articleBody") or "") for page_id, _, _ in jobs])
         print(
             f"| {label} | {matured} | {sum(stored[i] != unprofiled[i] for i in stored)} | {score:.4f} | {statistics.median(lookup):.3f} / {p95(lookup):.3f} "

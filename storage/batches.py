@@ -181,13 +181,14 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
     # Near the commit: clustering locks the batch's LSH band keys, which another writer storing a
     # near-copy of one of its stories waits for; taken first, they would be held for the whole batch.
     clusters.assign(session.connection())
-    # Last, just before the commit: counting a page locks its source's profile row, and every
-    # worker crawling that source waits for it. Taken first, it would be held for the whole batch
-    # and the workers' batches would run one at a time. A profile that matures here strips this
+    # Last, just before the commit: counting the batch's pages locks their sources' profile rows,
+    # and every worker crawling those sources waits for them. Taken first, they would be held for
+    # the whole batch and the workers' batches would run one at a time. A profile that matures here strips this
     # batch's stories too, as part of storing them (the source's earlier ones are re-cleaned).
     fresh = {article_id for article_id, _ in stored}
-    for profiled in (profiled for _, profiled in stored if profiled is not None):
-        site_profiles.learn_page(session, profiled, target.site_profile, fresh=fresh)
+    learned = [profiled for _, profiled in stored if profiled is not None]
+    if learned:
+        site_profiles.learn_pages(session, learned, target.site_profile, fresh=fresh)
     return outcomes
 
 

@@ -14,7 +14,7 @@ from storage import health
 from storage import runs as run_log
 from storage.batches import BatchTarget, FetchResult, write_batch
 from storage.db import open_database
-from storage.models import Article, ArticleVersion, FetchLog, Reextraction, SiteProfile, SiteProfileBlock
+from storage.models import Article, ArticleVersion, FetchLog, Reextraction, SiteProfile, SiteProfileBlock, Source
 from storage.queries import ArticleFilter, count_articles
 from storage.reextraction import apply_reextraction
 from storage.site_profiles import ProfileSettings, block_key, label_key
@@ -117,6 +117,50 @@ def test_a_block_that_later_becomes_template_text_is_cleaned_from_stories_holdin
         assert late_box not in text
     with open_database(target.database_url)() as session:
         assert set(session.execute(sa.select(Article.version)).scalars()) == {1}
+
+
+def test_one_batch_of_two_sources_counts_each_page_and_block_once(target):
+    """A batch's pages are counted together: each source's count and each block's pages must still
+    be those of counting the pages one by one, and a profile still matures within the batch."""
+
+    def of_beta(seed: int) -> FetchResult:
+        result = fetched(seed)
+        url = f"https://beta.example/news/{seed}"
+        result.url = result.frontier_url = url
+        result.article = replace(result.article, source="beta", url=url, canonical_url=url)
+        return result
+
+    batch = [page for seed in range(1, 13) for page in (fetched(seed), of_beta(100 + seed))]
+    batch.append(fetched(13))
+    assert write_batch(target, batch) == ["stored"] * 25
+    # Both profiles matured in the batch, and stripped its own stories.
+    assert not any(box in text for text in texts(target).values() for box in BOXES)
+
+    late_box = "Listen to this story in our new app, free for subscribers."
+
+    def with_late_box(seed: int) -> FetchResult:
+        result = fetched(seed)
+        result.article = replace(result.article, text=result.article.text + "\n\n" + late_box)
+        return result
+
+    # A second batch: the first box's rows are counted on, the late box is new from its 3rd page.
+    assert write_batch(target, [fetched(14), fetched(15), *map(with_late_box, range(16, 21))]) == ["stored"] * 7
+    with open_database(target.database_url)() as session:
+        counted = dict(
+            session.execute(sa.select(Source.name, SiteProfile.pages).join(Source, Source.id == SiteProfile.source_id))
+            .all()
+        )
+        blocks = session.execute(
+            sa.select(Source.name, SiteProfileBlock.block_hash, SiteProfileBlock.pages, SiteProfileBlock.pages_before)
+            .join(Source, Source.id == SiteProfileBlock.source_id)
+            .where(SiteProfileBlock.block_hash.in_([block_key(BOXES[1]), block_key(late_box)]))
+        ).all()
+    assert counted == {"alpha": 20, "beta": 12}
+    assert {(name, key == block_key(late_box), pages, before) for name, key, pages, before in blocks} == {
+        ("alpha", False, 20, 0),
+        ("beta", False, 12, 0),
+        ("alpha", True, 5, 15),
+    }
 
 
 def logged_template_chars(target: BatchTarget) -> dict[int, tuple[int | None, int | None]]:
