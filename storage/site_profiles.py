@@ -235,7 +235,7 @@ def learn_pages(
     stories when blocks became template text. Returns the number of stories re-cleaned. Never
     commits.
 
-    The batch is counted in two statements whatever its pages and sources: counting locks each
+    The batch is counted in three statements whatever its pages and sources: counting locks each
     source's profile row until the commit, so the fewer round trips after it, the shorter other
     writers of those sources wait; rows are taken in source id order, the same in every writer.
 
