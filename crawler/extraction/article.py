@@ -274,13 +274,31 @@ def _reject_bytes(body: bytes) -> Rejection | None:
 def _parse(text: str) -> HtmlElement | None:
     data = text.encode("utf-8", "replace")
     try:
-        return lxml.html.document_fromstring(data, parser=_PARSER)
+        return _adopt_stray_roots(lxml.html.document_fromstring(data, parser=_PARSER))
     except (etree.ParserError, ValueError):
         pass
     try:
-        return lxml.html.fromstring(data, parser=_PARSER)
+        return _adopt_stray_roots(lxml.html.fromstring(data, parser=_PARSER))
     except (etree.ParserError, ValueError):
         return None
+
+
+def _adopt_stray_roots(root: HtmlElement) -> HtmlElement:
+    """Move what lies beside the root into it: a page that opens a second ``<html>`` after its
+    ``</html>`` (a plugin's whole template, often the article itself) gets a second top-level
+    element from lxml, which nothing reading the page from its root (page type, links, body) sees.
+    """
+    strays = [element for element in root.itersiblings() if isinstance(element.tag, str)]
+    if not strays:
+        return root
+    body = root.find("body")
+    home = body if body is not None else root
+    for stray in strays:
+        stray_body = stray.find("body")
+        for child in list(stray_body if stray_body is not None else stray):
+            if child.tag != "head":
+                home.append(child)  # moved, with its tail
+    return root
 
 
 def _run_trafilatura(

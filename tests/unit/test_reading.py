@@ -127,3 +127,26 @@ def test_bytes_far_past_the_element_cap_are_never_parsed():
 def test_a_real_article_is_far_under_the_element_cap():
     reading = read("raw_news_page.html", max_elements=50_000)
     assert isinstance(reading.extraction, Article)
+
+
+def test_a_story_after_a_second_html_element_is_read_whole():
+    """Real pages open a second <html> after </html> (a plugin's template holding the article);
+    lxml keeps it beside the root, where nothing that walks the page from its root looked: the
+    story was typed media and rejected as too little text."""
+    paragraphs = "".join(
+        f"<p>The harbour board met on day {n} and said the bridge would reopen once the last inspections "
+        f"of its cables and deck were finished and signed off by the engineers.</p>"
+        for n in range(1, 13)
+    )
+    page = (
+        "<!DOCTYPE html><html><head><title>Harbour bridge reopens</title></head><body>"
+        + "<img src='/a.png'>" * 20
+        + "<a href='/news/other-story'>Another story about the harbour</a></body></html>\n"
+        + f"<html><body><div class='post'><h1>Harbour bridge reopens</h1>{paragraphs}"
+        + "<a href='/news/ferry-timetable-changes'>Ferry timetable changes</a></div></body></html>"
+    ).encode()
+    reading = read_page(page, ReadRequest(url=ARTICLE_URL, scope=SCOPE))
+    assert reading.not_article_reason is None
+    assert isinstance(reading.extraction, Article)
+    assert reading.extraction.text.count("harbour board met") == 12
+    assert "https://courier.example/news/ferry-timetable-changes" in reading.links
