@@ -230,11 +230,12 @@ def _write(sessions, chunk, readings, profiles, counts: Counter, on_counts) -> N
 
 
 def _with_profile(fields: dict[str, Any], profile: frozenset[int]) -> dict[str, Any]:
-    """The fields with the site profile's template blocks stripped from the text, as the crawl's
-    writer strips them (the Markdown is left whole there too)."""
-    text = site_profiles.strip_template_blocks(
-        fields["text"], profile, max_stripped_share=crawl_settings.NEWSDESK_SITE_PROFILE_MAX_STRIPPED_SHARE
-    )
+    """The fields with the site profile's template blocks stripped from the text and the Markdown,
+    as the crawl's writer strips them."""
+    text, markdown = site_profiles.strip_story(
+        fields["text"], fields.get("markdown"), profile,
+        max_stripped_share=crawl_settings.NEWSDESK_SITE_PROFILE_MAX_STRIPPED_SHARE,
+    )  # fmt: skip
     if text == fields["text"]:
         return fields
-    return {**fields, "text": text, "word_count": count_words(text)}
+    return {**fields, "text": text, "markdown": markdown, "word_count": count_words(text)}

@@ -83,6 +83,10 @@ def test_planted_boxes_leave_every_stored_body_without_new_versions(site, databa
         texts = session.execute(sa.select(Article.text)).scalars().all()
         assert len(texts) == STORIES
         assert [box for text in texts for box in PLANTED if box in text] == []
+        # The Markdown says what the text says: the same boxes are gone from it.
+        markdowns = session.execute(sa.select(Article.markdown)).scalars().all()
+        assert all(markdowns)
+        assert [box for markdown in markdowns for box in PLANTED if box in markdown] == []
         assert set(session.execute(sa.select(Article.version)).scalars()) == {1}
         assert session.execute(sa.select(sa.func.max(ArticleVersion.version))).scalar_one() == 1
         # The stories of batches committed before the profile matured were cleaned as
