@@ -40,7 +40,7 @@ from storage.reextraction import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CHANGED", "ERROR", "EXTRACTOR_VERSION", "UNCHANGED", "ReextractSelection", "reextract"]
+__all__ = ["CHANGED", "ERROR", "EXTRACTOR_VERSION", "UNCHANGED", "ReextractSelection", "reextract", "with_site_profile"]
 
 #: The extractor a re-extraction is made with: the newsdesk release, which pins trafilatura exactly.
 EXTRACTOR_VERSION = version("newsdesk")
@@ -211,7 +211,7 @@ def _write(sessions, chunk, readings, profiles, counts: Counter, on_counts) -> N
                 written[ERROR] += 1
                 continue
             if outcome is None:
-                fields = _with_profile(result.fields, profile)
+                fields = with_site_profile(result.fields, profile)
                 changed = apply_reextraction(
                     session, result.article_id, fields, extractor_version=EXTRACTOR_VERSION,
                     reason=f"newsdesk reextract {EXTRACTOR_VERSION}",
@@ -229,12 +229,13 @@ def _write(sessions, chunk, readings, profiles, counts: Counter, on_counts) -> N
         on_counts(counts)
 
 
-def _with_profile(fields: dict[str, Any], profile: frozenset[int]) -> dict[str, Any]:
-    """The fields with the site profile's template blocks stripped from the text, as the crawl's
-    writer strips them (the Markdown is left whole there too)."""
-    text = site_profiles.strip_template_blocks(
-        fields["text"], profile, max_stripped_share=crawl_settings.NEWSDESK_SITE_PROFILE_MAX_STRIPPED_SHARE
-    )
+def with_site_profile(fields: dict[str, Any], profile: frozenset[int]) -> dict[str, Any]:
+    """The fields with the site profile's template blocks stripped from the text and the Markdown,
+    as the crawl's writer strips them (``newsdesk extract --db`` strips a page so too)."""
+    text, markdown = site_profiles.strip_story(
+        fields["text"], fields.get("markdown"), profile,
+        max_stripped_share=crawl_settings.NEWSDESK_SITE_PROFILE_MAX_STRIPPED_SHARE,
+    )  # fmt: skip
     if text == fields["text"]:
         return fields
-    return {**fields, "text": text, "word_count": count_words(text)}
+    return {**fields, "text": text, "markdown": markdown, "word_count": count_words(text)}

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.discovery.dates import to_utc
+from crawler.discovery.scope import CrawlScope
 from crawler.settings_check import SettingError, check_setting
 
 __all__ = [
@@ -98,6 +99,12 @@ class Source:
     recrawl_after: str | None = None
     timeout: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def scope(self) -> CrawlScope:
+        """The pages the source's crawl fetches, and so stores as its own: those below its start
+        URLs, and its domains whole."""
+        return CrawlScope.from_start_urls([*self.start_urls, *(f"https://{domain}/" for domain in self.domains)])
 
     def is_article_url(self, url: str) -> bool:
         """Whether the URL rules admit ``url`` as an article (no rules: every URL may be one)."""

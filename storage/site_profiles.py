@@ -12,7 +12,8 @@ Whole blocks only: a paragraph that starts like many others ("WASHINGTON (Reuter
 with the story has a hash of its own. A body is never stripped of most of its text
 (``max_stripped_share``): a profile that would do so is wrong about that page.
 
-The writer applies the profile to each story before storing it, and counts the story in once it is
+The writer applies the profile to each story before storing it (its text, and its Markdown alike,
+so the two say the same), and counts the story in once it is
 stored; when blocks become template text, the source's stories stored before are cleaned of them
 through :func:`storage.reextraction.apply_reextraction` (a re-extraction, never a new version), so a
 later fetch of the same page finds the same body. Nothing here knows a site, a language or a script.
@@ -52,6 +53,7 @@ __all__ = [
     "load_profile",
     "page_block_keys",
     "prepare_page",
+    "strip_story",
     "strip_template_blocks",
 ]
 
@@ -150,6 +152,51 @@ def strip_template_blocks(text: str, profile: frozenset[int], *, max_stripped_sh
     return stripped
 
 
+def strip_story(
+    text: str, markdown: str | None, profile: frozenset[int], *, max_stripped_share: float = 0.5
+) -> tuple[str, str | None]:
+    """A story's text and Markdown without the template blocks in ``profile``.
+
+    The Markdown loses the same blocks as the text, and only when the text loses any, so the two
+    keep saying the same thing (and the text alone decides the share guard)."""
+    stripped = strip_template_blocks(text, profile, max_stripped_share=max_stripped_share)
+    if stripped == text or not markdown:
+        return stripped, markdown
+    return stripped, _strip_markdown(markdown, profile)
+
+
+#: How the Markdown marks a paragraph as a heading or a quote (the text holds it bare).
+_MARKDOWN_MARK = re.compile(r"(?:#{1,6}|>) ")
+#: The line between two paragraphs of one quote.
+_QUOTE_BREAK = ">"
+
+
+def _strip_markdown(markdown: str, profile: frozenset[int]) -> str:
+    """The Markdown without its lines whose paragraph is in ``profile``: each paragraph of the text
+    is one line of the Markdown (items of a list, rows of a table and paragraphs of a quote share
+    a block)."""
+    blocks = []
+    for block in markdown.split(BLOCK_SEPARATOR):
+        lines: list[str] = []
+        for line in block.split("\n"):
+            if line == _QUOTE_BREAK:
+                if lines and lines[-1] != _QUOTE_BREAK:
+                    lines.append(line)
+            elif not _is_template_line(line, profile):
+                lines.append(line)
+        while lines and lines[-1] == _QUOTE_BREAK:
+            lines.pop()
+        if lines:
+            blocks.append("\n".join(lines))
+    return BLOCK_SEPARATOR.join(blocks)
+
+
+def _is_template_line(line: str, profile: frozenset[int]) -> bool:
+    mark = _MARKDOWN_MARK.match(line)
+    keys = _block_keys(line) + (_block_keys(line[mark.end() :]) if mark else ())
+    return not profile.isdisjoint(keys)
+
+
 # --- the profile in the database ----------------------------------------------------------------
 
 
@@ -220,11 +267,13 @@ def prepare_page(session: Session, item: ArticleIn, settings: ProfileSettings) -
     unstripped = ProfiledPage(item, keys, False, body_chars, 0 if profile.matured else None)
     if not keys & profile.blocks:
         return unstripped
-    text = strip_template_blocks(item.text, profile.blocks, max_stripped_share=settings.max_stripped_share)
+    text, markdown = strip_story(
+        item.text, item.markdown, profile.blocks, max_stripped_share=settings.max_stripped_share
+    )
     if text == item.text:
         return unstripped
     # The fingerprint was taken of the text as fetched: storage takes it again of this one.
-    stripped = replace(item, text=text, word_count=settings.count_words(text), fingerprint=None)
+    stripped = replace(item, text=text, markdown=markdown, word_count=settings.count_words(text), fingerprint=None)
     return ProfiledPage(stripped, keys, True, body_chars, len(item.text) - len(text))
 
 
@@ -422,7 +471,7 @@ def _reclean(
     last_id = 0
     while True:
         query = (
-            sa.select(Article.id, Article.text)
+            sa.select(Article.id, Article.text, Article.markdown)
             .where(Article.source_id == source_id, Article.id > last_id)
             .order_by(Article.id)
             .limit(RECLEAN_CHUNK)
@@ -434,11 +483,13 @@ def _reclean(
             return recleaned
         last_id = rows[-1].id
         for row in rows:
-            text = strip_template_blocks(row.text, profile, max_stripped_share=settings.max_stripped_share)
+            text, markdown = strip_story(
+                row.text, row.markdown, profile, max_stripped_share=settings.max_stripped_share
+            )
             if text != row.text and apply_reextraction(
                 conn,
                 row.id,
-                {"text": text, "word_count": settings.count_words(text)},
+                {"text": text, "markdown": markdown, "word_count": settings.count_words(text)},
                 extractor_version=RECLEAN_EXTRACTOR,
                 reason=reason,
                 recorded=row.id not in fresh,

@@ -6,7 +6,8 @@ are read over a pool of worker processes, one per core, each page with the crawl
 a page that cannot be read is a recorded reason and the others go on.
 
 With ``--db``, the page is typed with what the crawl has learnt of its site (the templates of the
-hubs it knows), as the crawl types it.
+hubs it knows), as the crawl types it, and its story is stripped of the template blocks its
+source's profile learnt, as the crawl stores it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from crawler.cli.errors import handle_user_errors
 from crawler.cli.output import markdown_document
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
+
+    from crawler.discovery.scope import CrawlScope
 
 __all__ = ["EXTRACT_MAX_BYTES", "extract"]
 
@@ -53,8 +56,19 @@ _GLOB_CHARACTERS = frozenset("*?[")
     "--db",
     "store_url",
     default=None,
-    help="Type pages with what crawls into this database learnt of their sites, as the crawl does.",
+    help="Read pages with what crawls into this database learnt of their sites (hubs, frame, "
+    "template blocks), as the crawl does.",
 )
+@click.option(
+    "--source",
+    "source_name",
+    default=None,
+    help="With --db: the source whose site template to strip [default: the one the page's site was crawled as].",
+)
+@click.option(
+    "--sources", "sources_path", default=None,
+    help="With --db: the sources file telling whose sites are whose (env NEWSDESK_SOURCES; default ./sources.toml).",
+)  # fmt: skip
 @click.pass_context
 @handle_user_errors
 def extract(
@@ -66,6 +80,8 @@ def extract(
     jobs: int | None,
     allow_private: bool,
     store_url: str | None,
+    source_name: str | None,
+    sources_path: str | None,
 ) -> None:
     """What newsdesk makes of pages: each TARGET is a file, a directory, a glob, an http(s) URL, or -.
 
@@ -75,11 +91,17 @@ def extract(
     """
     sources = _expand(targets)
     store_url = store_url or ctx.find_root().params.get("database_url")
-    known_hubs, chrome = _site_evidence(store_url) if store_url else ((), frozenset())
+    if store_url is None and (source_name or sources_path):
+        raise click.UsageError("--source and --sources name a store's sources: give --db too")
+    known_hubs, chrome, templates = (
+        _site_evidence(store_url, source_name, sources_path) if store_url else ((), frozenset(), None)
+    )
     if len(sources) == 1 and len(targets) == 1 and not _is_many(targets[0]) and output_dir is None:
         kind, value = _extract_one(
             sources[0], allow_private=allow_private, page_url=page_url, known_hubs=known_hubs, chrome=chrome
         )
+        if templates is not None:
+            kind, value = templates.strip(kind, value)
         if kind != "article":
             raise click.ClickException(value)
         click.echo(_render(value, fmt or "json", sources[0]), nl=False)
@@ -89,7 +111,7 @@ def extract(
     if not sources:
         raise click.ClickException(f"no files match {' '.join(targets)[:200]}")
     read = partial(_extract_one, allow_private=allow_private, known_hubs=known_hubs, chrome=chrome)
-    _extract_many(sources, fmt or "jsonl", output_dir, jobs or os.cpu_count() or 1, read)
+    _extract_many(sources, fmt or "jsonl", output_dir, jobs or os.cpu_count() or 1, read, templates)
 
 
 #: Hub templates and frame-linked URLs read from the store for ``--db``.
@@ -97,16 +119,68 @@ MAX_STORED_HUBS = 5000
 MAX_STORED_CHROME = 5000
 
 
-def _site_evidence(store_url: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], frozenset[str]]:
-    """What crawls into the store learnt of sites, for page typing: (URL, template) of the hubs
-    they read, and the URLs the sites' frames link."""
-    from storage import frontier
+def _site_evidence(
+    store_url: str, source_name: str | None, sources_path: str | None
+) -> tuple[tuple[tuple[str, frozenset[str]], ...], frozenset[str], SiteTemplates]:
+    """What crawls into the store learnt of sites: (URL, template) of the hubs they read and the
+    URLs the sites' frames link, for page typing; the sources' template blocks, for stripping."""
+    from crawler.sources import SOURCES_ENV, load_sources, resolve_sources_path
+    from storage import browse, frontier, site_profiles
     from storage.db import open_read_only, resolve_database_url
 
+    path = resolve_sources_path(sources_path)
+    # Without a sources file, only sources named after their site (crawl --url's) are known.
+    named = load_sources(path) if sources_path or os.environ.get(SOURCES_ENV) or path.is_file() else {}
     with open_read_only(resolve_database_url(store_url))() as session:
         hubs = frontier.hub_templates(session, limit=MAX_STORED_HUBS)
         chrome = frontier.chrome_urls(session, limit=MAX_STORED_CHROME)
-    return tuple((url, frozenset(template.split())) for url, template in hubs), frozenset(chrome)
+        stored = browse.list_sources(session)
+        if source_name is not None and source_name not in stored:
+            raise click.ClickException(f"no source named {source_name!r} in the store")
+        # Profiles are the crawl's only when it strips with them.
+        profiles = {
+            name: blocks
+            for name in (stored if crawl_settings.NEWSDESK_SITE_PROFILES_ENABLED else ())
+            if (blocks := site_profiles.load_profile(session, name))
+        }
+    templates = SiteTemplates(profiles, {name: source.scope for name, source in named.items()}, source_name)
+    return tuple((url, frozenset(template.split())) for url, template in hubs), frozenset(chrome), templates
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteTemplates:
+    """The template blocks the store's sources learnt, and which source a page is of."""
+
+    #: Each source's template blocks, for sources whose profile matured with some.
+    profiles: Mapping[str, frozenset[int]]
+    #: The sources file's sources and the pages each one's crawl owns.
+    named: Mapping[str, CrawlScope]
+    #: The source --source named, whatever the page's address.
+    source: str | None = None
+
+    def sources_of(self, url: str) -> list[str]:
+        """The sources with a template that a crawl could have stored the page under: a named
+        source owning its address, and the source named after its site (crawl --url's)."""
+        if self.source is not None:
+            return [self.source]
+        from crawler.normalize import site_key
+
+        names = {name for name, scope in self.named.items() if url in scope} | {site_key(url)}
+        return sorted(names & self.profiles.keys())
+
+    def strip(self, kind: str, value: Any) -> tuple[str, Any]:
+        """An article's record stripped of its source's template blocks, through the function
+        reextract uses to strip as the crawl's writer does; any other outcome as it is."""
+        if kind != "article":
+            return kind, value
+        names = self.sources_of(value["url"])
+        if len(names) > 1:
+            return "failed", f"the page's site was crawled as {' and '.join(names)}: choose one with --source"
+        if not names:
+            return kind, value
+        from crawler.reextract import with_site_profile
+
+        return kind, with_site_profile(value, self.profiles.get(names[0], frozenset()))
 
 
 # -- many pages ---------------------------------------------------------------------------------
@@ -145,6 +219,7 @@ def _extract_many(
     output_dir: Path | None,
     jobs: int,
     read: Callable[[str], tuple[str, Any]],
+    templates: SiteTemplates | None,
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -163,6 +238,8 @@ def _extract_many(
         task = progress.add_task("extract", total=len(sources))
         results = _results(sources, jobs, read)
         for source, (kind, value) in zip(sources, results, strict=True):
+            if templates is not None:
+                kind, value = templates.strip(kind, value)
             counts[kind] += 1
             progress.advance(task)
             if kind != "article":

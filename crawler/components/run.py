@@ -110,12 +110,11 @@ class CrawlPlan:
             urls = list(definition.start_urls)
         if not urls:
             raise ValueError("nothing to crawl: give -a start_urls=URL[,URL...] or -a source=NAME")
-        extra_sites = [f"https://{domain}/" for domain in definition.domains] if definition else []
         recrawl = recrawl_after or (definition.recrawl_after if definition else None)
         return cls(
             source=source or site_key(urls[0]),
             start_urls=tuple(urls),
-            scope=CrawlScope.from_start_urls([*urls, *extra_sites]),
+            scope=definition.scope if definition else CrawlScope.from_start_urls(urls),
             definition=definition,
             since=definition.since if definition else None,
             recrawl_after=parse_duration(recrawl) if recrawl else None,

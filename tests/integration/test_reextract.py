@@ -135,6 +135,7 @@ def test_reextract_cleans_exactly_the_stories_holding_a_learned_template(databas
 
     still_boxed = rows(database_url, "SELECT id FROM articles WHERE text LIKE :box", box=f"%{BOX}%")
     assert still_boxed == [(no_capture,)]
+    assert rows(database_url, "SELECT id FROM articles WHERE markdown LIKE :box", box=f"%{BOX}%") == still_boxed
     changed = {article_id for (article_id,) in rows(database_url, "SELECT article_id FROM reextractions")}
     assert changed == {stored[n] for n in boxed} - {no_capture}
     for previous, version in rows(database_url, "SELECT previous, extractor_version FROM reextractions"):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from crawler.extraction.body import clean_paragraphs
 from crawler.extraction.hovercards import collapse_doubled_names
-from storage.site_profiles import block_key, label_key, page_block_keys, strip_template_blocks
+from crawler.extraction.markdown import to_markdown
+from storage.site_profiles import block_key, label_key, page_block_keys, strip_story, strip_template_blocks
 
 STORY = [
     "The council voted on Tuesday to close the harbour bridge for repairs until the spring.",
@@ -46,6 +47,31 @@ def test_profiled_blocks_are_stripped_wherever_they_stand():
     page = body(STORY[0], READ_ALSO, STORY[1], STORY[2], MISTAKE)
     assert strip_template_blocks(page, profile) == body(*STORY)
     assert strip_template_blocks(page, frozenset()) == page
+
+
+def test_the_markdown_loses_the_blocks_the_text_loses_whatever_their_markup():
+    """A box may be a heading, a quoted line or a list item in the Markdown; the text holds it bare."""
+    channel, item = "- Follow us on Telegram for more", "- The bridge reopens in May"
+    quoted = "The works are overdue, the engineer said."
+    # The notice opens and closes a quote: no bare quote break is left at either end.
+    paragraphs = [STORY[0], READ_ALSO, STORY[1], MISTAKE, quoted, MISTAKE, channel, item, STORY[2]]
+    structure = {
+        READ_ALSO: (f"## {READ_ALSO}", "head"),
+        quoted: (f"> {quoted}", "quote"),
+        MISTAKE: (f"> {MISTAKE}", "quote"),
+        channel: (channel, "list"),
+        item: (item, "list"),
+    }
+    markdown = to_markdown(paragraphs, structure)
+    profile = frozenset({block_key(READ_ALSO), block_key(MISTAKE), block_key(channel)})
+    text, stripped = strip_story(body(*paragraphs), markdown, profile)
+    assert text == body(STORY[0], STORY[1], quoted, item, STORY[2])
+    assert stripped == body(STORY[0], STORY[1], f"> {quoted}", item, STORY[2])
+    # Nothing stripped from the text, nothing from the Markdown: the text's guard decides for both.
+    assert strip_story(body(*paragraphs), markdown, frozenset({block_key(STORY[0])}), max_stripped_share=0.01) == (
+        body(*paragraphs), markdown
+    )
+    assert strip_story(body(*paragraphs), None, profile) == (text, None)
 
 
 def test_a_recurring_dateline_is_not_eaten():

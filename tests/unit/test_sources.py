@@ -67,6 +67,13 @@ def test_a_valid_file_loads_into_frozen_records(tmp_path):
         rt.name = "other"  # type: ignore[misc]
 
 
+def test_a_source_owns_the_pages_below_its_start_urls_and_its_domains_whole():
+    business = Source(name="biz", start_urls=("https://www.example.com/business/",), domains=("amp.example.com",))
+    assert "https://example.com/business/2026/story" in business.scope  # www. or not, one site
+    assert "https://amp.example.com/sport/story" in business.scope
+    assert "https://www.example.com/sport/story" not in business.scope
+
+
 @pytest.mark.parametrize(
     ("written", "expected"),
     [
