@@ -88,7 +88,10 @@ def import_worker(
     owner = f"{socket.gethostname()}:{os.getpid()}"
     with sessions.begin() as session:
         archive_store.register_import_files(session, paths)
-        run_id = run_log.start_run(session, options.source or "import-warc")
+        settled = run_log.settle_silent_runs(session)
+        run_id = run_log.start_run(session, options.source or "import-warc", worker=owner)
+    if settled:
+        logger.warning("runs %s had stopped without closing (killed?): marked interrupted", settled)
     total: Counter = Counter()
     pool = ReadingPool.with_project_settings(readers)
     pool.start()
@@ -153,6 +156,7 @@ def _import_file(
         with sessions.begin() as session:
             if not archive_store.renew_import_lease(session, path, owner, LEASE):
                 raise _TakenOver(path)
+            run_log.beat(session, target.run_id)
             archive_store.record_captures(session, [row for _, row in batch])
         for (_, _), outcome in zip(batch, write_batch(target, [fetch for fetch, _ in batch]), strict=True):
             counts[outcome if isinstance(outcome, str) else "error"] += 1

@@ -218,6 +218,8 @@ class CrawlRun(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     #: The crawl process (host:pid) that ran it; several workers of one crawl are several runs.
     worker: Mapped[str | None] = mapped_column(sa.String(300))
+    #: The run's last heartbeat: a ``running`` run silent for long was killed (``storage.runs``).
+    seen_at: Mapped[datetime | None]
 
 
 class FetchLog(Base):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -22,14 +22,18 @@ __all__ = [
     "FETCH_OUTCOMES",
     "RUN_STATUSES",
     "FetchRow",
+    "SILENT_FOR",
     "RunRow",
+    "beat",
     "finish_run",
     "get_run",
+    "is_silent",
     "list_runs",
     "record_dead_letter",
     "record_fetch",
     "record_fetches",
     "run_fetches",
+    "settle_silent_runs",
     "start_run",
 ]
 
@@ -52,6 +56,9 @@ FETCH_OUTCOMES = frozenset(
 #: ``finished-with-errors``: the crawl went on and stored things, but something raised on the way
 #: (each error is in the run's ``error`` and, with its URL, in the crawl log).
 RUN_STATUSES = frozenset({"running", "finished", "finished-with-errors", "failed", "interrupted"})
+#: A live run's heartbeat (:func:`beat`) comes at least once a minute: one silent this long has
+#: no process left (killed with SIGKILL, by the out-of-memory killer, or with its machine).
+SILENT_FOR = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class RunRow:
     error: str | None
     #: The crawl process that ran it (host:pid); None for runs recorded before workers were.
     worker: str | None = None
+    #: Its last heartbeat; None for runs recorded before runs had one.
+    seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -88,11 +97,45 @@ def start_run(
     session: Session, source: str | None, *, started_at: datetime | None = None, worker: str | None = None
 ) -> int:
     """``worker``: the crawl process (host:pid); the workers of one crawl each have a run."""
+    started_at = started_at or _now()
     return session.execute(
         sa.insert(CrawlRun)
-        .values(source=source, started_at=started_at or _now(), status="running", counts={}, worker=worker)
+        .values(source=source, started_at=started_at, seen_at=started_at, status="running", counts={}, worker=worker)
         .returning(CrawlRun.id)
     ).scalar_one()
+
+
+def beat(session: Session, run_id: int, *, now: datetime | None = None) -> None:
+    """A live run's heartbeat: it is still running (see :data:`SILENT_FOR`)."""
+    session.execute(
+        sa.update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == "running").values(seen_at=now or _now())
+    )
+
+
+def is_silent(run: RunRow, *, now: datetime | None = None) -> bool:
+    """A run still marked running that has given no sign of life for :data:`SILENT_FOR`."""
+    return run.status == "running" and (run.seen_at or run.started_at) < (now or _now()) - SILENT_FOR
+
+
+def settle_silent_runs(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Mark ``interrupted`` every run silent for :data:`SILENT_FOR`, ended at its last heartbeat.
+
+    Its process was killed before it could close the run; what it fetched is stored or pending in
+    the frontier. Called as a command starts a run, so ``newsdesk runs`` stops saying "running".
+    """
+    last_seen = sa.func.coalesce(CrawlRun.seen_at, CrawlRun.started_at)
+    return list(
+        session.execute(
+            sa.update(CrawlRun)
+            .where(CrawlRun.status == "running", last_seen < (now or _now()) - SILENT_FOR)
+            .values(
+                status="interrupted",
+                finished_at=last_seen,
+                error=f"its process stopped without closing the run (no heartbeat for {SILENT_FOR.seconds // 60} minutes)",
+            )
+            .returning(CrawlRun.id)
+        ).scalars()
+    )
 
 
 def finish_run(
@@ -205,6 +248,7 @@ def run_row(run: CrawlRun) -> RunRow:
         counts=dict(run.counts or {}),
         error=run.error,
         worker=run.worker,
+        seen_at=run.seen_at,
     )
 
 

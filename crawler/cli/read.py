@@ -352,9 +352,11 @@ def runs(ctx: click.Context, limit: int, fmt: str) -> None:
         return
     sessions = read_sessions_for(ctx)
     with sessions() as session:
-        rows = [_run_dict(run) for run in run_log.list_runs(session, limit=limit)]
+        runs = run_log.list_runs(session, limit=limit)
+    rows = [_run_dict(run) for run in runs]
     if fmt == "table":
-        emit_rows(map(_run_summary, rows), fmt, RUN_SUMMARY_COLUMNS)
+        summaries = [{**_run_summary(row), "status": _status_text(run)} for row, run in zip(rows, runs, strict=True)]
+        emit_rows(iter(summaries), fmt, RUN_SUMMARY_COLUMNS)
     else:
         emit_rows(iter(rows), fmt, ("id", "source", "started_at", "finished_at", "status", "counts"))
 
@@ -377,7 +379,7 @@ def runs_show(ctx: click.Context, run_id: int, outcome: str | None, fmt: str) ->
     if fmt == "table":
         summary = _run_summary(_run_dict(run))
         console.print(Text(f"run {run.id}", style="bold") + Text(f"  {run.source}  started {run.started_at:%Y-%m-%d %H:%M}  "
-                      f"{run.status}\n{summary['counts']}"), highlight=False)  # fmt: skip
+                      f"{_status_text(run)}\n{summary['counts']}"), highlight=False)  # fmt: skip
         if run.error:
             console.print(f"{run.status}: {run.error}", markup=False, highlight=False, soft_wrap=True)
     emit_rows(iter(fetches), fmt, FETCH_COLUMNS if fmt == "table" else tuple(c.key for c in FETCH_COLUMNS))
@@ -411,9 +413,16 @@ def _run_summary(row: dict[str, Any]) -> dict[str, Any]:
 
 def _run_dict(run: run_log.RunRow) -> dict[str, Any]:
     data = dataclasses.asdict(run)
-    for key in ("started_at", "finished_at"):
+    for key in ("started_at", "finished_at", "seen_at"):
         data[key] = data[key].isoformat() if data[key] else None
     return data
+
+
+def _status_text(run: run_log.RunRow) -> str:
+    """The status, and for a run still marked running that stopped beating, since when it is silent."""
+    if run_log.is_silent(run):
+        return f"running? (silent since {run.seen_at or run.started_at:%Y-%m-%d %H:%M}: killed?)"
+    return run.status
 
 
 def _fetch_dict(fetch: run_log.FetchRow) -> dict[str, Any]:

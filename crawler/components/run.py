@@ -61,6 +61,8 @@ MAX_KNOWN_HUBS = 500
 MAX_HUBS_PER_SHAPE = 20
 #: Pages an earlier run found the site's frame linking, kept as page-typing evidence.
 MAX_CHROME_URLS = 1000
+#: The longest gap between a run's heartbeats (storage.runs.SILENT_FOR says it was killed).
+RUN_BEAT_SECONDS = 60.0
 #: Outcomes that mean "no page came back" (a crawl with only these stored nothing and failed).
 NOTHING_FETCHED_OUTCOMES = ("refused", "skipped-by-robots", "error")
 #: Failures of the network or the site, not of newsdesk: recorded as the URL's outcome, not a fault.
@@ -253,6 +255,7 @@ class CrawlRun:
         if self.run_id is None:
             self.sessions = open_database(self.database_url)
             with self.sessions.begin() as session:
+                settled = run_log.settle_silent_runs(session)
                 self.run_id = run_log.start_run(session, self.source, worker=frontier.worker_name())
                 if self.source is not None:
                     earlier = frontier.story_urls(session, self.source, limit=MAX_KNOWN_STORIES)
@@ -261,17 +264,20 @@ class CrawlRun:
                         self.note_hub(url, frozenset(template.split()))
                     self._stored_chrome.update(frontier.chrome_urls(session, source=self.source, limit=MAX_CHROME_URLS))
             self.worker_id = frontier.lease_owner(self.run_id)
+            if settled:
+                logger.warning("runs %s had stopped without closing (killed?): marked interrupted", settled)
             logger.info("crawl run %s of %s writing to %s", self.run_id, self.source, self.database_url)
         return self.run_id
 
     # -- the heartbeat of the frontier leases ----------------------------------------------------
 
     def _start_heartbeat(self) -> None:
-        """Renew the leases every third of their life, so only a worker that stopped loses them."""
+        """Renew the leases every third of their life, so only a worker that stopped loses them,
+        and say the run is alive at least once a minute (``storage.runs.SILENT_FOR``)."""
         from twisted.internet import task
 
         self.heartbeat = task.LoopingCall(self._beat)
-        self.heartbeat.start(self.lease_seconds / 3, now=False)
+        self.heartbeat.start(min(self.lease_seconds / 3, RUN_BEAT_SECONDS), now=False)
 
     def _beat(self) -> None:  # on the reactor: the renewal itself waits its turn in the database thread
         if not self.database_closed:
@@ -280,6 +286,7 @@ class CrawlRun:
     def _renew_leases(self) -> None:  # in the database thread
         try:
             with self.sessions.begin() as session:
+                run_log.beat(session, self.run_id)
                 renewed = frontier.renew(session, self.source, self.worker_id, lease_seconds=self.lease_seconds)
         except Exception as exc:  # noqa: BLE001 - the next beat tries again; expiry is 3 beats away
             logger.warning("could not renew the frontier leases of %s: %s", self.worker_id, describe(exc))
