@@ -24,7 +24,7 @@ from crawler.frontier import frontier_sync
 from crawler.extraction.renditions import renditions_to_store
 from crawler.items import FetchOutcome, PageItem, exported_article
 from crawler.normalize import canonical_url, choose_canonical_url
-from crawler.reading import INTERSTITIAL
+from crawler.reading import REJECTION_OUTCOMES
 from crawler.workers import READING_BUG, READING_FAILURES
 from storage import articles as article_store
 from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
@@ -40,9 +40,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = ["NormalisePipeline", "NotAnArticle", "RefusedByPublisher", "StorePipeline"]
-
-#: Rejection reasons logged as an outcome of their own (else ``not-an-article``).
-REJECTION_OUTCOMES = {"published-before-since": "skipped", INTERSTITIAL: "interstitial"}
 
 
 class _LoggedDrop(DropItem):

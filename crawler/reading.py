@@ -30,10 +30,13 @@ from storage.dedup import Fingerprint, fingerprint
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["INTERSTITIAL", "PageReading", "ReadRequest", "join_parts", "read_page"]
+__all__ = ["INTERSTITIAL", "REJECTION_OUTCOMES", "PageReading", "ReadRequest", "join_parts", "read_page"]
 
 #: The rejection reason of a page standing in front of the story (consent, paywall, bot check).
 INTERSTITIAL = "interstitial"
+#: The crawl-log outcome of a page rejected for these reasons (any other: ``not-an-article``);
+#: the crawl and import-warc log alike.
+REJECTION_OUTCOMES = {"published-before-since": "skipped", INTERSTITIAL: "interstitial"}
 
 #: ``<`` characters allowed per element of ``ReadRequest.max_elements`` before the bytes are cut
 #: unparsed: an element has an opening and a closing tag, and scripts and comments add more (up

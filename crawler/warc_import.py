@@ -8,7 +8,9 @@ is stored twice. Each kept record gets a ``captures`` row pointing into the file
 ``show --raw`` works on imported articles too.
 
 Records that are not an HTML page are counted by reason and skipped; a truncated or corrupt file
-ends there, counted, and the worker goes on with the next file.
+ends there, counted, and the worker goes on with the next file. Every HTML page read gets a row in
+the run's crawl log, as a crawled page does: ``runs show ID`` says what became of each and why
+(``not-an-article: hub (tag): ...``, ``skipped: tdm-reserved``, ``error: extraction-timeout``).
 
 A worker reads its file's records in order and hands each page to a pool of reader processes (the
 crawl's :class:`~crawler.workers.ReadingPool`, with its hard timeout per page), a bounded number at
@@ -42,7 +44,7 @@ from crawler.extraction import Article
 from crawler.extraction.signals import SIGNAL_HEADERS
 from crawler.normalize import canonical_url, choose_canonical_url, site_key
 from crawler.pages import HTML_CONTENT_TYPES
-from crawler.reading import PageReading, ReadRequest
+from crawler.reading import REJECTION_OUTCOMES, PageReading, ReadRequest
 from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, ReadingPool
 from storage import archive as archive_store
 from storage import runs as run_log
@@ -143,7 +145,8 @@ def _import_file(
     sessions, target: BatchTarget, path: str, owner: str, options: ImportFilter, pool: ReadingPool, on_counts
 ) -> Counter:
     counts: Counter = Counter()
-    pending: list[tuple[FetchResult, archive_store.CaptureRow]] = []
+    #: What became of each page read, in record order, with the capture of those kept.
+    pending: list[tuple[FetchResult, archive_store.CaptureRow | None]] = []
     #: Pages handed to the readers, oldest first, and their bytes.
     in_flight: deque[tuple[_Page, PendingReading]] = deque()
     in_flight_bytes = 0
@@ -157,9 +160,10 @@ def _import_file(
             if not archive_store.renew_import_lease(session, path, owner, LEASE):
                 raise _TakenOver(path)
             run_log.beat(session, target.run_id)
-            archive_store.record_captures(session, [row for _, row in batch])
-        for (_, _), outcome in zip(batch, write_batch(target, [fetch for fetch, _ in batch]), strict=True):
-            counts[outcome if isinstance(outcome, str) else "error"] += 1
+            archive_store.record_captures(session, [row for _, row in batch if row is not None])
+        for (fetch, _), outcome in zip(batch, write_batch(target, [fetch for fetch, _ in batch]), strict=True):
+            if fetch.article is not None:  # the others were counted by reason as they were read
+                counts[outcome if isinstance(outcome, str) else "error"] += 1
         if on_counts is not None:
             on_counts(counts)
 
@@ -168,11 +172,9 @@ def _import_file(
         nonlocal in_flight_bytes
         page, reading = in_flight.popleft()
         in_flight_bytes -= len(page.body)
-        kept = _kept(page, reading.reading(), options, counts)
-        if kept is not None:
-            pending.append(kept)
-            if len(pending) >= BATCH:
-                flush()
+        pending.append(_fetch_of(page, reading.reading(), options, counts))
+        if len(pending) >= BATCH:
+            flush()
 
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
@@ -285,10 +287,17 @@ def _html_page(record, records, path: str, options: ImportFilter, counts: Counte
     return _Page(url, body, request, fetched_at, _signal_headers(record.http_headers), capture)
 
 
-def _kept(page: _Page, reading: PageReading, options: ImportFilter, counts: Counter):
-    """A (fetch, capture) pair for a page read as an article that passes the filters, else None."""
+def _fetch_of(
+    page: _Page, reading: PageReading, options: ImportFilter, counts: Counter
+) -> tuple[FetchResult, archive_store.CaptureRow | None]:
+    """What became of a page read: an article with its capture if it passes the filters, else
+    the outcome and reason its crawl-log row gives (counted here by reason)."""
     extracted = reading.extraction
     url = page.url
+
+    def not_kept(outcome: str, reason: str) -> tuple[FetchResult, None]:
+        return FetchResult(url, 200, len(page.body), outcome, reason), None
+
     if reading.text_cut_from:
         counts["text_cut"] += 1
         logger.warning("%s: article text cut at %d of %d characters (NEWSDESK_MAX_ARTICLE_CHARS)", url,
@@ -296,22 +305,26 @@ def _kept(page: _Page, reading: PageReading, options: ImportFilter, counts: Coun
     if reading.over_element_cap:
         _skip(counts, "over-max-elements")
         logger.warning("%s: %s <%s>", page.capture.file, reading.not_article_reason, url)
-        return None
+        return not_kept("not-an-article", reading.not_article_reason)
+    if extracted is None:  # typed not a story: a hub, media or service page
+        _skip(counts, "not-an-article")
+        return not_kept("not-an-article", reading.not_article_reason or "not a story")
     if not isinstance(extracted, Article):
-        reason = getattr(extracted, "reason", None)
+        reason = extracted.reason
+        detail = f"{reason}: {extracted.detail}" if extracted.detail else reason
         if reason in READING_FAILURES:
             counts[f"error/{reason}"] += 1
-            logger.warning("%s: %s (%s) <%s>", page.capture.file, reason, extracted.detail, url)
-        else:
-            _skip(counts, "not-an-article")
-        return None
+            logger.warning("%s: %s <%s>", page.capture.file, detail, url)
+            return not_kept("error", detail)
+        _skip(counts, "not-an-article")
+        return not_kept(REJECTION_OUTCOMES.get(reason, "not-an-article"), detail)
     if options.language and (extracted.language or "").split("-")[0] != options.language:
         _skip(counts, "language-filter")
-        return None
+        return not_kept("skipped", f"language {extracted.language or 'unknown'}, not {options.language} (--lang)")
     signals = joined_signals(url, reading.signals, page.signal_headers, {})
     if options.refuse_tdm_reserved and signals.tdm_reserved:
         _skip(counts, "tdm-reserved")
-        return None
+        return not_kept("skipped", "tdm-reserved: the publisher reserves text and data mining (NEWSDESK_REFUSE_TDM_RESERVED)")
     article = ArticleIn(
         source=options.source or site_key(url),
         url=url,

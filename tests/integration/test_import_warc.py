@@ -145,6 +145,8 @@ def test_publishers_signals_of_headers_and_meta_are_recorded_and_can_refuse(data
     assert result.exit_code == 0, result.output
     assert "skipped: tdm-reserved 1" in result.stderr
     assert rows(database_url, f"SELECT count(*) FROM articles WHERE url = '{later_url}'") == [(0,)]
+    [(outcome, reason)] = rows(database_url, f"SELECT outcome, reason FROM fetch_log WHERE url = '{later_url}'")
+    assert outcome == "skipped" and reason.startswith("tdm-reserved"), reason
 
 
 def test_import_of_our_own_archive_into_an_empty_store_reproduces_the_corpus(sqlite_url, tmp_path):
@@ -172,6 +174,12 @@ def test_import_of_our_own_archive_into_an_empty_store_reproduces_the_corpus(sql
 
     assert corpus(sqlite_url) == corpus(crawled)
     assert len(corpus(sqlite_url)[0]) == 30
+    # Every HTML page read is in the import run's crawl log with what became of it, as in a crawl's.
+    logged = dict(rows(sqlite_url, "SELECT url, outcome || ': ' || coalesce(reason, '') FROM fetch_log"))
+    assert logged[f"{site.base_url}/"].startswith("not-an-article: hub"), logged[f"{site.base_url}/"]
+    [(counts,)] = rows(sqlite_url, "SELECT counts FROM crawl_runs")
+    counts = json.loads(counts)
+    assert len(logged) == counts["stored"] + counts["skipped/not-an-article"] + counts.get("duplicate", 0)
 
     # export --format warc writes the captures behind the articles: enough to rebuild them elsewhere.
     exported = tmp_path / "shared.warc.gz"
