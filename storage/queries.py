@@ -588,7 +588,7 @@ class Stats:
             for key in ("first_seen_at", "last_seen_at", "latest_published_at", "last_run_at"):
                 source[key] = _iso(source[key])
         if data["last_run"] is not None:
-            for key in ("started_at", "finished_at"):
+            for key in ("started_at", "finished_at", "seen_at"):
                 data["last_run"][key] = _iso(data["last_run"][key])
         return data
 
