@@ -180,7 +180,7 @@ def test_disk_full_stops_archiving_with_an_error_and_loses_no_article(sqlite_url
         pytest.skip(f"cannot mount a tmpfs in a user namespace: {probe.stderr.decode()[:200]}")
     with GeneratedSite(pages=40) as site:
         command = crawl_command(site, sqlite_url, f"NEWSDESK_ARCHIVE_DIR={archive}")
-        mounted = ["unshare", "-rm", "sh", "-c", f'mount -t tmpfs -o size=300k tmpfs "$0" && exec "$@"', str(archive),
+        mounted = ["unshare", "-rm", "sh", "-c", 'mount -t tmpfs -o size=300k tmpfs "$0" && exec "$@"', str(archive),
                    *command]  # fmt: skip
         done = subprocess.run(mounted, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0  # the run has an error

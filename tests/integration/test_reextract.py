@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from support.loopback import PageServer
