@@ -24,12 +24,15 @@ pytestmark = pytest.mark.reliability
 def _fails_in_one_line(args: list[str]) -> bool:
     result = CliRunner().invoke(cli, args)
     clean_exit = result.exception is None or isinstance(result.exception, SystemExit)
-    return (
+    one_line = (
         result.exit_code not in (0, None)
         and clean_exit
         and "Traceback" not in result.output
         and len(result.stderr.strip().splitlines()) == 1
     )
+    if not one_line:  # what came out, in the test's output: a case that failed once must say how
+        print(f"{' '.join(args)}: exit {result.exit_code}, {result.exception!r}, stderr {result.stderr[-1500:]!r}")
+    return one_line
 
 
 @pytest.fixture
