@@ -460,11 +460,11 @@ PENDING, LEASED, DONE = "pending", "leased", "done"
 
 
 def register_import_files(session: Session, paths: Iterable[str]) -> None:
-    """Add files to the import list (files already on it keep their state)."""
-    known = set(session.scalars(sa.select(WarcImportFile.path)))
-    for path in dict.fromkeys(paths):
-        if path not in known:
-            session.add(WarcImportFile(path=path, state=PENDING))
+    """Add files to the import list (files already on it keep their state). Workers started
+    together register the same list at once: a path another has just added is left to it."""
+    rows = [{"path": path, "state": PENDING} for path in dict.fromkeys(paths)]
+    if rows:
+        session.execute(dialect_insert(session, WarcImportFile).on_conflict_do_nothing(index_elements=["path"]), rows)
 
 
 def lease_import_file(session: Session, paths: Sequence[str], owner: str, lease: timedelta) -> str | None:
