@@ -347,3 +347,36 @@ def test_the_crawls_limits_on_html_elements_and_text_apply_to_imported_pages(sql
     assert counts["stored"] == 1 and counts["text_cut"] == 1
     [(url, length)] = rows(sqlite_url, "SELECT url, length(text) FROM articles")
     assert url == pages[0][0] and length <= 200
+
+
+def test_workers_registering_the_same_files_at_once_both_go_on(postgres_url):
+    """Two workers add one list in overlapping transactions: the second waits for the first's rows
+    and leaves them, instead of failing on the duplicate path (as one did in CI)."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from storage import archive as archive_store
+
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    paths = ["/warcs/a.warc.gz", "/warcs/b.warc.gz"]
+    errors = []
+    with Session(engine) as first:
+        archive_store.register_import_files(first, paths)  # not committed yet
+
+        def second() -> None:
+            try:
+                with Session(engine) as session, session.begin():
+                    archive_store.register_import_files(session, paths)
+            except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+                errors.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1)  # it waits on the first's uncommitted rows
+        first.commit()
+    thread.join(timeout=30)
+    assert not errors
+    with Session(engine) as session:
+        assert session.scalar(sa.select(sa.func.count()).where(sa.text("path like '/warcs/%'")).select_from(sa.text("warc_import_files"))) == 2
