@@ -360,3 +360,53 @@ def test_a_parsed_tree_gives_the_same_article_and_is_left_as_it_was() -> None:
     before = lxml.html.tostring(tree)
     assert extract_article(tree, NEWS_URL) == extract_article(page, NEWS_URL)
     assert lxml.html.tostring(tree) == before
+
+
+class _Extracted:
+    """What reading uses of trafilatura's result: its text, one paragraph a line."""
+
+    def __init__(self, paragraphs: list[str]) -> None:
+        self.text = "\n".join(paragraphs)
+        self.body = None
+
+
+_STORY = [
+    f"The harbour council met on Tuesday evening and voted on part {part} of the plan, after a long"
+    " debate about the cost of the new bridge and the ferries that would stop running."
+    for part in ("one", "two", "three", "four", "five")
+]
+_TEASERS = [
+    f"Navigating the {topic} process can be overwhelming while you deal with everything else."
+    " Our board-certified lawyers have the knowledge and dedication to guide residents through"
+    " this challenging process, significantly improving their chances of"
+    for topic in ("disability", "benefits", "appeals", "claims", "hearings", "pension")
+]
+_MORE_STORY = [
+    f"Residents of the {side} quarter told the meeting that the ferry had been their only way to"
+    " work for years, and asked the council to keep it running until the bridge opens in spring."
+    for side in ("north", "south", "east", "west", "old", "new")
+]
+
+
+@pytest.mark.parametrize(
+    ("balanced_adds", "kept"),
+    [(_TEASERS, _STORY), (_MORE_STORY, _STORY + _MORE_STORY)],
+    ids=["cut-off-teasers-refused", "finished-sentences-taken"],
+)
+def test_the_balanced_second_opinion_is_taken_only_when_what_it_adds_reads_as_sentences(
+    monkeypatch, balanced_adds: list[str], kept: list[str]
+) -> None:
+    """Recall mode can settle on one block of a page; the balanced mode's longer text is taken
+    instead only if most of what it adds ends its sentences (related-post excerpts, cut
+    mid-sentence, made a law firm's blog post twice as long with other posts' teasers)."""
+    from crawler.extraction import article
+
+    def trafilatura(tree, options, url):
+        return _Extracted(_STORY + balanced_adds if options is article._BALANCED_OPTIONS else _STORY)
+
+    monkeypatch.setattr(article, "_run_trafilatura", trafilatura)
+    # The page shows far more words than the recall text, so the second opinion is asked for.
+    page = "".join(f"<p>{line}</p>" for line in _STORY + _TEASERS + _MORE_STORY) * 2
+    result = extract_article(f"<html><body><article>{page}</article></body></html>", NEWS_URL)
+    assert isinstance(result, Article), result
+    assert result.text.split("\n\n") == kept
