@@ -161,7 +161,7 @@ def clean_paragraphs(paragraphs: list[str]) -> list[str]:
         if not paragraph or is_boilerplate(paragraph):
             continue
         kept.append(paragraph)
-    return _drop_menu_runs(kept)
+    return _drop_repeated_runs(_drop_menu_runs(kept))
 
 
 # A menu flattened into the text: many consecutive one-to-three-word labels.
@@ -191,6 +191,41 @@ def _drop_menu_runs(paragraphs: list[str]) -> list[str]:
         if paragraph:
             kept.append(paragraph)
     return kept
+
+
+# The text again: a run of this many paragraphs, with this many words, that repeats an earlier run
+# in the same order. Pages carry a second and third copy of the body for another layout or an app
+# view; on `tune` such copies tripled three pages' text, and no shorter repeat (a pull quote, a
+# heading shared by sections) was a copy.
+_REPEAT_RUN = 3
+_REPEAT_RUN_WORDS = 50
+
+
+def _drop_repeated_runs(paragraphs: list[str]) -> list[str]:
+    keys = [paragraph.casefold() for paragraph in paragraphs]
+    first_seen: dict[str, int] = {}
+    kept: list[str] = []
+    index = 0
+    while index < len(keys):
+        earlier = first_seen.get(keys[index])
+        if earlier is not None:
+            run = _same_run(keys, earlier, index)
+            copy = paragraphs[index : index + run]
+            if run >= _REPEAT_RUN and sum(map(count_words, copy)) >= _REPEAT_RUN_WORDS:
+                index += run
+                continue
+        first_seen.setdefault(keys[index], index)
+        kept.append(paragraphs[index])
+        index += 1
+    return kept
+
+
+def _same_run(keys: list[str], earlier: int, later: int) -> int:
+    """How many paragraphs from ``later`` on repeat those from ``earlier`` on (before ``later``)."""
+    run = 0
+    while later + run < len(keys) and earlier + run < later and keys[earlier + run] == keys[later + run]:
+        run += 1
+    return run
 
 
 def _strip_icon_runs(paragraph: str) -> str:

@@ -117,3 +117,26 @@ SHOUTED_BOILERPLATE = [
 @pytest.mark.parametrize("paragraph", SHOUTED_BOILERPLATE)
 def test_upper_cased_boilerplate_is_recognised(paragraph: str) -> None:
     assert is_boilerplate(paragraph)
+
+
+_BODY = [
+    "The harbour council voted on Tuesday to close the old ferry terminal once the bridge opens.",
+    "Residents of the north quarter said the ferry had been their only way to work for years.",
+    "The council said buses would run every ten minutes from the bridge to the station instead.",
+    "Work on the bridge is due to finish in the spring, two years later than first planned.",
+]
+
+
+def test_a_second_copy_of_the_text_is_dropped() -> None:
+    """A page that carries its body again for another layout gives it to the extractor twice."""
+    assert clean_paragraphs([*_BODY, "Share this article", *_BODY, *_BODY]) == _BODY
+
+
+def test_repeats_that_are_not_a_copy_of_the_text_stay() -> None:
+    pull_quote = _BODY[1]
+    sections = [
+        "North terminal", "Opening hours", "Tickets: sold on board and at the kiosk.",
+        "South terminal", "Opening hours", "Tickets: sold on board and at the kiosk.",
+    ]  # fmt: skip
+    for paragraphs in ([*_BODY[:3], pull_quote, _BODY[3]], [*_BODY, *_BODY[:2]], sections):
+        assert clean_paragraphs(paragraphs) == paragraphs
