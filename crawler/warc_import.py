@@ -30,6 +30,7 @@ import fnmatch
 import logging
 import os
 import socket
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -65,6 +66,10 @@ BATCH = 50
 MAX_IN_FLIGHT = 2 * BATCH
 MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024
 LEASE = timedelta(minutes=5)
+#: The file's lease is renewed and the run says it is alive at least this often, also through a
+#: long stretch of records that are skipped (a --host filter over a CC-NEWS file keeps few): a
+#: lease let lapse hands the file to a second worker, a silent run is taken for a killed one.
+KEEP_ALIVE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,19 @@ def _import_file(
     #: Pages handed to the readers, oldest first, and their bytes.
     in_flight: deque[tuple[_Page, PendingReading]] = deque()
     in_flight_bytes = 0
+    renewed_at = time.monotonic()
+
+    def renew(session) -> None:
+        nonlocal renewed_at
+        if not archive_store.renew_import_lease(session, path, owner, LEASE):
+            raise _TakenOver(path)
+        run_log.beat(session, target.run_id)
+        renewed_at = time.monotonic()
+
+    def keep_alive() -> None:
+        if time.monotonic() - renewed_at >= KEEP_ALIVE_SECONDS:
+            with sessions.begin() as session:
+                renew(session)
 
     def flush() -> None:
         batch = list(pending)
@@ -157,9 +175,7 @@ def _import_file(
         if not batch:
             return
         with sessions.begin() as session:
-            if not archive_store.renew_import_lease(session, path, owner, LEASE):
-                raise _TakenOver(path)
-            run_log.beat(session, target.run_id)
+            renew(session)
             archive_store.record_captures(session, [row for _, row in batch if row is not None])
         for (fetch, _), outcome in zip(batch, write_batch(target, [fetch for fetch, _ in batch]), strict=True):
             if fetch.article is not None:  # the others were counted by reason as they were read
@@ -196,6 +212,7 @@ def _import_file(
                     counts["skipped/truncated-or-corrupt"] += 1
                     logger.warning("%s: stopped at a bad record: %s: %s", path, type(exc).__name__, exc)
                     break
+                keep_alive()
                 if page is None:
                     continue
                 in_flight.append((page, pool.submit(page.body, page.request)))

@@ -108,6 +108,33 @@ def test_host_and_date_filters(sqlite_url, tmp_path):
     assert (counts["stored"], counts["skipped/host-filter"]) == (0, 2)
 
 
+def test_a_long_stretch_of_skipped_records_still_renews_the_lease_and_says_the_run_is_alive(
+    sqlite_url, tmp_path, monkeypatch
+):
+    """A --host filter over a CC-NEWS file skips nearly every record: were the lease renewed only
+    when a batch is written, it would lapse and hand the file to a second worker, and the run
+    would look killed to the next command."""
+    from crawler import warc_import
+    from storage import archive as archive_store
+    from storage import runs as run_log
+
+    with GeneratedSite(pages=3) as site:
+        pages = fetch_pages(site, [1, 2, 3])
+    path = tmp_path / "elsewhere.warc.gz"
+    write_warc(path, pages * 10)
+    upgrade(sqlite_url)
+    renewals, beats = [], []
+    renew, beat = archive_store.renew_import_lease, run_log.beat
+    monkeypatch.setattr(warc_import, "KEEP_ALIVE_SECONDS", 0.0)  # every record is "a minute later"
+    monkeypatch.setattr(archive_store, "renew_import_lease", lambda *a, **k: renewals.append(a[1]) or renew(*a, **k))
+    monkeypatch.setattr(run_log, "beat", lambda *a, **k: beats.append(a[1]) or beat(*a, **k))
+    counts = import_worker(sqlite_url, [str(path)], ImportFilter(host="*.example.org"))
+    assert (counts["stored"], counts["skipped/host-filter"]) == (0, 30)
+    assert renewals == [str(path)] * 30
+    assert len(beats) == 30
+    assert rows(sqlite_url, "SELECT state FROM warc_import_files") == [("done",)]
+
+
 def test_publishers_signals_of_headers_and_meta_are_recorded_and_can_refuse(database_url, tmp_path):
     with GeneratedSite(pages=4) as site:
         pages = fetch_pages(site, [1, 2, 3, 4])
