@@ -135,6 +135,35 @@ def test_a_long_stretch_of_skipped_records_still_renews_the_lease_and_says_the_r
     assert rows(sqlite_url, "SELECT state FROM warc_import_files") == [("done",)]
 
 
+@pytest.mark.parametrize("fails_midway", [False, True], ids=["at-the-end", "after-an-error"])
+def test_a_run_that_cannot_be_recorded_at_its_end_does_not_pass_for_a_success(
+    sqlite_url, tmp_path, monkeypatch, fails_midway
+):
+    """The store gone when the run is closed: a clean import must not return as if all were
+    written; an import already failing keeps its own error, not the store's."""
+    from crawler import warc_import
+    from storage import runs as run_log
+
+    with GeneratedSite(pages=1) as site:
+        pages = fetch_pages(site, [1])
+    path = tmp_path / "a.warc.gz"
+    write_warc(path, pages)
+    upgrade(sqlite_url)
+
+    def store_gone(*args, **kwargs):
+        raise sa.exc.OperationalError("UPDATE crawl_runs", {}, Exception("database is gone"))
+
+    def reading_breaks(*args, **kwargs):
+        raise RuntimeError("the worker broke")
+
+    monkeypatch.setattr(run_log, "finish_run", store_gone)
+    if fails_midway:
+        monkeypatch.setattr(warc_import, "_import_file", reading_breaks)
+    expected = RuntimeError if fails_midway else sa.exc.OperationalError
+    with pytest.raises(expected):
+        import_worker(sqlite_url, [str(path)], ImportFilter())
+
+
 def test_publishers_signals_of_headers_and_meta_are_recorded_and_can_refuse(database_url, tmp_path):
     with GeneratedSite(pages=4) as site:
         pages = fetch_pages(site, [1, 2, 3, 4])
