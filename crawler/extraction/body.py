@@ -99,6 +99,8 @@ _COPYRIGHT = re.compile(
     r"^(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}))|\ball rights reserved\b",
     re.IGNORECASE,
 )
+# A template's placeholder text left in a block the CMS never filled (often hidden on the page).
+_PLACEHOLDER = re.compile(r"^\W*lorem ipsum\b", re.IGNORECASE)
 # "0:00 / 13:56", "00:00 - 45:12": a media player's position and duration.
 _TIME_RUN = re.compile(
     r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?\s*(?:/|of|-|–|\|)?\s*\d{1,2}:\d{2}(?::\d{2})?(?![\d:])"
@@ -308,6 +310,8 @@ def is_boilerplate(paragraph: str) -> bool:
     ):
         return True
     if count <= 6 and _ADVERT_LABEL.match(paragraph):
+        return True
+    if "lorem" in lowered and _PLACEHOLDER.match(paragraph):
         return True
     return bool(
         count <= 30

@@ -30,6 +30,8 @@ BOILERPLATE = [
     "Table of Contents",
     "Opens in a new window",
     "Photo credit: Jane Roe",
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.",
+    "- Lorem Ipsum 2",
     "By signing up, you agree to receive marketing emails and accept our privacy terms.",
     (
         "Functional cookies help perform certain functions like sharing website content on social media and "
@@ -49,6 +51,7 @@ ARTICLE_TEXT = [
     "Advertising Costs and Influencer Marketing Comparison",
     "Source: 2023 national health insurance report",
     "The cookies were baked by volunteers, and the website for the fair listed every recipe they used.",
+    "Designers have filled empty pages with lorem ipsum since the 1960s, when Letraset sold it on sheets.",
 ]
 
 
