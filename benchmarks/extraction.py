@@ -10,7 +10,8 @@ of splits.json separately (cut by site): fit on `tune`, report `check`.
 The dataset (see its README.md) holds real article pages with their true text.
 The metric is word-4-gram shingle precision/recall/F1, means over pages, plus
 empty predictions, "with"/"without" snippet hit rates, exact title match, date
-day match and milliseconds per page (mean and median). Two extra rows: titles compared with
+day match and milliseconds per page (mean and median), and the peak memory of a worker process
+that reads every page with newsdesk, and with trafilatura's defaults. Two extra rows: titles compared with
 typographic quotes and dashes folded to ASCII (the ground truth mixes both
 spellings), and the author list joined with ", " against the true author (titles, dates and authors only for newsdesk
 and trafilatura's metadata reader). All extractors run on the same pages in the
@@ -31,7 +32,8 @@ import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from multiprocessing import Pool
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import Pool, get_context
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -254,6 +256,32 @@ def warm_up_worker() -> None:
         _timed(function, _WARM_UP_PAGE, "https://example.com/ferry-timetable")
 
 
+def peak_rss_reading(name: str, paths: list[str]) -> float:
+    """MiB: the peak resident memory of a fresh process that warms up and reads every page with
+    one extractor, as a crawl's reading worker does."""
+    import resource
+
+    if name == "newsdesk":  # what its reading workers load when they start
+        from crawler.extraction import warm_up
+
+        warm_up()
+    for path in paths:
+        _timed(EXTRACTORS[name], gzip.decompress(Path(path).read_bytes()), "https://example.com/")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+#: Extractors whose reading worker's memory is measured (each in a process of its own).
+_RSS_EXTRACTORS = ("newsdesk", "trafilatura")
+
+
+def print_peak_rss(paths: list[str], jobs: int) -> None:
+    # spawn: a process of its own, not a fork that inherits this one's pages and modules.
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        peaks = dict(zip(_RSS_EXTRACTORS, pool.map(peak_rss_reading, _RSS_EXTRACTORS, [paths] * len(_RSS_EXTRACTORS)), strict=True))
+    print(f"\npeak RSS of one worker process reading all {len(paths)} pages: "
+          + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in peaks.items()))  # fmt: skip
+
+
 def run_order(page_id: str) -> list[str]:
     """The extractors in the order they read this page: a rotation that differs page to page.
 
@@ -400,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
             split,
             [(page_id, results[page_id]) for page_id, _, _ in jobs_by_split[split]],
         )
+
+    print_peak_rss([path for _, path, _ in jobs], args.jobs)
 
     if args.worst:
 
