@@ -12,13 +12,23 @@ import fnmatch
 import functools
 import re
 from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import tldextract
 from w3lib.url import canonicalize_url
 
+from crawler.discovery.dates import to_utc
+from storage.articles import ArticleIn
+
+if TYPE_CHECKING:
+    from crawler.extraction import Article
+    from storage.dedup import Fingerprint
+
 __all__ = [
     "DEFAULT_TRACKING_PARAMETERS",
+    "article_to_store",
     "canonical_url",
     "choose_canonical_url",
     "registered_site",
@@ -174,3 +184,43 @@ def _names_a_story(segment: str) -> bool:
     """A path segment holding a story's number (``4711``, ``a-20417``), not a date archive's."""
     return any(c.isdigit() for c in segment) and not _DATE_SEGMENT.fullmatch(segment)
 
+
+
+def article_to_store(
+    extracted: Article,
+    *,
+    source: str,
+    url: str,
+    fetched_at: datetime,
+    fingerprint: Fingerprint | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> ArticleIn:
+    """The row to store for an article read from ``url``: the same fields whether the page was
+    crawled or taken from a WARC file (dates as aware UTC, the story's URL and what this page is
+    to it, the Markdown of the same extraction)."""
+    # Imported here: renditions reads canonical URLs from this module.
+    from crawler.extraction.renditions import renditions_to_store
+
+    return ArticleIn(
+        source=source,
+        url=url,
+        title=extracted.title,
+        text=extracted.text,
+        markdown=extracted.markdown or None,
+        authors=tuple(extracted.authors),
+        published_at=to_utc(extracted.published_at),
+        modified_at=to_utc(extracted.modified_at),
+        language=extracted.language,
+        description=extracted.description,
+        section=extracted.section,
+        tags=tuple(extracted.tags),
+        image_url=extracted.image_url,
+        word_count=extracted.word_count,
+        fetched_at=fetched_at,
+        etag=etag,
+        last_modified=last_modified,
+        fingerprint=fingerprint,
+        fetched_canonical_url=canonical_url(url),
+        **renditions_to_store(extracted, url, choose_canonical_url(url, extracted.canonical_url)),
+    )

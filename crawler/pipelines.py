@@ -21,12 +21,10 @@ from crawler.components.site_signals import capture_signals
 from crawler.discovery.dates import to_utc
 from crawler.extraction import Article, Rejection, count_words
 from crawler.frontier import frontier_sync
-from crawler.extraction.renditions import renditions_to_store
 from crawler.items import FetchOutcome, PageItem, exported_article
-from crawler.normalize import canonical_url, choose_canonical_url
+from crawler.normalize import article_to_store
 from crawler.reading import REJECTION_OUTCOMES
 from crawler.workers import READING_BUG, READING_FAILURES
-from storage import articles as article_store
 from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
 from storage.db import resolve_database_url
 from storage.frontier import STORY_OUTCOMES
@@ -88,35 +86,15 @@ class NormalisePipeline:
             extracted = item.extraction
             page = item.page
             # Dates reach storage as aware UTC whatever the extractor gave, so comparing never raises.
-            published_at, modified_at = to_utc(extracted.published_at), to_utc(extracted.modified_at)
+            published_at = to_utc(extracted.published_at)
             since = to_utc(CrawlRun.of(self.crawler).since)
             if since and published_at and published_at < since:
                 item.extraction = Rejection("published-before-since", f"published {published_at:%Y-%m-%d}")
                 return item
-            story_url = choose_canonical_url(page.url, extracted.canonical_url)
-            item.article = article_store.ArticleIn(
-                source=item.source,
-                url=page.url,
-                title=extracted.title,
-                text=extracted.text,
-                markdown=extracted.markdown or None,
-                authors=tuple(extracted.authors),
-                published_at=published_at,
-                modified_at=modified_at,
-                language=extracted.language,
-                description=extracted.description,
-                section=extracted.section,
-                tags=tuple(extracted.tags),
-                image_url=extracted.image_url,
-                word_count=extracted.word_count,
-                fetched_at=page.fetched_at,
-                etag=page.etag,
-                last_modified=page.last_modified,
-                fingerprint=item.fingerprint,
-                fetched_canonical_url=canonical_url(page.url),
-                # The story's URL (canonical_url), and what this page is to it.
-                **renditions_to_store(extracted, page.url, story_url),
-            )
+            item.article = article_to_store(
+                extracted, source=item.source, url=page.url, fetched_at=page.fetched_at,
+                fingerprint=item.fingerprint, etag=page.etag, last_modified=page.last_modified,
+            )  # fmt: skip
         return item
 
 

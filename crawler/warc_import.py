@@ -39,17 +39,15 @@ from urllib.parse import urlsplit
 
 from crawler import settings as crawl_settings
 from crawler.components.site_signals import joined_signals
-from crawler.discovery.dates import to_utc
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import Article
 from crawler.extraction.signals import SIGNAL_HEADERS
-from crawler.normalize import canonical_url, choose_canonical_url, site_key
+from crawler.normalize import article_to_store, site_key
 from crawler.pages import HTML_CONTENT_TYPES
 from crawler.reading import REJECTION_OUTCOMES, PageReading, ReadRequest
 from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, ReadingPool
 from storage import archive as archive_store
 from storage import runs as run_log
-from storage.articles import ArticleIn
 from storage.batches import BatchTarget, FetchResult, write_batch
 from storage.db import open_database, run_in_transaction
 
@@ -244,6 +242,9 @@ class _Page:
     fetched_at: datetime
     signal_headers: dict[str, tuple[str, ...]]
     capture: archive_store.CaptureRow
+    #: The response's validators, kept as a crawl keeps them for its next conditional request.
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 def _skip(counts: Counter, reason: str) -> None:
@@ -301,7 +302,9 @@ def _html_page(record, records, path: str, options: ImportFilter, counts: Counte
         max_text_chars=crawl_settings.NEWSDESK_MAX_ARTICLE_CHARS,
         max_elements=crawl_settings.NEWSDESK_MAX_PAGE_ELEMENTS,
     )
-    return _Page(url, body, request, fetched_at, _signal_headers(record.http_headers), capture)
+    headers = record.http_headers
+    return _Page(url, body, request, fetched_at, _signal_headers(headers), capture,
+                 headers.get_header("ETag"), headers.get_header("Last-Modified"))  # fmt: skip
 
 
 def _fetch_of(
@@ -342,25 +345,10 @@ def _fetch_of(
     if options.refuse_tdm_reserved and signals.tdm_reserved:
         _skip(counts, "tdm-reserved")
         return not_kept("skipped", "tdm-reserved: the publisher reserves text and data mining (NEWSDESK_REFUSE_TDM_RESERVED)")
-    article = ArticleIn(
-        source=options.source or site_key(url),
-        url=url,
-        canonical_url=choose_canonical_url(url, extracted.canonical_url),
-        title=extracted.title,
-        text=extracted.text,
-        authors=tuple(extracted.authors),
-        published_at=to_utc(extracted.published_at),
-        modified_at=to_utc(extracted.modified_at),
-        language=extracted.language,
-        description=extracted.description,
-        section=extracted.section,
-        tags=tuple(extracted.tags),
-        image_url=extracted.image_url,
-        word_count=extracted.word_count,
-        fetched_at=page.fetched_at,
-        fingerprint=reading.fingerprint,
-        fetched_canonical_url=canonical_url(url),
-    )
+    article = article_to_store(
+        extracted, source=options.source or site_key(url), url=url, fetched_at=page.fetched_at,
+        fingerprint=reading.fingerprint, etag=page.etag, last_modified=page.last_modified,
+    )  # fmt: skip
     fetch = FetchResult(
         url, 200, len(page.body), "stored", None, article=article, capture_id=page.capture.record_id, signals=signals
     )

@@ -98,6 +98,18 @@ def test_bad_records_are_counted_by_reason_and_the_good_ones_stored(sqlite_url, 
     assert shown.stdout_bytes == pages[1][1]
 
 
+def test_an_imported_page_keeps_its_validators_for_the_next_conditional_request(sqlite_url, tmp_path):
+    with GeneratedSite(pages=1) as site:
+        [(url, body)] = fetch_pages(site, [1])
+    path = tmp_path / "a.warc.gz"
+    with open(path, "wb") as out:
+        response(WARCWriter(out, gzip=True, warc_version="WARC/1.1"), url, body,
+                 headers=(("ETag", '"v7"'), ("Last-Modified", "Tue, 01 Dec 2026 08:00:00 GMT")))  # fmt: skip
+    upgrade(sqlite_url)
+    assert import_worker(sqlite_url, [str(path)], ImportFilter())["stored"] == 1
+    assert rows(sqlite_url, "SELECT etag, last_modified FROM articles") == [('"v7"', "Tue, 01 Dec 2026 08:00:00 GMT")]
+
+
 def test_host_and_date_filters(sqlite_url, tmp_path):
     with GeneratedSite(pages=2) as site:
         pages = fetch_pages(site, [1, 2])
@@ -230,6 +242,16 @@ def test_import_of_our_own_archive_into_an_empty_store_reproduces_the_corpus(sql
 
     assert corpus(sqlite_url) == corpus(crawled)
     assert len(corpus(sqlite_url)[0]) == 30
+    # And each story with every field a crawl stores: the Markdown, the validators, the story's URLs.
+    stored_fields = (
+        "canonical_url, url, title, text, markdown, authors, published_at, modified_at, language, description,"
+        " section, tags, image_url, word_count, etag, last_modified"
+    )
+    articles = f"SELECT {stored_fields} FROM articles ORDER BY canonical_url"
+    assert rows(sqlite_url, articles) == rows(crawled, articles)
+    assert all(markdown for (markdown,) in rows(sqlite_url, "SELECT markdown FROM articles"))
+    story_urls = "SELECT url, rendition FROM article_urls ORDER BY url"
+    assert rows(sqlite_url, story_urls) == rows(crawled, story_urls)
     # Every HTML page read is in the import run's crawl log with what became of it, as in a crawl's.
     logged = dict(rows(sqlite_url, "SELECT url, outcome || ': ' || coalesce(reason, '') FROM fetch_log"))
     assert logged[f"{site.base_url}/"].startswith("not-an-article: hub"), logged[f"{site.base_url}/"]
