@@ -232,6 +232,10 @@ class _TakenOver(Exception):
     pass
 
 
+class CutShort(ValueError):
+    """A record whose file ends before the record does (a copy cut short, a crawl killed)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Page:
     """An HTML response record that passed the filters, taken off its file, to be read."""
@@ -281,6 +285,9 @@ def _html_page(record, records, path: str, options: ImportFilter, counts: Counte
         return None
     body = record.content_stream().read()
     records.read_to_end(record)
+    if missing := archive_store.bytes_missing(record):
+        # A gzip member cut short reads without error: what came is a page cut short, not a page.
+        raise CutShort(f"{url}: the record ends {missing:,} bytes short of its Content-Length")
     if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or b"\x00" in body[:4096]:
         _skip(counts, "not-html-body")
         return None

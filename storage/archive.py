@@ -522,6 +522,13 @@ def iter_records(stream: BinaryIO) -> Iterator:
     return ArchiveIterator(stream)
 
 
+def bytes_missing(record) -> int:
+    """Bytes of ``record``'s block that its file did not hold, once the record was read to its
+    end: warcio reads a gzip member cut short as if it ended there (uses its LimitReader's count,
+    hence the bound on warcio in pyproject.toml)."""
+    return getattr(record.raw_stream, "limit", 0)
+
+
 def write_captures_of(session: Session, rows: Iterable, out: BinaryIO, on_progress) -> int:
     """Copy the response records behind ``rows`` (articles) into ``out``, each record once.
 

@@ -98,6 +98,31 @@ def test_bad_records_are_counted_by_reason_and_the_good_ones_stored(sqlite_url, 
     assert shown.stdout_bytes == pages[1][1]
 
 
+def test_a_page_whose_record_the_file_cuts_short_is_not_stored_cut_short(sqlite_url, tmp_path):
+    """A copy of a WARC file cut in the middle of a record's gzip member reads without an error
+    from warcio: the page came out a fraction of itself and was stored so."""
+    with GeneratedSite(pages=2) as site:
+        pages = fetch_pages(site, [1, 2])
+    whole = tmp_path / "whole.warc.gz"
+    write_warc(whole, pages)
+    data = whole.read_bytes()
+    first_member_end = len(gzip_member(pages[0]))
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(data[: first_member_end + (len(data) - first_member_end) * 9 // 10])
+    upgrade(sqlite_url)
+    counts = import_worker(sqlite_url, [str(cut)], ImportFilter())
+    assert (counts["stored"], counts["skipped/truncated-or-corrupt"]) == (1, 1), counts
+    assert rows(sqlite_url, "SELECT url FROM articles") == [(pages[0][0],)]
+
+
+def gzip_member(page: tuple[str, bytes]) -> bytes:
+    """The bytes one page's record takes in a gzip WARC file, written as write_warc writes it."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+    response(writer, *page)
+    return out.getvalue()
+
+
 def test_an_imported_page_keeps_its_validators_for_the_next_conditional_request(sqlite_url, tmp_path):
     with GeneratedSite(pages=1) as site:
         [(url, body)] = fetch_pages(site, [1])
