@@ -52,7 +52,11 @@ class NotAnArticle(_LoggedDrop):
 
 
 class FetchFailed(_LoggedDrop):
-    """The URL gave no page to read (HTTP error, non-HTML body, robots.txt); recorded in the log."""
+    """The URL gave no page to read (an HTTP or network error, a refused connection); in the log."""
+
+
+class NotRead(_LoggedDrop):
+    """The URL was not read on purpose (robots.txt, a 304 Not Modified, out of the date range)."""
 
 
 class NotWritten(DropItem):
@@ -69,6 +73,11 @@ class RefusedByPublisher(_LoggedDrop):
 
 class ExtractionFailed(DropItem):
     """Extraction timed out, crashed or raised on the page; recorded as an error."""
+
+
+#: How a URL that gave no page to extract is dropped, by its outcome: Scrapy counts drops by
+#: class (``item_dropped_reasons_count/...``), so a hub must not be counted as a failed fetch.
+_DROPS: dict[str, type[DropItem]] = {"error": FetchFailed, "refused": FetchFailed, "not-an-article": NotAnArticle}
 
 
 class NormalisePipeline:
@@ -198,7 +207,7 @@ class StorePipeline:
                     template=" ".join(sorted(item.template)) if item.template else None,
                 )
             )  # fmt: skip
-            raise FetchFailed(f"{item.outcome}: {item.reason} <{item.url}>")
+            raise _DROPS.get(item.outcome, NotRead)(f"{item.outcome}: {item.reason} <{item.url}>")
         if not isinstance(item, PageItem):
             return item
         page = item.page
