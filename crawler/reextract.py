@@ -27,7 +27,7 @@ from crawler.reading import ReadRequest
 from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, ReadingPool
 from storage import archive as archive_store
 from storage import site_profiles
-from storage.db import open_database, run_in_transaction
+from storage.db import open_database, require_existing, run_in_transaction
 from storage.models import Article as StoredArticle
 from storage.reextraction import (
     ReextractSelection,
@@ -87,6 +87,7 @@ def reextract(
     """Read the selected articles again and update those that changed; returns the counts
     (``changed``, ``unchanged``, ``skipped/<reason>``, and ``error`` for pages newsdesk's own
     reading code failed on)."""
+    require_existing(database_url)  # an archive's articles are read from a store that holds them
     sessions = open_database(database_url)
     with sessions() as session:
         profiles = {

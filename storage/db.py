@@ -48,6 +48,7 @@ __all__ = [
     "make_engine",
     "open_database",
     "open_read_only",
+    "require_existing",
     "resolve_database_url",
     "run_in_transaction",
     "upgrade",
@@ -295,6 +296,21 @@ def open_database(url: str) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def require_existing(url: str) -> None:
+    """Refuse, in one line, a SQLite file that is not there: a command that only works on stored
+    articles would otherwise create an empty database and report that it found nothing."""
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    if database in ("", ":memory:"):
+        raise DatabaseError("reading needs a database file or server, not an in-memory database")
+    if Path(database).is_dir():
+        raise DatabaseError(f"{database} is a directory, not a database file")
+    if not Path(database).is_file():
+        raise DatabaseError(f"no database at {database}: crawl into it first, or run `newsdesk db upgrade`")
+
+
 def open_read_only(url: str) -> sessionmaker[Session]:
     """Sessions that can only read ``url``, which must exist and be at the newest revision.
 
@@ -303,13 +319,7 @@ def open_read_only(url: str) -> sessionmaker[Session]:
     us under WAL), PostgreSQL runs read-only transactions. A database that is missing or behind
     is one line telling the user to run ``newsdesk db upgrade``.
     """
-    parsed = _parse_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:"):
-            raise DatabaseError("reading needs a database file or server, not an in-memory database")
-        if not Path(database).is_file():
-            raise DatabaseError(f"no database at {database}: crawl into it first, or run `newsdesk db upgrade`")
+    require_existing(url)
     engine = make_engine(url, read_only=True)
     current = _run_with_connection(engine, lambda conn: MigrationContext.configure(conn).get_current_revision())
     head = head_revision()
@@ -321,6 +331,14 @@ def open_read_only(url: str) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def _file_of(url: URL) -> str:
+    """The SQLite file as the user named it, also behind a read-only ``file:...?mode=ro`` URI."""
+    database = url.database or ""
+    if url.query.get("uri") and database.startswith("file:"):
+        return database.removeprefix("file:").split("?", 1)[0]
+    return database
+
+
 def describe_error(exc: BaseException, url: URL | None = None) -> str:
     """A one-line explanation of a database error for people, not a traceback."""
     where = url.render_as_string(hide_password=True) if url is not None else "the database"
@@ -328,9 +346,9 @@ def describe_error(exc: BaseException, url: URL | None = None) -> str:
     message = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
     lowered = message.lower()
     if "file is not a database" in lowered:
-        return f"not a database file: {url.database if url is not None else where}"
+        return f"not a database file: {_file_of(url) if url is not None else where}"
     if "unable to open database file" in lowered:
-        return f"cannot open database file: {url.database if url is not None else where}"
+        return f"cannot open database file: {_file_of(url) if url is not None else where}"
     if "connection refused" in lowered or "could not connect" in lowered or "connection failed" in lowered:
         return f"cannot connect to database server at {where}: {message}"
     return f"database error ({where}): {message}"

@@ -188,10 +188,12 @@ def test_hostile_input_is_data_or_one_error_and_never_changes_the_database(db, t
 
 def test_read_commands_never_create_a_database(tmp_path):
     path = tmp_path / "absent.db"
-    for args in (["articles"], ["stats"], ["clusters"], ["show", "1"], ["runs"],
+    for args in (["articles"], ["stats"], ["clusters"], ["show", "1"], ["runs"], ["reextract"],
                  ["export", "--format", "jsonl", "-o", str(tmp_path / "x.jsonl")]):  # fmt: skip
         result = run(f"sqlite:///{path}", *args)
-        assert result.exit_code == 1 and f"no database at {path}" in result.output
+        assert result.exit_code == 1 and f"no database at {path}" in result.output, (args, result.output)
+        result = run(f"sqlite:///{tmp_path}", *args)  # a directory
+        assert result.exit_code == 1 and f"{tmp_path} is a directory" in result.output, (args, result.output)
     assert not path.exists() and not (tmp_path / "x.jsonl").exists()
 
 

@@ -20,6 +20,7 @@ from storage.db import (
     head_revision,
     make_engine,
     open_database,
+    open_read_only,
     resolve_database_url,
     upgrade,
 )
@@ -150,6 +151,10 @@ def test_not_a_database_file_is_a_clear_error(tmp_path):
     path.write_text("these are not the tables you are looking for\n" * 100)
     with pytest.raises(DatabaseError, match="not a database file"):
         open_database(f"sqlite:///{path}")
+    # Read-only, SQLite is handed a file: URI; the message names the file as the user did.
+    with pytest.raises(DatabaseError) as refused:
+        open_read_only(f"sqlite:///{path}")
+    assert str(refused.value) == f"not a database file: {path}"
 
 
 def test_missing_directory_is_a_clear_error(tmp_path):
