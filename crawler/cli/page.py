@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import sys
+import zlib
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -398,17 +399,32 @@ def _read_page(target: str, *, allow_private: bool) -> tuple[bytes, str | None, 
             raise click.ClickException(str(exc)) from None
         body, charset, url = page.body, page.charset, page.url
     elif target == "-":
-        body, charset, url = sys.stdin.buffer.read(EXTRACT_MAX_BYTES + 1), None, "http://localhost/"
+        body, charset, url = _gunzipped(sys.stdin.buffer.read(EXTRACT_MAX_BYTES + 1), target), None, "http://localhost/"
     else:
         try:
             with open(target, "rb") as handle:
-                body = handle.read(EXTRACT_MAX_BYTES + 1)
+                body = _gunzipped(handle.read(EXTRACT_MAX_BYTES + 1), target)
         except OSError as exc:
             raise click.ClickException(f"cannot read {target}: {exc.strerror}") from None
         charset, url = None, "file://" + os.path.abspath(target)
     if len(body) > EXTRACT_MAX_BYTES:
         raise click.ClickException(f"{target} is larger than {EXTRACT_MAX_BYTES:,} bytes (DOWNLOAD_MAXSIZE)")
     return body, charset, url
+
+
+def _gunzipped(body: bytes, target: str) -> bytes:
+    """A page saved with gzip (``page.html.gz``, as archives and datasets keep them) decompressed,
+    at most one byte past the size cap, so a gzip bomb is refused as an oversized page."""
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        page = inflater.decompress(body, EXTRACT_MAX_BYTES + 1)
+    except zlib.error as exc:
+        raise click.ClickException(f"{target}: a gzip file that does not decompress ({exc})") from None
+    if not inflater.eof and len(page) <= EXTRACT_MAX_BYTES:
+        raise click.ClickException(f"{target}: a gzip file cut short")
+    return page
 
 
 #: The crawl's limits: a body over DOWNLOAD_MAXSIZE is refused, and only the first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import threading
 from collections.abc import Iterator
@@ -114,3 +115,20 @@ def test_a_file_or_stdin_is_read_only_up_to_the_crawls_size_cap(tmp_path, monkey
     assert "larger than" in _one_line_error(_extract(str(big)))
     result = CliRunner().invoke(cli, ["extract", "-"], input=ARTICLE * 10)
     assert "larger than" in _one_line_error(result)
+
+
+def test_a_page_saved_with_gzip_is_read_and_a_bomb_or_a_cut_file_is_one_line(tmp_path, monkeypatch):
+    plain, packed = tmp_path / "page.html", tmp_path / "page.html.gz"
+    plain.write_bytes(ARTICLE)
+    packed.write_bytes(gzip.compress(ARTICLE))
+    read = _extract(str(packed))
+    assert read.exit_code == 0, read.output
+    assert read.output == _extract(str(plain)).output
+    assert CliRunner().invoke(cli, ["extract", "--format", "text", "-"], input=gzip.compress(ARTICLE)).output == read.output
+    cut = tmp_path / "cut.html.gz"
+    cut.write_bytes(gzip.compress(ARTICLE)[:-40])
+    assert "gzip file cut short" in _one_line_error(_extract(str(cut)))
+    monkeypatch.setattr("crawler.cli.page.EXTRACT_MAX_BYTES", 1000)
+    bomb = tmp_path / "bomb.html.gz"
+    bomb.write_bytes(gzip.compress(ARTICLE * 1000))  # a few KB that would be 2.5 MB
+    assert "larger than" in _one_line_error(_extract(str(bomb)))
