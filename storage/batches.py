@@ -148,6 +148,8 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
                 signal_store.record_article_signals(session, article_id, fetch.signals, item.fetched_at)
         elif fetch.article is not None:
             outcome, reason = "refused", f"URL over {values.MAX_URL_BYTES} bytes: not stored"
+        if outcome == "duplicate" and reason is None and article_id is not None:
+            reason = f"the story of article {article_id}"  # runs show names which one
         outcomes.append(outcome)
         if article_id is not None and fetch.capture_id is not None:
             captured.append((fetch.capture_id, article_id))

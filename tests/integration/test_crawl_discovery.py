@@ -4,6 +4,7 @@ variants are respected; every URL the crawl met is explained in the crawl log.""
 from __future__ import annotations
 
 import collections
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -150,6 +151,8 @@ def test_demo_variants_are_fetched_at_most_twice_and_every_url_is_explained(demo
     assert outcomes["stored"] == len(ground_truth(edition=1))
     unexplained = [f for f in log if f.outcome not in ("stored", "unchanged", "duplicate") and not f.reason]
     assert unexplained == []
+    duplicates = [f.reason for f in log if f.outcome == "duplicate"]  # variants and redirects: named
+    assert all(duplicates) and any(re.fullmatch(r"the story of article \d+", reason) for reason in duplicates)
     reasons = {urlsplit(f.url).path: f.reason for f in log if f.outcome != "stored"}
     assert "HTTP 404" in reasons[TRAP_PATHS["not_found"]]
     assert "HTTP 500" in reasons[TRAP_PATHS["server_error"]]
