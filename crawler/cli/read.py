@@ -364,7 +364,7 @@ def runs(ctx: click.Context, limit: int, fmt: str) -> None:
 @runs.command("show")
 @database_option
 @click.argument("run_id", type=WholeNumber())
-@click.option("--outcome", help="Only fetches with this outcome (e.g. error, not-an-article).")
+@click.option("--outcome", type=click.Choice(sorted(run_log.FETCH_OUTCOMES)), help="Only fetches with this outcome.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_context
 @handle_user_errors

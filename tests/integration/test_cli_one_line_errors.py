@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import cli
-from storage.db import upgrade
+from storage import runs as run_log
+from storage.db import open_database, upgrade
 
 
 def one_line_error(args: list[str], **invoke) -> str:
@@ -94,6 +95,14 @@ def test_good_settings_pass_unchanged():
 )
 def test_a_bad_since_is_one_line(db, since):
     assert "--since" in one_line_error(["--db", db, "articles", "--since", since])
+
+
+def test_an_outcome_no_fetch_can_have_is_one_line_naming_those_that_can(database_url):
+    upgrade(database_url)
+    with open_database(database_url).begin() as session:
+        run_id = run_log.start_run(session, "alpha")
+    line = one_line_error(["--db", database_url, "runs", "show", str(run_id), "--outcome", "eror"])
+    assert "'eror' is not one of" in line and "'error'" in line
 
 
 def test_a_span_too_long_to_recrawl_after_is_one_line(db):
