@@ -293,8 +293,12 @@ def _member(record: ArcWarcRecord) -> bytes:
     """``record`` as its own gzip member: a WARC file is read, cut back and copied record by record."""
     buffer = io.BytesIO()
     WARCWriter(buffer, gzip=False, warc_version=WARC_VERSION).write_record(record)
+    return _gzip_member(buffer.getvalue())
+
+
+def _gzip_member(data: bytes) -> bytes:
     compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-    return compressor.compress(buffer.getvalue()) + compressor.flush()
+    return compressor.compress(data) + compressor.flush()
 
 
 def _path_and_query(url: str) -> str:
@@ -447,11 +451,19 @@ def read_capture(path: str, offset: int) -> RawPage:
         )
 
 
-def copy_record(path: str, offset: int, length: int, out: BinaryIO) -> None:
-    """Copy one gzip-member record as it is on disk (export)."""
+def copy_record(path: str, offset: int, length: int, out: BinaryIO, *, gzipped: bool) -> None:
+    """Copy one record (export), as a gzip member of its own or plain, as the output is: our own
+    archive's records are gzip members, those imported from a plain .warc file are not, and one
+    WARC file must not mix the two."""
     with open(path, "rb") as stream:
         stream.seek(offset)
-        out.write(stream.read(length))
+        record = stream.read(length)
+    is_member = record.startswith(b"\x1f\x8b")
+    if gzipped and not is_member:
+        record = _gzip_member(record)
+    elif not gzipped and is_member:
+        record = zlib.decompress(record, wbits=zlib.MAX_WBITS + 16)
+    out.write(record)
 
 
 # -- import leases -----------------------------------------------------------------------------------
@@ -529,7 +541,7 @@ def bytes_missing(record) -> int:
     return getattr(record.raw_stream, "limit", 0)
 
 
-def write_captures_of(session: Session, rows: Iterable, out: BinaryIO, on_progress) -> int:
+def write_captures_of(session: Session, rows: Iterable, out: BinaryIO, on_progress, *, gzipped: bool = True) -> int:
     """Copy the response records behind ``rows`` (articles) into ``out``, each record once.
 
     The archived ``request`` record that follows a response goes with it. Returns the articles
@@ -545,6 +557,6 @@ def write_captures_of(session: Session, rows: Iterable, out: BinaryIO, on_progre
         for capture in captures:
             if capture.record_id not in copied:
                 copied.add(capture.record_id)
-                copy_record(capture.file, capture.offset, capture.length, out)
+                copy_record(capture.file, capture.offset, capture.length, out, gzipped=gzipped)
         on_progress(count)
     return exported

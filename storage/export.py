@@ -67,8 +67,9 @@ def export_articles(
         raise ExportError(f"no directory {target.parent} to write {target.name} in")
     writer = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}.get(fmt)
     if fmt == "warc":
-        # The captures behind the articles, copied record by record from the archive.
-        writer = functools.partial(archive.write_captures_of, session)
+        # The captures behind the articles, copied record by record from the archive: each a gzip
+        # member of its own, or plain for a file named .warc.
+        writer = functools.partial(archive.write_captures_of, session, gzipped=not target.name.endswith(".warc"))
     if fmt == "parquet":
         _pyarrow()  # fail before touching the database or the disk
     rows = iter_articles(session, f)

@@ -4,6 +4,7 @@ storing what one reading in the worker stores, a dead or hung reader costing its
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -121,6 +122,30 @@ def gzip_member(page: tuple[str, bytes]) -> bytes:
     writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
     response(writer, *page)
     return out.getvalue()
+
+
+def test_an_export_holds_one_kind_of_record_whatever_the_files_behind_it(sqlite_url, tmp_path):
+    """Captures imported from a plain .warc and from a gzip one, exported together: a .warc.gz of
+    gzip members only, a .warc of plain records only (a file that mixes them is not a WARC file
+    tools read), and either brings both stories into another store."""
+    with GeneratedSite(pages=2) as site:
+        pages = fetch_pages(site, [1, 2])
+    plain, packed = tmp_path / "plain.warc", tmp_path / "packed.warc.gz"
+    write_warc(plain, [pages[0]], gzip=False)
+    write_warc(packed, [pages[1]])
+    upgrade(sqlite_url)
+    assert import_worker(sqlite_url, [str(plain), str(packed)], ImportFilter())["stored"] == 2
+    for name in ("out.warc.gz", "out.warc"):
+        out = tmp_path / name
+        result = CliRunner().invoke(cli, ["--db", sqlite_url, "export", "--format", "warc", "--since", "2000-01-01",
+                                          "-o", str(out)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        data = out.read_bytes()
+        records = gzip.decompress(data) if name.endswith(".gz") else data  # raises on a plain record among members
+        assert records.count(b"WARC/1.1\r\n") == 2 and b"\x1f\x8b" not in records
+        elsewhere = f"sqlite:///{tmp_path / (name + '.db')}"
+        assert CliRunner().invoke(cli, ["--db", elsewhere, "import-warc", str(out)]).exit_code == 0
+        assert {url for (url,) in rows(elsewhere, "SELECT url FROM articles")} == {pages[0][0], pages[1][0]}
 
 
 def test_an_imported_page_keeps_its_validators_for_the_next_conditional_request(sqlite_url, tmp_path):
