@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 import click
 from rich.live import Live
@@ -70,7 +71,8 @@ def import_warc(
     ctx: click.Context, paths: tuple[str, ...], host: str | None, since: datetime | None, until: datetime | None,
     language: str | None, source: str | None, workers: int, readers: int | None,
 ) -> None:  # fmt: skip
-    """Import HTML pages from WARC files (gzip or not; CC-NEWS, other archives, newsdesk's own).
+    """Import HTML pages from WARC files (gzip or not; CC-NEWS, other archives, newsdesk's own):
+    files, globs, or directories (their .warc and .warc.gz files).
 
     PATH may be a glob. Pages go through the crawl's reading, extraction, dedup and storage.
     Files are leased from the database, so several processes (--workers, or other machines
@@ -81,10 +83,7 @@ def import_warc(
     """
     from crawler.warc_import import ImportFilter, error_count, import_worker
 
-    files = sorted({os.path.abspath(found) for pattern in paths for found in (glob.glob(pattern) or [pattern])})
-    missing = [path for path in files if not os.path.isfile(path)]
-    if missing:
-        raise click.ClickException(f"no such file: {missing[0]}")
+    files = sorted({os.path.abspath(found) for target in paths for found in _warc_files(target)})
     database_url = ctx.find_root().obj
     upgrade(database_url)
     options = ImportFilter(
@@ -112,6 +111,23 @@ def import_warc(
     errors = error_count(totals)
     if errors:
         raise click.ClickException(f"{errors:,} pages failed (logged above with their URLs); `newsdesk runs` shows the run")
+
+
+def _warc_files(target: str) -> list[str]:
+    """The files a PATH, GLOB or directory (its .warc and .warc.gz files, at any depth) names."""
+    if os.path.isdir(target):
+        found = [str(path) for path in sorted(Path(target).rglob("*")) if path.name.endswith((".warc", ".warc.gz"))]
+        if not found:
+            raise click.ClickException(f"no WARC files (*.warc, *.warc.gz) in {target}")
+        return found
+    if any(char in target for char in "*?["):
+        found = [path for path in glob.glob(target, recursive=True) if os.path.isfile(path)]
+        if not found:
+            raise click.ClickException(f"no file matches {target}")
+        return found
+    if not os.path.isfile(target):
+        raise click.ClickException(f"no such file: {target}")
+    return [target]
 
 
 def _default_readers(busy_workers: int) -> int:

@@ -148,6 +148,24 @@ def test_an_export_holds_one_kind_of_record_whatever_the_files_behind_it(sqlite_
         assert {url for (url,) in rows(elsewhere, "SELECT url FROM articles")} == {pages[0][0], pages[1][0]}
 
 
+def test_a_directory_names_its_warc_files_and_what_names_none_is_one_line(sqlite_url, tmp_path):
+    with GeneratedSite(pages=2) as site:
+        pages = fetch_pages(site, [1, 2])
+    (tmp_path / "crawl" / "day2").mkdir(parents=True)
+    write_warc(tmp_path / "crawl" / "a.warc.gz", [pages[0]])
+    write_warc(tmp_path / "crawl" / "day2" / "b.warc", [pages[1]], gzip=False)
+    (tmp_path / "crawl" / "notes.txt").write_text("not a WARC file")
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "crawl")])
+    assert result.exit_code == 0, result.output
+    assert "stored 2" in result.stderr and "truncated-or-corrupt" not in result.stderr  # notes.txt not read
+    for target, said in [(tmp_path / "empty", "no WARC files"), (tmp_path / "none*.warc.gz", "no file matches"),
+                         (tmp_path / "gone.warc.gz", "no such file")]:  # fmt: skip
+        result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(target)])
+        line = result.stderr.strip()
+        assert result.exit_code == 1 and "\n" not in line and said in line and line.endswith(str(target)), line
+
+
 def test_an_imported_page_keeps_its_validators_for_the_next_conditional_request(sqlite_url, tmp_path):
     with GeneratedSite(pages=1) as site:
         [(url, body)] = fetch_pages(site, [1])
