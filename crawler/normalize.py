@@ -20,10 +20,10 @@ import tldextract
 from w3lib.url import canonicalize_url
 
 from crawler.discovery.dates import to_utc
-from storage.articles import ArticleIn
 
 if TYPE_CHECKING:
     from crawler.extraction import Article
+    from storage.articles import ArticleIn
     from storage.dedup import Fingerprint
 
 __all__ = [
@@ -199,8 +199,10 @@ def article_to_store(
     """The row to store for an article read from ``url``: the same fields whether the page was
     crawled or taken from a WARC file (dates as aware UTC, the story's URL and what this page is
     to it, the Markdown of the same extraction)."""
-    # Imported here: renditions reads canonical URLs from this module.
+    # Imported here: renditions reads canonical URLs from this module, and reading (which uses
+    # this module's URL functions) must not load storage.
     from crawler.extraction.renditions import renditions_to_store
+    from storage.articles import ArticleIn
 
     return ArticleIn(
         source=source,
