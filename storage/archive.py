@@ -521,6 +521,11 @@ def renew_import_lease(session: Session, path: str, owner: str, lease: timedelta
     return renewed.rowcount == 1
 
 
+def imported_files(session: Session, paths: Sequence[str]) -> set[str]:
+    """Those of ``paths`` an import has finished (leased again by nobody: each file is read once)."""
+    return set(session.scalars(sa.select(WarcImportFile.path).where(WarcImportFile.path.in_(paths), WarcImportFile.state == DONE)))
+
+
 def finish_import_file(session: Session, path: str, owner: str, counts: dict[str, int]) -> None:
     session.execute(
         sa.update(WarcImportFile)

@@ -26,7 +26,7 @@ from crawler.cli.options import WhenType, database_option
 from crawler.cli.output import console
 from crawler.settings_check import check_setting
 from storage import archive as archive_store
-from storage.db import upgrade
+from storage.db import open_database
 
 __all__ = ["import_warc", "print_raw_page"]
 
@@ -85,7 +85,10 @@ def import_warc(
 
     files = sorted({os.path.abspath(found) for target in paths for found in _warc_files(target)})
     database_url = ctx.find_root().obj
-    upgrade(database_url)
+    sessions = open_database(database_url)  # migrated to head, as every worker will find it
+    with sessions() as session:
+        imported_before = archive_store.imported_files(session, files)
+    sessions.kw["bind"].dispose()
     options = ImportFilter(
         host=host, since=since, until=until, language=language, source=source, refuse_tdm_reserved=_refuse_tdm_reserved()
     )
@@ -108,6 +111,9 @@ def import_warc(
             totals = _follow(results, updates, started)
     elapsed = max(time.monotonic() - started, 1e-9)
     click.echo(_summary(totals, elapsed), err=True)
+    if imported_before:
+        click.echo(f"{len(imported_before):,} of {len(files):,} files were imported by an earlier run and not read again",
+                   err=True)  # fmt: skip
     errors = error_count(totals)
     if errors:
         raise click.ClickException(f"{errors:,} pages failed (logged above with their URLs); `newsdesk runs` shows the run")

@@ -166,6 +166,19 @@ def test_a_directory_names_its_warc_files_and_what_names_none_is_one_line(sqlite
         assert result.exit_code == 1 and "\n" not in line and said in line and line.endswith(str(target)), line
 
 
+def test_files_an_earlier_run_imported_are_named_not_read_again(sqlite_url, tmp_path):
+    with GeneratedSite(pages=2) as site:
+        pages = fetch_pages(site, [1, 2])
+    write_warc(tmp_path / "a.warc.gz", [pages[0]])
+    first = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "a.warc.gz")])
+    assert first.exit_code == 0 and "earlier run" not in first.stderr, first.stderr
+    write_warc(tmp_path / "b.warc.gz", [pages[1]])
+    again = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "*.warc.gz")])
+    assert again.exit_code == 0, again.output
+    assert "stored 1" in again.stderr
+    assert "1 of 2 files were imported by an earlier run and not read again" in again.stderr
+
+
 def test_an_imported_page_keeps_its_validators_for_the_next_conditional_request(sqlite_url, tmp_path):
     with GeneratedSite(pages=1) as site:
         [(url, body)] = fetch_pages(site, [1])
