@@ -213,7 +213,9 @@ def _drop_repeated_runs(paragraphs: list[str]) -> list[str]:
         if earlier is not None:
             run = _same_run(keys, earlier, index)
             copy = paragraphs[index : index + run]
-            if run >= _REPEAT_RUN and sum(map(count_words, copy)) >= _REPEAT_RUN_WORDS:
+            # Each paragraph counts at least one word: a repeat left in place is then shorter than
+            # _REPEAT_RUN_WORDS paragraphs, so no page of repeats makes this walk quadratic.
+            if run >= _REPEAT_RUN and sum(max(1, count_words(p)) for p in copy) >= _REPEAT_RUN_WORDS:
                 index += run
                 continue
         first_seen.setdefault(keys[index], index)

@@ -143,3 +143,17 @@ def test_repeats_that_are_not_a_copy_of_the_text_stay() -> None:
     ]  # fmt: skip
     for paragraphs in ([*_BODY[:3], pull_quote, _BODY[3]], [*_BODY, *_BODY[:2]], sections):
         assert clean_paragraphs(paragraphs) == paragraphs
+
+
+def test_a_page_of_repeated_one_character_paragraphs_is_cleaned_in_linear_time(monkeypatch) -> None:
+    """A hostile page: thousands of paragraphs that count no words (one CJK character each), a
+    long sequence of them repeated. Counting by words alone left every repeat in place after
+    walking it to its end, so the work grew with the square of the page."""
+    from crawler.extraction import body
+
+    walked = []
+    same_run = body._same_run
+    monkeypatch.setattr(body, "_same_run", lambda *args: walked.append(same_run(*args)) or walked[-1])
+    paragraphs = [chr(0x4E00 + n) for n in range(2000)] * 5
+    assert body._drop_repeated_runs(paragraphs) == paragraphs[:2000]  # the four later runs are copies
+    assert sum(walked) <= 2 * len(paragraphs), sum(walked)
