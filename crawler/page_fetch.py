@@ -1,4 +1,5 @@
-"""Fetching one page outside a crawl (``newsdesk extract URL``), behind the crawl's address guard.
+"""Fetching a page or a file outside a crawl (``extract URL``, ``import-warc URL``), behind the
+crawl's address guard.
 
 Redirects are followed here, one hop at a time, so each hop's scheme and host pass the same
 checks as the crawl's (:mod:`crawler.addresses`). The check happens on the very address the socket
@@ -9,18 +10,22 @@ No proxy from the environment is used: a proxy would connect on our behalf, past
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from crawler.addresses import is_forbidden_address, is_local_name, scheme_refusal
 
-__all__ = ["FetchRefused", "FetchedPage", "fetch_page"]
+__all__ = ["FetchRefused", "FetchedPage", "download_file", "fetch_page"]
 
 MAX_REDIRECTS = 5
 USER_AGENT = "newsdesk-extract"
+DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 
 
 class FetchRefused(Exception):
@@ -40,6 +45,57 @@ def fetch_page(url: str, *, max_bytes: int, allow_private: bool = False, timeout
     Raises :class:`FetchRefused` for a refused scheme or address, too many redirects, an HTTP
     error status or a network error.
     """
+    final_url, response = _open_following_redirects(url, allow_private, timeout)
+    with response:
+        try:
+            body = response.read(max_bytes)
+        except (OSError, http.client.HTTPException) as exc:
+            raise FetchRefused(f"could not fetch {final_url}: {exc}") from None
+        return FetchedPage(final_url, body, response.headers.get_content_charset())
+
+
+def download_file(
+    url: str, destination: Path, *, allow_private: bool = False, timeout: float = 60,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:  # fmt: skip
+    """GET ``url`` (behind the same guard as :func:`fetch_page`) into ``destination``, streamed,
+    never held in memory; returns its size.
+
+    The bytes go to ``destination.part`` and are renamed only once all of them (the
+    Content-Length, when given) are on disk, so a crash or a cut connection never leaves a
+    partial file under the final name. ``on_progress`` gets the bytes received so far after
+    each chunk (a caller renews its lease there). Raises :class:`FetchRefused` as
+    :func:`fetch_page` does, also for a body cut short.
+    """
+    final_url, response = _open_following_redirects(url, allow_private, timeout)
+    partial = destination.with_name(destination.name + ".part")
+    received = 0
+    try:
+        with response:
+            expected = response.headers.get("Content-Length")
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with open(partial, "wb") as out:
+                while chunk := response.read(DOWNLOAD_CHUNK_BYTES):
+                    out.write(chunk)
+                    received += len(chunk)
+                    if on_progress is not None:
+                        on_progress(received)
+                out.flush()
+                os.fsync(out.fileno())
+        if expected is not None and expected.strip().isdigit() and received < int(expected):
+            raise FetchRefused(
+                f"could not download {final_url}: the connection ended after {received:,} of {int(expected):,} bytes"
+            )
+        os.replace(partial, destination)
+    except (OSError, http.client.HTTPException) as exc:
+        raise FetchRefused(f"could not download {final_url}: {exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)  # gone already when the download completed
+    return received
+
+
+def _open_following_redirects(url: str, allow_private: bool, timeout: float):
+    """The open response to ``url`` after its redirects, each hop checked; and its final URL."""
     opener = urllib.request.build_opener(
         urllib.request.ProxyHandler({}),
         _NoRedirects(),
@@ -54,8 +110,7 @@ def fetch_page(url: str, *, max_bytes: int, allow_private: bool = False, timeout
             raise FetchRefused(_private_message(urlsplit(url).hostname or "", None))
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         try:
-            with opener.open(request, timeout=timeout) as response:
-                return FetchedPage(url, response.read(max_bytes), response.headers.get_content_charset())
+            return url, opener.open(request, timeout=timeout)
         except urllib.error.HTTPError as exc:
             location = exc.headers.get("Location") if exc.code in (301, 302, 303, 307, 308) else None
             exc.close()

@@ -27,14 +27,17 @@ robots.txt) are not read: a WARC file need not hold them, nor hold them before t
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import logging
 import os
+import re
 import socket
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from crawler import settings as crawl_settings
@@ -43,6 +46,7 @@ from crawler.discovery.scope import CrawlScope
 from crawler.extraction import Article
 from crawler.extraction.signals import SIGNAL_HEADERS
 from crawler.normalize import article_to_store, site_key
+from crawler.page_fetch import FetchRefused, download_file
 from crawler.pages import HTML_CONTENT_TYPES
 from crawler.reading import REJECTION_OUTCOMES, PageReading, ReadRequest
 from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, ReadingPool
@@ -53,7 +57,7 @@ from storage.db import open_database, run_in_transaction
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ImportFilter", "import_worker"]
+__all__ = ["Downloads", "ImportFilter", "import_worker", "is_remote"]
 
 #: Records larger than this are skipped unread (no news page is; a video or a dump may be).
 MAX_RECORD_BYTES = 50 * 1024 * 1024
@@ -81,14 +85,43 @@ class ImportFilter:
     refuse_tdm_reserved: bool = False
 
 
+@dataclass(frozen=True)
+class Downloads:
+    """Where the files of ``import-warc URL`` are downloaded to, and kept: the captures of their
+    pages point into them, so ``show --raw`` reads them there."""
+
+    directory: str
+    #: Download from loopback or private addresses (refused by default, as the crawl refuses them).
+    allow_private: bool = False
+
+    def path_of(self, url: str) -> Path:
+        """The file a URL is downloaded to: its own name, kept readable, after a hash of the URL."""
+        parts = urlsplit(url)
+        name = _UNSAFE.sub("_", PurePosixPath(parts.path).name)[-100:] or "download.warc"
+        digest = hashlib.sha1(url.encode("utf-8")).hexdigest()[:12]
+        return Path(self.directory) / _UNSAFE.sub("_", parts.netloc) / f"{digest}-{name}"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def is_remote(target: str) -> bool:
+    """True when ``import-warc`` is to download ``target`` first."""
+    return urlsplit(target).scheme in ("http", "https")
+
+
 def import_worker(
     database_url: str, paths: Sequence[str], options: ImportFilter, on_counts: Callable[[Counter], None] | None = None,
-    readers: int = 1,
+    readers: int = 1, downloads: Downloads | None = None,
 ) -> Counter:
     """Lease and import files of ``paths`` until none is left; returns the counts of this worker.
 
-    ``readers``: processes that read its pages (1 reads them in this process).
+    ``readers``: processes that read its pages (1 reads them in this process). A path that is an
+    http(s) URL is leased as such and downloaded by the worker that leased it, to ``downloads``
+    (default: ``downloads/`` in the archive directory); a file downloaded before is not fetched again.
     """
+    if downloads is None:
+        downloads = Downloads(str(archive_store.default_archive_dir(database_url) / "downloads"))
     sessions = open_database(database_url)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     with sessions.begin() as session:
@@ -100,17 +133,35 @@ def import_worker(
     total: Counter = Counter()
     pool = ReadingPool.with_project_settings(readers)
     pool.start()
+    #: URLs this worker could not download: left pending for a later run, not leased again now.
+    not_downloaded: set[str] = set()
     try:
         while True:
+            leasable = [path for path in paths if path not in not_downloaded]
             path = run_in_transaction(
-                sessions, lambda session: archive_store.lease_import_file(session, paths, owner, LEASE)
+                sessions, lambda session, leasable=leasable: archive_store.lease_import_file(session, leasable, owner, LEASE)
             )
             if path is None:
                 break
             target = BatchTarget(database_url, None, run_id)
             so_far = total.copy()
             report = (lambda counts, so_far=so_far: on_counts(so_far + counts)) if on_counts is not None else None
-            counts = _import_file(sessions, target, path, owner, options, pool, report)
+            readable = path
+            if is_remote(path):
+                try:
+                    readable = _download(sessions, target.run_id, path, owner, downloads, total, on_counts)
+                except FetchRefused as exc:
+                    said = str(exc) if path in str(exc) else f"could not download {path}: {exc}"
+                    logger.error("%s (left for the next run)", said)
+                    total[f"error/{DOWNLOAD_FAILED}"] += 1
+                    not_downloaded.add(path)
+                    with sessions.begin() as session:
+                        archive_store.release_import_file(session, path, owner)
+                    continue
+                except _TakenOver:
+                    logger.warning("%s: lease taken over by another worker while downloading; leaving it", path)
+                    continue
+            counts = _import_file(sessions, target, path, owner, options, pool, report, readable=readable)
             with sessions.begin() as session:
                 archive_store.finish_import_file(session, path, owner, dict(counts))
             total.update(counts)
@@ -130,8 +181,39 @@ def import_worker(
 def error_count(counts: Counter) -> int:
     """Pages lost to newsdesk's own faults: not written (``error``), or its reading code raised.
     A page that hangs or kills its reader is counted too (``error/extraction-timeout``), but as
-    in the crawl it is the page's fault, not the run's."""
-    return counts.get("error", 0) + counts.get(f"error/{READING_BUG}", 0)
+    in the crawl it is the page's fault, not the run's. A file that could not be downloaded is
+    the run's failure too: none of its pages were read."""
+    return counts.get("error", 0) + counts.get(f"error/{READING_BUG}", 0) + counts.get(f"error/{DOWNLOAD_FAILED}", 0)
+
+
+DOWNLOAD_FAILED = "download-failed"
+
+
+def _download(sessions, run_id: int, url: str, owner: str, downloads: Downloads, total: Counter, on_counts) -> str:
+    """The local copy of the leased ``url``, downloaded unless an earlier run did; the lease is
+    renewed and the run says it is alive as the bytes come (a large file takes minutes)."""
+    destination = downloads.path_of(url)
+    if destination.is_file():
+        logger.info("%s: already downloaded to %s", url, destination)
+        return str(destination)
+    renewed_at = time.monotonic()
+
+    def progress(received: int) -> None:
+        nonlocal renewed_at
+        if time.monotonic() - renewed_at < KEEP_ALIVE_SECONDS:
+            return
+        with sessions.begin() as session:
+            if not archive_store.renew_import_lease(session, url, owner, LEASE):
+                raise _TakenOver(url)
+            run_log.beat(session, run_id)
+        renewed_at = time.monotonic()
+        if on_counts is not None:
+            on_counts(total + Counter({"downloading_bytes": received}))
+
+    logger.info("%s: downloading to %s", url, destination)
+    size = download_file(url, destination, allow_private=downloads.allow_private, on_progress=progress)
+    total["downloaded_bytes"] += size
+    return str(destination)
 
 
 def _finish(sessions, run_id: int, status: str, counts: Counter, error: str | None) -> None:
@@ -145,8 +227,10 @@ def _finish(sessions, run_id: int, status: str, counts: Counter, error: str | No
 
 
 def _import_file(
-    sessions, target: BatchTarget, path: str, owner: str, options: ImportFilter, pool: ReadingPool, on_counts
+    sessions, target: BatchTarget, path: str, owner: str, options: ImportFilter, pool: ReadingPool, on_counts,
+    readable: str,
 ) -> Counter:
+    """Import the file leased as ``path`` (a file, or a URL) from ``readable`` (its local copy)."""
     counts: Counter = Counter()
     #: What became of each page read, in record order, with the capture of those kept.
     pending: list[tuple[FetchResult, archive_store.CaptureRow | None]] = []
@@ -191,10 +275,10 @@ def _import_file(
             flush()
 
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed by the with below
+        stream = open(readable, "rb")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         counts["skipped/unreadable-file"] += 1
-        logger.error("%s: cannot read: %s", path, exc)
+        logger.error("%s: cannot read: %s", readable, exc)
         return counts
     try:
         with stream:
@@ -205,10 +289,10 @@ def _import_file(
                     if record is None:
                         break
                     counts["records"] += 1
-                    page = _html_page(record, records, path, options, counts)
+                    page = _html_page(record, records, readable, options, counts)
                 except Exception as exc:  # noqa: BLE001 - a truncated or corrupt file ends here, counted
                     counts["skipped/truncated-or-corrupt"] += 1
-                    logger.warning("%s: stopped at a bad record: %s: %s", path, type(exc).__name__, exc)
+                    logger.warning("%s: stopped at a bad record: %s: %s", readable, type(exc).__name__, exc)
                     break
                 keep_alive()
                 if page is None:

@@ -58,6 +58,7 @@ __all__ = [
     "read_capture",
     "record_captures",
     "register_import_files",
+    "release_import_file",
     "repair_unfinished",
 ]
 
@@ -531,6 +532,16 @@ def finish_import_file(session: Session, path: str, owner: str, counts: dict[str
         sa.update(WarcImportFile)
         .where(WarcImportFile.path == path, WarcImportFile.lease_owner == owner)
         .values(state=DONE, finished_at=datetime.now(UTC), counts=counts, lease_expires_at=None)
+    )
+
+
+def release_import_file(session: Session, path: str, owner: str) -> None:
+    """Give a leased file back, pending: the worker could not get it (a download failed), a later
+    run or another worker may."""
+    session.execute(
+        sa.update(WarcImportFile)
+        .where(WarcImportFile.path == path, WarcImportFile.lease_owner == owner, WarcImportFile.state == LEASED)
+        .values(state=PENDING, lease_owner=None, lease_expires_at=None)
     )
 
 

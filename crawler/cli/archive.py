@@ -62,6 +62,11 @@ def print_raw_page(sessions: sessionmaker, article_id: int, *, with_headers: boo
 @click.option("--source", help="Source name of the articles (default: each record's host).")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Worker processes, each importing one file at a time.")  # fmt: skip
+@click.option("--download-dir", type=click.Path(file_okay=False),
+              help="Where WARC files given by URL are downloaded and kept (captures point into them). "
+                   "Default: downloads/ in the archive directory (NEWSDESK_ARCHIVE_DIR).")  # fmt: skip
+@click.option("--allow-private", is_flag=True,
+              help="Download from loopback or private addresses (refused by default, as the crawl refuses them).")
 @click.option("--readers", type=click.IntRange(1),
               help="Page-reading processes per worker (1: the worker reads its pages itself). "
                    "Default: the crawl's NEWSDESK_EXTRACT_WORKERS (0: one a core) shared among the workers.")  # fmt: skip
@@ -69,22 +74,25 @@ def print_raw_page(sessions: sessionmaker, article_id: int, *, with_headers: boo
 @handle_user_errors
 def import_warc(
     ctx: click.Context, paths: tuple[str, ...], host: str | None, since: datetime | None, until: datetime | None,
-    language: str | None, source: str | None, workers: int, readers: int | None,
+    language: str | None, source: str | None, workers: int, download_dir: str | None, allow_private: bool,
+    readers: int | None,
 ) -> None:  # fmt: skip
     """Import HTML pages from WARC files (gzip or not; CC-NEWS, other archives, newsdesk's own):
-    files, globs, or directories (their .warc and .warc.gz files).
+    files, globs, directories (their .warc and .warc.gz files) or http(s) URLs.
 
-    PATH may be a glob. Pages go through the crawl's reading, extraction, dedup and storage.
+    A URL is downloaded first, by the worker that leases it, and kept (see --download-dir);
+    a file downloaded before is not fetched again, one that failed is tried again next run. Pages go through the crawl's reading, extraction, dedup and storage.
     Files are leased from the database, so several processes (--workers, or other machines
     sharing a PostgreSQL store) split one list; run it again after a crash to finish. Each
     worker hands its file's pages to --readers processes, so one file uses every core.
     Publishers' signals of each page (headers, <meta>) are stored as the crawl stores them;
     NEWSDESK_REFUSE_TDM_RESERVED (crawler/settings.py, or the environment) skips reserved pages.
     """
-    from crawler.warc_import import ImportFilter, error_count, import_worker
+    from crawler.warc_import import DOWNLOAD_FAILED, Downloads, ImportFilter, error_count, import_worker
 
-    files = sorted({os.path.abspath(found) for target in paths for found in _warc_files(target)})
+    files = sorted({found for target in paths for found in _warc_files(target)})
     database_url = ctx.find_root().obj
+    downloads = Downloads(download_dir or str(_archive_dir(database_url) / "downloads"), allow_private)
     sessions = open_database(database_url)  # migrated to head, as every worker will find it
     with sessions() as session:
         imported_before = archive_store.imported_files(session, files)
@@ -98,14 +106,14 @@ def import_warc(
         readers = _default_readers(busy_workers)
     started = time.monotonic()
     if busy_workers == 1:
-        totals = _import_here(import_worker, (database_url, files, options), readers, started)
+        totals = _import_here(import_worker, (database_url, files, options), readers, downloads, started)
     else:
         context = multiprocessing.get_context("spawn")
         # Not a multiprocessing.Pool: its workers are daemons, and a daemon may not start readers.
         with context.Manager() as manager, ProcessPoolExecutor(busy_workers, mp_context=context) as pool:
             updates = manager.Queue()
             results = [
-                pool.submit(import_worker, database_url, files, options, _Reporter(updates, index), readers)
+                pool.submit(import_worker, database_url, files, options, _Reporter(updates, index), readers, downloads)
                 for index in range(busy_workers)
             ]
             totals = _follow(results, updates, started)
@@ -114,13 +122,28 @@ def import_warc(
     if imported_before:
         click.echo(f"{len(imported_before):,} of {len(files):,} files were imported by an earlier run and not read again",
                    err=True)  # fmt: skip
+    if not_downloaded := totals.get(f"error/{DOWNLOAD_FAILED}", 0):
+        raise click.ClickException(
+            f"{not_downloaded:,} WARC files could not be downloaded (logged above); run the command again to retry them"
+        )
     errors = error_count(totals)
     if errors:
         raise click.ClickException(f"{errors:,} pages failed (logged above with their URLs); `newsdesk runs` shows the run")
 
 
 def _warc_files(target: str) -> list[str]:
-    """The files a PATH, GLOB or directory (its .warc and .warc.gz files, at any depth) names."""
+    """The files a PATH, GLOB or directory (its .warc and .warc.gz files, at any depth) names,
+    as absolute paths; or the URL itself, to download."""
+    from crawler.warc_import import is_remote
+
+    if is_remote(target):
+        return [target]
+    if "://" in target:
+        raise click.ClickException(f"only http and https URLs are downloaded, not {target}")
+    return [os.path.abspath(found) for found in _local_warc_files(target)]
+
+
+def _local_warc_files(target: str) -> list[str]:
     if os.path.isdir(target):
         found = [str(path) for path in sorted(Path(target).rglob("*")) if path.name.endswith((".warc", ".warc.gz"))]
         if not found:
@@ -134,6 +157,12 @@ def _warc_files(target: str) -> list[str]:
     if not os.path.isfile(target):
         raise click.ClickException(f"no such file: {target}")
     return [target]
+
+
+def _archive_dir(database_url: str) -> Path:
+    """NEWSDESK_ARCHIVE_DIR of crawler/settings.py (or the environment), else the crawl's default."""
+    configured = project_settings.NEWSDESK_ARCHIVE_DIR
+    return Path(configured).absolute() if configured else archive_store.default_archive_dir(database_url)
 
 
 def _default_readers(busy_workers: int) -> int:
@@ -161,16 +190,17 @@ class _Reporter:
         self.queue.put((self.index, dict(counts)))
 
 
-def _import_here(import_worker, arguments: tuple, readers: int, started: float) -> Counter:
+def _import_here(import_worker, arguments: tuple, readers: int, downloads, started: float) -> Counter:
     """One worker, in this process (no process to start and feed), showing progress on a terminal."""
     live = Live(console=console, transient=True) if sys.stderr.isatty() else None
     if live is None:
-        return import_worker(*arguments, readers=readers)
+        return import_worker(*arguments, readers=readers, downloads=downloads)
     with live:
         return import_worker(
             *arguments,
             on_counts=lambda counts: live.update(Text(_summary(counts, time.monotonic() - started))),
             readers=readers,
+            downloads=downloads,
         )
 
 
@@ -213,9 +243,13 @@ def _summary(counts: Counter, elapsed: float) -> str:
     stored = counts.get("stored", 0) + counts.get("updated", 0)
     skipped = sorted(((key.removeprefix("skipped/"), n) for key, n in counts.items() if key.startswith("skipped/")),
                      key=lambda pair: -pair[1])  # fmt: skip
+    sizes = {"downloaded_bytes": "downloaded", "downloading_bytes": "downloading"}
     others = ", ".join(f"{key} {n:,}" for key, n in sorted(counts.items())
-                       if key not in ("records", "stored", "updated") and not key.startswith("skipped/"))  # fmt: skip
+                       if key not in ("records", "stored", "updated", *sizes) and not key.startswith("skipped/"))  # fmt: skip
     line = f"{records:,} records in {elapsed:.1f}s ({records / max(elapsed, 1e-9):,.0f} records/s): stored {stored:,}"
+    for key, said in sizes.items():
+        if counts.get(key):
+            line += f", {said} {counts[key] / 1e6:,.1f} MB"
     if others:
         line += f", {others}"
     if skipped:

@@ -11,7 +11,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import urllib.request
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import lxml.html
@@ -160,7 +163,8 @@ def test_a_directory_names_its_warc_files_and_what_names_none_is_one_line(sqlite
     assert result.exit_code == 0, result.output
     assert "stored 2" in result.stderr and "truncated-or-corrupt" not in result.stderr  # notes.txt not read
     for target, said in [(tmp_path / "empty", "no WARC files"), (tmp_path / "none*.warc.gz", "no file matches"),
-                         (tmp_path / "gone.warc.gz", "no such file")]:  # fmt: skip
+                         (tmp_path / "gone.warc.gz", "no such file"),
+                         ("ftp://archive.example/a.warc.gz", "only http and https URLs")]:  # fmt: skip
         result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(target)])
         line = result.stderr.strip()
         assert result.exit_code == 1 and "\n" not in line and said in line and line.endswith(str(target)), line
@@ -177,6 +181,116 @@ def test_files_an_earlier_run_imported_are_named_not_read_again(sqlite_url, tmp_
     assert again.exit_code == 0, again.output
     assert "stored 1" in again.stderr
     assert "1 of 2 files were imported by an earlier run and not read again" in again.stderr
+
+
+class _WarcServer:
+    """Serves WARC files on 127.0.0.1 and counts the GETs of each path. A file listed in ``cut``
+    promises more bytes than it sends (a connection that drops mid-download)."""
+
+    def __init__(self, files: dict[str, bytes], cut: frozenset[str] = frozenset()):
+        self.files, self.cut, self.gets = files, cut, Counter()
+        served = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                served.gets[self.path] += 1
+                body = served.files.get(self.path)
+                if body is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/warc")
+                self.send_header("Content-Length", str(len(body) + (4096 if self.path in served.cut else 0)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_warc_file_given_by_url_is_downloaded_kept_and_read_once(sqlite_url, tmp_path):
+    with GeneratedSite(pages=3) as site:
+        pages = fetch_pages(site, [1, 2, 3])
+    write_warc(tmp_path / "day.warc.gz", pages[:2])
+    write_warc(tmp_path / "cut.warc.gz", pages[2:])
+    files = {"/crawl-data/day.warc.gz": (tmp_path / "day.warc.gz").read_bytes(),
+             "/crawl-data/cut.warc.gz": (tmp_path / "cut.warc.gz").read_bytes()}  # fmt: skip
+    downloads = tmp_path / "downloads"
+    with _WarcServer(files, cut=frozenset({"/crawl-data/cut.warc.gz"})) as server:
+        day, cut, gone = (f"{server.base}/crawl-data/{name}" for name in ("day.warc.gz", "cut.warc.gz", "gone.warc.gz"))
+        command = ["--db", sqlite_url, "import-warc", day, cut, gone, "--download-dir", str(downloads)]
+
+        refused = CliRunner().invoke(cli, command)
+        assert refused.exit_code == 1 and "3 WARC files could not be downloaded" in refused.stderr, refused.output
+        assert not server.gets  # a private address is refused before any connection
+        assert rows(sqlite_url, "SELECT DISTINCT state FROM warc_import_files") == [("pending",)]
+
+        first = CliRunner().invoke(cli, [*command, "--allow-private"])
+        assert first.exit_code == 1, first.output
+        assert "stored 2" in first.stderr and "2 WARC files could not be downloaded" in first.stderr
+        kept = [path for path in downloads.rglob("*") if path.is_file()]
+        assert [path.name.split("-", 1)[1] for path in kept] == ["day.warc.gz"]  # nothing cut short, no .part left
+        assert rows(sqlite_url, "SELECT path, state FROM warc_import_files ORDER BY path") == [
+            (cut, "pending"), (day, "done"), (gone, "pending")]  # fmt: skip
+        raw = CliRunner().invoke(cli, ["--db", sqlite_url, "show", "1", "--raw"])
+        assert raw.exit_code == 0 and raw.stdout_bytes in {body for _, body in pages[:2]}
+
+        server.cut = frozenset()  # the connection holds this time
+        again = CliRunner().invoke(cli, [*command, "--allow-private"])
+        assert "stored 1" in again.stderr and "1 WARC files could not be downloaded" in again.stderr, again.output
+        assert "1 of 3 files were imported by an earlier run" in again.stderr
+        assert server.gets["/crawl-data/day.warc.gz"] == 1 and server.gets["/crawl-data/cut.warc.gz"] == 2
+
+        # A worker killed after its download: the file it leased is read from the copy kept.
+        engine = make_engine(sqlite_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE warc_import_files SET state = 'leased', lease_expires_at = '2000-01-01'"))
+        engine.dispose()
+        resumed = CliRunner().invoke(cli, [*command, "--allow-private"])
+        assert resumed.exit_code == 1 and "stored 0" in resumed.stderr, resumed.output  # gone.warc.gz is still gone
+        assert server.gets["/crawl-data/day.warc.gz"] == 1 and server.gets["/crawl-data/cut.warc.gz"] == 2
+    assert rows(sqlite_url, "SELECT count(*) FROM articles") == [(3,)] and duplicate_stories(sqlite_url) == 0
+
+
+@pytest.mark.parametrize("taken_over", [False, True])
+def test_a_long_download_renews_its_lease_and_one_taken_over_is_left_whole(sqlite_url, tmp_path, monkeypatch, taken_over):
+    from crawler import page_fetch, warc_import
+    from storage import archive as archive_store
+
+    with GeneratedSite(pages=2) as site:
+        write_warc(tmp_path / "day.warc.gz", fetch_pages(site, [1, 2]))
+    renewals = []
+
+    def renew(session, path, owner, lease):
+        renewals.append(path)
+        return not taken_over
+
+    monkeypatch.setattr(warc_import, "KEEP_ALIVE_SECONDS", 0.0)
+    monkeypatch.setattr(page_fetch, "DOWNLOAD_CHUNK_BYTES", 1024)
+    monkeypatch.setattr(archive_store, "renew_import_lease", renew)
+    downloads = warc_import.Downloads(str(tmp_path / "downloads"), allow_private=True)
+    with _WarcServer({"/day.warc.gz": (tmp_path / "day.warc.gz").read_bytes()}) as server:
+        url = f"{server.base}/day.warc.gz"
+        counts = import_worker(sqlite_url, [url], ImportFilter(), downloads=downloads)
+    left = sorted(path.name for path in (tmp_path / "downloads").rglob("*") if path.is_file())
+    if taken_over:  # the other worker downloads and imports it; this one leaves no half file behind
+        assert renewals == [url] and left == [] and counts["stored"] == 0
+        assert rows(sqlite_url, "SELECT state FROM warc_import_files") == [("leased",)]
+    else:
+        chunks = -(-(tmp_path / "day.warc.gz").stat().st_size // 1024)
+        assert renewals.count(url) >= chunks and len(left) == 1 and counts["stored"] == 2
 
 
 def test_an_imported_page_keeps_its_validators_for_the_next_conditional_request(sqlite_url, tmp_path):
