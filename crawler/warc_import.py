@@ -40,6 +40,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from warcio.exceptions import ArchiveLoadFailed
+
 from crawler import settings as crawl_settings
 from crawler.components.site_signals import joined_signals
 from crawler.discovery.scope import CrawlScope
@@ -181,12 +183,16 @@ def import_worker(
 def error_count(counts: Counter) -> int:
     """Pages lost to newsdesk's own faults: not written (``error``), or its reading code raised.
     A page that hangs or kills its reader is counted too (``error/extraction-timeout``), but as
-    in the crawl it is the page's fault, not the run's. A file that could not be downloaded is
-    the run's failure too: none of its pages were read."""
-    return counts.get("error", 0) + counts.get(f"error/{READING_BUG}", 0) + counts.get(f"error/{DOWNLOAD_FAILED}", 0)
+    in the crawl it is the page's fault, not the run's. A file that could not be downloaded, or
+    is not a WARC file, is the run's failure too: none of its pages were read."""
+    return counts.get("error", 0) + sum(counts.get(f"error/{kind}", 0) for kind in _RUN_ERRORS)
 
 
 DOWNLOAD_FAILED = "download-failed"
+NOT_A_WARC_FILE = "not-a-warc-file"
+#: What makes a run fail besides pages not written: a reading bug, a file not downloaded, a file
+#: named that holds no WARC record (none of their pages were read).
+_RUN_ERRORS = (READING_BUG, DOWNLOAD_FAILED, NOT_A_WARC_FILE)
 
 
 def _download(sessions, run_id: int, url: str, owner: str, downloads: Downloads, total: Counter, on_counts) -> str:
@@ -291,8 +297,13 @@ def _import_file(
                     counts["records"] += 1
                     page = _html_page(record, records, readable, options, counts)
                 except Exception as exc:  # noqa: BLE001 - a truncated or corrupt file ends here, counted
-                    counts["skipped/truncated-or-corrupt"] += 1
-                    logger.warning("%s: stopped at a bad record: %s: %s", readable, type(exc).__name__, exc)
+                    if isinstance(exc, ArchiveLoadFailed) and not counts["records"]:
+                        # Not one record: the user named something else (a page, a .gz of another kind).
+                        counts[f"error/{NOT_A_WARC_FILE}"] += 1
+                        logger.error("%s: not a WARC file (%s)", readable, exc)
+                    else:
+                        counts["skipped/truncated-or-corrupt"] += 1
+                        logger.warning("%s: stopped at a bad record: %s: %s", readable, type(exc).__name__, exc)
                     break
                 keep_alive()
                 if page is None:

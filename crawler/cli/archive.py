@@ -88,7 +88,7 @@ def import_warc(
     Publishers' signals of each page (headers, <meta>) are stored as the crawl stores them;
     NEWSDESK_REFUSE_TDM_RESERVED (crawler/settings.py, or the environment) skips reserved pages.
     """
-    from crawler.warc_import import DOWNLOAD_FAILED, Downloads, ImportFilter, error_count, import_worker
+    from crawler.warc_import import DOWNLOAD_FAILED, NOT_A_WARC_FILE, Downloads, ImportFilter, error_count, import_worker
 
     files = sorted({found for target in paths for found in _warc_files(target)})
     database_url = ctx.find_root().obj
@@ -126,6 +126,8 @@ def import_warc(
         raise click.ClickException(
             f"{not_downloaded:,} WARC files could not be downloaded (logged above); run the command again to retry them"
         )
+    if not_warc := totals.get(f"error/{NOT_A_WARC_FILE}", 0):
+        raise click.ClickException(f"{not_warc:,} of the files hold no WARC record (named above)")
     errors = error_count(totals)
     if errors:
         raise click.ClickException(f"{errors:,} pages failed (logged above with their URLs); `newsdesk runs` shows the run")

@@ -170,6 +170,16 @@ def test_a_directory_names_its_warc_files_and_what_names_none_is_one_line(sqlite
         assert result.exit_code == 1 and "\n" not in line and said in line and line.endswith(str(target)), line
 
 
+def test_a_file_that_is_not_warc_at_all_fails_the_command_and_the_others_are_imported(sqlite_url, tmp_path):
+    with GeneratedSite(pages=1) as site:
+        write_warc(tmp_path / "day.warc.gz", fetch_pages(site, [1]))
+    (tmp_path / "page.warc.gz").write_bytes(gzip.compress(b"<html><body>saved by a browser</body></html>"))
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "*.warc.gz")])
+    assert result.exit_code == 1 and "stored 1" in result.stderr, result.output
+    assert result.stderr.strip().splitlines()[-1] == "Error: 1 of the files hold no WARC record (named above)"
+    assert rows(sqlite_url, "SELECT status FROM crawl_runs") == [("finished-with-errors",)]
+
+
 def test_files_an_earlier_run_imported_are_named_not_read_again(sqlite_url, tmp_path):
     with GeneratedSite(pages=2) as site:
         pages = fetch_pages(site, [1, 2])
