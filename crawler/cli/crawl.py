@@ -205,6 +205,9 @@ def _print_crawl_summary(stats_by_source: dict[str, dict[str, Any]]) -> None:
         for source, stats in stats_by_source.items()
     ]
     emit_rows(rows, "table", CRAWL_SUMMARY_COLUMNS)
+    for source, stats in stats_by_source.items():  # a run that finished with a word to say (stopped at a limit)
+        if stats.get("newsdesk/run/status") == "finished" and stats.get("newsdesk/run/reason"):
+            click.echo(f"{source}: {stats['newsdesk/run/reason']}", err=True)
 
 
 def _counts(stats: dict[str, Any]) -> dict[str, int]:

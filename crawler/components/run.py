@@ -476,7 +476,8 @@ class CrawlRun:
         self.stats.set_value("newsdesk/run/status", self.status)
         if self.status_reason:
             self.stats.set_value("newsdesk/run/reason", self.status_reason)
-            logger.error("crawl run %s of %s %s: %s", self.run_id, self.source, self.status, self.status_reason)
+            log = logger.error if self.failed else logger.warning
+            log("crawl run %s of %s %s: %s", self.run_id, self.source, self.status, self.status_reason)
         if self.sessions is None or self.run_id is None:
             return
         with self.sessions.begin() as session:
@@ -506,7 +507,21 @@ class CrawlRun:
         if not self.pages_answered and any(failed_requests.values()):
             parts = [f"{n} {outcome}" for outcome, n in failed_requests.items() if n]
             return "failed", f"no page could be fetched ({', '.join(parts)}); see newsdesk runs show {self.run_id}"
+        if reason.startswith("closespider_") and (left := self._left_in_frontier()):
+            # The limit asked for, not a failure; but "finished" alone would read as "nothing left".
+            return "finished", (
+                f"stopped early ({reason}) with {left:,} URLs left in the frontier: the next crawl of"
+                f" {self.source} goes on from them"
+            )
         return "finished", None
+
+    def _left_in_frontier(self) -> int:
+        """URLs of the source still to fetch (pending, or leased by a worker that stopped)."""
+        if self.sessions is None or self.source is None:
+            return 0
+        with self.sessions() as session:
+            counts = frontier.frontier_counts(session, self.source)
+        return counts.get(frontier.PENDING, 0) + counts.get(frontier.LEASED, 0)
 
     def _errors_line(self) -> str:
         by_place = Counter(error.where for error in self.errors)

@@ -110,3 +110,20 @@ def test_the_demo_exits_non_zero_when_a_crawl_fails_and_says_what_to_type(sqlite
     runs = subprocess.run([*NEWSDESK, *typed[1:], "--format", "jsonl"], cwd=tmp_path, capture_output=True, text=True)
     assert runs.returncode == 0, runs.stderr
     assert runs.stdout.count('"finished-with-errors"') == 4
+
+
+def test_a_crawl_stopped_at_its_page_limit_says_what_is_left_and_the_next_one_goes_on(demo_web, sqlite_url):
+    limited = subprocess.run(
+        [*crawl_command(sqlite_url, demo_web.wire_url), "-s", "CLOSESPIDER_PAGECOUNT=3"], cwd=REPO,
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert limited.returncode == 0, limited.stderr[-3000:]  # the limit asked for is not a failure
+    left = re.search(r"wire: stopped early \(closespider_pagecount\) with (\d+) URLs left in the frontier", limited.stderr)
+    assert left and int(left.group(1)) > 0, limited.stderr[-3000:]
+    shown = subprocess.run([*NEWSDESK, "--db", sqlite_url, "runs", "show", "1"], cwd=REPO, capture_output=True,
+                           text=True, timeout=60)  # fmt: skip
+    assert "finished: stopped early (closespider_pagecount)" in shown.stdout, shown.stdout
+    before = stored_count(sqlite_url)
+    rest = subprocess.run(crawl_command(sqlite_url, demo_web.wire_url), cwd=REPO, capture_output=True, text=True, timeout=240)
+    assert rest.returncode == 0 and "left in the frontier" not in rest.stderr, rest.stderr[-3000:]
+    assert stored_count(sqlite_url) > before
