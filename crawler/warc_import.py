@@ -137,6 +137,7 @@ def import_worker(
     pool.start()
     #: URLs this worker could not download: left pending for a later run, not leased again now.
     not_downloaded: set[str] = set()
+    path = None
     try:
         while True:
             leasable = [path for path in paths if path not in not_downloaded]
@@ -168,7 +169,10 @@ def import_worker(
                 archive_store.finish_import_file(session, path, owner, dict(counts))
             total.update(counts)
     except BaseException as exc:
-        # The run says how it ended (its file's lease expires and another worker finishes the file).
+        # The run says how it ended, and gives its file back: run again, and it is read from the
+        # start at once (what was stored is found unchanged), not after its lease expires.
+        if path is not None:
+            _give_back(sessions, path, owner)
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         _finish(sessions, run_id, status, total, f"{type(exc).__name__}: {exc}")
         raise
@@ -220,6 +224,14 @@ def _download(sessions, run_id: int, url: str, owner: str, downloads: Downloads,
     size = download_file(url, destination, allow_private=downloads.allow_private, on_progress=progress)
     total["downloaded_bytes"] += size
     return str(destination)
+
+
+def _give_back(sessions, path: str, owner: str) -> None:
+    try:
+        with sessions.begin() as session:
+            archive_store.release_import_file(session, path, owner)
+    except Exception:  # noqa: BLE001 - a store that is gone cannot take it; the lease expires instead
+        logger.exception("could not give back the lease of %s; it expires in %s", path, LEASE)
 
 
 def _finish(sessions, run_id: int, status: str, counts: Counter, error: str | None) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "latest_served_capture",
     "default_archive_dir",
     "lease_import_file",
+    "leased_files",
     "link_articles",
     "payload_digest",
     "read_capture",
@@ -522,6 +523,16 @@ def renew_import_lease(session: Session, path: str, owner: str, lease: timedelta
     return renewed.rowcount == 1
 
 
+def leased_files(session: Session, paths: Sequence[str]) -> list[tuple[str, str | None, datetime | None]]:
+    """(path, lease owner, lease expiry) of those of ``paths`` another worker holds (or held, and died)."""
+    rows = session.execute(
+        sa.select(WarcImportFile.path, WarcImportFile.lease_owner, WarcImportFile.lease_expires_at)
+        .where(WarcImportFile.path.in_(paths), WarcImportFile.state == LEASED)
+        .order_by(WarcImportFile.path)
+    )
+    return [(path, owner, expires) for path, owner, expires in rows]
+
+
 def imported_files(session: Session, paths: Sequence[str]) -> set[str]:
     """Those of ``paths`` an import has finished (leased again by nobody: each file is read once)."""
     return set(session.scalars(sa.select(WarcImportFile.path).where(WarcImportFile.path.in_(paths), WarcImportFile.state == DONE)))
@@ -536,8 +547,8 @@ def finish_import_file(session: Session, path: str, owner: str, counts: dict[str
 
 
 def release_import_file(session: Session, path: str, owner: str) -> None:
-    """Give a leased file back, pending: the worker could not get it (a download failed), a later
-    run or another worker may."""
+    """Give a leased file back, pending: the worker could not get it (a download failed) or was
+    stopped; a later run or another worker may take it at once."""
     session.execute(
         sa.update(WarcImportFile)
         .where(WarcImportFile.path == path, WarcImportFile.lease_owner == owner, WarcImportFile.state == LEASED)

@@ -122,6 +122,7 @@ def import_warc(
     if imported_before:
         click.echo(f"{len(imported_before):,} of {len(files):,} files were imported by an earlier run and not read again",
                    err=True)  # fmt: skip
+    _say_what_others_hold(database_url, files)
     if not_downloaded := totals.get(f"error/{DOWNLOAD_FAILED}", 0):
         raise click.ClickException(
             f"{not_downloaded:,} WARC files could not be downloaded (logged above); run the command again to retry them"
@@ -131,6 +132,27 @@ def import_warc(
     errors = error_count(totals)
     if errors:
         raise click.ClickException(f"{errors:,} pages failed (logged above with their URLs); `newsdesk runs` shows the run")
+
+
+def _say_what_others_hold(database_url: str, files: list[str]) -> None:
+    """Files another worker has leased were not read here: in progress elsewhere, or left by a worker
+    that was killed, taken over once its lease expires. Without a word, the run would look complete."""
+    sessions = open_database(database_url)
+    try:
+        with sessions() as session:
+            held = archive_store.leased_files(session, files)
+    finally:
+        sessions.kw["bind"].dispose()
+    if not held:
+        return
+    owners = sorted({owner or "?" for _, owner, _ in held})
+    expiry = max((expires for _, _, expires in held if expires is not None), default=None)
+    until = f" (its lease runs to {expiry:%Y-%m-%d %H:%M:%S} UTC)" if expiry is not None else ""
+    click.echo(
+        f"{len(held):,} of {len(files):,} files are leased by another worker ({', '.join(owners)}) and were not read here:"
+        f" in progress there, or left by a worker that was killed, which a run after its lease ends takes over{until}",
+        err=True,
+    )
 
 
 def _warc_files(target: str) -> list[str]:

@@ -180,6 +180,35 @@ def test_a_file_that_is_not_warc_at_all_fails_the_command_and_the_others_are_imp
     assert rows(sqlite_url, "SELECT status FROM crawl_runs") == [("finished-with-errors",)]
 
 
+def test_a_stopped_worker_gives_its_file_back_and_one_held_elsewhere_is_named(sqlite_url, tmp_path, monkeypatch):
+    from crawler import warc_import
+
+    with GeneratedSite(pages=2) as site:
+        pages = fetch_pages(site, [1, 2])
+    write_warc(tmp_path / "a.warc.gz", [pages[0]])
+    write_warc(tmp_path / "b.warc.gz", [pages[1]])
+    files = [str(tmp_path / "a.warc.gz"), str(tmp_path / "b.warc.gz")]
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(warc_import, "_import_file", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            import_worker(sqlite_url, files, ImportFilter())
+    assert rows(sqlite_url, "SELECT DISTINCT state FROM warc_import_files") == [("pending",)]  # read again at once
+
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:  # a worker elsewhere holds b.warc.gz
+        conn.execute(sa.text("UPDATE warc_import_files SET state = 'leased', lease_owner = 'elsewhere:42',"
+                             " lease_expires_at = '2999-01-01 00:00:00' WHERE path LIKE '%b.warc.gz'"))  # fmt: skip
+    engine.dispose()
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", *files])
+    assert result.exit_code == 0 and "stored 1" in result.stderr, result.output
+    assert "1 of 2 files are leased by another worker (elsewhere:42) and were not read here" in result.stderr
+    assert "2999-01-01 00:00:00 UTC" in result.stderr
+
+
 def test_files_an_earlier_run_imported_are_named_not_read_again(sqlite_url, tmp_path):
     with GeneratedSite(pages=2) as site:
         pages = fetch_pages(site, [1, 2])
