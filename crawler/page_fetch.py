@@ -9,6 +9,7 @@ No proxy from the environment is used: a proxy would connect on our behalf, past
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import socket
@@ -21,11 +22,19 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.addresses import is_forbidden_address, is_local_name, scheme_refusal
 
-__all__ = ["FetchRefused", "FetchedPage", "download_file", "fetch_page"]
+__all__ = ["Downloaded", "FetchRefused", "FetchedPage", "download_file", "fetch_page"]
 
 MAX_REDIRECTS = 5
 USER_AGENT = "newsdesk-extract"
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Downloaded:
+    size: int
+    #: Whether the server said how long the file is, so that a cut connection was noticed. Without
+    #: it, a connection cut mid-file looks like the end of the file.
+    length_checked: bool
 
 
 class FetchRefused(Exception):
@@ -57,25 +66,29 @@ def fetch_page(url: str, *, max_bytes: int, allow_private: bool = False, timeout
 def download_file(
     url: str, destination: Path, *, allow_private: bool = False, timeout: float = 60,
     on_progress: Callable[[int], None] | None = None,
-) -> int:  # fmt: skip
+) -> Downloaded:  # fmt: skip
     """GET ``url`` (behind the same guard as :func:`fetch_page`) into ``destination``, streamed,
-    never held in memory; returns its size.
+    never held in memory.
 
-    The bytes go to ``destination.part`` and are renamed only once all of them (the
+    The bytes go to a ``.part`` file beside it and are renamed only once all of them (the
     Content-Length, when given) are on disk, so a crash or a cut connection never leaves a
     partial file under the final name. ``on_progress`` gets the bytes received so far after
     each chunk (a caller renews its lease there). Raises :class:`FetchRefused` as
     :func:`fetch_page` does, also for a body cut short.
     """
     final_url, response = _open_following_redirects(url, allow_private, timeout)
-    partial = destination.with_name(destination.name + ".part")
+    # Named per process: a worker that took over a lapsed lease must not write into another's file.
+    partial = destination.with_name(f"{destination.name}.{os.getpid()}.part")
     received = 0
+    expected = response.headers.get("Content-Length")
+    # A cut chunked body raises IncompleteRead; a cut body of a stated length is caught below.
+    checked = bool(expected and expected.strip().isdigit()) or bool(getattr(response, "chunked", False))
     try:
         with response:
-            expected = response.headers.get("Content-Length")
             destination.parent.mkdir(parents=True, exist_ok=True)
             with open(partial, "wb") as out:
-                while chunk := response.read(DOWNLOAD_CHUNK_BYTES):
+                # read1: what has come, so a slow server still reports progress (a lease is renewed there).
+                while chunk := response.read1(DOWNLOAD_CHUNK_BYTES):
                     out.write(chunk)
                     received += len(chunk)
                     if on_progress is not None:
@@ -90,8 +103,9 @@ def download_file(
     except (OSError, http.client.HTTPException) as exc:
         raise FetchRefused(f"could not download {final_url}: {exc}") from None
     finally:
-        partial.unlink(missing_ok=True)  # gone already when the download completed
-    return received
+        with contextlib.suppress(OSError):  # gone already when the download completed, or never made
+            partial.unlink(missing_ok=True)
+    return Downloaded(received, length_checked=checked)
 
 
 def _open_following_redirects(url: str, allow_private: bool, timeout: float):

@@ -31,7 +31,9 @@ import hashlib
 import logging
 import os
 import re
+import signal
 import socket
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -135,38 +137,44 @@ def import_worker(
     total: Counter = Counter()
     pool = ReadingPool.with_project_settings(readers)
     pool.start()
-    #: URLs this worker could not download: left pending for a later run, not leased again now.
-    not_downloaded: set[str] = set()
     path = None
+    stop_on_sigterm = _StopOnSigterm()
     try:
         while True:
-            leasable = [path for path in paths if path not in not_downloaded]
             path = run_in_transaction(
-                sessions, lambda session, leasable=leasable: archive_store.lease_import_file(session, leasable, owner, LEASE)
+                sessions, lambda session: archive_store.lease_import_file(session, paths, owner, LEASE)
             )
             if path is None:
                 break
             target = BatchTarget(database_url, None, run_id)
             so_far = total.copy()
             report = (lambda counts, so_far=so_far: on_counts(so_far + counts)) if on_counts is not None else None
-            readable = path
+            readable, length_checked = path, True
             if is_remote(path):
                 try:
-                    readable = _download(sessions, target.run_id, path, owner, downloads, total, on_counts)
+                    readable, length_checked = _download(sessions, target.run_id, path, owner, downloads, total, on_counts)
                 except FetchRefused as exc:
                     said = str(exc) if path in str(exc) else f"could not download {path}: {exc}"
-                    logger.error("%s (left for the next run)", said)
+                    logger.error("%s (tried again by the next import-warc)", said)
                     total[f"error/{DOWNLOAD_FAILED}"] += 1
-                    not_downloaded.add(path)
                     with sessions.begin() as session:
-                        archive_store.release_import_file(session, path, owner)
+                        archive_store.fail_import_file(session, path, owner, {f"error/{DOWNLOAD_FAILED}": 1})
                     continue
                 except _TakenOver:
                     logger.warning("%s: lease taken over by another worker while downloading; leaving it", path)
                     continue
             counts = _import_file(sessions, target, path, owner, options, pool, report, readable=readable)
+            if not length_checked and counts.get("skipped/truncated-or-corrupt"):
+                # The server said no length: the file's cut end may be the connection's. Fetch it again.
+                logger.error("%s: the download ends mid-record and the server gave no length to check it by:"
+                             " removed, tried again by the next import-warc", path)  # fmt: skip
+                Path(readable).unlink(missing_ok=True)
+                counts[f"error/{DOWNLOAD_FAILED}"] += 1
             with sessions.begin() as session:
-                archive_store.finish_import_file(session, path, owner, dict(counts))
+                if counts.get(f"error/{DOWNLOAD_FAILED}") or counts.get(f"error/{NOT_A_WARC_FILE}"):
+                    archive_store.fail_import_file(session, path, owner, dict(counts))
+                else:
+                    archive_store.finish_import_file(session, path, owner, dict(counts))
             total.update(counts)
     except BaseException as exc:
         # The run says how it ended, and gives its file back: run again, and it is read from the
@@ -177,6 +185,7 @@ def import_worker(
         _finish(sessions, run_id, status, total, f"{type(exc).__name__}: {exc}")
         raise
     finally:
+        stop_on_sigterm.restore()
         pool.close()
     errors = error_count(total)
     _finish(sessions, run_id, "finished-with-errors" if errors else "finished", total,
@@ -199,13 +208,16 @@ NOT_A_WARC_FILE = "not-a-warc-file"
 _RUN_ERRORS = (READING_BUG, DOWNLOAD_FAILED, NOT_A_WARC_FILE)
 
 
-def _download(sessions, run_id: int, url: str, owner: str, downloads: Downloads, total: Counter, on_counts) -> str:
-    """The local copy of the leased ``url``, downloaded unless an earlier run did; the lease is
-    renewed and the run says it is alive as the bytes come (a large file takes minutes)."""
+def _download(
+    sessions, run_id: int, url: str, owner: str, downloads: Downloads, total: Counter, on_counts
+) -> tuple[str, bool]:
+    """The local copy of the leased ``url``, downloaded unless an earlier run did, and whether its
+    length was checked; the lease is renewed and the run says it is alive as the bytes come (a
+    large file takes minutes)."""
     destination = downloads.path_of(url)
     if destination.is_file():
         logger.info("%s: already downloaded to %s", url, destination)
-        return str(destination)
+        return str(destination), True
     renewed_at = time.monotonic()
 
     def progress(received: int) -> None:
@@ -221,9 +233,27 @@ def _download(sessions, run_id: int, url: str, owner: str, downloads: Downloads,
             on_counts(total + Counter({"downloading_bytes": received}))
 
     logger.info("%s: downloading to %s", url, destination)
-    size = download_file(url, destination, allow_private=downloads.allow_private, on_progress=progress)
-    total["downloaded_bytes"] += size
-    return str(destination)
+    downloaded = download_file(url, destination, allow_private=downloads.allow_private, on_progress=progress)
+    total["downloaded_bytes"] += downloaded.size
+    return str(destination), downloaded.length_checked
+
+
+class _StopOnSigterm:
+    """SIGTERM (a service manager, ``kill``) stops the worker as Ctrl-C does: it gives its file back
+    and says how the run ended, instead of dying with the file leased and the run "running"."""
+
+    def __init__(self) -> None:
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._stop)
+
+    @staticmethod
+    def _stop(signum, frame) -> None:
+        raise KeyboardInterrupt("stopped by SIGTERM")
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
 
 
 def _give_back(sessions, path: str, owner: str) -> None:
@@ -308,11 +338,15 @@ def _import_file(
                         break
                     counts["records"] += 1
                     page = _html_page(record, records, readable, options, counts)
+                    if page is None:  # skipped unread: a cut in it must end the file all the same
+                        records.read_to_end(record)
+                        if missing := archive_store.bytes_missing(record):
+                            raise CutShort(f"a {record.rec_type} record ends {missing:,} bytes short of its length")
                 except Exception as exc:  # noqa: BLE001 - a truncated or corrupt file ends here, counted
                     if isinstance(exc, ArchiveLoadFailed) and not counts["records"]:
                         # Not one record: the user named something else (a page, a .gz of another kind).
                         counts[f"error/{NOT_A_WARC_FILE}"] += 1
-                        logger.error("%s: not a WARC file (%s)", readable, exc)
+                        logger.error("%s: not a WARC file (%s)", path, exc)
                     else:
                         counts["skipped/truncated-or-corrupt"] += 1
                         logger.warning("%s: stopped at a bad record: %s: %s", readable, type(exc).__name__, exc)
@@ -324,6 +358,9 @@ def _import_file(
                 in_flight_bytes += len(page.body)
                 while len(in_flight) > MAX_IN_FLIGHT or in_flight_bytes > MAX_IN_FLIGHT_BYTES:
                     settle_oldest()
+        if not counts["records"] and not counts[f"error/{NOT_A_WARC_FILE}"]:
+            counts[f"error/{NOT_A_WARC_FILE}"] += 1
+            logger.error("%s: not a WARC file (it holds no record)", path)
         while in_flight:
             settle_oldest()
         flush()
@@ -364,6 +401,8 @@ def _skip(counts: Counter, reason: str) -> None:
 
 def _html_page(record, records, path: str, options: ImportFilter, counts: Counter) -> _Page | None:
     """The record as a page to read if it is an HTML response that passes the filters, else None."""
+    if record.rec_type is None:
+        raise CutShort("a record without a WARC-Type: its header is cut or corrupt")
     if record.rec_type != "response":
         _skip(counts, f"{record.rec_type}-record")
         return None

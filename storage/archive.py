@@ -52,6 +52,7 @@ __all__ = [
     "captures_of_article",
     "latest_served_capture",
     "default_archive_dir",
+    "fail_import_file",
     "lease_import_file",
     "leased_files",
     "link_articles",
@@ -60,6 +61,7 @@ __all__ = [
     "record_captures",
     "register_import_files",
     "release_import_file",
+    "retry_failed_files",
     "repair_unfinished",
 ]
 
@@ -470,7 +472,9 @@ def copy_record(path: str, offset: int, length: int, out: BinaryIO, *, gzipped: 
 
 # -- import leases -----------------------------------------------------------------------------------
 
-PENDING, LEASED, DONE = "pending", "leased", "done"
+#: ``failed``: a file a command could not read (not downloaded, not a WARC file). Its workers do
+#: not lease it again; the next command puts it back to pending and tries again.
+PENDING, LEASED, DONE, FAILED = "pending", "leased", "done", "failed"
 
 
 def register_import_files(session: Session, paths: Iterable[str]) -> None:
@@ -546,9 +550,25 @@ def finish_import_file(session: Session, path: str, owner: str, counts: dict[str
     )
 
 
+def fail_import_file(session: Session, path: str, owner: str, counts: dict[str, int]) -> None:
+    session.execute(
+        sa.update(WarcImportFile)
+        .where(WarcImportFile.path == path, WarcImportFile.lease_owner == owner, WarcImportFile.state == LEASED)
+        .values(state=FAILED, finished_at=datetime.now(UTC), counts=counts, lease_expires_at=None)
+    )
+
+
+def retry_failed_files(session: Session, paths: Sequence[str]) -> int:
+    """Put the failed files of ``paths`` back to pending, for a new command to try; how many."""
+    result = session.execute(
+        sa.update(WarcImportFile).where(WarcImportFile.path.in_(paths), WarcImportFile.state == FAILED).values(state=PENDING)
+    )
+    return result.rowcount
+
+
 def release_import_file(session: Session, path: str, owner: str) -> None:
-    """Give a leased file back, pending: the worker could not get it (a download failed) or was
-    stopped; a later run or another worker may take it at once."""
+    """Give a leased file back, pending: the worker was stopped; a later run or another worker may
+    take it at once."""
     session.execute(
         sa.update(WarcImportFile)
         .where(WarcImportFile.path == path, WarcImportFile.lease_owner == owner, WarcImportFile.state == LEASED)

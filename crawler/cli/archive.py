@@ -14,6 +14,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from rich.live import Live
@@ -81,8 +82,8 @@ def import_warc(
     files, globs, directories (their .warc and .warc.gz files) or http(s) URLs.
 
     A URL is downloaded first, by the worker that leases it, and kept (see --download-dir);
-    a file downloaded before is not fetched again, one that failed is tried again next run. Pages go through the crawl's reading, extraction, dedup and storage.
-    Files are leased from the database, so several processes (--workers, or other machines
+    a file downloaded before is not fetched again, one that failed is tried again next run.
+    Pages go through the crawl's reading, extraction, dedup and storage. Files are leased from the database, so several processes (--workers, or other machines
     sharing a PostgreSQL store) split one list; run it again after a crash to finish. Each
     worker hands its file's pages to --readers processes, so one file uses every core.
     Publishers' signals of each page (headers, <meta>) are stored as the crawl stores them;
@@ -94,8 +95,9 @@ def import_warc(
     database_url = ctx.find_root().obj
     downloads = Downloads(download_dir or str(_archive_dir(database_url) / "downloads"), allow_private)
     sessions = open_database(database_url)  # migrated to head, as every worker will find it
-    with sessions() as session:
+    with sessions.begin() as session:
         imported_before = archive_store.imported_files(session, files)
+        archive_store.retry_failed_files(session, files)  # what a command before could not read
     sessions.kw["bind"].dispose()
     options = ImportFilter(
         host=host, since=since, until=until, language=language, source=source, refuse_tdm_reserved=_refuse_tdm_reserved()
@@ -125,7 +127,7 @@ def import_warc(
     _say_what_others_hold(database_url, files)
     if not_downloaded := totals.get(f"error/{DOWNLOAD_FAILED}", 0):
         raise click.ClickException(
-            f"{not_downloaded:,} WARC files could not be downloaded (logged above); run the command again to retry them"
+            f"{not_downloaded:,} WARC files could not be downloaded (logged above); run the command again to try them again"
         )
     if not_warc := totals.get(f"error/{NOT_A_WARC_FILE}", 0):
         raise click.ClickException(f"{not_warc:,} of the files hold no WARC record (named above)")
@@ -161,6 +163,13 @@ def _warc_files(target: str) -> list[str]:
     from crawler.warc_import import is_remote
 
     if is_remote(target):
+        parts = urlsplit(target)
+        if parts.username is not None or parts.password is not None:
+            # The URL is the file's name in the log and in the database: no password goes there.
+            raise click.ClickException(
+                f"a URL with a user name or password is not downloaded (it would be logged and stored): "
+                f"{parts._replace(netloc=parts.hostname or '').geturl()}"
+            )
         return [target]
     if "://" in target:
         raise click.ClickException(f"only http and https URLs are downloaded, not {target}")
@@ -273,9 +282,13 @@ def _summary(counts: Counter, elapsed: float) -> str:
     line = f"{records:,} records in {elapsed:.1f}s ({records / max(elapsed, 1e-9):,.0f} records/s): stored {stored:,}"
     for key, said in sizes.items():
         if counts.get(key):
-            line += f", {said} {counts[key] / 1e6:,.1f} MB"
+            line += f", {said} {_size(counts[key])}"
     if others:
         line += f", {others}"
     if skipped:
         line += "; skipped: " + ", ".join(f"{reason} {n:,}" for reason, n in skipped)
     return line
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:,.1f} MB" if count >= 1e6 else f"{count / 1e3:,.1f} kB"

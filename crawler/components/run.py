@@ -510,7 +510,7 @@ class CrawlRun:
         if reason.startswith("closespider_") and (left := self._left_in_frontier()):
             # The limit asked for, not a failure; but "finished" alone would read as "nothing left".
             return "finished", (
-                f"stopped early ({reason}) with {left:,} URLs left in the frontier: the next crawl of"
+                f"stopped early ({reason}) with {left:,} URL{'' if left == 1 else 's'} left in the frontier: the next crawl of"
                 f" {self.source} goes on from them"
             )
         return "finished", None

@@ -27,6 +27,7 @@ from warcio.warcwriter import WARCWriter
 
 from crawler.cli import cli
 from crawler.demo.generated import GeneratedSite
+from crawler import warc_import
 from crawler.warc_import import ImportFilter, import_worker
 from storage.db import make_engine, upgrade
 
@@ -100,6 +101,24 @@ def test_bad_records_are_counted_by_reason_and_the_good_ones_stored(sqlite_url, 
     [(article_id,)] = rows(sqlite_url, f"SELECT id FROM articles WHERE url = '{pages[1][0]}'")
     shown = CliRunner().invoke(cli, ["--db", sqlite_url, "show", str(article_id), "--raw"])
     assert shown.stdout_bytes == pages[1][1]
+
+
+@pytest.mark.parametrize("cut_at", ["inside-a-feed-record", "inside-a-warc-header"])
+def test_a_file_cut_inside_a_record_that_is_not_a_page_is_counted_cut(sqlite_url, tmp_path, cut_at):
+    with GeneratedSite(pages=1) as site:
+        pages = fetch_pages(site, [1])
+    path = tmp_path / "feed.warc"
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=False, warc_version="WARC/1.1")
+        response(writer, *pages[0])
+        start = out.tell()
+        response(writer, "http://example.com/feed.xml", b"<rss>" + b"<item>x</item>" * 2000 + b"</rss>",
+                 content_type="application/rss+xml")  # fmt: skip
+    data = path.read_bytes()
+    path.write_bytes(data[: start + (40 if cut_at == "inside-a-warc-header" else 4000)])
+    counts = import_worker(sqlite_url, [str(path)], ImportFilter())
+    assert (counts["stored"], counts["skipped/truncated-or-corrupt"]) == (1, 1), counts
+    assert not [key for key in counts if key.startswith("skipped/None")]
 
 
 def test_a_page_whose_record_the_file_cuts_short_is_not_stored_cut_short(sqlite_url, tmp_path):
@@ -178,6 +197,9 @@ def test_a_file_that_is_not_warc_at_all_fails_the_command_and_the_others_are_imp
     assert result.exit_code == 1 and "stored 1" in result.stderr, result.output
     assert result.stderr.strip().splitlines()[-1] == "Error: 1 of the files hold no WARC record (named above)"
     assert rows(sqlite_url, "SELECT status FROM crawl_runs") == [("finished-with-errors",)]
+    (tmp_path / "empty.warc.gz").write_bytes(b"")
+    again = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "*.warc.gz")])
+    assert again.exit_code == 1 and "2 of the files hold no WARC record" in again.stderr, again.output  # named every run
 
 
 def test_a_stopped_worker_gives_its_file_back_and_one_held_elsewhere_is_named(sqlite_url, tmp_path, monkeypatch):
@@ -224,10 +246,11 @@ def test_files_an_earlier_run_imported_are_named_not_read_again(sqlite_url, tmp_
 
 class _WarcServer:
     """Serves WARC files on 127.0.0.1 and counts the GETs of each path. A file listed in ``cut``
-    promises more bytes than it sends (a connection that drops mid-download)."""
+    promises more bytes than it sends (a connection that drops mid-download); one in ``no_length``
+    sends half of itself with no Content-Length and closes the connection."""
 
-    def __init__(self, files: dict[str, bytes], cut: frozenset[str] = frozenset()):
-        self.files, self.cut, self.gets = files, cut, Counter()
+    def __init__(self, files: dict[str, bytes], cut: frozenset[str] = frozenset(), no_length: frozenset[str] = frozenset()):
+        self.files, self.cut, self.no_length, self.gets = files, cut, no_length, Counter()
         served = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -243,6 +266,10 @@ class _WarcServer:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/warc")
+                if self.path in served.no_length:  # half the file, then the connection closes
+                    self.end_headers()
+                    self.wfile.write(body[: len(body) // 2])
+                    return
                 self.send_header("Content-Length", str(len(body) + (4096 if self.path in served.cut else 0)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -274,7 +301,7 @@ def test_a_warc_file_given_by_url_is_downloaded_kept_and_read_once(sqlite_url, t
         refused = CliRunner().invoke(cli, command)
         assert refused.exit_code == 1 and "3 WARC files could not be downloaded" in refused.stderr, refused.output
         assert not server.gets  # a private address is refused before any connection
-        assert rows(sqlite_url, "SELECT DISTINCT state FROM warc_import_files") == [("pending",)]
+        assert rows(sqlite_url, "SELECT DISTINCT state FROM warc_import_files") == [("failed",)]
 
         first = CliRunner().invoke(cli, [*command, "--allow-private"])
         assert first.exit_code == 1, first.output
@@ -282,7 +309,7 @@ def test_a_warc_file_given_by_url_is_downloaded_kept_and_read_once(sqlite_url, t
         kept = [path for path in downloads.rglob("*") if path.is_file()]
         assert [path.name.split("-", 1)[1] for path in kept] == ["day.warc.gz"]  # nothing cut short, no .part left
         assert rows(sqlite_url, "SELECT path, state FROM warc_import_files ORDER BY path") == [
-            (cut, "pending"), (day, "done"), (gone, "pending")]  # fmt: skip
+            (cut, "failed"), (day, "done"), (gone, "failed")]  # fmt: skip
         raw = CliRunner().invoke(cli, ["--db", sqlite_url, "show", "1", "--raw"])
         assert raw.exit_code == 0 and raw.stdout_bytes in {body for _, body in pages[:2]}
 
@@ -301,6 +328,94 @@ def test_a_warc_file_given_by_url_is_downloaded_kept_and_read_once(sqlite_url, t
         assert resumed.exit_code == 1 and "stored 0" in resumed.stderr, resumed.output  # gone.warc.gz is still gone
         assert server.gets["/crawl-data/day.warc.gz"] == 1 and server.gets["/crawl-data/cut.warc.gz"] == 2
     assert rows(sqlite_url, "SELECT count(*) FROM articles") == [(3,)] and duplicate_stories(sqlite_url) == 0
+
+
+def test_a_download_cut_where_no_length_tells_is_fetched_again_and_a_bad_download_dir_costs_its_file(
+    sqlite_url, tmp_path
+):
+    with GeneratedSite(pages=4) as site:
+        write_warc(tmp_path / "day.warc.gz", fetch_pages(site, [1, 2, 3, 4]))
+    body = (tmp_path / "day.warc.gz").read_bytes()
+    (tmp_path / "a-file").write_text("not a directory")
+    with _WarcServer({"/day.warc.gz": body}, no_length=frozenset({"/day.warc.gz"})) as server:
+        url = f"{server.base}/day.warc.gz"
+        command = ["--db", sqlite_url, "import-warc", url, "--allow-private", "--download-dir", str(tmp_path / "dl")]
+        bad_dir = CliRunner().invoke(cli, [*command[:-1], str(tmp_path / "a-file" / "dl")])
+        assert bad_dir.exit_code == 1 and "1 WARC files could not be downloaded" in bad_dir.stderr, bad_dir.output
+        cut = CliRunner().invoke(cli, command)
+        assert cut.exit_code == 1 and "1 WARC files could not be downloaded" in cut.stderr, cut.output
+        assert not [path for path in (tmp_path / "dl").rglob("*") if path.is_file()]  # the cut copy is not kept
+        assert rows(sqlite_url, "SELECT state FROM warc_import_files") == [("failed",)]
+        server.no_length = frozenset()
+        whole = CliRunner().invoke(cli, command)
+    assert whole.exit_code == 0, whole.output
+    assert rows(sqlite_url, "SELECT count(*) FROM articles") == [(4,)] and duplicate_stories(sqlite_url) == 0
+
+
+def test_a_url_that_failed_is_not_tried_again_by_the_other_workers_of_one_command(sqlite_url, tmp_path):
+    downloads = warc_import.Downloads(str(tmp_path / "dl"), allow_private=True)
+    with _WarcServer({}) as server:
+        urls = [f"{server.base}/gone.warc.gz"]
+        first = import_worker(sqlite_url, urls, ImportFilter(), downloads=downloads)
+        second = import_worker(sqlite_url, urls, ImportFilter(), downloads=downloads)  # a second worker of the command
+    assert first["error/download-failed"] == 1 and second["error/download-failed"] == 0
+    assert server.gets["/gone.warc.gz"] == 1
+
+
+def test_a_warc_url_with_a_password_is_refused_without_showing_it(sqlite_url):
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", "https://reader:s3cret@archive.example/a.warc.gz"])
+    assert result.exit_code == 1 and "user name or password" in result.stderr and "s3cret" not in result.output
+
+
+def test_sigterm_stops_an_import_as_ctrl_c_does(sqlite_url, tmp_path):
+    """A service manager's SIGTERM: the run says it was interrupted and the file is given back."""
+    import signal
+    import time
+
+    with GeneratedSite(pages=1) as site:
+        write_warc(tmp_path / "day.warc.gz", fetch_pages(site, [1]))
+    release = threading.Event()
+
+    class Slow(_WarcServer):
+        pass
+
+    server = Slow({"/day.warc.gz": (tmp_path / "day.warc.gz").read_bytes()})
+    handler = server.server.RequestHandlerClass
+    serve = handler.do_GET
+
+    def held(self):  # the download hangs until the test lets it go
+        release.wait(30)
+        serve(self)
+
+    handler.do_GET = held
+    with server:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "--db", sqlite_url, "import-warc", f"{server.base}/day.warc.gz",
+             "--allow-private", "--download-dir", str(tmp_path / "dl")],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            for _ in range(600):  # until the worker holds the file
+                if rows_or_none(sqlite_url, "SELECT state FROM warc_import_files") == [("leased",)]:
+                    break
+                time.sleep(0.1)
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode != 0, stderr
+    assert rows(sqlite_url, "SELECT state FROM warc_import_files") == [("pending",)]
+    assert rows(sqlite_url, "SELECT status FROM crawl_runs") == [("interrupted",)], stderr
+
+
+def rows_or_none(database_url: str, query: str):
+    """The rows, or None while the command has not made the table yet."""
+    try:
+        return rows(database_url, query)
+    except sa.exc.OperationalError:
+        return None
 
 
 @pytest.mark.parametrize("taken_over", [False, True])
