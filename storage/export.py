@@ -30,7 +30,7 @@ from storage.queries import ArticleFilter, ArticleRow, iter_articles
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["EXPORT_COLUMNS", "EXPORT_FORMATS", "PARQUET_BATCH", "ExportError", "export_articles"]
+__all__ = ["EXPORT_COLUMNS", "EXPORT_FORMATS", "PARQUET_BATCH", "ExportError", "export_articles", "export_to_stream", "is_binary"]
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet", "warc")
 #: Every article field, in ArticleRow order (the search snippet is not exported).
@@ -65,16 +65,34 @@ def export_articles(
         raise ExportError(f"{path} exists; pass --force to replace it")
     if not target.parent.is_dir():
         raise ExportError(f"no directory {target.parent} to write {target.name} in")
-    writer = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}.get(fmt)
-    if fmt == "warc":
-        # The captures behind the articles, copied record by record from the archive: each a gzip
-        # member of its own, or plain for a file named .warc.
-        writer = functools.partial(archive.write_captures_of, session, gzipped=not target.name.endswith(".warc"))
+    writer = _writer(session, fmt, gzipped=not target.name.endswith(".warc"))
     if fmt == "parquet":
         _pyarrow()  # fail before touching the database or the disk
     rows = iter_articles(session, f)
-    with _atomic_file(target, binary=fmt in ("parquet", "warc")) as handle:
+    with _atomic_file(target, binary=is_binary(fmt)) as handle:
         return writer(rows, handle, on_progress or (lambda _n: None))
+
+
+def export_to_stream(session: Session, f: ArticleFilter, handle: IO[Any], fmt: str) -> int:
+    """Write the articles matching ``f`` to an open stream (``-o -``: standard output), binary for
+    WARC, text otherwise. Parquet needs a file it can seek in."""
+    if fmt == "parquet":
+        raise ExportError("Parquet cannot be written to standard output; give a file (-o corpus.parquet)")
+    if fmt not in EXPORT_FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
+    return _writer(session, fmt, gzipped=True)(iter_articles(session, f), handle, lambda _n: None)
+
+
+def is_binary(fmt: str) -> bool:
+    return fmt in ("parquet", "warc")
+
+
+def _writer(session: Session, fmt: str, *, gzipped: bool):
+    if fmt == "warc":
+        # The captures behind the articles, copied record by record from the archive: each a gzip
+        # member of its own, or plain records.
+        return functools.partial(archive.write_captures_of, session, gzipped=gzipped)
+    return {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}[fmt]
 
 
 def _writable_target(path: Path) -> Path:

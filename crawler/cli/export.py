@@ -13,7 +13,7 @@ from crawler.cli.options import article_filter_options, database_option, filter_
 from crawler.cli.output import console
 from crawler.cli.read import read_sessions_for
 from storage import queries
-from storage.export import EXPORT_FORMATS, ExportError, export_articles
+from storage.export import EXPORT_FORMATS, ExportError, export_articles, export_to_stream, is_binary
 
 __all__ = ["export"]
 
@@ -21,7 +21,8 @@ __all__ = ["export"]
 @click.command()
 @database_option
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="File format.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="File to write; - for standard output (not Parquet).")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace the file if it exists.")
 @article_filter_options
 @click.pass_context
@@ -30,13 +31,18 @@ def export(ctx: click.Context, fmt: str, output: str, force: bool, **filters: An
     """Write matching articles to a JSONL, CSV or Parquet file, or their archived pages to a WARC file.
 
     The file appears only once complete (written beside it, then renamed); an existing file is
-    kept unless --force. Parquet needs pyarrow (from the checkout: pip install -e '.[export]').
+    kept unless --force; -o - writes to standard output. Parquet needs pyarrow (from the checkout: pip install -e '.[export]').
     """
+    _check_suffix(output, fmt)
     article_filter = filter_from_options(**filters)
     sessions = read_sessions_for(ctx)
     with sessions() as session:
         try:
-            if sys.stdout.isatty():
+            if output == "-":
+                stream = sys.stdout.buffer if is_binary(fmt) else sys.stdout
+                written = export_to_stream(session, article_filter, stream, fmt)
+                stream.flush()
+            elif sys.stdout.isatty():
                 total = queries.count_articles(session, article_filter)
                 columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
                 with Progress(*columns, console=console, transient=True) as progress:
@@ -47,4 +53,16 @@ def export(ctx: click.Context, fmt: str, output: str, force: bool, **filters: An
                 written = export_articles(session, article_filter, output, fmt, force=force)
         except ExportError as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"{written:,} articles written to {output}", err=True)
+    click.echo(f"{written:,} articles written to {'standard output' if output == '-' else output}", err=True)
+
+
+#: What a file's name says it holds.
+_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".warc": "warc"}
+
+
+def _check_suffix(output: str, fmt: str) -> None:
+    """A file named for one format and written in another is a mistake a reader pays for later."""
+    name = output.lower().removesuffix(".gz")
+    named = next((kind for suffix, kind in _SUFFIXES.items() if name.endswith(suffix)), None)
+    if named is not None and named != fmt:
+        raise click.UsageError(f"{output} is named as {named} but --format is {fmt}: rename it, or change --format")

@@ -183,3 +183,23 @@ def test_export_through_a_symlink_writes_the_file_it_names(sqlite_url, tmp_path)
     _export(sessions, link, "jsonl", force=True)
     assert link.is_symlink()
     assert real.read_text() == ""
+
+
+def test_dash_writes_to_standard_output_and_a_file_named_for_another_format_is_refused(sqlite_url, tmp_path):
+    import subprocess
+    import sys
+
+    sessions = open_database(sqlite_url)
+    with sessions.begin() as session:
+        store_articles(session, [_item(n) for n in range(5)])
+    command = [sys.executable, "-m", "crawler.cli", "--db", sqlite_url, "export"]
+    out = subprocess.run([*command, "--format", "jsonl", "-o", "-"], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert [json.loads(line) for line in out.stdout.splitlines()] == _expected(sessions)
+    assert "5 articles written to standard output" in out.stderr and not (tmp_path / "-").exists()
+    parquet = subprocess.run([*command, "--format", "parquet", "-o", "-"], cwd=tmp_path, capture_output=True, text=True)
+    assert parquet.returncode == 1 and "Parquet cannot be written to standard output" in parquet.stderr
+    mismatch = subprocess.run([*command, "--format", "warc", "-o", "corpus.jsonl"], cwd=tmp_path, capture_output=True,
+                              text=True)  # fmt: skip
+    assert mismatch.returncode == 2 and "corpus.jsonl is named as jsonl but --format is warc" in mismatch.stderr
+    assert not (tmp_path / "corpus.jsonl").exists()
