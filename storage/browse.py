@@ -17,6 +17,7 @@ from storage.db import READ_ONLY_BEGIN, dialect_name
 from storage.models import Article, CrawlRun, FetchLog, Source
 from storage.queries import ArticleFilter, ArticleRow, _row, build_query
 from storage.runs import RunRow, run_row
+from storage.values import days_after
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -135,9 +136,9 @@ def articles_per_source_day(
     """Per source, articles published on each of the ``days`` days up to ``today`` (zeros included), oldest first."""
     _begin_read(session)
     today = today or datetime.now(UTC).date()
-    first = today - timedelta(days=days - 1)
+    first = days_after(today, -(days - 1))
     since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
-    until = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    until = datetime.combine(days_after(today, 1), datetime.min.time(), tzinfo=UTC)
     day = _day(session, Article.published_at)
     rows = session.execute(
         sa.select(Source.name, day, sa.func.count())

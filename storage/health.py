@@ -21,13 +21,14 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from storage.db import dialect_insert
 from storage.models import Article, CrawlRun, FetchLog, HealthAck
+from storage.values import days_after
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -206,7 +207,7 @@ def _by_day(runs: list[SourceDay]) -> list[SourceDay]:
 def _runs(session: Session, *, since: date, until: date | None, source: str | None) -> dict[str, list[SourceDay]]:
     """Each source's crawl runs in the span, as figures dated by the run's first fetch, oldest first."""
     start = datetime.combine(since, datetime.min.time(), UTC)
-    end = datetime.combine((until or datetime.now(UTC).date()) + timedelta(days=1), datetime.min.time(), UTC)
+    end = datetime.combine(days_after(until or datetime.now(UTC).date(), 1), datetime.min.time(), UTC)
     stmt = (
         sa.select(
             CrawlRun.source,
@@ -226,7 +227,7 @@ def _runs(session: Session, *, since: date, until: date | None, source: str | No
         .join(CrawlRun, CrawlRun.id == FetchLog.run_id)
         .outerjoin(Article, Article.id == FetchLog.article_id)
         # A run started up to a day before the window may have fetched inside it.
-        .where(CrawlRun.started_at >= start - timedelta(days=1), CrawlRun.started_at < end)
+        .where(CrawlRun.started_at >= days_after(start, -1), CrawlRun.started_at < end)
         .where(FetchLog.fetched_at >= start, FetchLog.fetched_at < end, CrawlRun.source.is_not(None))
     )
     if source is not None:
@@ -412,9 +413,9 @@ def source_health(
     """The verdict for each source crawled since ``since`` (default: the window before ``today``)."""
     thresholds = thresholds or HealthThresholds()
     today = today or datetime.now(UTC).date()
-    first = since or today - timedelta(days=thresholds.window_days)
+    first = since or days_after(today, -thresholds.window_days)
     # The band needs the window before the first day judged.
-    runs_by_source = _runs(session, since=first - timedelta(days=thresholds.window_days), until=today, source=source)
+    runs_by_source = _runs(session, since=days_after(first, -thresholds.window_days), until=today, source=source)
     acks = {name: state for name, state in session.execute(sa.select(HealthAck.source, HealthAck.state))}
     found = []
     for name, runs in sorted(runs_by_source.items()):

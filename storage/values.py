@@ -11,14 +11,30 @@ One function per kind of value:
 - :func:`capped` — :func:`text`, then cut to the length :data:`MAX_LENGTHS` gives its column.
 - :func:`fits_url` — whether a URL is short enough to be stored and indexed: :data:`MAX_URL_BYTES`.
 - :func:`json_value` — :func:`text` on every string of a JSON document (dead-letter payloads).
+- :func:`days_after` — a date or time moved by whole days, held at the calendar's ends.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
-__all__ = ["MAX_LENGTHS", "MAX_URL_BYTES", "capped", "fits_url", "json_value", "text"]
+__all__ = ["MAX_LENGTHS", "MAX_URL_BYTES", "capped", "days_after", "fits_url", "json_value", "text"]
+
+_When = TypeVar("_When", date, datetime)
+
+
+def days_after(when: _When, days: int) -> _When:
+    """``when`` moved by ``days``, held at the first or last day Python can count: a user's
+    0001-01-01 or 9999-12-31 (meaning "from the start", "to the end") is a bound, not an overflow."""
+    try:
+        return when + timedelta(days=days)
+    except OverflowError:
+        if isinstance(when, datetime):
+            end = datetime.max if days > 0 else datetime.min
+            return end.replace(tzinfo=when.tzinfo)
+        return date.max if days > 0 else date.min
 
 #: The longest URL stored, in UTF-8 bytes. URLs are indexed (unique canonical URL, aliases, the
 #: frontier); PostgreSQL's btree holds about 2,700 bytes a row, and 2,048 is the limit browsers and

@@ -13,7 +13,7 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -33,6 +33,7 @@ from crawler.web.diff import side_by_side
 from storage import browse, queries
 from storage import health as health_store
 from storage.runs import FETCH_OUTCOMES
+from storage.values import days_after
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -118,9 +119,9 @@ def article_filter(request: Request, *, limit: int | None = None) -> queries.Art
     if day is not None and (since or until):
         raise BadRequest("give either day or since/until, not both")
     if day is not None:
-        since, until = day, day + timedelta(days=1)
+        since, until = day, days_after(day, 1)
     elif until is not None:
-        until += timedelta(days=1)  # until is inclusive
+        until = days_after(until, 1)  # until is inclusive
     sort = _choice(request, "sort", SEARCH_SORTS, "relevance" if search else "published")
     if sort == "relevance" and not search:
         raise BadRequest("sorting by relevance needs a search (q)")
@@ -331,7 +332,7 @@ def create_app(
             # yet (every request refused, say) is listed for its health alone.
             health = {h.source: h for h in health_store.source_health(session, thresholds=health_thresholds, today=end)}
             last = end or datetime.now(UTC).date()
-            no_articles = [(last - timedelta(days=back), 0) for back in range(days - 1, -1, -1)]
+            no_articles = [(days_after(last, -back), 0) for back in range(days - 1, -1, -1)]
             result = []
             for name in sorted(per_day.keys() | health.keys()):
                 runs = browse.runs_page(session, source=name, limit=5)

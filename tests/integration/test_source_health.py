@@ -243,3 +243,14 @@ def test_cli_exits_1_on_alert_and_ack_silences_until_the_state_changes(database_
     changed = runner.invoke(cli, ["--db", database_url, "health"])
     assert changed.exit_code == 1
     assert "median words fell" in changed.output
+
+
+def test_health_since_the_first_day_of_the_calendar_is_a_bound_not_a_crash(database_url):
+    from datetime import date
+
+    from storage.db import open_database
+    from storage.health import source_health
+
+    sessions = open_database(database_url)
+    with sessions() as session:
+        assert source_health(session, since=date(1, 1, 1), today=date(9999, 12, 31)) == []

@@ -227,3 +227,15 @@ def test_newsdesk_serve_serves_the_store_read_only(sqlite_url, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["/api/articles?until=9999-12-31", "/api/articles?day=9999-12-31", "/?until=9999-12-31", "/search.csv?day=9999-12-31",
+     "/api/sources?end=9999-12-31", "/api/sources?end=0001-01-01", "/api/sources?end=0001-01-02&days=7",
+     "/sources?end=0001-01-01"],
+)  # fmt: skip
+def test_the_first_and_last_days_of_the_calendar_are_bounds_not_errors(site, query):
+    """A user's 9999-12-31 means "to the end": a day added to it must not overflow into a 500."""
+    status, _, body = get(site + query)
+    assert status == 200, body[:300]
