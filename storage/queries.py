@@ -32,6 +32,7 @@ from storage.models import (
 )
 from storage.runs import RunRow, run_row
 from storage.signals import signal_conditions
+from storage.values import MAX_INTEGER
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -402,9 +403,9 @@ def build_query(f: ArticleFilter, dialect: str = "sqlite", *, snippets: bool = F
     if f.language is not None:
         stmt = stmt.where(Article.language == f.language)
     if f.cluster_id is not None:
-        stmt = stmt.where(Article.cluster_id == f.cluster_id)
+        stmt = stmt.where(Article.cluster_id == f.cluster_id if f.cluster_id <= MAX_INTEGER else sa.false())
     if f.min_words is not None:
-        stmt = stmt.where(Article.word_count >= f.min_words)
+        stmt = stmt.where(Article.word_count >= min(f.min_words, MAX_INTEGER))
     stmt = stmt.where(
         *signal_conditions(tdm_allowed=f.tdm_allowed, free_only=f.free_only, exclude_noarchive=f.exclude_noarchive)
     )
@@ -477,13 +478,10 @@ def count_articles(session: Session, f: ArticleFilter) -> int:
     return _execute_read(session, sa.select(sa.func.count()).select_from(stmt)).scalar_one()
 
 
-_MAX_ID = 2**63 - 1
-
-
 def _find_article_id(session: Session, id_or_url: str | int) -> int | None:
     if isinstance(id_or_url, int) or (isinstance(id_or_url, str) and id_or_url.isascii() and id_or_url.isdigit()):
         article_id = int(id_or_url)
-        if article_id > _MAX_ID:  # no row has it, and SQLite / PostgreSQL would refuse the value
+        if article_id > MAX_INTEGER:  # no row has it, and PostgreSQL would refuse the value
             return None
         found = session.execute(sa.select(Article.id).where(Article.id == article_id)).scalar()
         if found is not None:
@@ -822,11 +820,11 @@ def list_clusters(
         .join(Article, Article.cluster_id == Cluster.id)
         .where(*_shown(include_removed))
         .group_by(Cluster.id, Cluster.representative_article_id)
-        .having(size >= min_size)
+        .having(size >= min(min_size, MAX_INTEGER))
         .order_by(size.desc(), first_seen.desc(), Cluster.id.desc())
     )
     if min_sources > 1:
-        stmt = stmt.having(sa.func.count(sa.distinct(Article.source_id)) >= min_sources)
+        stmt = stmt.having(sa.func.count(sa.distinct(Article.source_id)) >= min(min_sources, MAX_INTEGER))
     if since is not None:
         stmt = stmt.having(sa.func.max(sa.func.coalesce(Article.published_at, Article.first_seen_at)) >= since)
     if limit is not None:
@@ -838,6 +836,8 @@ def list_clusters(
 
 def get_cluster(session: Session, cluster_id: int, *, include_removed: bool = False) -> ClusterSummary | None:
     """One story cluster with every member (removed ones only with ``include_removed``), or None."""
+    if cluster_id > MAX_INTEGER:
+        return None
     _begin_read(session)
     representative = session.execute(
         sa.select(Cluster.representative_article_id).where(Cluster.id == cluster_id)

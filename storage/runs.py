@@ -260,6 +260,8 @@ def list_runs(session: Session, limit: int = 20) -> list[RunRow]:
 
 
 def get_run(session: Session, run_id: int) -> RunRow | None:
+    if run_id > values.MAX_INTEGER:
+        return None
     run = session.get(CrawlRun, run_id)
     return run_row(run) if run is not None else None
 

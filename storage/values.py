@@ -12,6 +12,7 @@ One function per kind of value:
 - :func:`fits_url` — whether a URL is short enough to be stored and indexed: :data:`MAX_URL_BYTES`.
 - :func:`json_value` — :func:`text` on every string of a JSON document (dead-letter payloads).
 - :func:`days_after` — a date or time moved by whole days, held at the calendar's ends.
+- :data:`MAX_INTEGER` — the largest number an id or count column holds on every store.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-__all__ = ["MAX_LENGTHS", "MAX_URL_BYTES", "capped", "days_after", "fits_url", "json_value", "text"]
+__all__ = ["MAX_INTEGER", "MAX_LENGTHS", "MAX_URL_BYTES", "capped", "days_after", "fits_url", "json_value", "text"]
+
+#: The largest value an INTEGER column holds on PostgreSQL (int4: ids, word counts); SQLite's are
+#: wider. A larger number given to look up or compare with matches no row; sent as it is,
+#: PostgreSQL would refuse the whole query ("integer out of range").
+MAX_INTEGER = 2**31 - 1
 
 _When = TypeVar("_When", date, datetime)
 

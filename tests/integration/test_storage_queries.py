@@ -219,3 +219,18 @@ def test_streaming_export_does_not_block_writers_on_sqlite(sqlite_url):
         assert first.id == 1 and sum(1 for _ in stream) == 1199  # the reader's snapshot
     factory.kw["bind"].dispose()
     writer.kw["bind"].dispose()
+
+
+def test_numbers_past_the_stores_integers_match_nothing_on_every_store(corpus):
+    """PostgreSQL's ids and counts are int4: 2**31 sent as it is fails the whole query there."""
+    from storage.queries import get_cluster, list_clusters
+    from storage.runs import get_run
+
+    huge = 2**63 - 1
+    factory, _ = corpus
+    with factory() as session:
+        assert get_article(session, 2**31) is None and get_article(session, str(huge)) is None
+        assert get_run(session, huge) is None and get_cluster(session, 2**31) is None
+        assert list(iter_articles(session, ArticleFilter(cluster_id=2**31))) == []
+        assert list(iter_articles(session, ArticleFilter(min_words=huge))) == []
+        assert list_clusters(session, min_sources=huge) == [] and list_clusters(session, min_size=huge) == []
