@@ -141,7 +141,7 @@ def test_stats_rates_and_days(db):
 
 
 def test_export_command(db, tmp_path):
-    out = tmp_path / "corpus.jsonl"
+    out = tmp_path / "corpus.out"
     ok(db, "export", "--format", "jsonl", "-o", str(out), "--source", "courier")
     assert [json.loads(line)["source"] for line in out.read_text().splitlines()] == ["courier"]
     refused = run(db, "export", "--format", "jsonl", "-o", str(out))
