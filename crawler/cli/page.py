@@ -111,7 +111,9 @@ def extract(
         raise click.UsageError("--url names one page: give it with a single FILE or -")
     if not sources:
         raise click.ClickException(f"no files match {' '.join(targets)[:200]}")
-    read = partial(_extract_one, allow_private=allow_private, known_hubs=known_hubs, chrome=chrome)
+    # Read here: the pages are read in worker processes, which get no stdin.
+    stdin = sys.stdin.buffer.read(EXTRACT_MAX_BYTES + 1) if "-" in sources else None
+    read = partial(_extract_one, allow_private=allow_private, known_hubs=known_hubs, chrome=chrome, stdin=stdin)
     _extract_many(sources, fmt or "jsonl", output_dir, jobs or os.cpu_count() or 1, read, templates)
 
 
@@ -328,8 +330,10 @@ def _extract_one(
     page_url: str | None = None,
     known_hubs: tuple[tuple[str, frozenset[str]], ...] = (),
     chrome: frozenset[str] = frozenset(),
+    stdin: bytes | None = None,
 ) -> tuple[str, Any]:
-    """("article", its record) or ("rejected" | "failed", the reason in one line)."""
+    """("article", its record) or ("rejected" | "failed", the reason in one line). ``stdin``: the
+    bytes of ``-`` when the caller read them (a worker process has no stdin of its own)."""
     from crawler.discovery.pagetype import url_shape
     from crawler.discovery.scope import CrawlScope
     from crawler.normalize import canonical_url
@@ -338,7 +342,7 @@ def _extract_one(
     from crawler.workers import READING_FAILURES
 
     try:
-        body, charset, url = _read_page(source, allow_private=allow_private)
+        body, charset, url = _read_page(source, allow_private=allow_private, stdin=stdin)
     except click.ClickException as error:
         return "failed", error.message
     # Read as the crawl reads it (page type, walls, extraction: the same function, with the hubs
@@ -384,7 +388,7 @@ def _render(data: dict[str, Any], fmt: str, source: str) -> str:
     return f"{data['title']}\n{', '.join(data['authors'])}  {data['published_at'] or ''}\n\n{data['text']}\n"
 
 
-def _read_page(target: str, *, allow_private: bool) -> tuple[bytes, str | None, str]:
+def _read_page(target: str, *, allow_private: bool, stdin: bytes | None = None) -> tuple[bytes, str | None, str]:
     """Bytes, header charset and URL of a page from stdin, a file, or the web.
 
     At most ``EXTRACT_MAX_BYTES`` are read from any of them, the crawl's DOWNLOAD_MAXSIZE: a
@@ -399,7 +403,8 @@ def _read_page(target: str, *, allow_private: bool) -> tuple[bytes, str | None, 
             raise click.ClickException(str(exc)) from None
         body, charset, url = page.body, page.charset, page.url
     elif target == "-":
-        body, charset, url = _gunzipped(sys.stdin.buffer.read(EXTRACT_MAX_BYTES + 1), target), None, "http://localhost/"
+        raw = stdin if stdin is not None else sys.stdin.buffer.read(EXTRACT_MAX_BYTES + 1)
+        body, charset, url = _gunzipped(raw, target), None, "http://localhost/"
     else:
         try:
             with open(target, "rb") as handle:

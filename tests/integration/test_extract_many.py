@@ -129,3 +129,15 @@ def test_a_page_newsdesks_reading_code_raised_on_could_not_be_read_not_no_articl
     assert records[1]["error"].startswith("extraction-failed: KeyError")
     assert "2 pages: 1 articles, 0 not articles, 1 could not be read" in result.stderr
     assert result.exit_code == 1
+
+
+def test_standard_input_among_other_pages_is_read_with_worker_processes(pages):
+    """The pages are read in worker processes, which have no stdin: '-' is read before they start."""
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "extract", "-", str(pages / "a.html"), "--jobs", "2"],
+        input=_story("Harbour bridge reopens").encode(), capture_output=True, timeout=120,
+    )  # fmt: skip
+    records = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [(r["source"], r.get("title")) for r in records] == [
+        ("-", "Harbour bridge reopens"), (str(pages / "a.html"), "Ferry timetable changes"),
+    ], result.stderr.decode()[-2000:]  # fmt: skip
