@@ -260,6 +260,9 @@ class SearchTerm:
 
     words: tuple[str, ...]
     prefix: bool = False
+    #: The token as typed, when punctuation joins its words ("3.75", "node.js"): PostgreSQL's
+    #: parser keeps such a token whole in its index, where FTS5 splits it into the phrase.
+    joined: str | None = None
 
 
 def _is_word_char(char: str) -> bool:
@@ -301,7 +304,8 @@ def parse_search(text: str) -> list[SearchTerm]:
         for token in chunk.split():
             words = _words(token)
             if words:
-                terms.append(SearchTerm(words, prefix=token.rstrip().endswith("*")))
+                joined = token.strip("*") if len(words) > 1 else None
+                terms.append(SearchTerm(words, prefix=token.rstrip().endswith("*"), joined=joined))
     if not terms:
         raise ValueError(f"nothing to search for in {text[:40]!r}: give at least one word or number")
     if len(terms) > MAX_SEARCH_TERMS:
@@ -323,7 +327,11 @@ def _pg_tsquery(terms: list[SearchTerm]) -> sa.ColumnElement:
             queries.append(sa.func.to_tsquery(_SIMPLE, sa.bindparam(None, " <-> ".join(lexemes) + ":*")))
         else:
             # websearch_to_tsquery never raises; a quoted phrase keeps the words in order.
-            queries.append(sa.func.websearch_to_tsquery(_SIMPLE, sa.bindparam(None, f'"{" ".join(term.words)}"')))
+            query = sa.func.websearch_to_tsquery(_SIMPLE, sa.bindparam(None, f'"{" ".join(term.words)}"'))
+            if term.joined:
+                # Or the token whole, as the index may hold it ("3.75"); plainto_tsquery never raises.
+                query = query.op("||")(sa.func.plainto_tsquery(_SIMPLE, sa.bindparam(None, term.joined)))
+            queries.append(query)
     combined = queries[0]
     for query in queries[1:]:
         combined = combined.op("&&")(query)

@@ -175,3 +175,11 @@ def test_clusters(database_url):
         assert get_cluster(session, story.id).as_dict()["members"][1]["source"] == "beta"
         assert get_cluster(session, 999_999) is None
     factory.kw["bind"].dispose()
+
+
+def test_a_decimal_number_is_found_on_every_store(sessions):
+    """PostgreSQL's parser indexes "3.75" as one token; FTS5 as the phrase "3 75". Both find it."""
+    with sessions.begin() as session:
+        store_articles(session, [make_item("alpha", "fares", title="Ferry fares", text="A ticket now costs 3.75 pounds. " + FILLER)])
+    assert urls(sessions, search="3.75") == ["fares"]
+    assert urls(sessions, search="ticket 3.75") == ["fares"]
