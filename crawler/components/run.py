@@ -511,7 +511,7 @@ class CrawlRun:
             # The limit asked for, not a failure; but "finished" alone would read as "nothing left".
             return "finished", (
                 f"stopped early ({reason}) with {left:,} URL{'' if left == 1 else 's'} left in the frontier: the next crawl of"
-                f" {self.source} goes on from them"
+                f" {self.source} goes on from there"
             )
         return "finished", None
 
