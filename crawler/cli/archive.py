@@ -83,7 +83,8 @@ def import_warc(
 
     A URL is downloaded first, by the worker that leases it, and kept (see --download-dir);
     a file downloaded before is not fetched again, one that failed is tried again next run.
-    Pages go through the crawl's reading, extraction, dedup and storage. Files are leased from the database, so several processes (--workers, or other machines
+    Pages go through the crawl's reading, extraction, dedup and storage. Files are leased
+    from the database, so several processes (--workers, or other machines
     sharing a PostgreSQL store) split one list; run it again after a crash to finish. Each
     worker hands its file's pages to --readers processes, so one file uses every core.
     Publishers' signals of each page (headers, <meta>) are stored as the crawl stores them;
@@ -98,7 +99,6 @@ def import_warc(
     with sessions.begin() as session:
         imported_before = archive_store.imported_files(session, files)
         archive_store.retry_failed_files(session, files)  # what a command before could not read
-    sessions.kw["bind"].dispose()
     options = ImportFilter(
         host=host, since=since, until=until, language=language, source=source, refuse_tdm_reserved=_refuse_tdm_reserved()
     )
@@ -124,7 +124,9 @@ def import_warc(
     if imported_before:
         click.echo(f"{len(imported_before):,} of {len(files):,} files were imported by an earlier run and not read again",
                    err=True)  # fmt: skip
-    _say_what_others_hold(database_url, files)
+    with sessions() as session:
+        _say_what_others_hold(archive_store.leased_files(session, files), len(files))
+    sessions.kw["bind"].dispose()
     if not_downloaded := totals.get(f"error/{DOWNLOAD_FAILED}", 0):
         raise click.ClickException(
             f"{not_downloaded:,} WARC files could not be downloaded (logged above); run the command again to try them again"
@@ -136,22 +138,16 @@ def import_warc(
         raise click.ClickException(f"{errors:,} pages failed (logged above with their URLs); `newsdesk runs` shows the run")
 
 
-def _say_what_others_hold(database_url: str, files: list[str]) -> None:
+def _say_what_others_hold(held: list, file_count: int) -> None:
     """Files another worker has leased were not read here: in progress elsewhere, or left by a worker
     that was killed, taken over once its lease expires. Without a word, the run would look complete."""
-    sessions = open_database(database_url)
-    try:
-        with sessions() as session:
-            held = archive_store.leased_files(session, files)
-    finally:
-        sessions.kw["bind"].dispose()
     if not held:
         return
     owners = sorted({owner or "?" for _, owner, _ in held})
     expiry = max((expires for _, _, expires in held if expires is not None), default=None)
     until = f" (its lease runs to {expiry:%Y-%m-%d %H:%M:%S} UTC)" if expiry is not None else ""
     click.echo(
-        f"{len(held):,} of {len(files):,} files are leased by another worker ({', '.join(owners)}) and were not read here:"
+        f"{len(held):,} of {file_count:,} files are leased by another worker ({', '.join(owners)}) and were not read here:"
         f" in progress there, or left by a worker that was killed, which a run after its lease ends takes over{until}",
         err=True,
     )
