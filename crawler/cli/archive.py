@@ -158,14 +158,24 @@ def _warc_files(target: str) -> list[str]:
     as absolute paths; or the URL itself, to download."""
     from crawler.warc_import import is_remote
 
-    if is_remote(target):
+    try:
         parts = urlsplit(target)
+    except ValueError as exc:  # "http://[::1/a": an unclosed IPv6 bracket
+        raise click.UsageError(f"not a URL: {target} ({exc})") from None
+    if is_remote(target):
         if parts.username is not None or parts.password is not None:
             # The URL is the file's name in the log and in the database: no password goes there.
             raise click.ClickException(
                 f"a URL with a user name or password is not downloaded (it would be logged and stored): "
                 f"{parts._replace(netloc=parts.hostname or '').geturl()}"
             )
+        # A URL no download can ever reach is the command's mistake, not a file to try again next run.
+        try:
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if not parts.hostname or not port_ok:
+            raise click.UsageError(f"not a URL to download from (no host, or a port outside 1-65535): {target}")
         return [target]
     if "://" in target:
         raise click.ClickException(f"only http and https URLs are downloaded, not {target}")

@@ -367,6 +367,14 @@ def test_a_warc_url_with_a_password_is_refused_without_showing_it(sqlite_url):
     assert result.exit_code == 1 and "user name or password" in result.stderr and "s3cret" not in result.output
 
 
+@pytest.mark.parametrize("url", ["http:///a.warc.gz", "http://127.0.0.1:99999/a.warc.gz", "http://[::1/a.warc.gz"])
+def test_a_warc_url_no_download_can_reach_is_a_usage_error_not_a_file_left_to_retry(sqlite_url, url):
+    upgrade(sqlite_url)
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", url, "--allow-private"])
+    assert result.exit_code == 2 and url in result.stderr, result.output
+    assert rows(sqlite_url, "SELECT count(*) FROM warc_import_files")[0][0] == 0
+
+
 def test_sigterm_stops_an_import_as_ctrl_c_does(sqlite_url, tmp_path):
     """A service manager's SIGTERM: the run says it was interrupted and the file is given back."""
     import signal
