@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 import click
 
@@ -48,5 +49,27 @@ def serve(ctx: click.Context, host: str, port: int, allow_remote: bool) -> None:
     from crawler.web.app import create_app
 
     app = create_app(open_read_only(ctx.find_root().obj), health_thresholds=thresholds_from_settings())
-    click.echo(f"newsdesk serving {ctx.find_root().obj} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    listener = _listen(host, port)
+    bound_host, bound_port = listener.getsockname()[:2]
+    shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+    click.echo(f"newsdesk serving {ctx.find_root().obj} on http://{shown_host}:{bound_port}/ (Ctrl-C stops)", err=True)
+    config = uvicorn.Config(app, log_level="warning", server_header=False)
+    try:
+        uvicorn.Server(config).run(sockets=[listener])
+    except KeyboardInterrupt:  # Ctrl-C is how a server is stopped, not a failure
+        pass
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is printed: a port in use is a one-line error,
+    not a "serving" line followed by uvicorn's, and --port 0 is shown as the port it got."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = socket.socket(family, kind, proto)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(2048)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    listener.set_inheritable(True)
+    return listener

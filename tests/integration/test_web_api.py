@@ -9,7 +9,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import random
@@ -206,27 +205,29 @@ def test_newsdesk_serve_serves_the_store_read_only(sqlite_url, tmp_path):
     with sessionmaker(engine).begin() as session:
         store_articles(session, STORIES)
     engine.dispose()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     newsdesk = Path(sys.executable).parent / "newsdesk"
     plain_path = sqlite_url.removeprefix("sqlite:///")
-    command = [str(newsdesk), "serve", "--db", plain_path, "--port", str(port)]
+    command = [str(newsdesk), "serve", "--db", plain_path, "--port", "0"]
     server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:
-        assert "serving" in server.stderr.readline()  # printed just before uvicorn starts
-        for _ in range(200):  # until it listens; startup time is not what is tested
-            try:
-                status, _, body = get(f"http://127.0.0.1:{port}/api/articles?q=economists")
-                break
-            except urllib.error.URLError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("newsdesk serve never answered")
+        # The line names the port it got, and is printed once the socket listens: no waiting.
+        address = re.search(r"serving .* on (http://127\.0\.0\.1:[1-9]\d*)/", server.stderr.readline()).group(1)
+        status, _, body = get(f"{address}/api/articles?q=economists")
         assert status == 200 and [a["title"] for a in json.loads(body)["articles"]] == ["Economists see slow growth"]
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line_and_never_claims_to_serve(sqlite_url):
+    upgrade(make_engine(sqlite_url))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--db", sqlite_url, "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"
 
 
 @pytest.mark.parametrize(
