@@ -588,12 +588,20 @@ def bytes_missing(record) -> int:
     return getattr(record.raw_stream, "limit", 0)
 
 
-def write_captures_of(session: Session, rows: Iterable, out: BinaryIO, on_progress, *, gzipped: bool = True) -> int:
+def write_captures_of(
+    session: Session, rows: Iterable, out: BinaryIO, on_progress, *, gzipped: bool = True, name: str = ""
+) -> int:
     """Copy the response records behind ``rows`` (articles) into ``out``, each record once.
 
-    The archived ``request`` record that follows a response goes with it. Returns the articles
-    that had a capture; an article with none (archive off when it was fetched) is left out.
+    A ``warcinfo`` record named ``name`` comes first, as in the crawl's own files: it says where
+    the file came from, and an export that selected nothing is still a WARC file that readers
+    (and ``import-warc``) accept. The archived ``request`` record that follows a response goes
+    with it. Returns the articles that had a capture; an article with none (archive off when it
+    was fetched) is left out.
     """
+    writer = WARCWriter(out, gzip=gzipped, warc_version=WARC_VERSION)
+    info = {"software": "newsdesk", "format": "WARC File Format 1.1", "description": "newsdesk export: captures of articles"}
+    writer.write_record(writer.create_warcinfo_record(name, info))
     article_ids = [row.id for row in rows]
     copied: set[str] = set()
     exported = 0

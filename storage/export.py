@@ -65,7 +65,7 @@ def export_articles(
         raise ExportError(f"{path} exists; pass --force to replace it")
     if not target.parent.is_dir():
         raise ExportError(f"no directory {target.parent} to write {target.name} in")
-    writer = _writer(session, fmt, gzipped=not target.name.endswith(".warc"))
+    writer = _writer(session, fmt, gzipped=not target.name.endswith(".warc"), name=target.name)
     if fmt == "parquet":
         _pyarrow()  # fail before touching the database or the disk
     rows = iter_articles(session, f)
@@ -87,11 +87,11 @@ def is_binary(fmt: str) -> bool:
     return fmt in ("parquet", "warc")
 
 
-def _writer(session: Session, fmt: str, *, gzipped: bool):
+def _writer(session: Session, fmt: str, *, gzipped: bool, name: str = ""):
     if fmt == "warc":
         # The captures behind the articles, copied record by record from the archive: each a gzip
         # member of its own, or plain records.
-        return functools.partial(archive.write_captures_of, session, gzipped=gzipped)
+        return functools.partial(archive.write_captures_of, session, gzipped=gzipped, name=name)
     return {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}[fmt]
 
 

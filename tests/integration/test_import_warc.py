@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from support.stories import duplicate_stories, story_key
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -164,7 +165,7 @@ def test_an_export_holds_one_kind_of_record_whatever_the_files_behind_it(sqlite_
         assert result.exit_code == 0, result.output
         data = out.read_bytes()
         records = gzip.decompress(data) if name.endswith(".gz") else data  # raises on a plain record among members
-        assert records.count(b"WARC/1.1\r\n") == 2 and b"\x1f\x8b" not in records
+        assert records.count(b"WARC/1.1\r\n") == 3 and b"\x1f\x8b" not in records  # warcinfo, 2 responses
         elsewhere = f"sqlite:///{tmp_path / (name + '.db')}"
         assert CliRunner().invoke(cli, ["--db", elsewhere, "import-warc", str(out)]).exit_code == 0
         assert {url for (url,) in rows(elsewhere, "SELECT url FROM articles")} == {pages[0][0], pages[1][0]}
@@ -365,6 +366,20 @@ def test_a_url_that_failed_is_not_tried_again_by_the_other_workers_of_one_comman
 def test_a_warc_url_with_a_password_is_refused_without_showing_it(sqlite_url):
     result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", "https://reader:s3cret@archive.example/a.warc.gz"])
     assert result.exit_code == 1 and "user name or password" in result.stderr and "s3cret" not in result.output
+
+
+@pytest.mark.parametrize("name", ["none.warc.gz", "none.warc"])
+def test_an_export_that_selects_nothing_is_a_warc_file_import_warc_reads(sqlite_url, tmp_path, name):
+    upgrade(sqlite_url)
+    out = tmp_path / name
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "export", "--format", "warc", "-o", str(out)])
+    assert result.exit_code == 0 and "0 articles written" in result.output, result.output
+    with open(out, "rb") as stream:
+        records = [(record.rec_type, record.rec_headers.get_header("WARC-Filename")) for record in ArchiveIterator(stream)]
+    assert records == [("warcinfo", name)]
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    imported = CliRunner().invoke(cli, ["--db", elsewhere, "import-warc", str(out)])
+    assert imported.exit_code == 0, imported.output
 
 
 @pytest.mark.parametrize("url", ["http:///a.warc.gz", "http://127.0.0.1:99999/a.warc.gz", "http://[::1/a.warc.gz"])
