@@ -38,7 +38,7 @@ from cronsim import CronSim
 
 from crawler.sources import Source
 from storage import locks, runs
-from storage.db import DatabaseError, describe_error, open_database, run_in_transaction
+from storage.db import DatabaseError, describe_error, open_database, open_read_only, run_in_transaction
 
 __all__ = [
     "DEFAULT_GRACE",
@@ -134,11 +134,14 @@ class Scheduler:
         clock: Callable[[], datetime] | None = None,
         owner: str | None = None,
         output: IO[Any] | None = None,
+        read_only: bool = False,
     ):
+        """``read_only``: only to show the schedule (``--list``), which must not create, migrate or
+        lock the database."""
         if command is None and sources_path is None:
             raise ValueError("a Scheduler needs the sources_path its crawls read, or a command")
         self.sources = {name: source for name, source in sources.items() if source.schedule}
-        self.sessions = open_database(database_url)
+        self.sessions = open_read_only(database_url) if read_only else open_database(database_url)
         self.command = command or crawl_command(database_url, sources_path, overrides)  # type: ignore[arg-type]
         self.timeout = timeout
         self.grace = grace

@@ -88,6 +88,7 @@ def schedule_command(
                 lock_ttl=lock_ttl,
                 poll_interval=poll_interval,
                 output=output,
+                read_only=list_only,
             )
             if list_only:
                 _print_schedule(scheduler)

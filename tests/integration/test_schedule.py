@@ -149,6 +149,16 @@ def test_schedule_once_crawls_the_demo_web(sqlite_url, tmp_path, demo_web):
     assert len(listed) == 3 and all("* * * * *" in line and "finished" in line for line in listed), listing.output
 
 
+def test_listing_the_schedule_creates_no_database(tmp_path):
+    """--list only reads: a mistyped --db is a one-line error, not a new empty database file."""
+    sources_path = tmp_path / "sources.toml"
+    sources_path.write_text('[[source]]\nname = "a"\nstart_urls = ["https://a.example/"]\nschedule = "0 * * * *"\n')
+    missing = tmp_path / "typo.db"
+    listing = CliRunner().invoke(schedule_command, ["--sources", str(sources_path), "--list"], obj=f"sqlite:///{missing}")
+    assert listing.exit_code == 1 and f"no database at {missing}" in listing.output, listing.output
+    assert not missing.exists()
+
+
 def run_scheduler(database_url: str, *args: str, **popen) -> subprocess.Popen:
     """`newsdesk schedule` in a process of its own, so a real SIGTERM can be sent to it."""
     code = (
