@@ -433,6 +433,53 @@ def test_sigterm_stops_an_import_as_ctrl_c_does(sqlite_url, tmp_path):
     assert rows(sqlite_url, "SELECT status FROM crawl_runs") == [("interrupted",)], stderr
 
 
+def test_sigterm_to_the_main_process_alone_stops_every_worker(sqlite_url, tmp_path):
+    """``kill PID`` of a --workers 2 import: the workers stop too, each giving its file back, instead
+    of going on importing after the command has ended."""
+    import signal
+    import time
+
+    with GeneratedSite(pages=2) as site:
+        pages = fetch_pages(site, [1, 2])
+    write_warc(tmp_path / "one.warc.gz", pages[:1])
+    write_warc(tmp_path / "two.warc.gz", pages[1:])
+    release = threading.Event()
+    server = _WarcServer({f"/{name}": (tmp_path / name).read_bytes() for name in ("one.warc.gz", "two.warc.gz")})
+    handler = server.server.RequestHandlerClass
+    serve = handler.do_GET
+
+    def held(self):  # each download hangs until the test lets it go
+        release.wait(60)
+        serve(self)
+
+    handler.do_GET = held
+    with server:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "--db", sqlite_url, "import-warc", f"{server.base}/one.warc.gz",
+             f"{server.base}/two.warc.gz", "--workers", "2", "--allow-private", "--download-dir", str(tmp_path / "dl")],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            for _ in range(900):  # until both workers hold a file
+                if rows_or_none(sqlite_url, "SELECT state FROM warc_import_files") == [("leased",), ("leased",)]:
+                    break
+                time.sleep(0.1)
+            workers = [int(owner.rsplit(":", 1)[1]) for (owner,) in rows(sqlite_url, "SELECT lease_owner FROM warc_import_files")]
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=90)
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode != 0, stderr
+    assert rows(sqlite_url, "SELECT state FROM warc_import_files") == [("pending",), ("pending",)], stderr
+    assert rows(sqlite_url, "SELECT status FROM crawl_runs") == [("interrupted",), ("interrupted",)], stderr
+    assert rows(sqlite_url, "SELECT count(*) FROM articles") == [(0,)]
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
 def rows_or_none(database_url: str, query: str):
     """The rows, or None while the command has not made the table yet."""
     try:
