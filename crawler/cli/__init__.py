@@ -6,9 +6,13 @@ and a non-zero exit. Scrapy is imported only inside the commands that crawl.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
 import click
 
@@ -24,7 +28,8 @@ class NewsdeskGroup(click.Group):
     """The root group: every error a user can cause ends as one line on stderr, never a traceback.
 
     Click's own usage errors (a bad option value) are shown without the usage block, Ctrl-C at any
-    point is "interrupted" with exit status 130, and output that cannot be written (stdout on a
+    point is "interrupted" with exit status 130, and so is SIGTERM (``kill``, a service manager) to
+    a command that does not handle it itself, and output that cannot be written (stdout on a
     full disk or /dev/full) is one line and exit status 1.
     """
 
@@ -32,7 +37,8 @@ class NewsdeskGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with _sigterm_as_ctrl_c():
+                result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             sys.stdout.flush()
             code = result if isinstance(result, int) and not isinstance(result, bool) else 0
         except click.ClickException as exc:
@@ -49,6 +55,26 @@ class NewsdeskGroup(click.Group):
                 click.echo(f"Error: {where}: {exc.strerror or exc}", err=True)
             code = 1
         sys.exit(code)
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt, so a command's ``finally`` blocks run (an export's partial
+    file removed, a reading pool closed) and the run ends "interrupted", where the default action
+    killed the process mid-write without a word. Commands with their own handling (the crawl,
+    schedule, serve, import-warc's workers) replace this handler while they run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _silence_stdout() -> None:

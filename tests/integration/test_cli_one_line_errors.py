@@ -270,3 +270,32 @@ def test_a_bad_database_url_is_one_line_on_every_command(url, tmp_path, monkeypa
         assert line.startswith("Error: ") and ("no driver" in line or "cannot connect" in line), (path, line)
         checked += 1
     assert checked >= 15
+
+
+def test_sigterm_to_a_command_without_its_own_handling_ends_it_as_ctrl_c_does():
+    """``kill PID`` of an export or reextract: its cleanup runs and it says "interrupted" (130),
+    instead of dying mid-write without a word."""
+    import signal
+
+    code = (
+        "import time\n"
+        "from crawler.cli import cli\n"
+        "@cli.command('wait-here')\n"
+        "def wait_here():\n"
+        "    try:\n"
+        "        print('ready', flush=True)\n"
+        "        time.sleep(120)\n"
+        "    finally:\n"
+        "        print('cleaned up', flush=True)\n"
+        "cli.main(['wait-here'], prog_name='newsdesk')\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert stdout.strip() == "cleaned up" and stderr.strip() == "interrupted"
