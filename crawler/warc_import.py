@@ -31,9 +31,7 @@ import hashlib
 import logging
 import os
 import re
-import signal
 import socket
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -57,6 +55,7 @@ from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, Readi
 from storage import archive as archive_store
 from storage import runs as run_log
 from storage.batches import BatchTarget, FetchResult, write_batch
+from storage.processes import sigterm_as_ctrl_c
 from storage.db import open_database, run_in_transaction
 
 logger = logging.getLogger(__name__)
@@ -138,44 +137,48 @@ def import_worker(
     pool = ReadingPool.with_project_settings(readers)
     pool.start()
     path = None
-    stop_on_sigterm = _StopOnSigterm()
     try:
-        while True:
-            path = run_in_transaction(
-                sessions, lambda session: archive_store.lease_import_file(session, paths, owner, LEASE)
-            )
-            if path is None:
-                break
-            target = BatchTarget(database_url, None, run_id)
-            so_far = total.copy()
-            report = (lambda counts, so_far=so_far: on_counts(so_far + counts)) if on_counts is not None else None
-            readable, length_checked = path, True
-            if is_remote(path):
-                try:
-                    readable, length_checked = _download(sessions, target.run_id, path, owner, downloads, total, on_counts)
-                except FetchRefused as exc:
-                    said = str(exc) if path in str(exc) else f"could not download {path}: {exc}"
-                    logger.error("%s (tried again by the next import-warc)", said)
-                    total[f"error/{DOWNLOAD_FAILED}"] += 1
-                    with sessions.begin() as session:
-                        archive_store.fail_import_file(session, path, owner, {f"error/{DOWNLOAD_FAILED}": 1})
-                    continue
-                except _TakenOver:
-                    logger.warning("%s: lease taken over by another worker while downloading; leaving it", path)
-                    continue
-            counts = _import_file(sessions, target, path, owner, options, pool, report, readable=readable)
-            if not length_checked and counts.get("skipped/truncated-or-corrupt"):
-                # The server said no length: the file's cut end may be the connection's. Fetch it again.
-                logger.error("%s: the download ends mid-record and the server gave no length to check it by:"
-                             " removed, tried again by the next import-warc", path)  # fmt: skip
-                Path(readable).unlink(missing_ok=True)
-                counts[f"error/{DOWNLOAD_FAILED}"] += 1
-            with sessions.begin() as session:
-                if counts.get(f"error/{DOWNLOAD_FAILED}") or counts.get(f"error/{NOT_A_WARC_FILE}"):
-                    archive_store.fail_import_file(session, path, owner, dict(counts))
-                else:
-                    archive_store.finish_import_file(session, path, owner, dict(counts))
-            total.update(counts)
+        # SIGTERM (a service manager, ``kill``) stops the worker as Ctrl-C does: it gives its file
+        # back and says how the run ended, instead of dying with the file leased and the run "running".
+        with sigterm_as_ctrl_c():
+            while True:
+                path = run_in_transaction(
+                    sessions, lambda session: archive_store.lease_import_file(session, paths, owner, LEASE)
+                )
+                if path is None:
+                    break
+                target = BatchTarget(database_url, None, run_id)
+                so_far = total.copy()
+                report = (lambda counts, so_far=so_far: on_counts(so_far + counts)) if on_counts is not None else None
+                readable, length_checked = path, True
+                if is_remote(path):
+                    try:
+                        readable, length_checked = _download(
+                            sessions, target.run_id, path, owner, downloads, total, on_counts
+                        )
+                    except FetchRefused as exc:
+                        said = str(exc) if path in str(exc) else f"could not download {path}: {exc}"
+                        logger.error("%s (tried again by the next import-warc)", said)
+                        total[f"error/{DOWNLOAD_FAILED}"] += 1
+                        with sessions.begin() as session:
+                            archive_store.fail_import_file(session, path, owner, {f"error/{DOWNLOAD_FAILED}": 1})
+                        continue
+                    except _TakenOver:
+                        logger.warning("%s: lease taken over by another worker while downloading; leaving it", path)
+                        continue
+                counts = _import_file(sessions, target, path, owner, options, pool, report, readable=readable)
+                if not length_checked and counts.get("skipped/truncated-or-corrupt"):
+                    # The server said no length: the file's cut end may be the connection's. Fetch it again.
+                    logger.error("%s: the download ends mid-record and the server gave no length to check it by:"
+                                 " removed, tried again by the next import-warc", path)  # fmt: skip
+                    Path(readable).unlink(missing_ok=True)
+                    counts[f"error/{DOWNLOAD_FAILED}"] += 1
+                with sessions.begin() as session:
+                    if counts.get(f"error/{DOWNLOAD_FAILED}") or counts.get(f"error/{NOT_A_WARC_FILE}"):
+                        archive_store.fail_import_file(session, path, owner, dict(counts))
+                    else:
+                        archive_store.finish_import_file(session, path, owner, dict(counts))
+                total.update(counts)
     except BaseException as exc:
         # The run says how it ended, and gives its file back: run again, and it is read from the
         # start at once (what was stored is found unchanged), not after its lease expires.
@@ -185,7 +188,6 @@ def import_worker(
         _finish(sessions, run_id, status, total, f"{type(exc).__name__}: {exc}")
         raise
     finally:
-        stop_on_sigterm.restore()
         pool.close()
     errors = error_count(total)
     _finish(sessions, run_id, "finished-with-errors" if errors else "finished", total,
@@ -236,24 +238,6 @@ def _download(
     downloaded = download_file(url, destination, allow_private=downloads.allow_private, on_progress=progress)
     total["downloaded_bytes"] += downloaded.size
     return str(destination), downloaded.length_checked
-
-
-class _StopOnSigterm:
-    """SIGTERM (a service manager, ``kill``) stops the worker as Ctrl-C does: it gives its file back
-    and says how the run ended, instead of dying with the file leased and the run "running"."""
-
-    def __init__(self) -> None:
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGTERM, self._stop)
-
-    @staticmethod
-    def _stop(signum, frame) -> None:
-        raise KeyboardInterrupt("stopped by SIGTERM")
-
-    def restore(self) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
 
 
 def _give_back(sessions, path: str, owner: str) -> None:

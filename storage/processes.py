@@ -32,11 +32,12 @@ from multiprocessing import forkserver
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from multiprocessing.context import ForkServerContext
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["die_with_parent", "forkserver_context", "start_forkserver", "watch_parent"]
+__all__ = ["die_with_parent", "forkserver_context", "sigterm_as_ctrl_c", "start_forkserver", "watch_parent"]
 
 #: Imported by the fork server before anything else it preloads (see ``storage/forkserver_setup.py``).
 _SETUP_MODULE = "storage.forkserver_setup"
@@ -133,3 +134,25 @@ def _alive(pid: int) -> bool:
             # A killed crawl not yet reaped by its own parent is a zombie: gone for our purposes.
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     return True
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c(first: Callable[[], None] | None = None) -> Iterator[None]:
+    """While in the block, SIGTERM (``kill``, a service manager) raises KeyboardInterrupt, after
+    calling ``first`` (passing the signal on to child processes): ``finally`` blocks run and the
+    work ends as on Ctrl-C, where the default action killed the process mid-write without a word.
+    Nothing is changed outside the main thread, where signal handlers cannot be set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame) -> None:
+        if first is not None:
+            first()
+        raise KeyboardInterrupt("stopped by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

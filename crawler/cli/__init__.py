@@ -6,13 +6,9 @@ and a non-zero exit. Scrapy is imported only inside the commands that crawl.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator
 
 import click
 
@@ -20,6 +16,7 @@ from crawler.cli import archive, crawl, export, health, page, read, reextract, s
 from crawler.cli.errors import handle_user_errors
 from crawler.cli.options import database_option
 from storage.db import current_revision, head_revision, resolve_database_url, upgrade
+from storage.processes import sigterm_as_ctrl_c
 
 __all__ = ["NewsdeskGroup", "cli", "main"]
 
@@ -37,7 +34,8 @@ class NewsdeskGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            with _sigterm_as_ctrl_c():
+            # Commands with their own handling (the crawl, schedule, serve) replace it while they run.
+            with sigterm_as_ctrl_c():
                 result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             sys.stdout.flush()
             code = result if isinstance(result, int) and not isinstance(result, bool) else 0
@@ -55,26 +53,6 @@ class NewsdeskGroup(click.Group):
                 click.echo(f"Error: {where}: {exc.strerror or exc}", err=True)
             code = 1
         sys.exit(code)
-
-
-@contextlib.contextmanager
-def _sigterm_as_ctrl_c() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt, so a command's ``finally`` blocks run (an export's partial
-    file removed, a reading pool closed) and the run ends "interrupted", where the default action
-    killed the process mid-write without a word. Commands with their own handling (the crawl,
-    schedule, serve, import-warc's workers) replace this handler while they run."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame) -> None:
-        raise KeyboardInterrupt("SIGTERM")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _silence_stdout() -> None:

@@ -5,15 +5,12 @@ Thin over ``storage.archive`` (capture rows, WARC reading) and ``crawler.warc_im
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import multiprocessing
 import os
-import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +28,7 @@ from crawler.cli.output import console
 from crawler.settings_check import check_setting
 from storage import archive as archive_store
 from storage.db import open_database
+from storage.processes import sigterm_as_ctrl_c
 
 __all__ = ["import_warc", "print_raw_page"]
 
@@ -116,9 +114,17 @@ def import_warc(
         context = multiprocessing.get_context("spawn")
         # Not a multiprocessing.Pool: its workers are daemons, and a daemon may not start readers.
         with context.Manager() as manager:
-            # The manager's process (the progress queue) is spared: the with blocks end it.
+            # SIGTERM sent to this process alone (``kill PID``) is passed on to the workers, which give
+            # their files back and stop as on Ctrl-C; without it they went on importing with no one to
+            # report to. The manager's process (the progress queue) is spared: the with blocks end it.
             spared = set(multiprocessing.active_children())
-            with _sigterm_reaches_the_workers(spared), ProcessPoolExecutor(busy_workers, mp_context=context) as pool:
+
+            def stop_workers() -> None:
+                for child in multiprocessing.active_children():
+                    if child not in spared:
+                        child.terminate()
+
+            with sigterm_as_ctrl_c(stop_workers), ProcessPoolExecutor(busy_workers, mp_context=context) as pool:
                 updates = manager.Queue()
                 results = [
                     pool.submit(import_worker, database_url, files, options, _Reporter(updates, index), readers, downloads)
@@ -247,25 +253,6 @@ def _import_here(import_worker, arguments: tuple, readers: int, downloads, start
             readers=readers,
             downloads=downloads,
         )
-
-
-@contextlib.contextmanager
-def _sigterm_reaches_the_workers(spared: set) -> Iterator[None]:
-    """SIGTERM sent to this process alone (``kill PID``) is passed on to the worker processes, which
-    give their files back and stop as on Ctrl-C; this process then stops as on Ctrl-C. Without it,
-    it died and its workers went on importing with no one to report them."""
-
-    def stop(signum, frame) -> None:
-        for child in multiprocessing.active_children():
-            if child not in spared:
-                child.terminate()
-        raise KeyboardInterrupt("stopped by SIGTERM")
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _follow(results, updates, started: float) -> Counter:
