@@ -248,9 +248,11 @@ def test_files_an_earlier_run_imported_are_named_not_read_again(sqlite_url, tmp_
 class _WarcServer:
     """Serves WARC files on 127.0.0.1 and counts the GETs of each path. A file listed in ``cut``
     promises more bytes than it sends (a connection that drops mid-download); one in ``no_length``
-    sends half of itself with no Content-Length and closes the connection."""
+    sends half of itself with no Content-Length and closes the connection. With ``held``, every
+    download hangs until the event is set."""
 
-    def __init__(self, files: dict[str, bytes], cut: frozenset[str] = frozenset(), no_length: frozenset[str] = frozenset()):
+    def __init__(self, files: dict[str, bytes], cut: frozenset[str] = frozenset(), no_length: frozenset[str] = frozenset(),
+                 held: threading.Event | None = None):  # fmt: skip
         self.files, self.cut, self.no_length, self.gets = files, cut, no_length, Counter()
         served = self
 
@@ -260,6 +262,8 @@ class _WarcServer:
 
             def do_GET(self):
                 served.gets[self.path] += 1
+                if held is not None:
+                    held.wait(60)
                 body = served.files.get(self.path)
                 if body is None:
                     self.send_response(404)
@@ -390,44 +394,43 @@ def test_a_warc_url_no_download_can_reach_is_a_usage_error_not_a_file_left_to_re
     assert rows(sqlite_url, "SELECT count(*) FROM warc_import_files")[0][0] == 0
 
 
-def test_sigterm_stops_an_import_as_ctrl_c_does(sqlite_url, tmp_path):
-    """A service manager's SIGTERM: the run says it was interrupted and the file is given back."""
+def _sigterm_once_leased(database_url: str, tmp_path, names: list[str], *options: str):
+    """Run import-warc on ``names`` served by a server whose downloads hang, send SIGTERM to the
+    command's process once every file is leased; returns the process, its stderr and the pids of
+    the workers that held the files."""
     import signal
     import time
 
-    with GeneratedSite(pages=1) as site:
-        write_warc(tmp_path / "day.warc.gz", fetch_pages(site, [1]))
+    with GeneratedSite(pages=len(names)) as site:
+        pages = fetch_pages(site, range(1, len(names) + 1))
+    for name, page in zip(names, pages, strict=True):
+        write_warc(tmp_path / name, [page])
     release = threading.Event()
-
-    class Slow(_WarcServer):
-        pass
-
-    server = Slow({"/day.warc.gz": (tmp_path / "day.warc.gz").read_bytes()})
-    handler = server.server.RequestHandlerClass
-    serve = handler.do_GET
-
-    def held(self):  # the download hangs until the test lets it go
-        release.wait(30)
-        serve(self)
-
-    handler.do_GET = held
-    with server:
+    with _WarcServer({f"/{name}": (tmp_path / name).read_bytes() for name in names}, held=release) as server:
         process = subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "--db", sqlite_url, "import-warc", f"{server.base}/day.warc.gz",
-             "--allow-private", "--download-dir", str(tmp_path / "dl")],
+            [sys.executable, "-m", "crawler.cli", "--db", database_url, "import-warc",
+             *(f"{server.base}/{name}" for name in names), *options, "--allow-private",
+             "--download-dir", str(tmp_path / "dl")],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
-            for _ in range(600):  # until the worker holds the file
-                if rows_or_none(sqlite_url, "SELECT state FROM warc_import_files") == [("leased",)]:
+            for _ in range(900):  # until the workers hold every file
+                if rows_or_none(database_url, "SELECT state FROM warc_import_files") == [("leased",)] * len(names):
                     break
                 time.sleep(0.1)
+            owners = rows(database_url, "SELECT lease_owner FROM warc_import_files")
             process.send_signal(signal.SIGTERM)
-            _, stderr = process.communicate(timeout=60)
+            _, stderr = process.communicate(timeout=90)
         finally:
             release.set()
             if process.poll() is None:
                 process.kill()
+    return process, stderr, [int(owner.rsplit(":", 1)[1]) for (owner,) in owners]
+
+
+def test_sigterm_stops_an_import_as_ctrl_c_does(sqlite_url, tmp_path):
+    """A service manager's SIGTERM: the run says it was interrupted and the file is given back."""
+    process, stderr, _ = _sigterm_once_leased(sqlite_url, tmp_path, ["day.warc.gz"])
     assert process.returncode != 0, stderr
     assert rows(sqlite_url, "SELECT state FROM warc_import_files") == [("pending",)]
     assert rows(sqlite_url, "SELECT status FROM crawl_runs") == [("interrupted",)], stderr
@@ -436,41 +439,7 @@ def test_sigterm_stops_an_import_as_ctrl_c_does(sqlite_url, tmp_path):
 def test_sigterm_to_the_main_process_alone_stops_every_worker(sqlite_url, tmp_path):
     """``kill PID`` of a --workers 2 import: the workers stop too, each giving its file back, instead
     of going on importing after the command has ended."""
-    import signal
-    import time
-
-    with GeneratedSite(pages=2) as site:
-        pages = fetch_pages(site, [1, 2])
-    write_warc(tmp_path / "one.warc.gz", pages[:1])
-    write_warc(tmp_path / "two.warc.gz", pages[1:])
-    release = threading.Event()
-    server = _WarcServer({f"/{name}": (tmp_path / name).read_bytes() for name in ("one.warc.gz", "two.warc.gz")})
-    handler = server.server.RequestHandlerClass
-    serve = handler.do_GET
-
-    def held(self):  # each download hangs until the test lets it go
-        release.wait(60)
-        serve(self)
-
-    handler.do_GET = held
-    with server:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "--db", sqlite_url, "import-warc", f"{server.base}/one.warc.gz",
-             f"{server.base}/two.warc.gz", "--workers", "2", "--allow-private", "--download-dir", str(tmp_path / "dl")],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        try:
-            for _ in range(900):  # until both workers hold a file
-                if rows_or_none(sqlite_url, "SELECT state FROM warc_import_files") == [("leased",), ("leased",)]:
-                    break
-                time.sleep(0.1)
-            workers = [int(owner.rsplit(":", 1)[1]) for (owner,) in rows(sqlite_url, "SELECT lease_owner FROM warc_import_files")]
-            process.send_signal(signal.SIGTERM)
-            _, stderr = process.communicate(timeout=90)
-        finally:
-            release.set()
-            if process.poll() is None:
-                process.kill()
+    process, stderr, workers = _sigterm_once_leased(sqlite_url, tmp_path, ["one.warc.gz", "two.warc.gz"], "--workers", "2")
     assert process.returncode != 0, stderr
     assert rows(sqlite_url, "SELECT state FROM warc_import_files") == [("pending",), ("pending",)], stderr
     assert rows(sqlite_url, "SELECT status FROM crawl_runs") == [("interrupted",), ("interrupted",)], stderr
