@@ -373,11 +373,28 @@ def _hubs_built_alike(root: HtmlElement, url: str, known_hubs: Iterable[tuple[st
 # -- evidence ---------------------------------------------------------------------------------
 
 
-class _Block:
-    __slots__ = ("element", "link_words", "words")
+#: The site's frame and what floats over it: a footer's "about us", a cookie or consent dialog, a
+#: sidebar. Their prose is no story's body: on a section page listing four teasers, the last
+#: excerpt, the footer's blurb and the cookie notice made one "prose run" long enough for a story.
+#: Only one holding less than this share of the page's words is the frame: an unclosed ``<nav>``
+#: or ``<aside>`` swallows the rest of a real page in the parsed tree (5 `tune` stories were read
+#: as hubs without this bound).
+CHROME_MAX_SHARE = 0.3
+_CHROME_TAGS = frozenset({"footer", "nav", "aside", "dialog"})
+_CHROME_ROLES = frozenset({"contentinfo", "navigation", "complementary", "dialog", "alertdialog"})
 
-    def __init__(self, element: HtmlElement):
+
+def _is_chrome(element: HtmlElement, tag: str) -> bool:
+    return tag in _CHROME_TAGS or (element.get("role") or "").strip().lower() in _CHROME_ROLES
+
+
+class _Block:
+    __slots__ = ("chrome", "element", "link_words", "words")
+
+    def __init__(self, element: HtmlElement, chrome: int):
         self.element = element
+        #: Number of the outermost frame element (footer, nav, aside, dialog) it is in; 0: none.
+        self.chrome = chrome
         self.words = 0
         self.link_words = 0
 
@@ -389,28 +406,30 @@ def page_evidence(root: HtmlElement) -> PageEvidence:
     headlines: dict[str, int] = {}
     patterns: Counter[tuple[str, str]] = Counter()
     players = images = password_fields = text_fields = contact_points = 0
+    #: The outermost frame elements met, numbered from 1 in the blocks (see :class:`_Block`).
+    frames: list[HtmlElement] = []
 
-    def block_of(element: HtmlElement) -> _Block:
+    def block_of(element: HtmlElement, chrome: int) -> _Block:
         block = current.get(id(element))
         if block is None:
-            block = current[id(element)] = _Block(element)
+            block = current[id(element)] = _Block(element, chrome)
             blocks.append(block)
         return block
 
-    def add(text: str | None, block_element: HtmlElement, in_link: bool) -> None:
+    def add(text: str | None, block_element: HtmlElement, in_link: bool, chrome: int) -> None:
         if text and not text.isspace():
             words = count_words(text)
-            block = block_of(block_element)
+            block = block_of(block_element, chrome)
             block.words += words
             if in_link:
                 block.link_words += words
 
     # An explicit stack, not recursion: a hostile page nests thousands of elements deep.
-    stack: list[tuple[HtmlElement, HtmlElement, bool, bool]] = [(root, root, False, False)]
+    stack: list[tuple[HtmlElement, HtmlElement, bool, int, bool]] = [(root, root, False, 0, False)]
     while stack:
-        element, block_element, in_link, tail_only = stack.pop()
+        element, block_element, in_link, in_chrome, tail_only = stack.pop()
         if tail_only:
-            add(element.tail, block_element, in_link)
+            add(element.tail, block_element, in_link, in_chrome)
             continue
         if not isinstance(element.tag, str):  # a comment or processing instruction
             continue
@@ -433,13 +452,17 @@ def page_evidence(root: HtmlElement) -> PageEvidence:
         if tag == "a" and element.get("href"):
             link = True
             _note_headline(element, headlines, patterns)
-        add(element.text, own_block, link)
+        chrome = in_chrome
+        if not chrome and _is_chrome(element, tag):
+            frames.append(element)
+            chrome = len(frames)
+        add(element.text, own_block, link, chrome)
         # Children in document order, each followed by its tail (which belongs to this element).
         for child in reversed(element):
-            stack.append((child, own_block, link, True))
-            stack.append((child, own_block, link, False))
+            stack.append((child, own_block, link, chrome, True))
+            stack.append((child, own_block, link, chrome, False))
     return PageEvidence(
-        prose_run=_longest_prose_run(blocks),
+        prose_run=_longest_prose_run(blocks, _frame(blocks)),
         words=sum(block.words for block in blocks),
         link_words=sum(block.link_words for block in blocks),
         headline_links=len(headlines),
@@ -475,11 +498,24 @@ def _shape(element: HtmlElement | None) -> str:
     return f"{element.tag}.{' '.join(sorted((element.get('class') or '').split()))}"
 
 
-def _longest_prose_run(blocks: list[_Block]) -> int:
+def _frame(blocks: list[_Block]) -> set[int]:
+    """The frame elements (see :data:`CHROME_MAX_SHARE`) holding less than their share of the words."""
+    total = sum(block.words for block in blocks)
+    held: Counter[int] = Counter()
+    for block in blocks:
+        if block.chrome:
+            held[block.chrome] += block.words
+    return {element for element, words in held.items() if words < CHROME_MAX_SHARE * total}
+
+
+def _longest_prose_run(blocks: list[_Block], frame: set[int]) -> int:
     """Words of the longest run of prose blocks in page order: a block mostly made of links ends a
-    run; a short block (a heading, a caption, a dateline) neither adds to it nor ends it."""
+    run; a short block (a heading, a caption, a dateline) and the site's frame neither add to it
+    nor end it."""
     longest = run = 0
     for block in blocks:
+        if block.chrome in frame:
+            continue
         own_words = block.words - block.link_words
         if block.words and block.link_words >= LINK_BLOCK_SHARE * block.words and block.link_words >= HEADLINE_MIN_WORDS:
             run = 0

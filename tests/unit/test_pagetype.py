@@ -71,6 +71,48 @@ def test_a_related_stories_widget_inside_an_article_does_not_make_it_a_hub():
     assert typed.is_story, typed.describe()
 
 
+def _archive_page(teasers: int, body: str = "") -> str:
+    """A blog theme's section page: teasers with excerpts, one "Older" link, then the theme's footer
+    with an about-us blurb and a cookie notice floating over the page."""
+    listed = "".join(
+        f'<article class="post"><h2 class="entry-title"><a href="/2026/05/0{i}/story-{i}/">Harbour board weighs plan '
+        f'number {i} for the quay</a></h2><div class="meta"><time datetime="2026-05-0{i}">May {i}</time> by '
+        f'<a href="/author/kim/">Kim</a></div><p class="excerpt">The harbour board met on Tuesday evening to weigh '
+        f'the latest plan for the old quay, which residents have asked to keep open for fishing boats &hellip;</p>'
+        f"</article>"
+        for i in range(1, teasers + 1)
+    )
+    return (
+        "<html><head><title>Harbour - The Valley Post</title></head><body><header><nav><a href='/'>Home</a>"
+        f"<a href='/harbour/'>Harbour</a></nav></header><main><h1>Harbour</h1>{listed}{body}"
+        "<nav class='pagination'><a href='/harbour/page/2/'>Older &raquo;</a></nav></main>"
+        "<footer class='site-footer'><section><h3>About the Post</h3><p>The Valley Post has covered the valley and its "
+        "harbour since 1902 as an independent newsroom funded by its readers and subscribers.</p></section>"
+        "<p>&copy; 2026 The Valley Post.</p></footer><div class='cookie-notice' role='dialog'><p>We use cookies to "
+        "improve your experience and to show personalised advertising. By continuing to browse you agree to our "
+        "use of cookies.</p><button>Accept</button></div></body></html>"
+    )
+
+
+def test_the_site_footer_and_a_cookie_notice_do_not_make_a_short_section_page_a_story():
+    """The last excerpt, the footer's blurb and the cookie notice read as one run of prose long
+    enough for a short story: the frame's prose is not counted."""
+    typed = _type(_archive_page(4), "/harbour/")
+    assert (typed.kind, typed.label) == (PageKind.HUB, "section"), typed.describe()
+
+
+def test_a_short_story_stays_a_story_beside_the_frame():
+    story = (
+        "<html><head><title>Quay stays open</title></head><body><nav><a href='/'>Home</a></nav><main><article>"
+        "<h1>Quay stays open for fishing boats</h1>"
+        + "<p>The harbour board voted on Tuesday to keep the old quay open to fishing boats for another year.</p>" * 6
+        + "</article></main><footer><p>The Valley Post has covered the valley and its harbour since 1902 as an "
+        "independent newsroom.</p></footer></body></html>"
+    )
+    typed = _type(story, "/2026/05/05/quay-stays-open/")
+    assert typed.is_story, typed.describe()
+
+
 def test_one_tag_does_not_decide():
     site = _site("wronglang")
     story_page = site.answer(site.story_path(site.stories[0]))[2].decode()
