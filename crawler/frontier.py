@@ -257,31 +257,39 @@ class FrontierScheduler(BaseScheduler):
             return 0
 
     def _enqueue_redirect(self, request: Request, frontier_url: str) -> bool:
-        """A redirect to a URL this crawl already has is a duplicate: closed here, not fetched."""
+        """A redirect to a URL this crawl already has is a duplicate: closed here, not fetched. One
+        back to a URL of its own chain is a loop: the site's error, every URL of it named."""
         target = canonical_url(request.url)
         if target not in self.known:
             self.known.add(target)
             self.in_memory.append(request)
             return True
-
-        def close_as_duplicate(session) -> None:
+        chain = [canonical_url(url) for url in (frontier_url, *request.meta.get("redirect_urls", ()))]
+        looped = target in chain
+        outcome = "error" if looped else "duplicate"
+        if looped:
+            hops = list(dict.fromkeys(chain))
+            reason = f"redirect loop: {' -> '.join([*hops[hops.index(target):], target])}"
+        else:
             reason = f"redirects to {target}, already in this crawl"
+
+        def close_redirect(session) -> None:
             run_log.record_fetch(
-                session, self.run_id, url=frontier_url, status=None, bytes=None, outcome="duplicate", reason=reason
+                session, self.run_id, url=frontier_url, status=None, bytes=None, outcome=outcome, reason=reason
             )
-            frontier.complete(session, self.source, frontier_url, outcome="duplicate", run_id=self.run_id)
-            if article_store.redirects_home(frontier_url, target):
+            frontier.complete(session, self.source, frontier_url, outcome=outcome, run_id=self.run_id)
+            if not looped and article_store.redirects_home(frontier_url, target):
                 # A stored story that now sends its readers to the home page has been removed.
                 article_store.mark_removed(session, [frontier_url], datetime.now(UTC))
 
         def close_in_database_thread() -> None:
             try:
-                run_in_transaction(self.sessions, close_as_duplicate, retries=OUTAGE_RETRIES)
+                run_in_transaction(self.sessions, close_redirect, retries=OUTAGE_RETRIES)
             except Exception as exc:  # noqa: BLE001 - recorded as an error of the run
                 self.run.record_error("scheduler", exc, frontier_url)
 
         self.database.submit(close_in_database_thread)
-        self.stats.inc_value("newsdesk/outcome/duplicate")
+        self.stats.inc_value(f"newsdesk/outcome/{outcome}")
         return False
 
     def next_request(self) -> Request | None:
