@@ -724,14 +724,17 @@ def version_diff(detail: ArticleDetail, old: int, new: int, *, context: int = 3)
         known = ", ".join(str(n) for n in sorted(by_number)) or "none"
         raise ValueError(f"article {detail.article.id} has no version {missing[0]} (versions: {known})")
     before, after = by_number[old], by_number[new]
+    # Lines without their ends: a text's last line has none, and compared with ends it differed
+    # from the same line followed by a new paragraph.
     lines = difflib.unified_diff(
-        before.text.splitlines(keepends=True),
-        after.text.splitlines(keepends=True),
+        before.text.splitlines(),
+        after.text.splitlines(),
         fromfile=f"version {old} ({_iso(before.seen_at)})",
         tofile=f"version {new} ({_iso(after.seen_at)})",
         n=context,
+        lineterm="",
     )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    return "".join(f"{line}\n" for line in lines)
 
 
 # --- story clusters -------------------------------------------------------------------------------

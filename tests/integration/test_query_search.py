@@ -128,6 +128,19 @@ def test_seen_sort_and_relevance_needs_search(sessions):
         urls(sessions, sort="relevance")
 
 
+def test_a_diff_shows_an_added_paragraph_and_leaves_the_one_before_it_alone(database_url):
+    factory = open_database(database_url)
+    first = "The bridge opened at dawn.\n\n" + FILLER
+    with factory.begin() as session:
+        store_articles(session, [make_item("alpha", "bridge", title="Bridge opens", text=first)])
+        store_articles(session, [make_item("alpha", "bridge", title="Bridge opens", text=first + "\n\nUpdate: traffic flows.",
+                                           fetched_at=T0 + timedelta(days=1))])  # fmt: skip
+    with factory() as session:
+        detail = get_article(session, "https://alpha.example/bridge")
+    changed = [line for line in version_diff(detail, 1, 2).splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed == ["+", "+Update: traffic flows."]
+
+
 def test_fts_follows_updates_and_deletes(database_url):
     factory = open_database(database_url)
     with factory.begin() as session:
