@@ -8,6 +8,7 @@ bad one is one line naming it. Settings not listed here are Scrapy's business an
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -187,11 +188,26 @@ def check_setting(name: str, value: Any) -> Any:
     """``value`` as the crawl should use it, or :class:`SettingError` naming ``name``."""
     check = _CHECKS.get(name)
     if check is None:
+        if name.startswith("NEWSDESK_"):
+            _known_newsdesk_setting(name)
         return value
     try:
         return check(value)
     except (ValueError, OverflowError) as exc:
         raise SettingError(f"setting {name} must be {exc}") from None
+
+
+def _known_newsdesk_setting(name: str) -> None:
+    """newsdesk's own names are all in crawler/settings.py: a misspelt one (``..._ADDRESS`` for
+    ``..._ADDRESSES``) would be passed on, read by nothing, and the crawl run without it."""
+    from crawler import settings
+
+    prefix = "NEWSDESK_"
+    known = [known.removeprefix(prefix) for known in vars(settings) if known.startswith(prefix)]
+    if name.removeprefix(prefix) not in known:
+        close = difflib.get_close_matches(name.removeprefix(prefix), known, n=1)
+        hint = f": did you mean {prefix}{close[0]}?" if close else " (crawler/settings.py lists newsdesk's settings)"
+        raise SettingError(f"unknown setting {name}{hint}")
 
 
 def check_settings(settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -78,6 +78,16 @@ def test_a_bad_setting_in_sources_toml_names_it(db, tmp_path, setting):
     assert setting.split(" ")[0] in line
 
 
+def test_a_misspelt_newsdesk_setting_is_refused_with_the_name_it_was_meant_to_be(db, tmp_path):
+    """Passed on as given, a typo's setting was read by nothing and the crawl ran without it."""
+    line = one_line_error(["--db", db, "crawl", "--url", "http://127.0.0.1:9/", "-s", "NEWSDESK_BLOCK_PRIVATE_ADDRESS=false"])
+    assert line == "Error: unknown setting NEWSDESK_BLOCK_PRIVATE_ADDRESS: did you mean NEWSDESK_BLOCK_PRIVATE_ADDRESSES?"
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[source]]\nname = "a"\nstart_urls = ["https://a.example/"]\nschedule = "0 * * * *"\n')
+    line = one_line_error(["--db", db, "schedule", "--list", "--sources", str(sources), "-s", "NEWSDESK_NOPE=1"])
+    assert line == "Error: unknown setting NEWSDESK_NOPE (crawler/settings.py lists newsdesk's settings)"
+
+
 def test_good_settings_pass_unchanged():
     from crawler.settings_check import check_settings
 

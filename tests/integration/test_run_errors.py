@@ -36,7 +36,7 @@ def _crawl(database_url: str, start_url: str, *settings: str, command: str = "sc
         "NEWSDESK_DATABASE_URL=" + database_url,
         "AUTOTHROTTLE_ENABLED=false",
         "NEWSDESK_EXTRACT_WORKERS=1",
-        "NEWSDESK_TEST_FAULT_URL=" + FAULT_URL,
+        "TEST_FAULT_URL=" + FAULT_URL,
         *settings,
     ]
     if not any(setting.startswith("NEWSDESK_BLOCK_PRIVATE_ADDRESSES=") for setting in settings):

@@ -1,6 +1,6 @@
 """Faults injected into one crawl component at a time, for the tests that prove no error hides.
 
-Each component raises for the URLs that the test-only setting ``NEWSDESK_TEST_FAULT_URL`` (a
+Each component raises for the URLs that the test-only setting ``TEST_FAULT_URL`` (a
 regular expression) matches, and behaves normally for every other URL. Enable one with ``-s``:
 ``SCHEDULER=tests.support.faults.FaultyScheduler``, ``SPIDER_MODULES=tests.support.faults`` (the
 spider), or a pipeline / downloader middleware / extension added to ``ITEM_PIPELINES`` /
@@ -21,7 +21,7 @@ from crawler.spiders.news import NewsSpider
 
 
 def _fault_pattern(settings) -> re.Pattern[str]:
-    return re.compile(settings.get("NEWSDESK_TEST_FAULT_URL") or r"(?!)")
+    return re.compile(settings.get("TEST_FAULT_URL") or r"(?!)")
 
 
 class FaultySpider(NewsSpider):
