@@ -57,6 +57,8 @@ def crawl(ctx: click.Context, names, urls, source, sources_path, recrawl_after, 
     A crawl stopped by a crash or kill continues where it stopped when run again; a crawl run
     again after it finished fetches only what is new or may have changed.
     """
+    if looks_like_url := next((name for name in names if "://" in name), None):
+        raise click.UsageError(f"{looks_like_url} is a URL, not a source's name: crawl it with --url {looks_like_url}")
     if workers > 1:
         _crawl_with_workers(ctx.obj, workers, names, urls, source, sources_path, recrawl_after, overrides)
         return

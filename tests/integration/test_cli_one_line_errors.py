@@ -88,6 +88,11 @@ def test_a_misspelt_newsdesk_setting_is_refused_with_the_name_it_was_meant_to_be
     assert line == "Error: unknown setting NEWSDESK_NOPE (crawler/settings.py lists newsdesk's settings)"
 
 
+def test_a_url_given_as_a_sources_name_points_at_url(db):
+    line = one_line_error(["--db", db, "crawl", "https://a.example/"])
+    assert line == "Error: https://a.example/ is a URL, not a source's name: crawl it with --url https://a.example/"
+
+
 def test_good_settings_pass_unchanged():
     from crawler.settings_check import check_settings
 
