@@ -154,7 +154,10 @@ def show(
     console.rule(Text(data.get("title") or "(untitled)", style="bold"))
     for key in ("id", "source", "canonical_url", "published_at", "modified_at", "first_seen_at", "last_seen_at",
                 "authors", "language", "section", "word_count", "version", "cluster_id"):  # fmt: skip
-        console.print(Text(f"{key:>14}  ", style="dim") + Text(cell_text(data.get(key))))
+        shown = cell_text(data.get(key))
+        if key.endswith("_at") and shown:
+            shown += " UTC"  # stored in UTC; the page's own offset is not kept
+        console.print(Text(f"{key:>14}  ", style="dim") + Text(shown))
     if detail.article.removed_at is not None:
         # Kept, but gone from the site: said before its text.
         console.print(Text(f"removed {data['removed_at']}", style="bold red"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -103,6 +104,7 @@ def test_articles_formats(db):
 def test_show_with_versions_diff_and_cluster_mates(db):
     text = ok(db, "show", "https://planet.example/old")
     assert "Harbour ferries halt." in text and "Versions" in text and "--diff 1 2" in text
+    assert re.search(r"first_seen_at  \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d UTC\n", text)  # the zone is said
     diff = ok(db, "show", "https://planet.example/old", "--diff", "1", "2")
     assert "-Harbour ferries resume." in diff and "+Harbour ferries halt." in diff
     assert run(db, "show", "https://planet.example/old", "--diff", "1", "9").exit_code == 2
