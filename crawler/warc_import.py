@@ -55,8 +55,8 @@ from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, Readi
 from storage import archive as archive_store
 from storage import runs as run_log
 from storage.batches import BatchTarget, FetchResult, write_batch
-from storage.processes import sigterm_as_ctrl_c
 from storage.db import open_database, run_in_transaction
+from storage.processes import sigterm_as_ctrl_c
 
 logger = logging.getLogger(__name__)
 
