@@ -12,6 +12,7 @@ import json
 import random
 import re
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
             site.hits += 1
             site.clients[self.client_address[0]] += 1
         page = site.render(path)
+        if site.latency:
+            time.sleep(site.latency)
         if page is None:
             body, status, content_type = b"<html><body>Not found</body></html>", 404, "text/html; charset=utf-8"
         else:
@@ -88,11 +91,17 @@ class GeneratedSite:
     """``with GeneratedSite(pages=1000) as site: site.base_url``; ``site.hits`` counts requests,
     ``site.clients`` them by the client's address."""
 
-    def __init__(self, pages: int = 1000, port: int = 0, bodies: Sequence[bytes] = (), host: str = "127.0.0.1"):
+    def __init__(
+        self, pages: int = 1000, port: int = 0, bodies: Sequence[bytes] = (), host: str = "127.0.0.1",
+        latency: float = 0.0,
+    ):
         """``bodies``: real article pages to serve instead of generated ones (article ``n`` gets
         ``bodies[n % len(bodies)]`` with ``n`` written into its first paragraph, so no two URLs
-        serve the same text) — for benchmarks that need real pages' size and structure."""
+        serve the same text) — for benchmarks that need real pages' size and structure.
+        ``latency``: seconds every response waits before it is sent, as a distant site's round
+        trips and server make a crawler wait (a crawl of 127.0.0.1 otherwise waits on nothing)."""
         self.pages = pages
+        self.latency = latency
         self.bodies = tuple(bodies)
         self.hits = 0
         self.clients: collections.Counter[str] = collections.Counter()
