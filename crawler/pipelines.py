@@ -23,7 +23,7 @@ from crawler.extraction import Article, Rejection, count_words
 from crawler.frontier import frontier_sync
 from crawler.items import FetchOutcome, PageItem, exported_article
 from crawler.normalize import article_to_store
-from crawler.reading import REJECTION_OUTCOMES
+from crawler.reading import EXTRACTOR_VERSION, REJECTION_OUTCOMES
 from crawler.workers import READING_BUG, READING_FAILURES
 from storage.batches import BatchTarget, BatchWriter, FetchResult, WriteFailed
 from storage.db import resolve_database_url
@@ -164,7 +164,9 @@ class StorePipeline:
         self.run = CrawlRun.of(self.crawler)
         # The frontier scheduler starts the run; without it, the run starts here.
         run_id = self.run.begin()
-        target = BatchTarget(self.database_url, self.run.source, run_id, self.threshold, self.site_profile)
+        target = BatchTarget(
+            self.database_url, self.run.source, run_id, self.threshold, self.site_profile, EXTRACTOR_VERSION
+        )
         self.writer = BatchWriter(target, in_process=self.in_process, log_options=self.log_options)
         # A batch also goes out when no new item arrives: a stalled or trickling crawl must not
         # sit on results (another worker sharing the frontier waits for them to be marked done).

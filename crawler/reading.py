@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from importlib.metadata import version
 
 from parsel import Selector
 
@@ -30,7 +31,11 @@ from storage.dedup import Fingerprint, fingerprint
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["INTERSTITIAL", "REJECTION_OUTCOMES", "PageReading", "ReadRequest", "join_parts", "read_page"]
+#: What read a page: the newsdesk release, which pins trafilatura exactly. Stored stories are
+#: noted as read by it, and ``reextract`` reads again those a newer one could change.
+EXTRACTOR_VERSION = version("newsdesk")
+
+__all__ = ["EXTRACTOR_VERSION", "INTERSTITIAL", "REJECTION_OUTCOMES", "PageReading", "ReadRequest", "join_parts", "read_page"]
 
 #: The rejection reason of a page standing in front of the story (consent, paywall, bot check).
 INTERSTITIAL = "interstitial"

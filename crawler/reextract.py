@@ -16,14 +16,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import Message
-from importlib.metadata import version
 from typing import Any
 
 from crawler import settings as crawl_settings
 from crawler.discovery.dates import to_utc
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import Article, count_words
-from crawler.reading import ReadRequest
+from crawler.reading import EXTRACTOR_VERSION, ReadRequest
 from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, ReadingPool
 from storage import archive as archive_store
 from storage import site_profiles
@@ -42,8 +41,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CHANGED", "ERROR", "EXTRACTOR_VERSION", "UNCHANGED", "ReextractSelection", "reextract", "with_site_profile"]
 
-#: The extractor a re-extraction is made with: the newsdesk release, which pins trafilatura exactly.
-EXTRACTOR_VERSION = version("newsdesk")
 CHANGED, UNCHANGED = "changed", "unchanged"
 #: Skip reasons (outcomes other than changed / unchanged).
 NO_CAPTURE = "no capture"

@@ -50,7 +50,7 @@ from crawler.extraction.signals import SIGNAL_HEADERS
 from crawler.normalize import article_to_store, site_key
 from crawler.page_fetch import FetchRefused, download_file
 from crawler.pages import HTML_CONTENT_TYPES
-from crawler.reading import REJECTION_OUTCOMES, PageReading, ReadRequest
+from crawler.reading import EXTRACTOR_VERSION, REJECTION_OUTCOMES, PageReading, ReadRequest
 from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, ReadingPool
 from storage import archive as archive_store
 from storage import runs as run_log
@@ -147,7 +147,7 @@ def import_worker(
                 )
                 if path is None:
                     break
-                target = BatchTarget(database_url, None, run_id)
+                target = BatchTarget(database_url, None, run_id, extractor_version=EXTRACTOR_VERSION)
                 so_far = total.copy()
                 report = (lambda counts, so_far=so_far: on_counts(so_far + counts)) if on_counts is not None else None
                 readable, length_checked = path, True

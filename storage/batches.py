@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from storage import archive as archive_store
 from storage import articles as article_store
-from storage import dedup, frontier, processes, site_profiles, values
+from storage import dedup, frontier, processes, reextraction, site_profiles, values
 from storage import signals as signal_store
 from storage import runs as run_log
 from storage.clustering import ClusterBatch
@@ -83,6 +83,10 @@ class BatchTarget:
     near_duplicate_threshold: float | None = None
     #: Learn each source's template and strip it from stories (None: store bodies as read).
     site_profile: ProfileSettings | None = None
+    #: The extractor that read the batch's pages: each story it stores is noted as read by it
+    #: (``article_readings``), so ``reextract`` reads again only what a newer extractor or site
+    #: profile could change (None: no note, every story is read by the next ``reextract``).
+    extractor_version: str | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -137,6 +141,8 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
             outcome = result.outcome
             if outcome == "stored":
                 stored.append((article_id, profiled))
+            if outcome in ("stored", "updated") and target.extractor_version is not None:
+                _note_reading(session, target, article_id, item.source)
             if outcome == "alias" or (outcome == "unchanged" and item.url != item.canonical_url):
                 # Another URL of an article already stored (an alias, an AMP copy, a variant).
                 outcome = "duplicate"
@@ -193,6 +199,19 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
         site_profiles.learn_pages(session, learned, target.site_profile, fresh=fresh)
     return outcomes
 
+
+def _note_reading(session: Session, target: BatchTarget, article_id: int, source: str) -> None:
+    """Note that the stored text is the extractor's reading with the site profile it was stripped
+    with (a profile that matures later re-cleans the story and gives it another digest: read again)."""
+    blocks = site_profiles.load_profile(session, source) if target.site_profile is not None else frozenset()
+    reextraction.record_reading(
+        session, article_id, extractor_version=target.extractor_version,
+        site_profile=reextraction.profile_digest(blocks), outcome=FETCHED_READING,
+    )  # fmt: skip
+
+
+#: The outcome of a reading noted when a crawl or an import stored the story.
+FETCHED_READING = "fetched"
 
 #: HTTP statuses that say a page is gone: a stored story answering one is marked removed.
 GONE_STATUSES = frozenset({404, 410})

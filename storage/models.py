@@ -452,9 +452,10 @@ class Reextraction(Base):
     reason: Mapped[str] = mapped_column(sa.Text)
     previous: Mapped[dict[str, Any]]
 class ArticleReading(Base):
-    """The last time ``newsdesk reextract`` read an article from its capture: with which extractor
-    version and site profile (a digest of its template blocks), and what came of it (changed,
-    unchanged, or why it was skipped). An article without one was read only when it was fetched."""
+    """The last reading of an article: with which extractor version and site profile (a digest of
+    its template blocks), and what came of it: ``fetched`` when a crawl or an import stored it,
+    else what ``reextract`` found reading it from its capture (changed, unchanged, or why it was
+    skipped)."""
 
     __tablename__ = "article_readings"
 

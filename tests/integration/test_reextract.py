@@ -102,6 +102,10 @@ def rows(database_url: str, query: str, **params) -> list:
         engine.dispose()
 
 
+#: Articles a reextract has read (a crawl notes the reading it stored as "fetched").
+READ_AGAIN = "SELECT count(*) FROM article_readings WHERE outcome <> 'fetched'"
+
+
 def story_number(url: str) -> int:
     return int(url.rsplit("/", 1)[1])
 
@@ -176,14 +180,14 @@ def test_reextract_killed_mid_run_finishes_on_the_next_run_with_nothing_done_twi
     read = 0
     while time.monotonic() < deadline and process.poll() is None and read == 0:
         with engine.connect() as conn:
-            read = conn.execute(sa.text("SELECT count(*) FROM article_readings")).scalar_one()
+            read = conn.execute(sa.text(READ_AGAIN)).scalar_one()
         time.sleep(0.01)
     engine.dispose()
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()[-2000:]
-    done = rows(database_url, "SELECT count(*) FROM article_readings")[0][0]
+    done = rows(database_url, READ_AGAIN)[0][0]
     assert 0 < done < stories  # killed half-way, its finished chunks kept
 
     summary = reextract(database_url)
@@ -216,8 +220,31 @@ def test_a_reading_bug_is_an_error_not_a_story_gone_and_the_article_is_read_next
     assert failed.exit_code == 1, failed.output
     assert failed.stderr.strip().splitlines()[-1].startswith("Error: 1 articles failed in newsdesk's reading code")
     assert "read 3, changed 1, unchanged 2; errors 1" in failed.stderr
-    assert rows(sqlite_url, "SELECT count(*) FROM article_readings") == [(3,)]
+    assert rows(sqlite_url, READ_AGAIN) == [(3,)]
 
     monkeypatch.setattr(extraction, "_extract", extract)
     assert reextract(sqlite_url).endswith("read 1, changed 1, unchanged 0")
     assert rows(sqlite_url, "SELECT count(*) FROM articles WHERE text LIKE :box", box=f"%{BOX}%") == [(0,)]
+
+
+def test_what_a_crawl_or_an_import_stored_is_noted_as_read_so_reextract_reads_only_what_is_new(sqlite_url, tmp_path,
+                                                                                               scrapy_crawl):  # fmt: skip
+    """The first reextract after a crawl read every article again, to change nothing: the crawl's
+    own reading (and an import's) is now noted, with its extractor and site profile."""
+    with Site(stories=6) as site:
+        crawl_archived(site, sqlite_url, tmp_path / "archive", scrapy_crawl)
+    noted = "SELECT outcome, extractor_version, site_profile, count(*) FROM article_readings GROUP BY 1, 2, 3"
+    assert rows(sqlite_url, noted) == [("fetched", EXTRACTOR_VERSION, "", 6)]
+    assert reextract(sqlite_url).startswith("nothing to read again")
+    # The note is true: read again, the archived pages give the text the crawl stored.
+    assert reextract(sqlite_url, "--all").endswith("read 6, changed 0, unchanged 6")
+    # A profile that learned something since is news: those stories are read again.
+    learn_the_box(sqlite_url)
+    assert reextract(sqlite_url).startswith("6 articles in ")
+
+    imported = f"sqlite:///{tmp_path / 'imported.db'}"
+    archive = [str(path) for path in sorted((tmp_path / "archive").glob("*.warc.gz"))]
+    result = CliRunner().invoke(cli, ["--db", imported, "import-warc", *archive])
+    assert result.exit_code == 0, result.output
+    assert rows(imported, noted) == [("fetched", EXTRACTOR_VERSION, "", 6)]
+    assert reextract(imported).startswith("nothing to read again")
