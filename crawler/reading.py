@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 #: noted as read by it, and ``reextract`` reads again those a newer one could change.
 EXTRACTOR_VERSION = version("newsdesk")
 
-__all__ = ["EXTRACTOR_VERSION", "INTERSTITIAL", "REJECTION_OUTCOMES", "PageReading", "ReadRequest", "join_parts", "read_page"]
+__all__ = [
+    "EXTRACTOR_VERSION", "INTERSTITIAL", "REJECTION_OUTCOMES", "PageReading", "ReadRequest", "join_parts", "read_page",
+]
 
 #: The rejection reason of a page standing in front of the story (consent, paywall, bot check).
 INTERSTITIAL = "interstitial"

@@ -200,6 +200,10 @@ def _write(session: Session, target: BatchTarget, batch: Sequence[FetchResult]) 
     return outcomes
 
 
+#: The outcome of a reading noted when a crawl or an import stored the story.
+FETCHED_READING = "fetched"
+
+
 def _note_reading(session: Session, target: BatchTarget, article_id: int, source: str) -> None:
     """Note that the stored text is the extractor's reading with the site profile it was stripped
     with (a profile that matures later re-cleans the story and gives it another digest: read again)."""
@@ -209,9 +213,6 @@ def _note_reading(session: Session, target: BatchTarget, article_id: int, source
         site_profile=reextraction.profile_digest(blocks), outcome=FETCHED_READING,
     )  # fmt: skip
 
-
-#: The outcome of a reading noted when a crawl or an import stored the story.
-FETCHED_READING = "fetched"
 
 #: HTTP statuses that say a page is gone: a stored story answering one is marked removed.
 GONE_STATUSES = frozenset({404, 410})

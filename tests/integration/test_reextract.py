@@ -22,6 +22,7 @@ from support.loopback import PageServer
 from crawler.cli import cli
 from crawler.demo.generated import article_text
 from crawler.reextract import EXTRACTOR_VERSION
+from storage.batches import FETCHED_READING
 from storage.db import make_engine
 from storage.site_profiles import block_key, label_key
 
@@ -102,8 +103,8 @@ def rows(database_url: str, query: str, **params) -> list:
         engine.dispose()
 
 
-#: Articles a reextract has read (a crawl notes the reading it stored as "fetched").
-READ_AGAIN = "SELECT count(*) FROM article_readings WHERE outcome <> 'fetched'"
+#: Articles a reextract has read (a crawl notes the reading it stored too).
+READ_AGAIN = f"SELECT count(*) FROM article_readings WHERE outcome <> '{FETCHED_READING}'"
 
 
 def story_number(url: str) -> int:
@@ -227,14 +228,15 @@ def test_a_reading_bug_is_an_error_not_a_story_gone_and_the_article_is_read_next
     assert rows(sqlite_url, "SELECT count(*) FROM articles WHERE text LIKE :box", box=f"%{BOX}%") == [(0,)]
 
 
-def test_what_a_crawl_or_an_import_stored_is_noted_as_read_so_reextract_reads_only_what_is_new(sqlite_url, tmp_path,
-                                                                                               scrapy_crawl):  # fmt: skip
+def test_what_a_crawl_or_an_import_stored_is_noted_as_read_so_reextract_reads_only_what_is_new(
+    sqlite_url, tmp_path, scrapy_crawl
+):
     """The first reextract after a crawl read every article again, to change nothing: the crawl's
     own reading (and an import's) is now noted, with its extractor and site profile."""
     with Site(stories=6) as site:
         crawl_archived(site, sqlite_url, tmp_path / "archive", scrapy_crawl)
     noted = "SELECT outcome, extractor_version, site_profile, count(*) FROM article_readings GROUP BY 1, 2, 3"
-    assert rows(sqlite_url, noted) == [("fetched", EXTRACTOR_VERSION, "", 6)]
+    assert rows(sqlite_url, noted) == [(FETCHED_READING, EXTRACTOR_VERSION, "", 6)]
     assert reextract(sqlite_url).startswith("nothing to read again")
     # The note is true: read again, the archived pages give the text the crawl stored.
     assert reextract(sqlite_url, "--all").endswith("read 6, changed 0, unchanged 6")
@@ -246,5 +248,5 @@ def test_what_a_crawl_or_an_import_stored_is_noted_as_read_so_reextract_reads_on
     archive = [str(path) for path in sorted((tmp_path / "archive").glob("*.warc.gz"))]
     result = CliRunner().invoke(cli, ["--db", imported, "import-warc", *archive])
     assert result.exit_code == 0, result.output
-    assert rows(imported, noted) == [("fetched", EXTRACTOR_VERSION, "", 6)]
+    assert rows(imported, noted) == [(FETCHED_READING, EXTRACTOR_VERSION, "", 6)]
     assert reextract(imported).startswith("nothing to read again")
