@@ -14,6 +14,7 @@ import os
 import random
 import re
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
@@ -136,7 +137,7 @@ def _make_sqlite_engine(url: URL, *, read_only: bool) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if not read_only and not in_memory:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enter_wal(cursor)
                 cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
@@ -150,6 +151,26 @@ def _make_sqlite_engine(url: URL, *, read_only: bool) -> Engine:
         conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN_OPTION, default_begin))
 
     return engine
+
+
+def _enter_wal(cursor) -> None:
+    """Switch the file to WAL, waiting as the busy timeout would for a writer in the old journal mode.
+
+    SQLite answers the switch with "database is locked" at once, without calling its busy handler,
+    while another connection holds the write lock of a file not yet in WAL: processes that open a
+    fresh file together (workers, a crawl beside ``import-warc``) then failed while one migrated it.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def dialect_name(session_or_connection: Session | sa.Connection) -> str:

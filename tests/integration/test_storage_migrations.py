@@ -224,3 +224,37 @@ def test_threads_of_one_process_can_open_the_database_at_once(database_url):
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a migration waits forever on another's lock"
     assert failures == []
+
+
+def test_opening_a_fresh_file_waits_for_a_writer_in_the_old_journal_mode(tmp_path):
+    """SQLite refuses the switch to WAL at once, busy timeout or not, while another connection
+    writes to a file still in its first journal mode: one of four worker processes opening a new
+    database together failed with "database is locked" while another migrated it."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "fresh.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE first_writer (n INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO first_writer VALUES (1)")
+    engine = make_engine(f"sqlite:///{path}")
+    connected = threading.Event()
+    outcome: list[object] = []
+
+    def connect() -> None:
+        try:
+            with engine.connect() as conn:
+                outcome.append(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            outcome.append(exc)
+        connected.set()
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    connected.wait(0.3)  # a failure comes at once; a waiting connection is still waiting
+    writer.execute("COMMIT")
+    thread.join(timeout=60)
+    writer.close()
+    engine.dispose()
+    assert outcome == ["wal"]
