@@ -320,6 +320,10 @@ def _import_file(
                     record = next(records, None)
                     if record is None:
                         break
+                    if record.format != "warc":
+                        # warcio takes any first line of five words for an ARC header, so a
+                        # compressed file of another kind reads as one ARC record of noise.
+                        raise ArchiveLoadFailed("an ARC record, not a WARC one (import-warc reads WARC files)")
                     counts["records"] += 1
                     page = _html_page(record, records, readable, options, counts)
                     if page is None:  # skipped unread: a cut in it must end the file all the same
@@ -330,7 +334,7 @@ def _import_file(
                     if isinstance(exc, ArchiveLoadFailed) and not counts["records"]:
                         # Not one record: the user named something else (a page, a .gz of another kind).
                         counts[f"error/{NOT_A_WARC_FILE}"] += 1
-                        logger.error("%s: not a WARC file (%s)", path, exc)
+                        logger.error("%s: not a WARC file (%s)", path, _clipped(str(exc)))
                     else:
                         counts["skipped/truncated-or-corrupt"] += 1
                         logger.warning("%s: stopped at a bad record: %s: %s", readable, type(exc).__name__, exc)
@@ -354,6 +358,12 @@ def _import_file(
         for _, reading in in_flight:
             reading.cancel()
     return counts
+
+
+def _clipped(message: str, limit: int = 160) -> str:
+    """warcio's refusal quotes the file's whole first line, which is kilobytes of bytes in a
+    compressed file of another kind: the start of it names the file well enough."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 class _TakenOver(Exception):

@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -190,7 +191,7 @@ def test_a_directory_names_its_warc_files_and_what_names_none_is_one_line(sqlite
         assert result.exit_code == 1 and "\n" not in line and said in line and line.endswith(str(target)), line
 
 
-def test_a_file_that_is_not_warc_at_all_fails_the_command_and_the_others_are_imported(sqlite_url, tmp_path):
+def test_a_file_that_is_not_warc_at_all_fails_the_command_and_the_others_are_imported(sqlite_url, tmp_path, caplog):
     with GeneratedSite(pages=1) as site:
         write_warc(tmp_path / "day.warc.gz", fetch_pages(site, [1]))
     (tmp_path / "page.warc.gz").write_bytes(gzip.compress(b"<html><body>saved by a browser</body></html>"))
@@ -201,6 +202,14 @@ def test_a_file_that_is_not_warc_at_all_fails_the_command_and_the_others_are_imp
     (tmp_path / "empty.warc.gz").write_bytes(b"")
     again = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "*.warc.gz")])
     assert again.exit_code == 1 and "2 of the files hold no WARC record" in again.stderr, again.output  # named every run
+    # Compressed noise of one long first line: with spaces warcio reads it as an ARC header.
+    noise = random.Random(7).randbytes(20_000).replace(b"\n", b"")
+    for name, first_line in [("words.warc.gz", noise), ("one-word.warc.gz", noise.replace(b" ", b""))]:
+        (tmp_path / name).write_bytes(gzip.compress(first_line))
+        caplog.clear()
+        result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / name)])
+        said = [r.getMessage() for r in caplog.records if f"{name}: not a WARC file" in r.getMessage()]
+        assert result.exit_code == 1 and len(said) == 1 and len(said[0]) < 400, (result.stderr, said)  # not 20 KB
 
 
 def test_a_stopped_worker_gives_its_file_back_and_one_held_elsewhere_is_named(sqlite_url, tmp_path, monkeypatch):
