@@ -315,6 +315,7 @@ def _import_file(
     try:
         with stream:
             records = archive_store.iter_records(stream)
+            past_bad_record = False  # looking for the next good record after a bad one
             while True:
                 try:
                     record = next(records, None)
@@ -330,15 +331,26 @@ def _import_file(
                         records.read_to_end(record)
                         if missing := archive_store.bytes_missing(record):
                             raise CutShort(f"a {record.rec_type} record ends {missing:,} bytes short of its length")
-                except Exception as exc:  # noqa: BLE001 - a truncated or corrupt file ends here, counted
-                    if isinstance(exc, ArchiveLoadFailed) and not counts["records"]:
+                    past_bad_record = False
+                except Exception as exc:  # noqa: BLE001 - a truncated or corrupt record is counted, the file goes on
+                    if isinstance(exc, ArchiveLoadFailed) and not counts["records"] and not past_bad_record:
                         # Not one record: the user named something else (a page, a .gz of another kind).
                         counts[f"error/{NOT_A_WARC_FILE}"] += 1
                         logger.error("%s: not a WARC file (%s)", path, _clipped(str(exc)))
-                    else:
+                        break
+                    if not past_bad_record:
                         counts["skipped/truncated-or-corrupt"] += 1
-                        logger.warning("%s: stopped at a bad record: %s: %s", readable, type(exc).__name__, exc)
-                    break
+                        logger.warning(
+                            "%s: skipped a bad record at byte %s: %s: %s",
+                            readable, f"{records.offset:,}", type(exc).__name__, _clipped(str(exc)),
+                        )
+                    resume = archive_store.next_record_start(stream, records.offset)
+                    if resume is None:
+                        break
+                    stream.seek(resume)
+                    records = archive_store.iter_records(stream)
+                    past_bad_record = True
+                    continue
                 keep_alive()
                 if page is None:
                     continue

@@ -36,8 +36,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
+from warcio.utils import BUFF_SIZE
 from warcio.warcwriter import WARCWriter
 
 from storage.db import dialect_insert
@@ -46,16 +48,20 @@ from storage.models import ArticleUrl, Capture, WarcImportFile
 __all__ = [
     "ArchiveFull",
     "CaptureRow",
+    "CorruptMember",
     "Fetched",
     "RawPage",
     "WarcFiles",
+    "bytes_missing",
     "captures_of_article",
     "latest_served_capture",
     "default_archive_dir",
     "fail_import_file",
+    "iter_records",
     "lease_import_file",
     "leased_files",
     "link_articles",
+    "next_record_start",
     "payload_digest",
     "read_capture",
     "record_captures",
@@ -576,9 +582,59 @@ def release_import_file(session: Session, path: str, owner: str) -> None:
     )
 
 
+class CorruptMember(Exception):
+    """A gzip member of a WARC file whose data does not decompress."""
+
+
+class _StrictMemberReader(DecompressingBufferedReader):
+    """warcio prints a corrupt gzip member's zlib error and reads on to the file's end, a block and
+    a line of stderr at a time, so every record after it was lost: raise instead, and the reader
+    goes on from the next member (:func:`next_record_start`)."""
+
+    def _decompress(self, data):
+        if self.decompressor and data and self.num_block_read:
+            try:
+                return self.decompressor.decompress(data)
+            except zlib.error as exc:
+                raise CorruptMember(f"a corrupt gzip member ({exc})") from None
+        return super()._decompress(data)
+
+
+class _Records(ArchiveIterator):
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__(stream)
+        self.reader = _StrictMemberReader(self.fh, block_size=BUFF_SIZE)  # nothing is read yet
+
+
 def iter_records(stream: BinaryIO) -> Iterator:
-    """warcio records of ``stream`` (gzip or not), with their offsets read from the iterator."""
-    return ArchiveIterator(stream)
+    """warcio records of ``stream`` (gzip or not) from where it stands; ``.offset`` is the current
+    record's. A corrupt member raises :class:`CorruptMember` (uses warcio's reader internals,
+    hence the bound on warcio in pyproject.toml)."""
+    return _Records(stream)
+
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_LINE = b"\nWARC/1."
+
+
+def next_record_start(stream: BinaryIO, after: int) -> int | None:
+    """Where a record may begin past ``after`` (the start of a bad one): the next gzip member of a
+    gzip file, the next ``WARC/1.x`` line of a plain one; None at the end. A false start (the magic
+    bytes inside compressed data) fails on its first record, and the search goes on past it."""
+    stream.seek(0)
+    gzipped = stream.read(2) == _GZIP_MAGIC[:2]
+    marker, skip = (_GZIP_MAGIC, 0) if gzipped else (_WARC_LINE, 1)
+    position = after + 1
+    stream.seek(position)
+    carry = b""
+    while chunk := stream.read(1 << 20):
+        window = carry + chunk
+        found = window.find(marker)
+        if found >= 0:
+            return position - len(carry) + found + skip
+        carry = window[-(len(marker) - 1) :]
+        position += len(chunk)
+    return None
 
 
 def bytes_missing(record) -> int:

@@ -140,6 +140,32 @@ def test_a_page_whose_record_the_file_cuts_short_is_not_stored_cut_short(sqlite_
     assert rows(sqlite_url, "SELECT url FROM articles") == [(pages[0][0],)]
 
 
+@pytest.mark.parametrize("compressed", [True, False], ids=["gzip", "plain"])
+def test_a_corrupt_record_in_the_middle_is_skipped_and_the_file_goes_on(sqlite_url, tmp_path, compressed):
+    """warcio read a corrupt gzip member on to the file's end (a line of stderr per block): the
+    records after it were lost, and a garbled record in a plain file ended the file too."""
+    with GeneratedSite(pages=5) as site:
+        pages = fetch_pages(site, [1, 2, 3, 4, 5])
+    # Pages of real size: warcio reads a file in 16 KB blocks, and a small file is one block.
+    noise = random.Random(5).randbytes(60_000).hex().encode()
+    pages = [(url, body.replace(b"</body>", b"<!-- " + noise + b" --></body>")) for url, body in pages]
+    path = tmp_path / ("day.warc.gz" if compressed else "day.warc")
+    write_warc(path, pages, gzip=compressed)
+    with open(path, "rb") as stream:
+        records = ArchiveIterator(stream)
+        spans = [(records.get_record_offset(), records.get_record_length()) for _ in records]
+    offset, length = spans[1]  # page 2's record
+    data = bytearray(path.read_bytes())
+    garbled = offset + length // 2 if compressed else offset  # inside its gzip data, or its WARC header
+    data[garbled : garbled + 64] = bytes(64) if compressed else b"x" * 64
+    path.write_bytes(bytes(data))
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(path)])
+    stored = {url for (url,) in rows(sqlite_url, "SELECT url FROM articles")}
+    assert stored == {url for url, _ in pages} - {pages[1][0]}, result.stderr
+    assert "truncated-or-corrupt 1" in result.stderr and "Error -3" not in result.stderr, result.stderr
+    assert duplicate_stories(sqlite_url) == 0
+
+
 def gzip_member(page: tuple[str, bytes]) -> bytes:
     """The bytes one page's record takes in a gzip WARC file, written as write_warc writes it."""
     out = io.BytesIO()
