@@ -142,7 +142,7 @@ def _submit(pool: ReadingPool, task: Task | Reread) -> tuple[Task, PendingReadin
         return task
     try:
         page = archive_store.read_capture(task.file, task.offset)
-    except Exception as error:  # noqa: BLE001 - a missing file, a cut or corrupt record: that article's reason
+    except archive_store.UnreadableCapture as error:  # a missing file, a cut or corrupt record: its reason
         logger.warning("article %d: cannot read %s at %d: %s", task.article_id, task.file, task.offset, error)
         return Reread(task.article_id, skipped=UNREADABLE)
     if page.url != task.url:

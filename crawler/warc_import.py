@@ -336,13 +336,13 @@ def _import_file(
                     if isinstance(exc, ArchiveLoadFailed) and not counts["records"] and not past_bad_record:
                         # Not one record: the user named something else (a page, a .gz of another kind).
                         counts[f"error/{NOT_A_WARC_FILE}"] += 1
-                        logger.error("%s: not a WARC file (%s)", path, _clipped(str(exc)))
+                        logger.error("%s: not a WARC file (%s)", path, archive_store.clipped(str(exc)))
                         break
                     if not past_bad_record:
                         counts["skipped/truncated-or-corrupt"] += 1
                         logger.warning(
                             "%s: skipped a bad record at byte %s: %s: %s",
-                            readable, f"{records.offset:,}", type(exc).__name__, _clipped(str(exc)),
+                            readable, f"{records.offset:,}", type(exc).__name__, archive_store.clipped(str(exc)),
                         )
                     resume = archive_store.next_record_start(stream, records.offset)
                     if resume is None:
@@ -370,12 +370,6 @@ def _import_file(
         for _, reading in in_flight:
             reading.cancel()
     return counts
-
-
-def _clipped(message: str, limit: int = 160) -> str:
-    """warcio's refusal quotes the file's whole first line, which is kilobytes of bytes in a
-    compressed file of another kind: the start of it names the file well enough."""
-    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 class _TakenOver(Exception):

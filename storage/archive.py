@@ -52,8 +52,10 @@ __all__ = [
     "Fetched",
     "RawPage",
     "WarcFiles",
+    "UnreadableCapture",
     "bytes_missing",
     "captures_of_article",
+    "clipped",
     "latest_served_capture",
     "default_archive_dir",
     "fail_import_file",
@@ -447,18 +449,43 @@ class RawPage:
     body: bytes
 
 
+class UnreadableCapture(Exception):
+    """A capture that cannot be read back (its file gone, its record cut or corrupt), in one line."""
+
+
 def read_capture(path: str, offset: int) -> RawPage:
-    """The response record at ``offset`` of ``path``, its body decoded (gzip, deflate, brotli)."""
-    with open(path, "rb") as stream:
-        stream.seek(offset)
-        record = next(iter(ArchiveIterator(stream)))
-        http = record.http_headers
-        return RawPage(
-            url=record.rec_headers.get_header("WARC-Target-URI"),
-            status_line=f"{http.protocol} {http.statusline}" if http else "",
-            headers=list(http.headers) if http else [],
-            body=record.content_stream().read(),
-        )
+    """The response record at ``offset`` of ``path``, its body decoded (gzip, deflate, brotli).
+
+    Raises :class:`UnreadableCapture` whatever went wrong: warcio's own refusals quote kilobytes of
+    the bytes it could not read."""
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(offset)
+            records = iter_records(stream)
+            record = next(records, None)
+            if record is None:
+                raise UnreadableCapture("no record there (the file is shorter)")
+            http = record.http_headers
+            body = record.content_stream().read()
+            records.read_to_end(record)
+            if missing := bytes_missing(record):
+                raise UnreadableCapture(f"the record ends {missing:,} bytes short of its length")
+    except UnreadableCapture:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a missing file, a corrupt member, a bad header, a bad encoding
+        raise UnreadableCapture(f"{type(exc).__name__}: {clipped(str(exc))}") from exc
+    return RawPage(
+        url=record.rec_headers.get_header("WARC-Target-URI"),
+        status_line=f"{http.protocol} {http.statusline}" if http else "",
+        headers=list(http.headers) if http else [],
+        body=body,
+    )
+
+
+def clipped(message: str, limit: int = 160) -> str:
+    """``message`` cut to ``limit`` characters: warcio's refusals quote a file's whole first line,
+    kilobytes of bytes in a compressed file of another kind."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def copy_record(path: str, offset: int, length: int, out: BinaryIO, *, gzipped: bool) -> None:

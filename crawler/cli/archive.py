@@ -44,7 +44,7 @@ def print_raw_page(sessions: sessionmaker, article_id: int, *, with_headers: boo
         location = (capture.file, capture.offset)
     try:
         page = archive_store.read_capture(*location)
-    except (OSError, StopIteration) as exc:
+    except archive_store.UnreadableCapture as exc:
         raise click.ClickException(f"cannot read the capture at {location[0]} offset {location[1]}: {exc}") from None
     out = sys.stdout.buffer
     if with_headers:

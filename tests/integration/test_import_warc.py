@@ -882,3 +882,31 @@ def test_workers_registering_the_same_files_at_once_both_go_on(postgres_url):
     assert not errors
     with Session(engine) as session:
         assert session.scalar(sa.select(sa.func.count()).where(sa.text("path like '/warcs/%'")).select_from(sa.text("warc_import_files"))) == 2
+
+
+def test_a_capture_whose_record_is_corrupt_or_cut_is_one_line_for_show_and_reextract(sqlite_url, tmp_path, caplog):
+    """`show --raw` of a capture whose gzip member was damaged printed a traceback quoting
+    kilobytes of its bytes, and one whose file was cut short printed the page cut short."""
+    with GeneratedSite(pages=2) as site:
+        pages = fetch_pages(site, [1, 2])
+    noise = random.Random(5).randbytes(60_000).hex().encode()
+    pages = [(url, body.replace(b"</body>", b"<!-- " + noise + b" --></body>")) for url, body in pages]
+    path = tmp_path / "day.warc.gz"
+    write_warc(path, pages)
+    assert CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(path)]).exit_code == 0
+    ids = dict(rows(sqlite_url, "SELECT url, id FROM articles"))
+    with open(path, "rb") as stream:
+        records = ArchiveIterator(stream)
+        (first, first_length), (second, _) = [(records.get_record_offset(), records.get_record_length()) for _ in records]
+    data = bytearray(path.read_bytes())
+    data[first + first_length // 2 : first + first_length // 2 + 64] = bytes(64)  # page 1's member corrupt
+    path.write_bytes(bytes(data[: second + (len(data) - second) // 2]))  # page 2's record cut in half
+    for url, said in [(pages[0][0], "CorruptMember"), (pages[1][0], "bytes short of its length")]:
+        shown = CliRunner().invoke(cli, ["--db", sqlite_url, "show", str(ids[url]), "--raw"])
+        line = shown.stderr.strip()
+        assert shown.exit_code == 1 and "\n" not in line and said in line and len(line) < 400, shown.output
+        assert shown.stdout_bytes == b""
+    caplog.clear()
+    summary = CliRunner().invoke(cli, ["--db", sqlite_url, "reextract", "--all"]).stderr.strip()
+    assert summary.endswith("skipped: capture unreadable 2"), summary
+    assert all(len(record.getMessage()) < 600 for record in caplog.records), [r.getMessage()[:200] for r in caplog.records]
