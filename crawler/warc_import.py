@@ -31,7 +31,6 @@ import hashlib
 import logging
 import os
 import re
-import socket
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -53,6 +52,7 @@ from crawler.pages import HTML_CONTENT_TYPES
 from crawler.reading import EXTRACTOR_VERSION, REJECTION_OUTCOMES, PageReading, ReadRequest
 from crawler.workers import READING_BUG, READING_FAILURES, PendingReading, ReadingPool
 from storage import archive as archive_store
+from storage import frontier as frontier_store
 from storage import runs as run_log
 from storage.batches import BatchTarget, FetchResult, write_batch
 from storage.db import open_database, run_in_transaction
@@ -126,7 +126,7 @@ def import_worker(
     if downloads is None:
         downloads = Downloads(str(archive_store.default_archive_dir(database_url) / "downloads"))
     sessions = open_database(database_url)
-    owner = f"{socket.gethostname()}:{os.getpid()}"
+    owner = frontier_store.worker_name()  # host:pid, so a killed worker's file is taken over at once
     with sessions.begin() as session:
         archive_store.register_import_files(session, paths)
         settled = run_log.settle_silent_runs(session)

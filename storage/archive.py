@@ -24,7 +24,7 @@ import os
 import socket
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -43,6 +43,7 @@ from warcio.utils import BUFF_SIZE
 from warcio.warcwriter import WARCWriter
 
 from storage.db import dialect_insert
+from storage.frontier import owner_is_alive
 from storage.models import ArticleUrl, Capture, WarcImportFile
 
 __all__ = [
@@ -518,31 +519,33 @@ def register_import_files(session: Session, paths: Iterable[str]) -> None:
         session.execute(dialect_insert(session, WarcImportFile).on_conflict_do_nothing(index_elements=["path"]), rows)
 
 
-def lease_import_file(session: Session, paths: Sequence[str], owner: str, lease: timedelta) -> str | None:
-    """Take one file of ``paths`` that is pending, or whose lease expired; None when none is left.
+def lease_import_file(
+    session: Session, paths: Sequence[str], owner: str, lease: timedelta, is_alive: Callable[[str], bool] = owner_is_alive
+) -> str | None:
+    """Take one file of ``paths`` that is pending, or whose lease expired or whose holder is a
+    process of this machine that is gone (killed: run again, and the file is taken over at once,
+    not when its lease runs out); None when none is left.
 
     A compare-and-set update: of two workers asking at once, one gets the file.
     """
     now = datetime.now(UTC)
-    candidates = session.scalars(
-        sa.select(WarcImportFile.path).where(
-            WarcImportFile.path.in_(paths),
-            sa.or_(
-                WarcImportFile.state == PENDING,
-                sa.and_(WarcImportFile.state == LEASED, WarcImportFile.lease_expires_at < now),
-            ),
-        ).order_by(WarcImportFile.path)
+    rows = session.execute(
+        sa.select(WarcImportFile.path, WarcImportFile.state, WarcImportFile.lease_owner, WarcImportFile.lease_expires_at)
+        .where(WarcImportFile.path.in_(paths), WarcImportFile.state.in_((PENDING, LEASED)))
+        .order_by(WarcImportFile.path)
     ).all()
-    for path in candidates:
+    for path, state, holder, expires in rows:
+        if state == PENDING:
+            takeable = WarcImportFile.state == PENDING
+        elif expires is None or expires < now:
+            takeable = sa.and_(WarcImportFile.state == LEASED, WarcImportFile.lease_expires_at < now)
+        elif holder is not None and not is_alive(holder):
+            takeable = sa.and_(WarcImportFile.state == LEASED, WarcImportFile.lease_owner == holder)
+        else:
+            continue
         taken = session.execute(
             sa.update(WarcImportFile)
-            .where(
-                WarcImportFile.path == path,
-                sa.or_(
-                    WarcImportFile.state == PENDING,
-                    sa.and_(WarcImportFile.state == LEASED, WarcImportFile.lease_expires_at < now),
-                ),
-            )
+            .where(WarcImportFile.path == path, takeable)
             .values(state=LEASED, lease_owner=owner, lease_expires_at=now + lease)
         )
         if taken.rowcount == 1:

@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -265,6 +266,23 @@ def test_a_stopped_worker_gives_its_file_back_and_one_held_elsewhere_is_named(sq
     assert result.exit_code == 0 and "stored 1" in result.stderr, result.output
     assert "1 of 2 files are leased by another worker (elsewhere:42) and were not read here" in result.stderr
     assert "2999-01-01 00:00:00 UTC" in result.stderr
+
+
+def test_a_file_held_by_a_killed_worker_of_this_machine_is_taken_over_at_once(sqlite_url, tmp_path):
+    """After kill -9 of an import, running it again waited out the dead worker's lease (5 minutes),
+    saying it was another worker's and exiting 0 having read nothing."""
+    with GeneratedSite(pages=1) as site:
+        write_warc(tmp_path / "a.warc.gz", fetch_pages(site, [1]))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid names no process now
+    upgrade(sqlite_url)
+    with make_engine(sqlite_url).begin() as conn:
+        conn.execute(sa.text("INSERT INTO warc_import_files (path, state, lease_owner, lease_expires_at)"
+                             " VALUES (:path, 'leased', :owner, '2999-01-01 00:00:00')"),
+                     {"path": str(tmp_path / "a.warc.gz"), "owner": f"{socket.gethostname()}:{gone.pid}"})  # fmt: skip
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "a.warc.gz")])
+    assert result.exit_code == 0 and "stored 1" in result.stderr and "leased by another" not in result.stderr, result.stderr
+    assert rows(sqlite_url, "SELECT state FROM warc_import_files") == [("done",)]
 
 
 def test_files_an_earlier_run_imported_are_named_not_read_again(sqlite_url, tmp_path):
