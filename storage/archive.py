@@ -70,7 +70,7 @@ __all__ = [
     "record_captures",
     "register_import_files",
     "release_import_file",
-    "retry_failed_files",
+    "reopen_import_files",
     "repair_unfinished",
 ]
 
@@ -594,10 +594,12 @@ def fail_import_file(session: Session, path: str, owner: str, counts: dict[str, 
     )
 
 
-def retry_failed_files(session: Session, paths: Sequence[str]) -> int:
-    """Put the failed files of ``paths`` back to pending, for a new command to try; how many."""
+def reopen_import_files(session: Session, paths: Sequence[str], *, imported_too: bool = False) -> int:
+    """Put the failed files of ``paths`` back to pending, for a new command to try, and with
+    ``imported_too`` the done ones as well (``import-warc --again``); how many."""
+    states = (FAILED, DONE) if imported_too else (FAILED,)
     result = session.execute(
-        sa.update(WarcImportFile).where(WarcImportFile.path.in_(paths), WarcImportFile.state == FAILED).values(state=PENDING)
+        sa.update(WarcImportFile).where(WarcImportFile.path.in_(paths), WarcImportFile.state.in_(states)).values(state=PENDING)
     )
     return result.rowcount
 

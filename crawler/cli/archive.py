@@ -69,6 +69,9 @@ def print_raw_page(sessions: sessionmaker, article_id: int, *, with_headers: boo
                    "Default: downloads/ in the archive directory (NEWSDESK_ARCHIVE_DIR).")  # fmt: skip
 @click.option("--allow-private", is_flag=True,
               help="Download from loopback or private addresses (refused by default, as the crawl refuses them).")
+@click.option("--again", is_flag=True,
+              help="Read again files an earlier run imported (a file replaced at its path, other filters): "
+                   "what was stored is found unchanged, never stored twice.")  # fmt: skip
 @click.option("--readers", type=click.IntRange(1),
               help="Page-reading processes per worker (1: the worker reads its pages itself). "
                    "Default: the crawl's NEWSDESK_EXTRACT_WORKERS (0: one a core) shared among the workers.")  # fmt: skip
@@ -77,7 +80,7 @@ def print_raw_page(sessions: sessionmaker, article_id: int, *, with_headers: boo
 def import_warc(
     ctx: click.Context, paths: tuple[str, ...], host: str | None, since: datetime | None, until: datetime | None,
     language: str | None, source: str | None, workers: int, download_dir: str | None, allow_private: bool,
-    readers: int | None,
+    again: bool, readers: int | None,
 ) -> None:  # fmt: skip
     """Import HTML pages from WARC files (gzip or not; CC-NEWS, other archives, newsdesk's own):
     files, globs, directories (their .warc and .warc.gz files) or http(s) URLs.
@@ -98,8 +101,8 @@ def import_warc(
     downloads = Downloads(download_dir or str(_archive_dir(database_url) / "downloads"), allow_private)
     sessions = open_database(database_url)  # migrated to head, as every worker will find it
     with sessions.begin() as session:
-        imported_before = archive_store.imported_files(session, files)
-        archive_store.retry_failed_files(session, files)  # what a command before could not read
+        imported_before = [] if again else archive_store.imported_files(session, files)
+        archive_store.reopen_import_files(session, files, imported_too=again)  # failed: a command before could not read them
     options = ImportFilter(
         host=host, since=since, until=until, language=language, source=source, refuse_tdm_reserved=_refuse_tdm_reserved()
     )
@@ -134,8 +137,8 @@ def import_warc(
     elapsed = max(time.monotonic() - started, 1e-9)
     click.echo(_summary(totals, elapsed), err=True)
     if imported_before:
-        click.echo(f"{len(imported_before):,} of {len(files):,} files were imported by an earlier run and not read again",
-                   err=True)  # fmt: skip
+        click.echo(f"{len(imported_before):,} of {len(files):,} files were imported by an earlier run and not read again"
+                   " (--again reads them)", err=True)  # fmt: skip
     with sessions() as session:
         _say_what_others_hold(archive_store.leased_files(session, files), len(files))
     sessions.kw["bind"].dispose()

@@ -286,8 +286,8 @@ def test_a_file_held_by_a_killed_worker_of_this_machine_is_taken_over_at_once(sq
 
 
 def test_files_an_earlier_run_imported_are_named_not_read_again(sqlite_url, tmp_path):
-    with GeneratedSite(pages=2) as site:
-        pages = fetch_pages(site, [1, 2])
+    with GeneratedSite(pages=3) as site:
+        pages = fetch_pages(site, [1, 2, 3])
     write_warc(tmp_path / "a.warc.gz", [pages[0]])
     first = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "a.warc.gz")])
     assert first.exit_code == 0 and "earlier run" not in first.stderr, first.stderr
@@ -295,7 +295,13 @@ def test_files_an_earlier_run_imported_are_named_not_read_again(sqlite_url, tmp_
     again = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "*.warc.gz")])
     assert again.exit_code == 0, again.output
     assert "stored 1" in again.stderr
-    assert "1 of 2 files were imported by an earlier run and not read again" in again.stderr
+    assert "1 of 2 files were imported by an earlier run and not read again (--again reads them)" in again.stderr
+    # a.warc.gz replaced at its path by one that holds more (a complete copy of a cut download).
+    write_warc(tmp_path / "a.warc.gz", [pages[0], pages[2]])
+    forced = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", "--again", str(tmp_path / "*.warc.gz")])
+    assert forced.exit_code == 0 and "earlier run" not in forced.stderr, forced.stderr
+    assert "stored 1, unchanged 2" in forced.stderr, forced.stderr
+    assert len(rows(sqlite_url, "SELECT id FROM articles")) == 3 and duplicate_stories(sqlite_url) == 0
 
 
 class _WarcServer:
