@@ -173,6 +173,10 @@ def import_worker(
                                  " removed, tried again by the next import-warc", path)  # fmt: skip
                     Path(readable).unlink(missing_ok=True)
                     counts[f"error/{DOWNLOAD_FAILED}"] += 1
+                if readable != path and counts.get(f"error/{NOT_A_WARC_FILE}"):
+                    # A page, not a WARC file: nothing points into it, and kept among the downloads
+                    # it failed every later import of the archive directory.
+                    Path(readable).unlink(missing_ok=True)
                 with sessions.begin() as session:
                     if counts.get(f"error/{DOWNLOAD_FAILED}") or counts.get(f"error/{NOT_A_WARC_FILE}"):
                         archive_store.fail_import_file(session, path, owner, dict(counts))

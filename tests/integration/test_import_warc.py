@@ -350,6 +350,21 @@ class _WarcServer:
         self.server.server_close()
 
 
+def test_a_url_that_serves_no_warc_file_leaves_nothing_among_the_downloads(sqlite_url, tmp_path):
+    """The page a URL served instead of a WARC file was kept as a .warc download, which failed every
+    later `import-warc` of the archive directory ("not a WARC file")."""
+    downloads = tmp_path / "archive" / "downloads"
+    with _WarcServer({"/latest.warc.gz": b"<html><body>Our archive has moved</body></html>"}) as server:
+        url = f"{server.base}/latest.warc.gz"
+        for _ in range(2):  # named every time it is given
+            result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", url, "--allow-private",
+                                              "--download-dir", str(downloads)])  # fmt: skip
+            assert result.exit_code == 1 and "1 of the files hold no WARC record" in result.stderr, result.output
+            assert [path for path in downloads.rglob("*") if path.is_file()] == []
+    later = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "archive")])
+    assert "no WARC files" in later.stderr and "not a WARC file" not in later.stderr, later.output
+
+
 def test_a_warc_file_given_by_url_is_downloaded_kept_and_read_once(sqlite_url, tmp_path):
     with GeneratedSite(pages=3) as site:
         pages = fetch_pages(site, [1, 2, 3])
