@@ -5,7 +5,7 @@ Like every storage function these take a ``Session`` and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from storage import values
+from storage.frontier import owner_is_alive
 from storage.models import CrawlRun, DeadLetter, FetchLog
 
 if TYPE_CHECKING:
@@ -117,25 +118,34 @@ def is_silent(run: RunRow, *, now: datetime | None = None) -> bool:
     return run.status == "running" and (run.seen_at or run.started_at) < (now or _now()) - SILENT_FOR
 
 
-def settle_silent_runs(session: Session, *, now: datetime | None = None) -> list[int]:
-    """Mark ``interrupted`` every run silent for :data:`SILENT_FOR`, ended at its last heartbeat.
+def settle_silent_runs(
+    session: Session, *, now: datetime | None = None, is_alive: Callable[[str], bool] = owner_is_alive
+) -> list[int]:
+    """Mark ``interrupted`` every run silent for :data:`SILENT_FOR`, or whose worker was a process
+    of this machine that is gone, ended at its last heartbeat.
 
     Its process was killed before it could close the run; what it fetched is stored or pending in
-    the frontier. Called as a command starts a run, so ``newsdesk runs`` stops saying "running".
+    the frontier. Called as a command starts a run, so ``newsdesk runs`` stops saying "running":
+    a crawl run again at once after kill -9 settles its killed run at once too.
     """
     last_seen = sa.func.coalesce(CrawlRun.seen_at, CrawlRun.started_at)
-    return list(
-        session.execute(
-            sa.update(CrawlRun)
-            .where(CrawlRun.status == "running", last_seen < (now or _now()) - SILENT_FOR)
-            .values(
-                status="interrupted",
-                finished_at=last_seen,
-                error=f"its process stopped without closing the run (no heartbeat for {SILENT_FOR.seconds // 60} minutes)",
+    silent_since = (now or _now()) - SILENT_FOR
+    running = session.execute(
+        sa.select(CrawlRun.id, CrawlRun.worker, last_seen < silent_since).where(CrawlRun.status == "running")
+    ).all()
+    silent = [run_id for run_id, _, quiet in running if quiet]
+    gone = [run_id for run_id, worker, quiet in running if not quiet and worker and not is_alive(worker)]
+    for run_ids, why in [
+        (silent, f"no heartbeat for {SILENT_FOR.seconds // 60} minutes"),
+        (gone, "its process is gone"),
+    ]:
+        if run_ids:
+            session.execute(
+                sa.update(CrawlRun)
+                .where(CrawlRun.id.in_(run_ids), CrawlRun.status == "running")
+                .values(status="interrupted", finished_at=last_seen, error=f"its process stopped without closing the run ({why})")
             )
-            .returning(CrawlRun.id)
-        ).scalars()
-    )
+    return sorted(silent + gone)
 
 
 def finish_run(

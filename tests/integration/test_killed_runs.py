@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -44,6 +45,23 @@ def test_a_run_silent_past_the_limit_is_settled_at_its_last_heartbeat(database_u
         assert "without closing" in settled.error
         assert runs.get_run(session, alive).status == "running"
         assert runs.get_run(session, closed).status == "finished"
+
+
+def test_a_run_whose_process_on_this_machine_is_gone_is_settled_at_once(database_url):
+    """A crawl run again right after kill -9 listed its killed run as "running" for ten minutes."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid names no process now
+    sessions = open_database(database_url)
+    with sessions.begin() as session:
+        killed = runs.start_run(session, "a", worker=f"{socket.gethostname()}:{gone.pid}")
+        here = runs.start_run(session, "b", worker=f"{socket.gethostname()}:{os.getpid()}")
+        elsewhere = runs.start_run(session, "c", worker=f"another-{socket.gethostname()}:{gone.pid}")
+    with sessions.begin() as session:
+        assert runs.settle_silent_runs(session) == [killed]
+    with sessions() as session:
+        assert runs.get_run(session, killed).status == "interrupted"
+        assert "its process is gone" in runs.get_run(session, killed).error
+        assert {runs.get_run(session, run_id).status for run_id in (here, elsewhere)} == {"running"}
 
 
 def test_a_heartbeat_does_not_revive_a_closed_run(database_url):
