@@ -328,7 +328,7 @@ def _import_file(
                     if record.format != "warc":
                         # warcio takes any first line of five words for an ARC header, so a
                         # compressed file of another kind reads as one ARC record of noise.
-                        raise ArchiveLoadFailed("an ARC record, not a WARC one (import-warc reads WARC files)")
+                        raise ArchiveLoadFailed("its first record has no WARC/1.x header: an old ARC file, or not an archive")
                     counts["records"] += 1
                     page = _html_page(record, records, readable, options, counts)
                     if page is None:  # skipped unread: a cut in it must end the file all the same
@@ -417,7 +417,7 @@ def _html_page(record, records, path: str, options: ImportFilter, counts: Counte
     if record.length and record.length > MAX_RECORD_BYTES:
         _skip(counts, "over-50-MB")
         return None
-    if options.host and not fnmatch.fnmatch(urlsplit(url).hostname or "", options.host):
+    if options.host and not _host_matches(url, options.host):
         _skip(counts, "host-filter")
         return None
     fetched_at = _warc_date(record.rec_headers.get_header("WARC-Date"))
@@ -527,6 +527,19 @@ def _charset(params: str) -> str | None:
         if key.lower() == "charset" and value:
             return value.strip().strip('"').lower()
     return None
+
+
+def _host_matches(url: str, pattern: str) -> bool:
+    """``--host`` against the record's host, or its host and port when the pattern names a port
+    (as the sources of a site on a port are named: ``127.0.0.1:8080``)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in pattern:
+        try:
+            host = f"{host}:{parts.port}" if parts.port else host
+        except ValueError:  # a port that is no number: no port to match
+            pass
+    return fnmatch.fnmatch(host, pattern.lower())
 
 
 def _warc_date(value: str | None) -> datetime:

@@ -57,7 +57,8 @@ def print_raw_page(sessions: sessionmaker, article_id: int, *, with_headers: boo
 @click.command("import-warc")
 @database_option
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--host", help="Keep only records of hosts matching this pattern (e.g. '*.example.com').")
+@click.option("--host", help="Keep only records of hosts matching this pattern (e.g. '*.example.com'; with a port, "
+              "'127.0.0.1:8080', the port must match too).")
 @click.option("--since", type=WhenType(), help="Keep only records captured at or after this time.")
 @click.option("--until", type=WhenType(), help="Keep only records captured before this time.")
 @click.option("--lang", "language", help="Keep only articles in this language (ISO 639-1, e.g. en).")

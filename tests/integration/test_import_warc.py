@@ -18,6 +18,7 @@ import urllib.request
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import lxml.html
 import pytest
@@ -580,6 +581,18 @@ def test_host_and_date_filters(sqlite_url, tmp_path):
     upgrade(sqlite_url)
     counts = import_worker(sqlite_url, [str(path)], ImportFilter(host="*.example.org"))
     assert (counts["stored"], counts["skipped/host-filter"]) == (0, 2)
+    # A site on a port is named host:port (its source's name): the port is matched when given.
+    port = urlsplit(pages[0][0]).port
+    reopen(sqlite_url)
+    assert import_worker(sqlite_url, [str(path)], ImportFilter(host=f"127.0.0.1:{port + 1}"))["skipped/host-filter"] == 2
+    reopen(sqlite_url)
+    assert import_worker(sqlite_url, [str(path)], ImportFilter(host=f"127.0.0.1:{port}"))["stored"] == 2
+
+
+def reopen(database_url: str) -> None:
+    """Every file of the import list pending again, as ``import-warc --again`` leaves them."""
+    with make_engine(database_url).begin() as conn:
+        conn.execute(sa.text("UPDATE warc_import_files SET state = 'pending'"))
 
 
 def test_a_long_stretch_of_skipped_records_still_renews_the_lease_and_says_the_run_is_alive(
