@@ -53,16 +53,26 @@ def export(ctx: click.Context, fmt: str, output: str, force: bool, **filters: An
                 written = export_articles(session, article_filter, output, fmt, force=force)
         except ExportError as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"{written:,} articles written to {'standard output' if output == '-' else output}", err=True)
+        matched = queries.count_articles(session, article_filter) if fmt == "warc" else written
+    where = "standard output" if output == "-" else output
+    click.echo(f"{written:,} articles written to {where}", err=True)
+    if matched > written:
+        click.echo(f"{matched - written:,} of the {matched:,} articles selected have no archived capture (archiving was"
+                   " off when they were fetched, or they were stored before the archive) and are not in it", err=True)  # fmt: skip
 
 
 #: What a file's name says it holds.
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".warc": "warc"}
+#: Compressions a name can promise that newsdesk does not write (it writes gzip, or nothing).
+_OTHER_COMPRESSIONS = (".bz2", ".xz", ".zst", ".zip", ".lz4", ".br")
 
 
 def _check_suffix(output: str, fmt: str) -> None:
     """A file named for one format and written in another is a mistake a reader pays for later."""
-    name = output.lower().removesuffix(".gz")
+    name = output.lower()
+    if other := next((suffix for suffix in _OTHER_COMPRESSIONS if name.endswith(suffix)), None):
+        raise click.UsageError(f"{output}: newsdesk compresses with gzip only, not {other}: name it .gz, or plain")
+    name = name.removesuffix(".gz")
     named = next((kind for suffix, kind in _SUFFIXES.items() if name.endswith(suffix)), None)
     if named is not None and named != fmt:
         raise click.UsageError(f"{output} is named as {named} but --format is {fmt}: rename it, or change --format")

@@ -203,3 +203,9 @@ def test_dash_writes_to_standard_output_and_a_file_named_for_another_format_is_r
                               text=True)  # fmt: skip
     assert mismatch.returncode == 2 and "corpus.jsonl is named as jsonl but --format is warc" in mismatch.stderr
     assert not (tmp_path / "corpus.jsonl").exists()
+    bz2 = subprocess.run([*command, "--format", "warc", "-o", "corpus.warc.bz2"], cwd=tmp_path, capture_output=True, text=True)
+    assert bz2.returncode == 2 and "gzip only, not .bz2" in bz2.stderr and not (tmp_path / "corpus.warc.bz2").exists()
+    # Stored without the archive (as here): a WARC export of them says why it holds none.
+    warc = subprocess.run([*command, "--format", "warc", "-o", "corpus.warc.gz"], cwd=tmp_path, capture_output=True, text=True)
+    assert warc.returncode == 0 and "0 articles written" in warc.stderr, warc.stderr
+    assert "5 of the 5 articles selected have no archived capture" in warc.stderr
