@@ -81,6 +81,9 @@ def reextract(
     if not selected:
         if source is not None and not _has_articles(ctx.find_root().obj, source):
             raise click.ClickException(f"no articles of source {source!r}")
+        if everything:
+            click.echo("nothing to read: no article matches the --source, --since and --until given", err=True)
+            return
         click.echo(f"nothing to read again: every article selected was read with extractor {EXTRACTOR_VERSION} "
                    "and its source's site profile (--all reads them again)", err=True)  # fmt: skip
         return

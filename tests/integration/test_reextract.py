@@ -162,6 +162,10 @@ def test_reextract_cleans_exactly_the_stories_holding_a_learned_template(databas
     assert reextract(database_url, "--source", SOURCE, "--where-extractor-older-than", "9999", "--all").startswith(
         "24 articles"
     )
+    # A selection no article matches is said to be empty, not "read already".
+    assert reextract(database_url, "--all", "--since", "2999-01-01") == (
+        "nothing to read: no article matches the --source, --since and --until given"
+    )
 
 
 def test_reextract_killed_mid_run_finishes_on_the_next_run_with_nothing_done_twice(
