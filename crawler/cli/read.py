@@ -132,6 +132,13 @@ def show(
     Metadata, body, every URL with its rendition (canonical, amp, print, ...), version history and
     the other articles of its story.
     """
+    # Options that print something else were ignored without a word.
+    if with_headers and not raw:
+        raise click.UsageError("--headers goes with --raw (the headers the page was served with)")
+    if raw and (diff_versions or fmt != "text"):
+        raise click.UsageError("--raw prints the page as it was served: it takes neither --diff nor --format")
+    if diff_versions and fmt != "text":
+        raise click.UsageError("--diff prints a text diff: it takes no --format")
     sessions = read_sessions_for(ctx)
     with sessions() as session:
         detail = queries.get_article(session, id_or_url)

@@ -105,6 +105,11 @@ def test_bad_records_are_counted_by_reason_and_the_good_ones_stored(sqlite_url, 
     [(article_id,)] = rows(sqlite_url, f"SELECT id FROM articles WHERE url = '{pages[1][0]}'")
     shown = CliRunner().invoke(cli, ["--db", sqlite_url, "show", str(article_id), "--raw"])
     assert shown.stdout_bytes == pages[1][1]
+    # Options that would print something else are refused, not ignored.
+    for options in (["--raw", "--format", "json"], ["--raw", "--diff", "1", "1"], ["--headers"],
+                    ["--diff", "1", "1", "--format", "json"]):  # fmt: skip
+        refused = CliRunner().invoke(cli, ["--db", sqlite_url, "show", str(article_id), *options])
+        assert refused.exit_code == 2 and refused.stdout_bytes == b"", (options, refused.output)
 
 
 @pytest.mark.parametrize("cut_at", ["inside-a-feed-record", "inside-a-warc-header"])
