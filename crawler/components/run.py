@@ -506,7 +506,12 @@ class CrawlRun:
         failed_requests = {outcome: counts.get(outcome, 0) for outcome in NOTHING_FETCHED_OUTCOMES}
         if not self.pages_answered and any(failed_requests.values()):
             parts = [f"{n} {outcome}" for outcome, n in failed_requests.items() if n]
-            return "failed", f"no page could be fetched ({', '.join(parts)}); see newsdesk runs show {self.run_id}"
+            # A first crawl of a site on this machine is refused by the address guard: name the way out.
+            fix = "; refused: loopback or private addresses (NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false crawls them)"
+            return "failed", (
+                f"no page could be fetched ({', '.join(parts)}){fix if failed_requests['refused'] else ''};"
+                f" see newsdesk runs show {self.run_id}"
+            )
         if reason.startswith("closespider_") and (left := self._left_in_frontier()):
             # The limit asked for, not a failure; but "finished" alone would read as "nothing left".
             return "finished", (

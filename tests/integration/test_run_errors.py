@@ -142,6 +142,7 @@ def test_a_crawl_whose_every_request_is_refused_fails_with_one_line(command, tmp
     if command == "newsdesk":
         last = crawl.stderr.strip().splitlines()[-1]
         assert last.startswith("Error: crawl of ") and "failed: no page could be fetched" in last
+        assert "NEWSDESK_BLOCK_PRIVATE_ADDRESSES=false" in last  # the way out, in the one line a user reads
     shown = _runs_show(database_url, run.id)
     assert run.error in shown
     # Refused requests are counted under their own name in both summaries, never folded into errors.
