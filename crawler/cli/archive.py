@@ -183,7 +183,7 @@ def _warc_files(target: str) -> list[str]:
             # The URL is the file's name in the log and in the database: no password goes there.
             raise click.ClickException(
                 f"a URL with a user name or password is not downloaded (it would be logged and stored): "
-                f"{parts._replace(netloc=parts.hostname or '').geturl()}"
+                f"{parts._replace(netloc=parts.netloc.rpartition('@')[2]).geturl()}"
             )
         # A URL no download can ever reach is the command's mistake, not a file to try again next run.
         try:
@@ -209,6 +209,10 @@ def _local_warc_files(target: str) -> list[str]:
         if not found:
             raise click.ClickException(f"no file matches {target}")
         return found
+    if not target:
+        raise click.UsageError("an empty path names no file")
+    if os.path.exists(target) and not os.path.isfile(target):
+        raise click.ClickException(f"not a file or a directory (a device, a pipe?): {target}")
     if not os.path.isfile(target):
         raise click.ClickException(f"no such file: {target}")
     return [target]

@@ -448,8 +448,16 @@ def test_a_url_that_failed_is_not_tried_again_by_the_other_workers_of_one_comman
 
 
 def test_a_warc_url_with_a_password_is_refused_without_showing_it(sqlite_url):
-    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", "https://reader:s3cret@archive.example/a.warc.gz"])
+    url = "https://reader:s3cret@archive.example:8443/a.warc.gz"
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", url])
     assert result.exit_code == 1 and "user name or password" in result.stderr and "s3cret" not in result.output
+    assert result.stderr.strip().endswith(": https://archive.example:8443/a.warc.gz"), result.stderr  # its port kept
+
+
+@pytest.mark.parametrize(("path", "exit_code", "said"), [("", 2, "an empty path"), ("/dev/null", 1, "not a file")])
+def test_a_path_that_is_no_file_is_named_for_what_it_is(sqlite_url, path, exit_code, said):
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", path])
+    assert result.exit_code == exit_code and said in result.stderr and "no such file" not in result.stderr, result.output
 
 
 @pytest.mark.parametrize("name", ["none.warc.gz", "none.warc"])
