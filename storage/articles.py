@@ -92,6 +92,7 @@ def _stored_story() -> sa.Select:
         Article.url,
         Article.minhash,
         Article.word_count,
+        Article.last_seen_at,
         # The rendition the stored body was read from.
         ArticleUrl.rendition.label("body_rendition"),
     ).outerjoin(ArticleUrl, ArticleUrl.url == Article.url)
@@ -488,6 +489,12 @@ def _store(
 
     # The body's own rendition read again, and changed: the publisher edited the story.
     edited = item.url == existing.url or kind == existing.body_rendition == Rendition.CANONICAL
+    if edited and seen_at < existing.last_seen_at:
+        # A capture older than what is stored (last month's WARC file imported after this month's
+        # crawl; a page's two captures out of order): not the publisher's latest edit. Applied, it
+        # made a version of the old text, and the newer capture one of the new text again: each
+        # import of the same file added two versions.
+        return StoreResult(existing.id, "unchanged", existing.version, existing.cluster_id)
     if not edited and not outranks(kind, item.word_count, existing.body_rendition, existing.word_count):
         # Another rendition, which reads differently: the story has not changed.
         _touch(conn, existing.id, item, seen_at)

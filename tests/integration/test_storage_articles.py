@@ -439,3 +439,24 @@ def test_a_canonical_still_versions_its_own_page_and_near_copies(session_factory
     assert count(session_factory, Article) == 1
     with session_factory() as session:
         assert session.execute(sa.select(Article.text)).scalar_one() == story(943)
+
+
+def test_an_older_capture_of_an_edited_story_is_not_a_new_version(session_factory):
+    """Importing a WARC file that holds a page's capture before and after an edit, after its newer
+    text was stored, made a version of the old text and one of the new again, on every import."""
+    text = story(40)
+    changed = text + "\n\nThe minister later resigned."
+    url = "https://a.example/40"
+    store(session_factory, article(url, text, fetched_at=T0))
+    assert store(session_factory, article(url, changed, fetched_at=T0 + timedelta(days=2))).outcome == "updated"
+    for _ in range(2):  # the same two captures read again, in the file's order
+        assert store(session_factory, article(url, text, fetched_at=T0)).outcome == "unchanged"
+        assert store(session_factory, article(url, changed, fetched_at=T0 + timedelta(days=2))).outcome == "unchanged"
+    older_unseen = store(session_factory, article(url, text + "\n\nA draft.", fetched_at=T0 + timedelta(days=1)))
+    assert older_unseen.outcome == "unchanged"
+    with session_factory() as session:
+        row = session.get(Article, older_unseen.article_id)
+        assert (row.text, row.version) == (changed, 2)
+    assert count(session_factory, ArticleVersion) == 2
+    newer = store(session_factory, article(url, changed + "\n\nCorrection.", fetched_at=T0 + timedelta(days=3)))
+    assert (newer.outcome, newer.version) == ("updated", 3)
