@@ -92,7 +92,11 @@ def _stored_story() -> sa.Select:
         Article.url,
         Article.minhash,
         Article.word_count,
-        Article.last_seen_at,
+        # When the stored text was first seen.
+        sa.select(ArticleVersion.seen_at)
+        .where(ArticleVersion.article_id == Article.id, ArticleVersion.version == Article.version)
+        .scalar_subquery()
+        .label("version_seen_at"),
         # The rendition the stored body was read from.
         ArticleUrl.rendition.label("body_rendition"),
     ).outerjoin(ArticleUrl, ArticleUrl.url == Article.url)
@@ -489,11 +493,12 @@ def _store(
 
     # The body's own rendition read again, and changed: the publisher edited the story.
     edited = item.url == existing.url or kind == existing.body_rendition == Rendition.CANONICAL
-    if edited and seen_at < existing.last_seen_at:
-        # A capture older than what is stored (last month's WARC file imported after this month's
+    if edited and existing.version_seen_at is not None and seen_at < existing.version_seen_at:
+        # A capture older than the stored text (last month's WARC file imported after this month's
         # crawl; a page's two captures out of order): not the publisher's latest edit. Applied, it
         # made a version of the old text, and the newer capture one of the new text again: each
-        # import of the same file added two versions.
+        # import of the same file added two versions. (Not the article's last sighting: a crawl
+        # writes a story's renditions in the order they were read, not fetched.)
         return StoreResult(existing.id, "unchanged", existing.version, existing.cluster_id)
     if not edited and not outranks(kind, item.word_count, existing.body_rendition, existing.word_count):
         # Another rendition, which reads differently: the story has not changed.

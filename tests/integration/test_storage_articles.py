@@ -460,3 +460,16 @@ def test_an_older_capture_of_an_edited_story_is_not_a_new_version(session_factor
     assert count(session_factory, ArticleVersion) == 2
     newer = store(session_factory, article(url, changed + "\n\nCorrection.", fetched_at=T0 + timedelta(days=3)))
     assert (newer.outcome, newer.version) == ("updated", 3)
+
+
+def test_an_edit_written_after_a_later_fetched_copy_is_still_a_version(session_factory):
+    """A crawl writes pages in the order they were read, not fetched: the story's edited page may
+    come after another URL of it fetched a moment later. It is newer than the stored text."""
+    text = story(41)
+    url = "https://a.example/41"
+    store(session_factory, article(url, text, fetched_at=T0))
+    day_two = T0 + timedelta(days=1)
+    copy = article(f"{url}?utm_source=rss", text, canonical_url=url, fetched_at=day_two + timedelta(seconds=1))
+    assert store(session_factory, copy).outcome == "unchanged"  # the story seen again, later
+    edit = store(session_factory, article(url, text + "\n\nThe minister later resigned.", fetched_at=day_two))
+    assert (edit.outcome, edit.version) == ("updated", 2)
