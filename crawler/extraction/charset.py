@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from email.message import Message
 
 from charset_normalizer import from_bytes
 
@@ -36,11 +37,19 @@ _PERMISSIVE = frozenset({"cp1252", "iso8859-1", "ascii", "iso8859-15", "latin-1"
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 _ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
+# w3lib (from 2.6) follows the WHATWG Encoding Standard, which has no UTF-32: it reads a
+# UTF-32-LE BOM as UTF-16's and resolves no UTF-32 label. Pages in UTF-32 exist all the same,
+# and their NULs make them easy to check (_bytes_fit), so these two are ours to recognise.
+_UTF32_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"))
+
 
 def decode_html(body: bytes, http_charset: str | None) -> str:
     """Decode an HTML body; ``http_charset`` is the header's charset (or the whole header)."""
     if isinstance(body, str):
         return body
+    for bom, encoding in _UTF32_BOMS:
+        if body.startswith(bom):
+            return to_unicode(body[len(bom) :], encoding)
     bom_encoding, bom = read_bom(body)
     if bom_encoding is not None and bom is not None:
         return to_unicode(body[len(bom) :], bom_encoding)
@@ -113,8 +122,30 @@ def _header_encoding(http_charset: str | None) -> str | None:
         return None
     value = http_charset.strip()
     if "=" in value or ";" in value or "/" in value:
-        return http_content_type_encoding(value)
-    return resolve_encoding(value.strip("\"' "))
+        encoding = http_content_type_encoding(value)
+        label = _charset_parameter(value)
+    else:
+        label = value.strip("\"' ")
+        encoding = resolve_encoding(label)
+    if encoding is None and label:
+        encoding = _utf32_codec(label)
+    return encoding
+
+
+def _charset_parameter(content_type: str) -> str | None:
+    message = Message()
+    message["content-type"] = content_type
+    charset = message.get_param("charset")
+    return charset if isinstance(charset, str) else None  # RFC 2231 values come as tuples
+
+
+def _utf32_codec(label: str) -> str | None:
+    """The Python codec of a UTF-32 label, which the Encoding Standard (and w3lib) does not know."""
+    try:
+        name = codecs.lookup(label).name
+    except (LookupError, ValueError):
+        return None
+    return name if name.startswith("utf-32") else None
 
 
 def _valid_utf8(body: bytes) -> bool:
