@@ -129,7 +129,7 @@ def import_worker(
     owner = frontier_store.worker_name()  # host:pid, so a killed worker's file is taken over at once
     with sessions.begin() as session:
         archive_store.register_import_files(session, paths)
-        settled = run_log.settle_silent_runs(session)
+        settled = run_log.settle_abandoned_runs(session)
         run_id = run_log.start_run(session, options.source or "import-warc", worker=owner)
     if settled:
         logger.warning("runs %s had stopped without closing (killed?): marked interrupted", settled)

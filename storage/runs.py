@@ -34,7 +34,7 @@ __all__ = [
     "record_fetch",
     "record_fetches",
     "run_fetches",
-    "settle_silent_runs",
+    "settle_abandoned_runs",
     "start_run",
 ]
 
@@ -118,10 +118,10 @@ def is_silent(run: RunRow, *, now: datetime | None = None) -> bool:
     return run.status == "running" and (run.seen_at or run.started_at) < (now or _now()) - SILENT_FOR
 
 
-def settle_silent_runs(
+def settle_abandoned_runs(
     session: Session, *, now: datetime | None = None, is_alive: Callable[[str], bool] = owner_is_alive
 ) -> list[int]:
-    """Mark ``interrupted`` every run silent for :data:`SILENT_FOR`, or whose worker was a process
+    """Mark ``interrupted`` every run abandoned: silent for :data:`SILENT_FOR`, or whose worker was a process
     of this machine that is gone, ended at its last heartbeat.
 
     Its process was killed before it could close the run; what it fetched is stored or pending in

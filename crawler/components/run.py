@@ -255,7 +255,7 @@ class CrawlRun:
         if self.run_id is None:
             self.sessions = open_database(self.database_url)
             with self.sessions.begin() as session:
-                settled = run_log.settle_silent_runs(session)
+                settled = run_log.settle_abandoned_runs(session)
                 self.run_id = run_log.start_run(session, self.source, worker=frontier.worker_name())
                 if self.source is not None:
                     earlier = frontier.story_urls(session, self.source, limit=MAX_KNOWN_STORIES)

@@ -38,7 +38,7 @@ def test_a_run_silent_past_the_limit_is_settled_at_its_last_heartbeat(database_u
     with sessions.begin() as session:
         assert runs.is_silent(runs.get_run(session, killed), now=later)
         assert not runs.is_silent(runs.get_run(session, alive), now=later)
-        assert runs.settle_silent_runs(session, now=later) == [killed]
+        assert runs.settle_abandoned_runs(session, now=later) == [killed]
     with sessions() as session:
         settled = runs.get_run(session, killed)
         assert settled.status == "interrupted" and settled.finished_at == start + timedelta(minutes=2)
@@ -57,7 +57,7 @@ def test_a_run_whose_process_on_this_machine_is_gone_is_settled_at_once(database
         here = runs.start_run(session, "b", worker=f"{socket.gethostname()}:{os.getpid()}")
         elsewhere = runs.start_run(session, "c", worker=f"another-{socket.gethostname()}:{gone.pid}")
     with sessions.begin() as session:
-        assert runs.settle_silent_runs(session) == [killed]
+        assert runs.settle_abandoned_runs(session) == [killed]
     with sessions() as session:
         assert runs.get_run(session, killed).status == "interrupted"
         assert "its process is gone" in runs.get_run(session, killed).error
