@@ -299,13 +299,15 @@ def _sum(counts) -> Counter:
 
 def _summary(counts: Counter, elapsed: float) -> str:
     records = counts.get("records", 0)
-    stored = counts.get("stored", 0) + counts.get("updated", 0)
+    stored, updated = counts.get("stored", 0), counts.get("updated", 0)
     skipped = sorted(((key.removeprefix("skipped/"), n) for key, n in counts.items() if key.startswith("skipped/")),
                      key=lambda pair: -pair[1])  # fmt: skip
     sizes = {"downloaded_bytes": "downloaded", "downloading_bytes": "downloading"}
     others = ", ".join(f"{key} {n:,}" for key, n in sorted(counts.items())
                        if key not in ("records", "stored", "updated", *sizes) and not key.startswith("skipped/"))  # fmt: skip
     line = f"{records:,} records in {elapsed:.1f}s ({records / max(elapsed, 1e-9):,.0f} records/s): stored {stored:,}"
+    if updated:
+        line += f", updated {updated:,}"  # an edit of a stored story: a new version, not a new story
     for key, said in sizes.items():
         if counts.get(key):
             line += f", {said} {_size(counts[key])}"

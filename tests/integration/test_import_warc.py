@@ -975,3 +975,19 @@ def test_a_capture_whose_record_is_corrupt_or_cut_is_one_line_for_show_and_reext
     summary = CliRunner().invoke(cli, ["--db", sqlite_url, "reextract", "--all"]).stderr.strip()
     assert summary.endswith("skipped: capture unreadable 2"), summary
     assert all(len(record.getMessage()) < 600 for record in caplog.records), [r.getMessage()[:200] for r in caplog.records]
+
+
+def test_the_summary_says_updated_apart_from_stored(sqlite_url, tmp_path):
+    with GeneratedSite(pages=2) as site:
+        pages = fetch_pages(site, [1, 2])
+    write_warc(tmp_path / "first.warc.gz", pages)
+    url, body = pages[0]
+    edited = re.sub(rb"<p>[^<]{40,}</p>", b"<p>" + b"The council has since voted the plan down, forty to three. " * 3 + b"</p>",
+                    body, count=1)  # fmt: skip
+    assert edited != body
+    write_warc(tmp_path / "later.warc.gz", [(url, edited)])  # written later, so a later capture: an edit
+    first = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "first.warc.gz")])
+    assert first.exit_code == 0 and "stored 2" in first.stderr and "updated" not in first.stderr, first.stderr
+    later = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "later.warc.gz")])
+    assert later.exit_code == 0 and "stored 0, updated 1" in later.stderr, later.stderr
+    assert rows(sqlite_url, "SELECT count(*) FROM article_versions") == [(3,)]
