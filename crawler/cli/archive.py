@@ -145,7 +145,7 @@ def import_warc(
     sessions.kw["bind"].dispose()
     if not_downloaded := totals.get(f"error/{DOWNLOAD_FAILED}", 0):
         raise click.ClickException(
-            f"{not_downloaded:,} WARC files could not be downloaded (logged above); run the command again to try them again"
+            f"{not_downloaded:,} WARC files could not be downloaded (logged above, each with why); the next run tries them again"
         )
     if not_warc := totals.get(f"error/{NOT_A_WARC_FILE}", 0):
         raise click.ClickException(f"{not_warc:,} of the files hold no WARC record (named above)")
