@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_TRACKING_PARAMETERS",
     "article_to_store",
     "canonical_url",
+    "canonical_url_or_none",
     "choose_canonical_url",
     "registered_site",
     "same_registered_site",
@@ -75,6 +76,9 @@ def _is_tracking(name: str, patterns: Iterable[str]) -> bool:
 def canonical_url(url: str, tracking_parameters: tuple[str, ...] = DEFAULT_TRACKING_PARAMETERS) -> str:
     """Lower-case scheme and host, no default port, no fragment, no tracking parameters, sorted query.
 
+    Raises ValueError for what is no web address: a port out of range, a host with a space, ``<``,
+    ``%2F`` or another code point no domain has, a malformed IPv4 address (w3lib 2.6 refuses the
+    last two; pages link to such URLs, so callers reading a page use :func:`canonical_url_or_none`).
     Cached: a crawl meets the same menu and footer links on every page of a site.
     """
     parts = urlsplit(url.strip())
@@ -90,6 +94,15 @@ def canonical_url(url: str, tracking_parameters: tuple[str, ...] = DEFAULT_TRACK
     # w3lib sorts the query and normalises percent-encoding; it keeps an explicit default port,
     # which we have already dropped above.
     return canonicalize_url(rebuilt, keep_fragments=False)
+
+
+def canonical_url_or_none(url: str) -> str | None:
+    """:func:`canonical_url`, or None for a URL that is no web address (one bad link or
+    ``rel=canonical`` in a page costs that URL, never the page)."""
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return None
 
 
 def site_key(url: str) -> str:

@@ -46,7 +46,7 @@ from crawler.components.site_signals import joined_signals
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import Article
 from crawler.extraction.signals import SIGNAL_HEADERS
-from crawler.normalize import article_to_store, site_key
+from crawler.normalize import article_to_store, canonical_url_or_none, site_key
 from crawler.page_fetch import FetchRefused, download_file
 from crawler.pages import HTML_CONTENT_TYPES
 from crawler.reading import EXTRACTOR_VERSION, REJECTION_OUTCOMES, PageReading, ReadRequest
@@ -411,8 +411,11 @@ def _html_page(record, records, path: str, options: ImportFilter, counts: Counte
         _skip(counts, f"{record.rec_type}-record")
         return None
     url = record.rec_headers.get_header("WARC-Target-URI") or ""
-    if urlsplit(url).scheme not in ("http", "https") or record.http_headers is None:
+    if not url.lower().startswith(("http://", "https://")) or record.http_headers is None:
         _skip(counts, "not-http")
+        return None
+    if canonical_url_or_none(url) is None:  # a host with a space or a bad port, "http://[::1/"
+        _skip(counts, "not-a-web-address")
         return None
     if record.length and record.length > MAX_RECORD_BYTES:
         _skip(counts, "over-50-MB")

@@ -13,6 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+from crawler.normalize import canonical_url_or_none
+
 __all__ = ["NON_PAGE_EXTENSIONS", "page_links"]
 
 #: Files that are never article pages.
@@ -60,5 +62,7 @@ def _resolve(base_url: str, href: str) -> str | None:
     if parts.scheme not in ("http", "https"):
         return None
     if posixpath.splitext(parts.path)[1][1:].lower() in NON_PAGE_EXTENSIONS:
+        return None
+    if canonical_url_or_none(url) is None:  # a host no domain can have: "a b.example", "999.1.1.1"
         return None
     return url

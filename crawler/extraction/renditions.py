@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from crawler.normalize import canonical_url, same_registered_site
+from crawler.normalize import canonical_url, canonical_url_or_none, same_registered_site
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -142,6 +142,8 @@ def declared_renditions(tree: HtmlElement, url: str) -> tuple[tuple[str, str], .
             absolute = urljoin(url, href)
         except ValueError:
             continue
+        if canonical_url_or_none(absolute) is None:  # no web address: a host with a space, a bad port
+            continue
         if urlsplit(absolute).scheme in ("http", "https") and absolute != url:
             named.setdefault(absolute, kind)
             if len(named) == MAX_DECLARED:
@@ -156,7 +158,8 @@ def _from_markup(tree: HtmlElement, url: str) -> Rendition | None:
         # A partner's copy names the original it was syndicated from (the original names itself).
         if (meta.get("name") or "").lower() in _SOURCE_NAMES:
             source = (meta.get("content") or "").strip()
-            if source.startswith(("http://", "https://")) and canonical_url(source) != canonical_url(url):
+            named = canonical_url_or_none(source) if source.startswith(("http://", "https://")) else None
+            if named is not None and named != canonical_url(url):
                 return Rendition.SYNDICATION
     body = tree.find("body")
     if body is not None and _PRINTS_ON_LOAD.search(body.get("onload") or ""):

@@ -991,3 +991,15 @@ def test_the_summary_says_updated_apart_from_stored(sqlite_url, tmp_path):
     later = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "later.warc.gz")])
     assert later.exit_code == 0 and "stored 0, updated 1" in later.stderr, later.stderr
     assert rows(sqlite_url, "SELECT count(*) FROM article_versions") == [(3,)]
+
+
+def test_a_record_whose_url_is_no_web_address_is_skipped_and_the_file_goes_on(sqlite_url, tmp_path):
+    with GeneratedSite(pages=2) as site:
+        pages = fetch_pages(site, [1, 2])
+    bad_urls = ["http://a b.example/story", "http://999.1.1.1/story", "http://news.example%2Fstory/",
+                "http://news.example:99999/story", "http://[::1/story"]  # fmt: skip
+    write_warc(tmp_path / "mixed.warc.gz", [pages[0], *((url, pages[1][1]) for url in bad_urls), pages[1]])
+    result = CliRunner().invoke(cli, ["--db", sqlite_url, "import-warc", str(tmp_path / "mixed.warc.gz")])
+    assert result.exit_code == 0 and "stored 2" in result.stderr, result.output
+    assert f"not-a-web-address {len(bad_urls)}" in result.stderr, result.stderr
+    assert {url for (url,) in rows(sqlite_url, "SELECT url FROM articles")} == {pages[0][0], pages[1][0]}

@@ -30,7 +30,8 @@ def test_anchor_cap_counts_what_was_left_unread():
 
 
 def test_hostile_hrefs_are_dropped_not_raised():
-    hrefs = ["http://a:99999/", "http://a:b/", "http://[::1/", "javascript:alert(1)", "http://[::1]/ok"]
+    hrefs = ["http://a:99999/", "http://a:b/", "http://[::1/", "javascript:alert(1)", "http://[::1]/ok",
+             "http://a b.example/", "http://999.1.1.1/", "http://a.example%2Fb/"]  # fmt: skip
     page = "<html><body>" + "".join(f'<a href="{href}">x</a>' for href in hrefs) + "</body></html>"
     links, _ = page_links(Selector(text=page), "https://news.example/")
     assert links == ["http://[::1]/ok"]

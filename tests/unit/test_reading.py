@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from crawler.discovery.scope import CrawlScope
 from crawler.extraction import Article, Rejection
 from crawler.reading import PageReading, ReadRequest, join_parts, read_page
@@ -36,6 +38,31 @@ def test_links_are_canonical_and_in_scope_only():
     <a href="https://other.example/x">elsewhere</a> <a href="HTTPS://COURIER.EXAMPLE:443/b">B</a></body></html>"""
     reading = read_page(page, ReadRequest(url="https://courier.example/", scope=SCOPE))
     assert reading.links == ("https://courier.example/a?a=1&b=2", "https://courier.example/b")
+
+
+# Not web addresses, as pages carry them: w3lib 2.6 refuses the first three, Python the rest.
+NO_WEB_ADDRESS = ["http://a b.example/x", "https://courier.example%2Fnews%2Fa", "http://999.1.1.1/",
+                  "http://courier.example:99999/x", "http://[::1/x"]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", NO_WEB_ADDRESS)
+def test_a_url_that_is_no_web_address_costs_that_url_not_the_page(bad):
+    """In a link, rel=canonical, og:url, rel=amphtml or syndication-source: the page is still read."""
+    page = (FIXTURES / "raw_news_page.html").read_text()
+    head = (f'<link rel="amphtml" href="{bad}"><meta name="syndication-source" content="{bad}">'
+            f'<meta property="og:url" content="{bad}">')  # fmt: skip
+    page = page.replace('<link rel="canonical" href="https://courier.example/news/2024/03/14/harbour-bridge-reopens">',
+                        f'<link rel="canonical" href="{bad}">{head}')  # fmt: skip
+    page = page.replace("</body>", f'<a href="{bad}">x</a></body>')
+    assert bad in page
+    reading = read_page(page.encode(), ReadRequest(url=ARTICLE_URL, scope=SCOPE))
+    assert isinstance(reading.extraction, Article), reading.extraction
+    assert reading.extraction.title == "Harbour bridge reopens after two-year repair"
+    # The bad rel=canonical is passed over for the next declaration that is a web address: the
+    # page's own og:url (relative), ahead of the bad one added after it.
+    assert reading.extraction.canonical_url == ARTICLE_URL
+    assert reading.extraction.rendition == "canonical" and reading.extraction.declared_renditions == ()
+    assert "https://courier.example/news/ferry-timetable-changes" in reading.links
 
 
 def test_listing_page_is_read_for_links_only():

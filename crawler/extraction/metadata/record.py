@@ -13,6 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 from trafilatura import metadata as trafilatura_metadata
 
+from crawler.normalize import canonical_url_or_none
+
 from .authors import json_ld_authors, split_authors, twitter_byline
 from .dates import date_from_url, first_date, first_time_element, htmldate_published
 from .structured import (
@@ -344,7 +346,7 @@ def _authors(
 def _canonical(
     tree: HtmlElement, url: str, meta: dict[str, list[str]], ld: dict[str, Any]
 ) -> str | None:
-    """<link rel=canonical>, else og:url, else JSON-LD mainEntityOfPage."""
+    """<link rel=canonical>, else og:url, else JSON-LD mainEntityOfPage: the first that is a web address."""
 
     canonical = None
     for link in tree.iterfind(".//link"):
@@ -359,7 +361,11 @@ def _canonical(
         if isinstance(main_entity, str) and main_entity.startswith("http")
         else None
     )
-    return _absolute(url, canonical or first_meta(meta, "og:url") or ld_url)
+    for declared in (canonical, first_meta(meta, "og:url"), ld_url):
+        absolute = _absolute(url, declared)
+        if absolute is not None and canonical_url_or_none(absolute) is not None:
+            return absolute
+    return None
 
 
 def _language(
