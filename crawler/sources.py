@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from crawler.discovery.dates import to_utc
 from crawler.discovery.scope import CrawlScope
+from crawler.normalize import canonical_url
 from crawler.settings_check import SettingError, check_setting
 
 __all__ = [
@@ -274,7 +275,7 @@ class _Checker:
             url = self._substitute(key, raw)
             try:
                 parts = urlsplit(url)
-                parts.port  # noqa: B018 - raises for a port outside 0-65535
+                canonical_url(url)  # raises for a port outside 0-65535, a host no domain can have
             except ValueError as exc:
                 raise self.error(key, f"{url!r} is not a valid URL: {exc}") from None
             if parts.scheme not in ("http", "https") or not parts.hostname:

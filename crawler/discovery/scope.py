@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from crawler.normalize import site_key
+from crawler.normalize import canonical_url, site_key
 
 __all__ = ["CrawlScope", "InvalidStartUrl"]
 
 
 class InvalidStartUrl(ValueError):
-    """A start URL newsdesk will not fetch (not http or https, or no host)."""
+    """A start URL newsdesk will not fetch (not http or https, no host, or no web address)."""
 
 
 def _folder(path: str) -> str:
@@ -40,6 +40,10 @@ class CrawlScope:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise InvalidStartUrl(f"not an http(s) URL: {url!r}")
+            try:
+                canonical_url(url)
+            except ValueError as error:  # a port out of range, a host with a space or "%2F"
+                raise InvalidStartUrl(f"not a web address: {url!r} ({error})") from None
             prefixes.append((site_key(url), _folder(parts.path)))
         if not prefixes:
             raise InvalidStartUrl("no start URL given")

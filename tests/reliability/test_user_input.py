@@ -62,24 +62,29 @@ def test_values_that_overflowed_are_one_line(db, results):
         ["show", str(2**63)], ["runs", "show", str(2**64)], ["crawl", "--url", "http://127.0.0.1:9/", "--recrawl-after", "99999999999d"],
         ["db", "upgrade", "--revision", "nosuchrev"], ["db", "upgrade", "--revision", "head+1"],
         ["articles", "--since", "0001-01-01T00:00:00+01:00"], ["export", "-o", "corpus.jsonl"],
+        ["crawl", "--url", "http://999.1.1.1/"], ["crawl", "--url", "http://a%20b.example/"],
     ]  # fmt: skip
     failed = [" ".join(args) for args in cases if not _fails_in_one_line(["--db", db, *args])]
     _report(results, "user input: spans, dates, integers, revisions, missing choices", "one line, exit != 0", cases, failed)
 
 
 def test_broken_sources_files_are_one_line(db, tmp_path, results):
+    # name: (the source's lines, a word the one line must hold)
     files = {
-        "port 99999": b'[sources.a]\nstart_urls = ["http://a.example:99999/"]\n',
-        "broken IPv6": b'[sources.a]\nstart_urls = ["http://[::1/"]\n',
-        "Latin-1 bytes": '[sources.a]\nstart_urls = ["http://caf\xe9.example/"]\n'.encode("latin-1"),
-        "overflowing since": b'[sources.a]\nstart_urls = ["http://a.example/"]\nsince = "0001-01-01T00:00:00+01:00"\n',
-        "overflowing recrawl_after": b'[sources.a]\nstart_urls = ["http://a.example/"]\nrecrawl_after = "99999999999d"\n',
-    }
+        "port 99999": (b'start_urls = ["http://a.example:99999/"]', "start_urls"),
+        "broken IPv6": (b'start_urls = ["http://[::1/"]', "start_urls"),
+        "host with a space": (b'start_urls = ["http://a%20b.example/"]', "start_urls"),
+        "bad IPv4": (b'start_urls = ["http://999.1.1.1/"]', "start_urls"),
+        "Latin-1 bytes": ('start_urls = ["http://caf\xe9.example/"]'.encode("latin-1"), "UTF-8"),
+        "overflowing since": (b'start_urls = ["http://a.example/"]\nsince = "0001-01-01T00:00:00+01:00"', "since"),
+        "overflowing recrawl_after": (b'start_urls = ["http://a.example/"]\nrecrawl_after = "99999999999d"', "recrawl_after"),
+    }  # fmt: skip
     failed = []
-    for name, content in files.items():
-        path = tmp_path / f"{len(failed)}-{name.replace(' ', '-')}.toml"
-        path.write_bytes(content)
-        if not _fails_in_one_line(["--db", db, "schedule", "--list", "--sources", str(path)]):
+    for number, (name, (lines, word)) in enumerate(files.items()):
+        path = tmp_path / f"{number}.toml"
+        path.write_bytes(b'[[source]]\nname = "a"\n' + lines + b"\n")
+        args = ["--db", db, "schedule", "--list", "--sources", str(path)]
+        if not _fails_in_one_line(args) or word not in CliRunner().invoke(cli, args).stderr:
             failed.append(name)
     _report(results, "user input: broken sources.toml", "one line naming the field", list(files), failed)
 
