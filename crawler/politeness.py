@@ -24,6 +24,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 from protego import Protego
 from scrapy import signals
@@ -40,6 +41,7 @@ from twisted.internet.defer import Deferred
 from crawler.components.archive import COPY_FLAG
 from crawler.components.run import CrawlRun
 from crawler.discovery.dates import to_utc
+from crawler.normalize import canonical_url_or_none
 from storage import hosts
 from storage.db import OUTAGE_RETRIES, open_database, resolve_database_url, run_in_transaction
 
@@ -54,6 +56,7 @@ __all__ = [
     "BodySizeLimit",
     "PoliteHttpHandler",
     "RedirectScope",
+    "RedirectToNoWebAddress",
     "RetryAfterMiddleware",
     "RobotsTxtPolicy",
     "SharedHostPoliteness",
@@ -485,6 +488,27 @@ class BodySizeLimit:
         limit = request.meta.get("download_maxsize", self.max_size)
         self.stats.inc_value("newsdesk/body_over_max_size")
         raise IgnoreRequest(f"body over {limit / (1024 * 1024):g} MB (DOWNLOAD_MAXSIZE){': ' + detail if detail else ''}")
+
+
+class RedirectToNoWebAddress:
+    """Refuses a redirect to what is no web address (``Location: http://a b.example/``), recorded as
+    the page's ``skipped`` outcome. Scrapy's RedirectMiddleware (600) raises ValueError building the
+    request for it (w3lib 2.6 refuses such hosts), which would be an error of the run, not the page's."""
+
+    REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location") if response.status in self.REDIRECTS else None
+        if location is None:
+            return response
+        target = location.decode("latin-1").strip()
+        try:
+            resolved = urljoin(request.url, target)
+        except ValueError:  # a broken IPv6 literal
+            resolved = None
+        if resolved is None or canonical_url_or_none(resolved) is None:
+            raise IgnoreRequest(f"redirect to {target[:300]!r}, which is no web address")
+        return response
 
 
 class RedirectScope:

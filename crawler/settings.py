@@ -61,6 +61,8 @@ DOWNLOADER_MIDDLEWARES = {
     # A redirect that leaves the crawl's scope is not followed (checked before the private-address
     # guard resolves anything).
     "crawler.politeness.RedirectScope": 40,
+    # Sees a redirect before RedirectMiddleware (600), which cannot build a request to a host no domain has.
+    "crawler.politeness.RedirectToNoWebAddress": 610,
     # Names the reason when a body is cut at DOWNLOAD_MAXSIZE ("body over 10 MB").
     "crawler.politeness.BodySizeLimit": 570,
     # Next to the downloader: every response as served, before retries, redirects or decompression.

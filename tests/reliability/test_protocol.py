@@ -93,6 +93,8 @@ def servers():
                 "redirect-chain": _redirect_chain,
                 "redirect-loop": _redirect_loop,
                 "redirect-offsite": lambda h, rest: h.send(302, b"", Location=elsewhere.case_url("landing", "ok")),
+                # A host no domain can have (w3lib 2.6 refuses to build a request for it).
+                "redirect-nowhere": lambda h, rest: h.send(301, b"", Location="http://a b.example/story"),
                 "many-params": _many_params,
             }
         )
@@ -102,7 +104,7 @@ def servers():
 
 CASES = [
     "http-404", "http-410", "http-500", "retry-after-503", "retry-after-429", "retry-after-date", "retry-after-cap",
-    "redirect-chain", "redirect-loop", "redirect-offsite", "many-params",
+    "redirect-chain", "redirect-loop", "redirect-offsite", "redirect-nowhere", "many-params",
 ]  # fmt: skip
 
 
@@ -187,6 +189,12 @@ def test_redirect_to_another_host_is_not_followed_out_of_scope(crawl, servers, r
     results.add("protocol: redirect to another host", "skipped (out of scope), 0 hits", f"{outcome}: {reason[:50]}, {hits} hits")
     assert outcome == "skipped" and "scope" in reason
     assert hits == 0
+
+
+def test_redirect_to_no_web_address_is_the_pages_outcome_not_a_fault_of_the_run(crawl, servers, results):
+    outcome, reason = _last(crawl, servers["main"].case_url("redirect-nowhere", "bad"))
+    results.add("protocol: redirect to 'http://a b.example/'", "skipped, naming it", f"{outcome}: {reason[:60]}")
+    assert outcome == "skipped" and "http://a b.example/story" in reason and "no web address" in reason
 
 
 def test_url_with_ten_thousand_query_parameters_is_not_followed(crawl, servers, results):
