@@ -90,6 +90,10 @@ def extract(
     place of a page that is not an article or cannot be read) in the order given, with a progress
     bar on a terminal, and exit non-zero when a page could not be read.
     """
+    from crawler.normalize import canonical_url_or_none
+
+    if page_url is not None and canonical_url_or_none(page_url) is None:
+        raise click.BadParameter(f"{page_url[:200]!r} is no web address (a bad port or host)", param_hint="--url")
     sources = _expand(targets)
     store_url = store_url or ctx.find_root().params.get("database_url")
     if store_url is None and (source_name or sources_path):

@@ -120,6 +120,14 @@ def test_an_outcome_no_fetch_can_have_is_one_line_naming_those_that_can(database
     assert "'eror' is not one of" in line and "'error'" in line
 
 
+@pytest.mark.parametrize("url", ["http://a b.example/x", "http://999.1.1.1/x", "http://x.example:99999/"])
+def test_a_page_url_that_is_no_web_address_is_one_line_naming_the_option(tmp_path, url):
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><article><h1>Budget</h1><p>The council approved it.</p></article></body></html>")
+    line = one_line_error(["extract", "--url", url, str(page)])
+    assert "--url" in line and url in line
+
+
 def test_a_span_too_long_to_recrawl_after_is_one_line(db):
     assert "99999999999d" in one_line_error(
         ["--db", db, "crawl", "--url", "http://127.0.0.1:9/", "--recrawl-after", "99999999999d"]
